@@ -1,0 +1,24 @@
+// The gateway as a Fastify plugin: everything but the process. Tests register it on their own
+// instance; server.ts adds the logger, timeouts, shutdown and listen.
+import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import type { Config } from './config.js'
+import problems from './plugins/problems.js'
+import mor from './plugins/mor.js'
+import devicesRoute from './routes/devices.js'
+
+export interface AppOptions {
+  config: Config
+}
+
+/** Server options that belong to the app's behaviour, not to the process. */
+export const APP_SERVER_OPTIONS = {
+  // A userId longer than find-my-way's default 100 characters would otherwise be a 404 rather
+  // than the 400 the contract promises.
+  routerOptions: { maxParamLength: 8192 }
+} satisfies FastifyServerOptions
+
+export default async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+  await fastify.register(problems)
+  await fastify.register(mor, { settings: opts.config.mor })
+  await fastify.register(devicesRoute)
+}

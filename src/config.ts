@@ -1,0 +1,118 @@
+// The one place that reads the environment. It validates every variable against one TypeBox
+// schema and fails fast with a message naming each bad variable, so a misconfigured gateway never
+// starts half-working.
+import { Type, type Static, type TObject, type TSchema } from 'typebox'
+import { Value } from 'typebox/value'
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const Int = (min: number, max: number, def?: number) =>
+  Type.Integer({ minimum: min, maximum: max, ...(def === undefined ? {} : { default: def }) })
+
+export const EnvSchema = Type.Object({
+  MOR_URL: Type.String({ pattern: '^https?://[^\\s?#]+$', description: 'MOR base URL including /billing' }),
+  MOR_API_USER: Type.String({ minLength: 1, description: 'sent as u' }),
+  MOR_API_SECRET: Type.String({ minLength: 1, description: 'API secret key; signs every call' }),
+  MOR_API_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'sent as p when set' })),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  PORT: Int(0, 65535, 3000),
+  UPSTREAM_TIMEOUT_MS: Int(1, 600_000, 10_000),
+  UPSTREAM_MAX_BYTES: Int(1024, 1024 ** 3, 32 * 1024 * 1024),
+  LOG_LEVEL: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' })
+})
+type Env = Static<typeof EnvSchema>
+
+export interface Config {
+  mor: {
+    /** Base URL without a trailing slash, e.g. http://10.0.0.5/billing */
+    baseUrl: string
+    user: string
+    secret: string
+    password: string | undefined
+    timeoutMs: number
+    maxBytes: number
+  }
+  host: string
+  port: number
+  logLevel: Env['LOG_LEVEL']
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Strict string-to-type coercion: TypeBox's own Convert would turn PORT=3.5 into 3. */
+function coerce (schema: TSchema, raw: string): unknown {
+  const type = (schema as { type?: string }).type
+  if (type === 'integer') return /^[0-9]+$/.test(raw) ? Number(raw) : raw
+  if (type === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw
+  return raw
+}
+
+/** Validates the variables `schema` names; throws one ConfigError naming every bad variable. */
+export function parseEnv<T extends TObject> (schema: T, env: Record<string, string | undefined>): Static<T> {
+  const input: Record<string, unknown> = {}
+  for (const [name, property] of Object.entries(schema.properties)) {
+    const raw = env[name]
+    // An empty variable counts as unset, the way shells and .env files usually mean it.
+    if (raw !== undefined && raw !== '') input[name] = coerce(property as TSchema, raw.trim())
+  }
+  const values = Value.Default(schema, input)
+  const problems = new Map<string, string>()
+  for (const error of Value.Errors(schema, values)) {
+    const missing = (error.params as { requiredProperties?: string[] }).requiredProperties
+    if (missing) for (const name of missing) problems.set(name, 'is required')
+    else {
+      const name = error.instancePath.slice(1)
+      // Never echo the value: it may be a secret.
+      if (!problems.has(name)) problems.set(name, describe(schema.properties[name] as TSchema))
+    }
+  }
+  if (problems.size > 0) {
+    const lines = [...problems].map(([name, why]) => `  ${name} ${why}`)
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
+  }
+  return values as Static<T>
+}
+
+export function loadConfig (env: Record<string, string | undefined>): Config {
+  return toConfig(parseEnv(EnvSchema, env))
+}
+
+function describe (schema: TSchema): string {
+  const s = schema as { type?: string, minimum?: number, maximum?: number, pattern?: string, anyOf?: Array<{ const: string }> }
+  if (s.type === 'integer') return `must be a whole number from ${s.minimum} to ${s.maximum}`
+  if (s.type === 'boolean') return 'must be true or false'
+  if (s.anyOf) return `must be one of ${s.anyOf.map((a) => a.const).join(', ')}`
+  if (s.pattern) return 'must be an http(s) URL without query or fragment'
+  return 'must not be empty'
+}
+
+function toConfig (env: Env): Config {
+  return {
+    mor: {
+      baseUrl: env.MOR_URL.replace(/\/+$/, ''),
+      user: env.MOR_API_USER,
+      secret: env.MOR_API_SECRET,
+      password: env.MOR_API_PASSWORD,
+      timeoutMs: env.UPSTREAM_TIMEOUT_MS,
+      maxBytes: env.UPSTREAM_MAX_BYTES
+    },
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL
+  }
+}
+
+// The MOR simulator's own settings (npm run mor-sim, npm run demo).
+export const SimulatorEnvSchema = Type.Object({
+  MOR_SIM_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  MOR_SIM_PORT: Int(0, 65535, 8090),
+  MOR_SIM_ENCODING: Type.Union([Type.Literal('gzip'), Type.Literal('gzip-file'), Type.Literal('plain')], { default: 'gzip' }),
+  MOR_SIM_DELAY_MS: Int(0, 60_000, 0)
+})
+export type SimulatorConfig = Static<typeof SimulatorEnvSchema>
+
+export function loadSimulatorConfig (env: Record<string, string | undefined>): SimulatorConfig {
+  return parseEnv(SimulatorEnvSchema, env)
+}

@@ -1,0 +1,91 @@
+// The simulator's seeded MOR data: a handful of users with the device kinds a real MOR holds
+// (registered and dynamic SIP, IAX2 trunks, FAX, Virtual), plus generated bulk users for load.
+// Device secrets are included on purpose: MOR sends them, and the gateway must drop them.
+
+export interface SimDevice {
+  device_id: number
+  device_type: string
+  devicegroup_id?: number
+  primary_device?: 'yes' | 'no'
+  username?: string
+  secret?: string
+  ipaddr?: string
+  port?: number | ''
+  callerid?: string
+}
+
+export interface SimUser {
+  id: number
+  username: string
+  devices: SimDevice[]
+}
+
+export const DEMO_API_USER = 'admin'
+export const DEMO_API_SECRET = 'demo-secret-456789'
+
+export const SEEDED_USERS: SimUser[] = [
+  { id: 0, username: 'admin', devices: [] },
+  {
+    id: 2,
+    username: 'alice',
+    devices: [
+      { device_id: 5, device_type: 'SIP', devicegroup_id: 2, primary_device: 'yes', username: '201', secret: 'Xk9#pL2q', ipaddr: '192.0.2.10', port: 5060, callerid: '"Alice" <201>' },
+      { device_id: 6, device_type: 'SIP', devicegroup_id: 2, primary_device: 'no', username: '202', secret: 'mP4!zR8w', ipaddr: '0.0.0.0', port: 0, callerid: '"Alice Mobile" <202>' },
+      { device_id: 7, device_type: 'FAX', devicegroup_id: 2, primary_device: 'no', username: '203', secret: '', ipaddr: '', port: '', callerid: '' }
+    ]
+  },
+  {
+    id: 3,
+    username: 'bob',
+    devices: [
+      { device_id: 55, device_type: 'IAX2', devicegroup_id: 3, primary_device: 'yes', username: '101', secret: 'iax-Trunk-77', ipaddr: '198.51.100.7', port: 4569, callerid: '"Bob & Sons" <101>' }
+    ]
+  },
+  { id: 4, username: 'carol', devices: [] },
+  {
+    id: 5,
+    username: 'dave',
+    devices: [
+      { device_id: 80, device_type: 'Virtual', devicegroup_id: 5, primary_device: 'yes', username: '301', ipaddr: '', port: 0 },
+      { device_id: 81, device_type: 'SIP', devicegroup_id: 5, primary_device: 'no', username: '302', secret: 'q<w>e"r\'t&y', ipaddr: '203.0.113.45', port: 5080, callerid: '"Dávid Ö" <302>' },
+      { device_id: 82, device_type: 'SIP', devicegroup_id: 5, primary_device: 'no', username: '303', secret: 's3cr3t-303', ipaddr: '0.0.0.0', port: 0, callerid: '<303>' },
+      { device_id: 83, device_type: 'H323', devicegroup_id: 5, primary_device: 'no', username: '304', secret: 'h323-304', ipaddr: '203.0.113.46', port: 1720, callerid: '"Dave Desk" <304>' },
+      { device_id: 84, device_type: 'SIP', devicegroup_id: 5, primary_device: 'no', username: '305', secret: 's3cr3t-305', ipaddr: '203.0.113.47', port: 5060, callerid: '"Dave Lab" <305>' }
+    ]
+  }
+]
+
+/** A generated user for load tests and the benchmark; the same id always gives the same devices. */
+export function generatedUser (id: number, deviceCount: number): SimUser {
+  const devices: SimDevice[] = []
+  for (let i = 0; i < deviceCount; i++) {
+    const n = id * 10_000 + i
+    devices.push({
+      device_id: n,
+      device_type: i % 7 === 0 ? 'IAX2' : 'SIP',
+      devicegroup_id: id,
+      primary_device: i === 0 ? 'yes' : 'no',
+      username: String(n),
+      secret: `gen-${n}`,
+      ipaddr: i % 3 === 0 ? '0.0.0.0' : `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      port: i % 3 === 0 ? 0 : 5060,
+      callerid: `"User ${n}" <${n}>`
+    })
+  }
+  return { id, username: `bulk${id}`, devices }
+}
+
+/** User 100 has 5,000 devices (about 1.3 MB of XML): the large-answer case. */
+export const LARGE_USER_ID = 100
+export const LARGE_USER_DEVICES = 5000
+
+/** Users BULK_FIRST_ID..BULK_LAST_ID exist with BULK_DEVICES devices each, for many-user tests. */
+export const BULK_FIRST_ID = 1000
+export const BULK_LAST_ID = 999_999
+export const BULK_DEVICES = 5
+
+export function findUser (id: number): SimUser | undefined {
+  if (id === LARGE_USER_ID) return generatedUser(id, LARGE_USER_DEVICES)
+  if (id >= BULK_FIRST_ID && id <= BULK_LAST_ID) return generatedUser(id, BULK_DEVICES)
+  return SEEDED_USERS.find((u) => u.id === id)
+}

@@ -1,0 +1,26 @@
+// One typed error per way a MOR call can fail. The problems plugin turns each into an RFC 9457
+// answer; the cache (stale-if-error) and metrics tell them apart by class. Messages are written for
+// clients: they never carry the secret, a hash or upstream bytes.
+import createError from '@fastify/error'
+
+export const UserNotFoundError = createError('MOR_USER_NOT_FOUND', 'MOR has no user %s visible to the gateway\'s API user', 404)
+export const UpstreamRejectedError = createError('MOR_REJECTED', 'MOR refused the request: %s', 502)
+export const UpstreamBadResponseError = createError('MOR_BAD_RESPONSE', 'MOR sent a response the gateway cannot use: %s', 502)
+export const UpstreamUnavailableError = createError('MOR_UNAVAILABLE', 'MOR could not be reached: %s', 502)
+export const UpstreamTimeoutError = createError('MOR_TIMEOUT', 'MOR did not answer within %d ms', 504)
+
+/** MOR's own error texts, as documented; anything else is reported without quoting it. */
+const KNOWN_MOR_ERRORS = new Set([
+  'Bad login',
+  'Incorrect hash',
+  'Access Denied',
+  'API Requests are disabled',
+  'GET Requests are disabled',
+  'You are not authorized to use this functionality',
+  'user_id is empty'
+])
+
+export function rejectedError (morMessage: string) {
+  const quoted = KNOWN_MOR_ERRORS.has(morMessage) ? `"${morMessage}"` : 'an unrecognised error message'
+  return new UpstreamRejectedError(quoted)
+}

@@ -1,0 +1,60 @@
+// Reads MOR's XML into either a list of raw <device> records or MOR's error text. Upstream XML is
+// untrusted: DOCTYPE (the carrier of entity-expansion attacks) is refused, the document must be
+// well formed (a truncated answer must not pass as a shorter device list), and only the shapes
+// MOR is known to send are accepted.
+import { XMLParser, XMLValidator } from 'fast-xml-parser'
+import { UpstreamBadResponseError } from './errors.js'
+
+export type RawDevice = Record<string, unknown>
+export type MorAnswer =
+  | { kind: 'devices', devices: RawDevice[] }
+  | { kind: 'error', message: string }
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false, // "0101" and "5060" stay strings; the mapper decides what is a number
+  trimValues: true,
+  processEntities: true,
+  htmlEntities: true, // numeric references such as &#233; too
+  isArray: (tagName) => tagName === 'device'
+})
+
+const DOCTYPE = /<!DOCTYPE/i
+
+type Node = Record<string, unknown>
+const isNode = (value: unknown): value is Node => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** Finds <page>: at the root, or inside the HTML wrapper of MOR's "XML API Extension". */
+function findPage (doc: Node): unknown {
+  if ('page' in doc) return doc.page
+  const body = isNode(doc.html) ? doc.html.body : doc.body
+  return isNode(body) ? body.page : undefined
+}
+
+function errorText (value: unknown): string | undefined {
+  if (typeof value === 'string') return value
+  return undefined
+}
+
+export function parseMorXml (xml: string): MorAnswer {
+  if (DOCTYPE.test(xml)) throw new UpstreamBadResponseError('XML with a DOCTYPE declaration is refused')
+  const valid = XMLValidator.validate(xml)
+  if (valid !== true) throw new UpstreamBadResponseError(`malformed XML at line ${valid.err.line}`)
+  const doc = parser.parse(xml) as Node
+
+  const bare = errorText(doc.error)
+  if (bare !== undefined) return { kind: 'error', message: bare }
+
+  const page = findPage(doc)
+  if (!isNode(page)) throw new UpstreamBadResponseError('neither <page> nor <error> in the XML')
+
+  const pageError = errorText(isNode(page.status) ? page.status.error : page.error)
+  if (pageError !== undefined) return { kind: 'error', message: pageError }
+
+  const devices = page.devices
+  if (devices === '') return { kind: 'devices', devices: [] } // <devices/> or <devices></devices>
+  if (!isNode(devices)) throw new UpstreamBadResponseError('no <devices> list in <page>')
+  const list = devices.device ?? []
+  if (!Array.isArray(list)) throw new UpstreamBadResponseError('unexpected <device> shape')
+  return { kind: 'devices', devices: list.map((d) => (isNode(d) ? d : {})) }
+}

@@ -1,0 +1,12 @@
+// MOR's request signature: SHA1 hex of the hashed parameters' values concatenated, then the API
+// secret appended. For devices_get only user_id is hashed. The result is a replayable credential
+// for that user (it has no timestamp), so callers must treat it like the secret itself.
+import { createHash } from 'node:crypto'
+
+export function signParams (values: readonly string[], secret: string): string {
+  return createHash('sha1').update(values.join('') + secret).digest('hex')
+}
+
+export function devicesGetHash (userId: number, secret: string): string {
+  return signParams([String(userId)], secret)
+}

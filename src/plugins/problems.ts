@@ -1,0 +1,61 @@
+// The root error and not-found handlers: every failure leaves as RFC 9457
+// application/problem+json with a stable type slug. 5xx answers never show internals; the log
+// gets the context instead.
+import fp from 'fastify-plugin'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { Problem } from '../schemas/problem.js'
+
+/** Where problem types live; the slug after it is the stable part clients match on. */
+export const PROBLEM_TYPE_BASE = '/problems/'
+
+interface ProblemKind { slug: string, title: string }
+
+const KINDS: Record<string, ProblemKind> = {
+  FST_ERR_VALIDATION: { slug: 'invalid-request', title: 'Invalid request' },
+  MOR_USER_NOT_FOUND: { slug: 'user-not-found', title: 'User not found' },
+  MOR_REJECTED: { slug: 'upstream-rejected', title: 'MOR rejected the request' },
+  MOR_BAD_RESPONSE: { slug: 'upstream-bad-response', title: 'Bad response from MOR' },
+  MOR_UNAVAILABLE: { slug: 'upstream-unavailable', title: 'MOR unavailable' },
+  MOR_TIMEOUT: { slug: 'upstream-timeout', title: 'MOR timed out' }
+}
+const NOT_FOUND: ProblemKind = { slug: 'not-found', title: 'Not found' }
+const INTERNAL: ProblemKind = { slug: 'internal-error', title: 'Internal error' }
+const GENERIC_CLIENT: ProblemKind = { slug: 'invalid-request', title: 'Invalid request' }
+
+export function problem (kind: ProblemKind, status: number, detail: string): Problem {
+  return { type: PROBLEM_TYPE_BASE + kind.slug, title: kind.title, status, detail }
+}
+
+export function sendProblem (reply: FastifyReply, body: Problem): FastifyReply {
+  return reply.code(body.status).type('application/problem+json').send(body)
+}
+
+function toProblem (error: FastifyError): Problem {
+  const known = KINDS[error.code]
+  const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
+  if (known) return problem(known, status, error.message)
+  // Fastify's own 4xx errors (bad JSON, body too large, ...) are safe to describe; anything else is a bug.
+  if (status < 500) return problem(GENERIC_CLIENT, status, error.message)
+  return problem(INTERNAL, 500, 'The gateway failed to handle this request.')
+}
+
+/** The path alone, shortened: the query may carry credentials and the path is caller-controlled. */
+function pathOf (url: string): string {
+  const path = url.split('?')[0] ?? ''
+  return path.length > 200 ? `${path.slice(0, 200)}...` : path
+}
+
+export default fp(async (fastify) => {
+  fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const body = toProblem(error)
+    if (body.status >= 500) {
+      const upstream = error.code?.startsWith('MOR_')
+      request.log[upstream ? 'warn' : 'error']({ err: error, problem: body.type }, upstream ? 'upstream failure' : 'unhandled error')
+    }
+    return sendProblem(reply, body)
+  })
+
+  fastify.setNotFoundHandler((request, reply) => {
+    return sendProblem(reply, problem(NOT_FOUND, 404, `No route for ${request.method} ${pathOf(request.url)}`))
+  })
+}, { name: 'problems', fastify: '5.x' })

@@ -1,0 +1,39 @@
+// The JSON shape of the devices API: one TypeBox source for validation, serialization, TypeScript
+// types and the OpenAPI document.
+import { Type, type Static } from 'typebox'
+import { Nullable } from './nullable.js'
+
+/**
+ * A decimal integer from 0 to 2147483647 (MOR's INT(11) ids), no sign, no leading zeros. The range
+ * lives in the pattern so the contract states it exactly and nothing past it reaches MOR.
+ */
+export const USER_ID_PATTERN = '^(0|[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|' +
+  '2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])$'
+
+export const UserIdParamsSchema = Type.Object({
+  userId: Type.String({ pattern: USER_ID_PATTERN, description: 'MOR user id (0 is the admin)', examples: ['2'] })
+})
+
+export const DeviceSchema = Type.Object({
+  id: Type.Integer({ description: 'MOR device_id' }),
+  type: Type.String({ description: 'device_type as MOR sends it: SIP, IAX2, FAX, Virtual, H323, ...' }),
+  ipAddress: Nullable(Type.String({ description: 'ipaddr; 0.0.0.0 for a dynamic device that is not registered' })),
+  port: Nullable(Type.Integer({ description: 'port; 0 for a dynamic device' })),
+  username: Nullable(Type.String()),
+  callerId: Nullable(Type.String({ examples: ['"Alice" <201>'] })),
+  deviceGroupId: Nullable(Type.Integer()),
+  primary: Nullable(Type.Boolean({ description: 'primary_device: yes -> true, no -> false' }))
+}, { additionalProperties: false })
+export type Device = Static<typeof DeviceSchema>
+
+export const DevicesResponseSchema = Type.Object({
+  userId: Type.Integer(),
+  devices: Type.Array(DeviceSchema)
+}, {
+  additionalProperties: false,
+  examples: [{
+    userId: 2,
+    devices: [{ id: 55, type: 'IAX2', ipAddress: '0.0.0.0', port: 0, username: '101', callerId: '"Alice" <201>', deviceGroupId: 3, primary: true }]
+  }]
+})
+export type DevicesResponse = Static<typeof DevicesResponseSchema>

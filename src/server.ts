@@ -1,0 +1,39 @@
+// The process: configuration, logger, graceful shutdown, listen. Everything else is in app.ts.
+import { realpathSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+import Fastify from 'fastify'
+import closeWithGrace from 'close-with-grace'
+import { ConfigError, loadConfig, type Config } from './config.js'
+import { loggerOptions } from './logger.js'
+import app, { APP_SERVER_OPTIONS } from './app.js'
+
+const SHUTDOWN_GRACE_MS = 10_000
+
+/** The configured server with shutdown wired, not yet listening (the demo adds to it first). */
+export async function buildServer (config: Config) {
+  const server = Fastify({ ...APP_SERVER_OPTIONS, logger: loggerOptions(config.logLevel), return503OnClosing: true })
+  await server.register(app, { config })
+  closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+    if (err) server.log.error({ err }, 'closing after an uncaught error')
+    else server.log.info({ signal }, 'shutting down')
+    await server.close()
+  })
+  return server
+}
+
+function readConfig (): Config {
+  try {
+    return loadConfig(process.env)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(`mor-gateway: ${err.message}\n`)
+    process.exit(1)
+  }
+}
+
+// Run when started directly (npm start), not when imported by the demo.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  const config = readConfig()
+  const server = await buildServer(config)
+  await server.listen({ host: config.host, port: config.port })
+}
