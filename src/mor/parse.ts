@@ -20,6 +20,15 @@ const parser = new XMLParser({
 })
 
 const DOCTYPE = /<!DOCTYPE/i
+// The XML API Extension's `<head></head><body>...</body>` has two roots, which strict XML refuses.
+const HTML_WRAPPED = /^\s*(?:<\?xml[^>]*>\s*)?<(?:head|body)[\s>/]/
+
+function checkWellFormed (xml: string): void {
+  let valid = XMLValidator.validate(xml)
+  if (valid !== true && HTML_WRAPPED.test(xml)) valid = XMLValidator.validate(`<wrapper>${xml}</wrapper>`)
+  // The parser's own message names tags, never values, so it may go to the log as the cause.
+  if (valid !== true) throw new UpstreamBadResponseError('malformed XML', { cause: new Error(`${valid.err.msg} (line ${valid.err.line})`) })
+}
 
 type Node = Record<string, unknown>
 const isNode = (value: unknown): value is Node => typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -38,8 +47,7 @@ function errorText (value: unknown): string | undefined {
 
 export function parseMorXml (xml: string): MorAnswer {
   if (DOCTYPE.test(xml)) throw new UpstreamBadResponseError('XML with a DOCTYPE declaration is refused')
-  const valid = XMLValidator.validate(xml)
-  if (valid !== true) throw new UpstreamBadResponseError(`malformed XML at line ${valid.err.line}`)
+  checkWellFormed(xml)
   const doc = parser.parse(xml) as Node
 
   const bare = errorText(doc.error)

@@ -1,0 +1,39 @@
+// Starts the gateway app on a real loopback socket, the way server.ts does, with its logs
+// captured so a test can check what was (and was not) written.
+import Fastify, { type FastifyInstance } from 'fastify'
+import { Writable } from 'node:stream'
+import type { AddressInfo } from 'node:net'
+import app, { APP_SERVER_OPTIONS } from '../../src/app.js'
+import { loadConfig, type Config } from '../../src/config.js'
+import { loggerOptions } from '../../src/logger.js'
+
+export const TEST_API_USER = 'admin'
+export const TEST_API_SECRET = 'test-secret-9f8e7d'
+
+export interface TestGateway {
+  app: FastifyInstance
+  url: string
+  config: Config
+  logs: string[]
+  close: () => Promise<void>
+}
+
+export async function startGateway (morUrl: string, env: Record<string, string> = {}): Promise<TestGateway> {
+  const config = loadConfig({ MOR_URL: morUrl, MOR_API_USER: TEST_API_USER, MOR_API_SECRET: TEST_API_SECRET, LOG_LEVEL: 'debug', ...env })
+  const logs: string[] = []
+  const stream = new Writable({
+    write (chunk, _enc, done) { logs.push(String(chunk)); done() }
+  })
+  const instance = Fastify({ ...APP_SERVER_OPTIONS, logger: { ...loggerOptions(config.logLevel), stream } })
+  await instance.register(app, { config })
+  await instance.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = instance.server.address() as AddressInfo
+  return { app: instance, url: `http://127.0.0.1:${port}`, config, logs, close: () => instance.close() }
+}
+
+/** A JSON GET that returns status, content type and parsed body. */
+export async function getJson (url: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { headers })
+  const text = await res.text()
+  return { status: res.status, type: res.headers.get('content-type'), headers: res.headers, body: text === '' ? undefined : JSON.parse(text) as unknown }
+}
