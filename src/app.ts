@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
 import problems from './plugins/problems.js'
 import mor from './plugins/mor.js'
+import cache from './plugins/cache.js'
 import devicesRoute from './routes/devices.js'
 
 export interface AppOptions {
@@ -20,5 +21,6 @@ export const APP_SERVER_OPTIONS = {
 export default async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(problems)
   await fastify.register(mor, { settings: opts.config.mor })
+  await fastify.register(cache, { config: opts.config })
   await fastify.register(devicesRoute)
 }

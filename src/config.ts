@@ -10,7 +10,7 @@ const Int = (min: number, max: number, def?: number) =>
   Type.Integer({ minimum: min, maximum: max, ...(def === undefined ? {} : { default: def }) })
 
 export const EnvSchema = Type.Object({
-  MOR_URL: Type.String({ pattern: '^https?://[^\\s?#]+$', description: 'MOR base URL including /billing' }),
+  MOR_URL: Type.String({ pattern: '^https?://[^\\s?#]+$', errorMessage: 'must be an http(s) URL without query or fragment' }),
   MOR_API_USER: Type.String({ minLength: 1, description: 'sent as u' }),
   MOR_API_SECRET: Type.String({ minLength: 1, description: 'API secret key; signs every call' }),
   MOR_API_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'sent as p when set' })),
@@ -18,7 +18,14 @@ export const EnvSchema = Type.Object({
   PORT: Int(0, 65535, 3000),
   UPSTREAM_TIMEOUT_MS: Int(1, 600_000, 10_000),
   UPSTREAM_MAX_BYTES: Int(1024, 1024 ** 3, 32 * 1024 * 1024),
-  LOG_LEVEL: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' })
+  LOG_LEVEL: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', errorMessage: 'must be a redis:// or rediss:// URL' })),
+  REDIS_TIMEOUT_MS: Int(10, 10_000, 250),
+  CACHE_TTL_SECONDS: Int(0, 7 * 86_400, 60),
+  CACHE_STALE_SECONDS: Int(0, 7 * 86_400, 600),
+  CACHE_NEGATIVE_TTL_SECONDS: Int(0, 86_400, 10),
+  CACHE_MAX_ENTRIES: Int(1, 10_000_000, 10_000),
+  CACHE_MAX_BYTES: Int(1024 * 1024, 64 * 1024 ** 3, 256 * 1024 * 1024)
 })
 type Env = Static<typeof EnvSchema>
 
@@ -32,6 +39,14 @@ export interface Config {
     timeoutMs: number
     maxBytes: number
   }
+  cache: {
+    ttlSeconds: number
+    staleSeconds: number
+    negativeTtlSeconds: number
+    maxEntries: number
+    maxBytes: number
+  }
+  redis: { url: string, timeoutMs: number } | undefined
   host: string
   port: number
   logLevel: Env['LOG_LEVEL']
@@ -80,11 +95,11 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
 }
 
 function describe (schema: TSchema): string {
-  const s = schema as { type?: string, minimum?: number, maximum?: number, pattern?: string, anyOf?: Array<{ const: string }> }
+  const s = schema as { type?: string, minimum?: number, maximum?: number, errorMessage?: string, anyOf?: Array<{ const: string }> }
+  if (s.errorMessage) return s.errorMessage
   if (s.type === 'integer') return `must be a whole number from ${s.minimum} to ${s.maximum}`
   if (s.type === 'boolean') return 'must be true or false'
   if (s.anyOf) return `must be one of ${s.anyOf.map((a) => a.const).join(', ')}`
-  if (s.pattern) return 'must be an http(s) URL without query or fragment'
   return 'must not be empty'
 }
 
@@ -98,6 +113,14 @@ function toConfig (env: Env): Config {
       timeoutMs: env.UPSTREAM_TIMEOUT_MS,
       maxBytes: env.UPSTREAM_MAX_BYTES
     },
+    cache: {
+      ttlSeconds: env.CACHE_TTL_SECONDS,
+      staleSeconds: env.CACHE_STALE_SECONDS,
+      negativeTtlSeconds: env.CACHE_NEGATIVE_TTL_SECONDS,
+      maxEntries: env.CACHE_MAX_ENTRIES,
+      maxBytes: env.CACHE_MAX_BYTES
+    },
+    redis: env.REDIS_URL === undefined ? undefined : { url: env.REDIS_URL, timeoutMs: env.REDIS_TIMEOUT_MS },
     host: env.HOST,
     port: env.PORT,
     logLevel: env.LOG_LEVEL

@@ -37,3 +37,6 @@ export async function getJson (url: string, headers: Record<string, string> = {}
   const text = await res.text()
   return { status: res.status, type: res.headers.get('content-type'), headers: res.headers, body: text === '' ? undefined : JSON.parse(text) as unknown }
 }
+
+/** Settings that turn caching off, for tests about what happens on every upstream call. */
+export const NO_CACHE = { CACHE_TTL_SECONDS: '0', CACHE_STALE_SECONDS: '0', CACHE_NEGATIVE_TTL_SECONDS: '0' }

@@ -3,7 +3,7 @@
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { devicesXml } from '../../src/demo/xml.js'
-import { getJson, startGateway, type TestGateway } from '../helpers/gateway.js'
+import { getJson, NO_CACHE, startGateway, type TestGateway } from '../helpers/gateway.js'
 import { refusedUrl, startFaultUpstream, type FaultHandler, type FaultUpstream } from '../helpers/fault-upstream.js'
 
 const TIMEOUT_MS = 400
@@ -23,7 +23,8 @@ let gw: TestGateway
 
 beforeAll(async () => {
   upstream = await startFaultUpstream()
-  gw = await startGateway(upstream.url, { UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), UPSTREAM_MAX_BYTES: String(MAX_BYTES) })
+  // No caching here: every request must reach the faulty upstream (the cache tests cover stale-if-error).
+  gw = await startGateway(upstream.url, { ...NO_CACHE, UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), UPSTREAM_MAX_BYTES: String(MAX_BYTES) })
 })
 afterAll(async () => {
   await gw.close()

@@ -1,0 +1,158 @@
+// The devices cache: an in-process LRU in front of an optional shared Redis tier, with request
+// coalescing (one upstream call per key per instance, about one across instances through a Redis
+// lock), stale-while-revalidate, stale-if-error and negative caching of "User not found".
+import { LRUCache } from 'lru-cache'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Device } from '../schemas/device.js'
+import { UpstreamBadResponseError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError } from '../mor/errors.js'
+import { decodeEntry, encodeEntry, isFresh, isServable, newEntry, type CacheEntry, type Lifetimes } from './entry.js'
+import type { RedisStore } from './redis-store.js'
+
+/** How the answer was obtained, for Cache-Status and metrics. */
+export type CacheOutcome = 'hit' | 'stale' | 'miss' | 'revalidated' | 'stale-if-error'
+
+export interface CacheResult {
+  entry: CacheEntry
+  outcome: CacheOutcome
+  /** This request waited for an upstream call another request had started. */
+  collapsed: boolean
+}
+
+export interface DevicesCacheOptions extends Lifetimes {
+  maxEntries: number
+  maxBytes: number
+  /** Namespaces keys by upstream, so gateways for different MOR servers can share one Redis. */
+  keyPrefix: string
+  /** Upper bound of one upstream call; a cross-instance lock never outlives it. */
+  upstreamTimeoutMs: number
+  fetchDevices: (userId: number) => Promise<Device[]>
+  redis: RedisStore | undefined
+  log: FastifyBaseLogger
+}
+
+export interface DevicesCache {
+  get: (userId: number, opts?: { revalidate?: boolean }) => Promise<CacheResult>
+}
+
+// Errors that mean "MOR cannot answer now": a stale copy beats an error page for these.
+const STALE_IF_ERROR = [UpstreamUnavailableError, UpstreamTimeoutError, UpstreamBadResponseError]
+const LOCK_POLL_MS = 25
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
+  const { redis, log } = opts
+  const lru = new LRUCache<string, CacheEntry>({
+    max: opts.maxEntries,
+    maxSize: opts.maxBytes,
+    // The body dominates; the constant covers the entry object, key and LRU bookkeeping.
+    sizeCalculation: (entry) => entry.body.length + 256
+  })
+  const fetches = new Map<string, Promise<CacheEntry>>()
+  const lookups = new Map<string, Promise<CacheEntry | undefined>>()
+  const keyOf = (userId: number) => `${opts.keyPrefix}:devices:${userId}`
+
+  function remember (key: string, entry: CacheEntry, now: number): void {
+    if (isServable(entry, now)) lru.set(key, entry, { ttl: entry.staleUntil - now })
+  }
+
+  function lookupRemote (key: string): Promise<CacheEntry | undefined> {
+    if (!redis?.available) return Promise.resolve(undefined)
+    let pending = lookups.get(key)
+    if (!pending) {
+      pending = redis.get(key).then((raw) => (raw ? decodeEntry(raw) : undefined))
+      lookups.set(key, pending)
+      pending.then(() => lookups.delete(key), () => lookups.delete(key))
+    }
+    return pending
+  }
+
+  /** Waits for another instance's fetch: its entry, or undefined once its lock is gone. */
+  async function awaitOtherInstance (key: string, since: number): Promise<CacheEntry | undefined> {
+    const deadline = Date.now() + opts.upstreamTimeoutMs + 1000
+    while (Date.now() < deadline) {
+      await sleep(LOCK_POLL_MS)
+      const raw = await redis?.get(key)
+      const entry = raw ? decodeEntry(raw) : undefined
+      if (entry && entry.storedAt >= since) return entry
+      if (!(await redis?.isLocked(`${key}:lock`))) return undefined
+    }
+    return undefined
+  }
+
+  async function fetchAndStore (key: string, userId: number): Promise<CacheEntry> {
+    const started = Date.now()
+    const lockKey = `${key}:lock`
+    const lock = redis ? await redis.lock(lockKey, opts.upstreamTimeoutMs + 1000) : 'unavailable'
+    if (lock === 'busy') {
+      const theirs = await awaitOtherInstance(key, started)
+      if (theirs) {
+        remember(key, theirs, Date.now())
+        return theirs
+      }
+    }
+    try {
+      let entry: CacheEntry
+      try {
+        const devices = await opts.fetchDevices(userId)
+        entry = newEntry(200, Buffer.from(JSON.stringify({ userId, devices })), Date.now(), opts)
+      } catch (err) {
+        if (!(err instanceof UserNotFoundError)) throw err
+        entry = newEntry(404, Buffer.alloc(0), Date.now(), opts)
+      }
+      remember(key, entry, Date.now())
+      if (redis && entry.staleUntil > entry.storedAt) await redis.set(key, encodeEntry(entry), entry.staleUntil - entry.storedAt)
+      return entry
+    } finally {
+      if (typeof lock === 'object') await redis?.unlock(lockKey, lock.token)
+    }
+  }
+
+  /** At most one upstream call per key in this process; latecomers share its result. */
+  function fetchCoalesced (key: string, userId: number): { promise: Promise<CacheEntry>, collapsed: boolean } {
+    const running = fetches.get(key)
+    if (running) return { promise: running, collapsed: true }
+    const promise = fetchAndStore(key, userId)
+    fetches.set(key, promise)
+    promise.then(() => fetches.delete(key), () => fetches.delete(key))
+    return { promise, collapsed: false }
+  }
+
+  function refreshInBackground (key: string, userId: number): void {
+    fetchCoalesced(key, userId).promise.catch((err: unknown) => {
+      log.warn({ err, userId }, 'background refresh failed; serving stale')
+    })
+  }
+
+  async function get (userId: number, { revalidate = false } = {}): Promise<CacheResult> {
+    const key = keyOf(userId)
+    let cached = lru.get(key)
+    if (!revalidate) {
+      if (cached && isFresh(cached, Date.now())) return { entry: cached, outcome: 'hit', collapsed: false }
+      const remote = await lookupRemote(key)
+      const now = Date.now()
+      if (remote && isServable(remote, now) && (!cached || remote.storedAt > cached.storedAt)) {
+        remember(key, remote, now)
+        cached = remote
+      }
+      if (cached && isFresh(cached, now)) return { entry: cached, outcome: 'hit', collapsed: false }
+      if (cached && isServable(cached, now) && cached.status === 200) {
+        refreshInBackground(key, userId)
+        return { entry: cached, outcome: 'stale', collapsed: false }
+      }
+    }
+    const { promise, collapsed } = fetchCoalesced(key, userId)
+    try {
+      return { entry: await promise, outcome: revalidate ? 'revalidated' : 'miss', collapsed }
+    } catch (err) {
+      const fallback = cached && isServable(cached, Date.now()) && cached.status === 200 ? cached : undefined
+      if (fallback && STALE_IF_ERROR.some((type) => err instanceof type)) {
+        log.warn({ err, userId }, 'MOR failed; serving the cached answer instead')
+        return { entry: fallback, outcome: 'stale-if-error', collapsed }
+      }
+      throw err
+    }
+  }
+
+  return { get }
+}

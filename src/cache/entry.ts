@@ -1,0 +1,61 @@
+// A cached answer for one user: the serialized JSON body (or a negative "User not found"), with
+// its freshness window. Pure functions only, shared by the in-process and Redis tiers.
+import { createHash } from 'node:crypto'
+
+export interface CacheEntry {
+  /** 200: body is the devices JSON; 404: MOR said User not found (body empty). */
+  status: 200 | 404
+  body: Buffer
+  /** Strong validator of the body, quoted as HTTP wants it. */
+  etag: string
+  storedAt: number
+  freshUntil: number
+  /** Until then a stale entry may be served while refreshing, or instead of an error. */
+  staleUntil: number
+  /** Compressed bodies, made once per process on first demand (never stored in Redis). */
+  variants?: Partial<Record<'br' | 'gzip', Promise<Buffer>>>
+}
+
+export interface Lifetimes {
+  ttlSeconds: number
+  staleSeconds: number
+  negativeTtlSeconds: number
+}
+
+export function etagOf (body: Buffer): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
+}
+
+export function newEntry (status: 200 | 404, body: Buffer, now: number, life: Lifetimes): CacheEntry {
+  const ttl = (status === 200 ? life.ttlSeconds : life.negativeTtlSeconds) * 1000
+  // A negative answer is never served stale: the user may have been created meanwhile.
+  const stale = status === 200 ? life.staleSeconds * 1000 : 0
+  return { status, body, etag: etagOf(body), storedAt: now, freshUntil: now + ttl, staleUntil: now + ttl + stale }
+}
+
+export const isFresh = (entry: CacheEntry, now: number) => now < entry.freshUntil
+export const isServable = (entry: CacheEntry, now: number) => now < entry.staleUntil
+
+// Redis layout: one line of JSON metadata, a newline, then the body bytes. Binary-safe and with
+// no second JSON encoding of a body that may be a megabyte.
+interface Meta { v: 1, s: 200 | 404, e: string, t: number, f: number, x: number }
+
+export function encodeEntry (entry: CacheEntry): Buffer {
+  const meta: Meta = { v: 1, s: entry.status, e: entry.etag, t: entry.storedAt, f: entry.freshUntil, x: entry.staleUntil }
+  return Buffer.concat([Buffer.from(`${JSON.stringify(meta)}\n`), entry.body])
+}
+
+/** Anything that is not an entry this code wrote (another version, corruption) is a miss. */
+export function decodeEntry (raw: Buffer): CacheEntry | undefined {
+  const newline = raw.indexOf(0x0a)
+  if (newline < 0) return undefined
+  let meta: Partial<Meta>
+  try {
+    meta = JSON.parse(raw.toString('utf8', 0, newline)) as Partial<Meta>
+  } catch {
+    return undefined
+  }
+  if (meta.v !== 1 || (meta.s !== 200 && meta.s !== 404) || typeof meta.e !== 'string' ||
+    typeof meta.t !== 'number' || typeof meta.f !== 'number' || typeof meta.x !== 'number') return undefined
+  return { status: meta.s, body: raw.subarray(newline + 1), etag: meta.e, storedAt: meta.t, freshUntil: meta.f, staleUntil: meta.x }
+}

@@ -1,0 +1,79 @@
+// HTTP semantics of a cached answer: Cache-Status (RFC 9211), Age, Cache-Control, ETag
+// revalidation, and compressed variants made once per entry rather than on every hit.
+import { promisify } from 'node:util'
+import { brotliCompress, gzip, constants as zlib } from 'node:zlib'
+import type { CacheEntry } from './entry.js'
+import type { CacheResult } from './devices-cache.js'
+
+export const CACHE_NAME = 'mor-gateway'
+/** Below this, compression costs more than the bytes it saves. */
+export const COMPRESS_MIN_BYTES = 1024
+
+const brotliAsync = promisify(brotliCompress)
+const gzipAsync = promisify(gzip)
+// Quality 5 gets most of brotli's gain at a fraction of the CPU of the default 11.
+const BROTLI_OPTIONS = { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT } }
+
+export type Coding = 'br' | 'gzip'
+
+/** The preferred coding the client accepts (br, then gzip), or undefined for identity. */
+export function negotiate (acceptEncoding: string | undefined): Coding | undefined {
+  if (!acceptEncoding) return undefined
+  const accepted = new Map<string, number>()
+  for (const part of acceptEncoding.split(',')) {
+    const [name = '', ...params] = part.trim().toLowerCase().split(';')
+    const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined)
+    accepted.set(name.trim(), q === undefined ? 1 : Number(q))
+  }
+  const allows = (coding: Coding) => (accepted.get(coding) ?? accepted.get('*') ?? 0) > 0
+  if (allows('br')) return 'br'
+  if (allows('gzip')) return 'gzip'
+  return undefined
+}
+
+export function compressedBody (entry: CacheEntry, coding: Coding): Promise<Buffer> {
+  const variants = (entry.variants ??= {})
+  let variant = variants[coding]
+  if (!variant) {
+    const made = coding === 'br' ? brotliAsync(entry.body, BROTLI_OPTIONS) : gzipAsync(entry.body)
+    variants[coding] = made
+    // A failed compression is not kept; the next request tries again.
+    made.catch(() => { if (variants[coding] === made) delete variants[coding] })
+    variant = made
+  }
+  return variant
+}
+
+export function cacheStatus (result: CacheResult, now: number): string {
+  const ttl = Math.floor((result.entry.freshUntil - now) / 1000)
+  const parts = [CACHE_NAME]
+  switch (result.outcome) {
+    case 'hit': parts.push('hit', `ttl=${ttl}`); break
+    case 'stale': parts.push('fwd=stale', `ttl=${ttl}`, 'detail=stale-while-revalidate'); break
+    case 'stale-if-error': parts.push('fwd=stale', `ttl=${ttl}`, 'detail=stale-if-error'); break
+    case 'miss': parts.push('fwd=miss', 'stored'); break
+    case 'revalidated': parts.push('fwd=request', 'stored'); break
+  }
+  if (result.collapsed) parts.push('collapsed')
+  return parts.join('; ')
+}
+
+export function cacheHeaders (result: CacheResult, now: number): Record<string, string> {
+  const { entry } = result
+  const freshLeft = Math.max(0, Math.floor((entry.freshUntil - now) / 1000))
+  const headers: Record<string, string> = {
+    'cache-status': cacheStatus(result, now),
+    age: String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))),
+    'cache-control': `private, max-age=${freshLeft}`
+  }
+  if (entry.status === 200) headers.etag = entry.etag
+  return headers
+}
+
+/** Weak comparison (RFC 9110 13.1.2), as If-None-Match requires. */
+export function matchesIfNoneMatch (header: string | undefined, etag: string): boolean {
+  if (!header) return false
+  if (header.trim() === '*') return true
+  const opaque = etag.replace(/^W\//, '')
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === opaque)
+}

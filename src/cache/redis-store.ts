@@ -1,0 +1,74 @@
+// The shared cache tier. Redis is an accelerator, never a single point of failure: every command
+// has a timeout, nothing queues while disconnected, every failure reads as "not there", and the
+// client reconnects by itself. The availability change is logged once, not per request.
+import { randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
+import type { FastifyBaseLogger } from 'fastify'
+
+export type LockResult = { token: string } | 'busy' | 'unavailable'
+
+export interface RedisStore {
+  get: (key: string) => Promise<Buffer | undefined>
+  set: (key: string, value: Buffer, ttlMs: number) => Promise<void>
+  /** `busy` when another caller holds the lock; `unavailable` when Redis cannot tell. */
+  lock: (key: string, ttlMs: number) => Promise<LockResult>
+  /** Whether the lock is still held by anyone; false when Redis cannot tell. */
+  isLocked: (key: string) => Promise<boolean>
+  unlock: (key: string, token: string) => Promise<void>
+  readonly available: boolean
+  close: () => Promise<void>
+}
+
+// Deletes the lock only if it is still ours, so a slow holder never frees a successor's lock.
+const UNLOCK_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+const MAX_RECONNECT_DELAY_MS = 2000
+
+export function createRedisStore (url: string, timeoutMs: number, log: FastifyBaseLogger): RedisStore {
+  const client = new Redis(url, {
+    commandTimeout: timeoutMs,
+    connectTimeout: Math.max(timeoutMs, 1000),
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, MAX_RECONNECT_DELAY_MS),
+    lazyConnect: false
+  })
+  let available = false
+  let closing = false
+  client.on('ready', () => {
+    if (!available) log.info('redis cache tier available')
+    available = true
+  })
+  const down = () => {
+    if (available && !closing) log.warn('redis cache tier unavailable; serving from the in-process tier and MOR')
+    available = false
+  }
+  client.on('close', down)
+  client.on('end', down)
+  // Connection errors surface here on every retry; the state change above is what gets logged.
+  client.on('error', () => {})
+
+  async function attempt<T> (command: () => Promise<T>, fallback: T): Promise<T> {
+    if (!available) return fallback
+    try {
+      return await command()
+    } catch {
+      return fallback
+    }
+  }
+
+  return {
+    get: (key) => attempt(async () => (await client.getBuffer(key)) ?? undefined, undefined),
+    set: (key, value, ttlMs) => attempt(async () => { await client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs))) }, undefined),
+    lock: (key, ttlMs) => attempt<LockResult>(async () => {
+      const token = randomUUID()
+      return (await client.set(key, token, 'PX', ttlMs, 'NX')) === 'OK' ? { token } : 'busy'
+    }, 'unavailable'),
+    isLocked: (key) => attempt(async () => (await client.exists(key)) === 1, false),
+    unlock: (key, token) => attempt(async () => { await client.eval(UNLOCK_SCRIPT, 1, key, token) }, undefined),
+    get available () { return available },
+    close: async () => {
+      closing = true
+      client.disconnect()
+    }
+  }
+}

@@ -1,0 +1,33 @@
+// Decorates the app with the devices cache: the in-process tier always, Redis when REDIS_URL is
+// set. Closes the Redis connection with the app.
+import { createHash } from 'node:crypto'
+import fp from 'fastify-plugin'
+import type { Config } from '../config.js'
+import { createDevicesCache, type DevicesCache } from '../cache/devices-cache.js'
+import { createRedisStore, type RedisStore } from '../cache/redis-store.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    devicesCache: DevicesCache
+    redisStore: RedisStore | undefined
+  }
+}
+
+/** One namespace per MOR server and API user: what one may see, another may not. */
+export function upstreamKeyPrefix (mor: Config['mor']): string {
+  return `morgw:${createHash('sha256').update(`${mor.baseUrl}\n${mor.user}`).digest('hex').slice(0, 16)}`
+}
+
+export default fp<{ config: Config }>(async (fastify, { config }) => {
+  const redis = config.redis ? createRedisStore(config.redis.url, config.redis.timeoutMs, fastify.log) : undefined
+  fastify.decorate('redisStore', redis)
+  fastify.decorate('devicesCache', createDevicesCache({
+    ...config.cache,
+    keyPrefix: upstreamKeyPrefix(config.mor),
+    upstreamTimeoutMs: config.mor.timeoutMs,
+    fetchDevices: (userId) => fastify.mor.getDevices(userId),
+    redis,
+    log: fastify.log
+  }))
+  fastify.addHook('onClose', async () => { await redis?.close() })
+}, { name: 'cache', dependencies: ['mor'], fastify: '5.x' })
