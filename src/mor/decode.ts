@@ -48,14 +48,19 @@ export async function decompressBody (body: Buffer, contentEncoding: string | un
 }
 
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf])
-const LATIN1_NAMES = new Set(['iso-8859-1', 'latin1', 'windows-1252', 'cp1252', 'us-ascii'])
+const LATIN1_NAMES = new Set(['iso-8859-1', 'latin1', 'us-ascii'])
+const CP1252_NAMES = new Set(['windows-1252', 'cp1252'])
+// windows-1252 differs from Latin-1 only in 0x80-0x9F; Node 20's small ICU lacks the table.
+const CP1252_HIGH = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008DŽ\u008F\u0090‘’“”•–—˜™š›œ\u009DžŸ'
 
 /** Decodes the document as its XML declaration says (UTF-8 unless it names a Latin-1 family). */
 export function xmlText (bytes: Buffer): string {
   if (bytes.subarray(0, 3).equals(UTF8_BOM)) return bytes.toString('utf8', 3)
   const head = bytes.toString('latin1', 0, Math.min(bytes.length, 200))
   const declared = /^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head)?.[1]?.toLowerCase()
-  // windows-1252 is what browsers and MOR's Ruby both mean by "latin1"; TextDecoder knows it.
-  if (declared && LATIN1_NAMES.has(declared)) return new TextDecoder('windows-1252').decode(bytes)
+  if (declared && LATIN1_NAMES.has(declared)) return bytes.toString('latin1')
+  if (declared && CP1252_NAMES.has(declared)) {
+    return bytes.toString('latin1').replace(/[\u0080-\u009f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80] ?? c)
+  }
   return bytes.toString('utf8')
 }

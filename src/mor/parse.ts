@@ -48,7 +48,13 @@ function errorText (value: unknown): string | undefined {
 export function parseMorXml (xml: string): MorAnswer {
   if (DOCTYPE.test(xml)) throw new UpstreamBadResponseError('XML with a DOCTYPE declaration is refused')
   checkWellFormed(xml)
-  const doc = parser.parse(xml) as Node
+  let doc: Node
+  try {
+    doc = parser.parse(xml) as Node
+  } catch (err) {
+    // e.g. nesting deeper than the parser's limit: well formed, but not a MOR answer.
+    throw new UpstreamBadResponseError('malformed XML', { cause: err })
+  }
 
   const bare = errorText(doc.error)
   if (bare !== undefined) return { kind: 'error', message: bare }

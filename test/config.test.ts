@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig, loadSimulatorConfig } from '../src/config.js'
+
+const REQUIRED = { MOR_URL: 'http://10.0.0.5/billing', MOR_API_USER: 'admin', MOR_API_SECRET: '456789' }
+
+function configError (env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env)
+  } catch (err) {
+    if (err instanceof ConfigError) return err
+    throw err
+  }
+  throw new Error('loadConfig did not throw')
+}
+
+describe('loadConfig', () => {
+  it('fills every default when only the required variables are set', () => {
+    expect(loadConfig(REQUIRED)).toStrictEqual({
+      mor: {
+        baseUrl: 'http://10.0.0.5/billing',
+        user: 'admin',
+        secret: '456789',
+        password: undefined,
+        timeoutMs: 10_000,
+        maxBytes: 32 * 1024 * 1024
+      },
+      cache: { ttlSeconds: 60, staleSeconds: 600, negativeTtlSeconds: 10, maxEntries: 10_000, maxBytes: 256 * 1024 * 1024 },
+      redis: undefined,
+      host: '127.0.0.1',
+      port: 3000,
+      logLevel: 'info'
+    })
+  })
+
+  it('reads every variable when all are set', () => {
+    expect(loadConfig({
+      MOR_URL: 'https://mor.example.com/billing',
+      MOR_API_USER: 'reseller7',
+      MOR_API_SECRET: 's3cr3t',
+      MOR_API_PASSWORD: 'pa55',
+      HOST: '0.0.0.0',
+      PORT: '8080',
+      UPSTREAM_TIMEOUT_MS: '2500',
+      UPSTREAM_MAX_BYTES: '1048576',
+      LOG_LEVEL: 'debug',
+      REDIS_URL: 'redis://127.0.0.1:6379/2',
+      REDIS_TIMEOUT_MS: '500',
+      CACHE_TTL_SECONDS: '30',
+      CACHE_STALE_SECONDS: '300',
+      CACHE_NEGATIVE_TTL_SECONDS: '5',
+      CACHE_MAX_ENTRIES: '1000',
+      CACHE_MAX_BYTES: '2097152'
+    })).toStrictEqual({
+      mor: {
+        baseUrl: 'https://mor.example.com/billing',
+        user: 'reseller7',
+        secret: 's3cr3t',
+        password: 'pa55',
+        timeoutMs: 2500,
+        maxBytes: 1_048_576
+      },
+      cache: { ttlSeconds: 30, staleSeconds: 300, negativeTtlSeconds: 5, maxEntries: 1000, maxBytes: 2_097_152 },
+      redis: { url: 'redis://127.0.0.1:6379/2', timeoutMs: 500 },
+      host: '0.0.0.0',
+      port: 8080,
+      logLevel: 'debug'
+    })
+  })
+
+  it('removes trailing slashes from MOR_URL', () => {
+    expect(loadConfig({ ...REQUIRED, MOR_URL: 'http://10.0.0.5/billing/' }).mor.baseUrl).toBe('http://10.0.0.5/billing')
+    expect(loadConfig({ ...REQUIRED, MOR_URL: 'http://10.0.0.5/billing//' }).mor.baseUrl).toBe('http://10.0.0.5/billing')
+  })
+
+  it('trims whitespace around values', () => {
+    const config = loadConfig({ ...REQUIRED, PORT: ' 8080 ', MOR_URL: ' http://10.0.0.5/billing ' })
+    expect(config.port).toBe(8080)
+    expect(config.mor.baseUrl).toBe('http://10.0.0.5/billing')
+  })
+
+  it('treats an empty variable as unset, so the default applies', () => {
+    const config = loadConfig({ ...REQUIRED, PORT: '', LOG_LEVEL: '' })
+    expect(config.port).toBe(3000)
+    expect(config.logLevel).toBe('info')
+  })
+
+  it('accepts port 0, which lets the OS pick a free port', () => {
+    expect(loadConfig({ ...REQUIRED, PORT: '0' }).port).toBe(0)
+  })
+
+  it('names every missing required variable in one ConfigError', () => {
+    const err = configError({})
+    expect(err).toBeInstanceOf(ConfigError)
+    expect(err.name).toBe('ConfigError')
+    expect(err.message).toBe('invalid configuration:\n  MOR_URL is required\n  MOR_API_USER is required\n  MOR_API_SECRET is required')
+  })
+
+  it('counts an empty required variable as missing', () => {
+    expect(configError({ ...REQUIRED, MOR_API_SECRET: '' }).message).toBe('invalid configuration:\n  MOR_API_SECRET is required')
+  })
+
+  it.each(['3.5', 'abc', '70000', '-1', '0x50', '1e3'])('rejects PORT=%s, naming the variable and its range', (port) => {
+    expect(configError({ ...REQUIRED, PORT: port }).message).toBe('invalid configuration:\n  PORT must be a whole number from 0 to 65535')
+  })
+
+  it('rejects an UPSTREAM_MAX_BYTES below 1 KiB', () => {
+    expect(configError({ ...REQUIRED, UPSTREAM_MAX_BYTES: '100' }).message)
+      .toBe('invalid configuration:\n  UPSTREAM_MAX_BYTES must be a whole number from 1024 to 1073741824')
+  })
+
+  it('rejects an UPSTREAM_TIMEOUT_MS of 0', () => {
+    expect(configError({ ...REQUIRED, UPSTREAM_TIMEOUT_MS: '0' }).message)
+      .toBe('invalid configuration:\n  UPSTREAM_TIMEOUT_MS must be a whole number from 1 to 600000')
+  })
+
+  it('rejects an unknown LOG_LEVEL, listing the allowed ones', () => {
+    expect(configError({ ...REQUIRED, LOG_LEVEL: 'verbose' }).message)
+      .toBe('invalid configuration:\n  LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent')
+  })
+
+  it.each(['ftp://10.0.0.5/billing', '10.0.0.5/billing', 'http://10.0.0.5/billing?u=admin', 'http://10.0.0.5/billing#x'])('rejects MOR_URL %s', (url) => {
+    expect(configError({ ...REQUIRED, MOR_URL: url }).message)
+      .toBe('invalid configuration:\n  MOR_URL must be an http(s) URL without query or fragment')
+  })
+
+  it('rejects a REDIS_URL that is not a redis:// URL', () => {
+    expect(configError({ ...REQUIRED, REDIS_URL: 'http://127.0.0.1:6379' }).message)
+      .toBe('invalid configuration:\n  REDIS_URL must be a redis:// or rediss:// URL')
+  })
+
+  it('names several bad variables in one message', () => {
+    expect(configError({ MOR_URL: 'mor', MOR_API_USER: 'admin', PORT: 'abc', LOG_LEVEL: 'loud' }).message).toBe([
+      'invalid configuration:',
+      '  MOR_API_SECRET is required',
+      '  MOR_URL must be an http(s) URL without query or fragment',
+      '  PORT must be a whole number from 0 to 65535',
+      '  LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'
+    ].join('\n'))
+  })
+
+  it('never echoes a secret value in the error message', () => {
+    const err = configError({
+      MOR_URL: 'http://admin:Hunter2-url@10.0.0.5/billing?hash=71516eea4850f7e0300ac86adf9fb64bca845aa7',
+      MOR_API_USER: 'admin',
+      MOR_API_SECRET: 'Secret-456789',
+      MOR_API_PASSWORD: 'Passw0rd-xyz',
+      REDIS_URL: 'http://default:Redis-pass@cache:6379',
+      PORT: 'Secret-port'
+    })
+    for (const value of ['Hunter2-url', '71516eea4850f7e0300ac86adf9fb64bca845aa7', 'Secret-456789', 'Passw0rd-xyz', 'Redis-pass', 'Secret-port']) {
+      expect(err.message).not.toContain(value)
+    }
+  })
+
+  it('reports a blank secret as empty without echoing it', () => {
+    expect(configError({ ...REQUIRED, MOR_API_SECRET: '   ' }).message).toBe('invalid configuration:\n  MOR_API_SECRET must not be empty')
+  })
+})
+
+describe('loadSimulatorConfig', () => {
+  it('fills every default from an empty environment', () => {
+    expect(loadSimulatorConfig({})).toStrictEqual({ MOR_SIM_HOST: '127.0.0.1', MOR_SIM_PORT: 8090, MOR_SIM_ENCODING: 'gzip', MOR_SIM_DELAY_MS: 0 })
+  })
+
+  it('reads every variable when all are set', () => {
+    expect(loadSimulatorConfig({ MOR_SIM_HOST: '0.0.0.0', MOR_SIM_PORT: '9000', MOR_SIM_ENCODING: 'gzip-file', MOR_SIM_DELAY_MS: '250' }))
+      .toStrictEqual({ MOR_SIM_HOST: '0.0.0.0', MOR_SIM_PORT: 9000, MOR_SIM_ENCODING: 'gzip-file', MOR_SIM_DELAY_MS: 250 })
+  })
+
+  it('ignores the gateway\'s variables', () => {
+    expect(loadSimulatorConfig({ PORT: 'abc', MOR_URL: 'nonsense' }))
+      .toStrictEqual({ MOR_SIM_HOST: '127.0.0.1', MOR_SIM_PORT: 8090, MOR_SIM_ENCODING: 'gzip', MOR_SIM_DELAY_MS: 0 })
+  })
+
+  it('rejects an unknown MOR_SIM_ENCODING and a fractional MOR_SIM_DELAY_MS, naming both', () => {
+    expect(() => loadSimulatorConfig({ MOR_SIM_ENCODING: 'zstd', MOR_SIM_DELAY_MS: '1.5' })).toThrow(ConfigError)
+    expect(() => loadSimulatorConfig({ MOR_SIM_ENCODING: 'zstd', MOR_SIM_DELAY_MS: '1.5' })).toThrow(new ConfigError([
+      'invalid configuration:',
+      '  MOR_SIM_ENCODING must be one of gzip, gzip-file, plain',
+      '  MOR_SIM_DELAY_MS must be a whole number from 0 to 60000'
+    ].join('\n')))
+  })
+})
