@@ -1,5 +1,6 @@
 // The gateway as a Fastify plugin: everything but the process. Tests register it on their own
 // instance; server.ts adds the logger, timeouts, shutdown and listen.
+import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
 import problems from './plugins/problems.js'
@@ -18,9 +19,13 @@ export const APP_SERVER_OPTIONS = {
   routerOptions: { maxParamLength: 8192 }
 } satisfies FastifyServerOptions
 
-export default async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(problems)
   await fastify.register(mor, { settings: opts.config.mor })
   await fastify.register(cache, { config: opts.config })
   await fastify.register(devicesRoute)
 }
+
+// Not encapsulated: the instance that registers the app (server.ts, a test) sees its decorators,
+// e.g. the cache's Redis state. Scopes that must stay apart are encapsulated inside.
+export default fp(app, { name: 'mor-gateway', fastify: '5.x' })

@@ -49,13 +49,13 @@ export function encodeEntry (entry: CacheEntry): Buffer {
 export function decodeEntry (raw: Buffer): CacheEntry | undefined {
   const newline = raw.indexOf(0x0a)
   if (newline < 0) return undefined
-  let meta: Partial<Meta>
+  let meta: Partial<Meta> | null
   try {
-    meta = JSON.parse(raw.toString('utf8', 0, newline)) as Partial<Meta>
+    meta = JSON.parse(raw.toString('utf8', 0, newline)) as Partial<Meta> | null
   } catch {
     return undefined
   }
-  if (meta.v !== 1 || (meta.s !== 200 && meta.s !== 404) || typeof meta.e !== 'string' ||
+  if (typeof meta !== 'object' || meta === null || meta.v !== 1 || (meta.s !== 200 && meta.s !== 404) || typeof meta.e !== 'string' ||
     typeof meta.t !== 'number' || typeof meta.f !== 'number' || typeof meta.x !== 'number') return undefined
   return { status: meta.s, body: raw.subarray(newline + 1), etag: meta.e, storedAt: meta.t, freshUntil: meta.f, staleUntil: meta.x }
 }

@@ -16,7 +16,7 @@ const BROTLI_OPTIONS = { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_
 
 export type Coding = 'br' | 'gzip'
 
-/** The preferred coding the client accepts (br, then gzip), or undefined for identity. */
+/** The coding the client prefers among br and gzip, or undefined for identity. */
 export function negotiate (acceptEncoding: string | undefined): Coding | undefined {
   if (!acceptEncoding) return undefined
   const accepted = new Map<string, number>()
@@ -25,9 +25,11 @@ export function negotiate (acceptEncoding: string | undefined): Coding | undefin
     const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined)
     accepted.set(name.trim(), q === undefined ? 1 : Number(q))
   }
-  const allows = (coding: Coding) => (accepted.get(coding) ?? accepted.get('*') ?? 0) > 0
-  if (allows('br')) return 'br'
-  if (allows('gzip')) return 'gzip'
+  const q = (coding: Coding) => accepted.get(coding) ?? accepted.get('*') ?? 0
+  // The client's preference wins; on a tie br, which is smaller.
+  const [br, gz] = [q('br'), q('gzip')]
+  if (br > 0 && br >= gz) return 'br'
+  if (gz > 0) return 'gzip'
   return undefined
 }
 
@@ -58,8 +60,10 @@ export function cacheStatus (result: CacheResult, now: number): string {
   return parts.join('; ')
 }
 
-export function cacheHeaders (result: CacheResult, now: number): Record<string, string> {
+export function cacheHeaders (result: CacheResult, clock: number): Record<string, string> {
   const { entry } = result
+  // An entry made for this very request is exactly as old as it looks: age 0, the full TTL.
+  const now = result.outcome === 'miss' || result.outcome === 'revalidated' ? entry.storedAt : clock
   const freshLeft = Math.max(0, Math.floor((entry.freshUntil - now) / 1000))
   const headers: Record<string, string> = {
     'cache-status': cacheStatus(result, now),

@@ -9,6 +9,9 @@ export interface TestRedis {
   port: number
   stop: () => Promise<void>
   start: () => Promise<void>
+  /** SIGSTOP/SIGCONT: a Redis that accepts connections but answers nothing, like one stuck in a fork. */
+  pause: () => void
+  resume: () => void
   close: () => Promise<void>
 }
 
@@ -51,5 +54,13 @@ export async function startRedis (): Promise<TestRedis> {
     })
   }
   await start()
-  return { url: `redis://127.0.0.1:${port}`, port, start, stop, close: stop }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    start,
+    stop,
+    pause: () => { child?.kill('SIGSTOP') },
+    resume: () => { child?.kill('SIGCONT') },
+    close: stop
+  }
 }
