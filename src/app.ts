@@ -3,10 +3,11 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
-import problems from './plugins/problems.js'
+import problems, { frameworkErrorProblem } from './plugins/problems.js'
 import mor from './plugins/mor.js'
 import cache from './plugins/cache.js'
 import devicesRoute from './routes/devices.js'
+import legacyProxy from './legacy/proxy.js'
 
 export interface AppOptions {
   config: Config
@@ -16,7 +17,8 @@ export interface AppOptions {
 export const APP_SERVER_OPTIONS = {
   // A userId longer than find-my-way's default 100 characters would otherwise be a 404 rather
   // than the 400 the contract promises.
-  routerOptions: { maxParamLength: 8192 }
+  routerOptions: { maxParamLength: 8192 },
+  frameworkErrors: frameworkErrorProblem
 } satisfies FastifyServerOptions
 
 async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
@@ -24,6 +26,7 @@ async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(mor, { settings: opts.config.mor })
   await fastify.register(cache, { config: opts.config })
   await fastify.register(devicesRoute)
+  if (opts.config.legacy.enabled) await fastify.register(legacyProxy, { config: opts.config })
 }
 
 // Not encapsulated: the instance that registers the app (server.ts, a test) sees its decorators,

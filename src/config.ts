@@ -19,6 +19,8 @@ export const EnvSchema = Type.Object({
   UPSTREAM_TIMEOUT_MS: Int(1, 600_000, 10_000),
   UPSTREAM_MAX_BYTES: Int(1024, 1024 ** 3, 32 * 1024 * 1024),
   LOG_LEVEL: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' }),
+  LEGACY_PASSTHROUGH: Type.Boolean({ default: true }),
+  LEGACY_MAX_BODY_BYTES: Int(0, 1024 ** 3, 10 * 1024 * 1024),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', errorMessage: 'must be a redis:// or rediss:// URL' })),
   REDIS_TIMEOUT_MS: Int(10, 10_000, 250),
   CACHE_TTL_SECONDS: Int(0, 7 * 86_400, 60),
@@ -47,6 +49,7 @@ export interface Config {
     maxBytes: number
   }
   redis: { url: string, timeoutMs: number } | undefined
+  legacy: { enabled: boolean, maxBodyBytes: number }
   host: string
   port: number
   logLevel: Env['LOG_LEVEL']
@@ -121,6 +124,7 @@ function toConfig (env: Env): Config {
       maxBytes: env.CACHE_MAX_BYTES
     },
     redis: env.REDIS_URL === undefined ? undefined : { url: env.REDIS_URL, timeoutMs: env.REDIS_TIMEOUT_MS },
+    legacy: { enabled: env.LEGACY_PASSTHROUGH, maxBodyBytes: env.LEGACY_MAX_BODY_BYTES },
     host: env.HOST,
     port: env.PORT,
     logLevel: env.LOG_LEVEL

@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       },
       cache: { ttlSeconds: 60, staleSeconds: 600, negativeTtlSeconds: 10, maxEntries: 10_000, maxBytes: 256 * 1024 * 1024 },
       redis: undefined,
+      legacy: { enabled: true, maxBodyBytes: 10 * 1024 * 1024 },
       host: '127.0.0.1',
       port: 3000,
       logLevel: 'info'
@@ -49,7 +50,9 @@ describe('loadConfig', () => {
       CACHE_STALE_SECONDS: '300',
       CACHE_NEGATIVE_TTL_SECONDS: '5',
       CACHE_MAX_ENTRIES: '1000',
-      CACHE_MAX_BYTES: '2097152'
+      CACHE_MAX_BYTES: '2097152',
+      LEGACY_PASSTHROUGH: 'false',
+      LEGACY_MAX_BODY_BYTES: '1024'
     })).toStrictEqual({
       mor: {
         baseUrl: 'https://mor.example.com/billing',
@@ -61,6 +64,7 @@ describe('loadConfig', () => {
       },
       cache: { ttlSeconds: 30, staleSeconds: 300, negativeTtlSeconds: 5, maxEntries: 1000, maxBytes: 2_097_152 },
       redis: { url: 'redis://127.0.0.1:6379/2', timeoutMs: 500 },
+      legacy: { enabled: false, maxBodyBytes: 1024 },
       host: '0.0.0.0',
       port: 8080,
       logLevel: 'debug'
@@ -121,6 +125,11 @@ describe('loadConfig', () => {
   it.each(['ftp://10.0.0.5/billing', '10.0.0.5/billing', 'http://10.0.0.5/billing?u=admin', 'http://10.0.0.5/billing#x'])('rejects MOR_URL %s', (url) => {
     expect(configError({ ...REQUIRED, MOR_URL: url }).message)
       .toBe('invalid configuration:\n  MOR_URL must be an http(s) URL without query or fragment')
+  })
+
+  it('rejects a LEGACY_PASSTHROUGH that is not true or false', () => {
+    expect(() => loadConfig({ ...REQUIRED, LEGACY_PASSTHROUGH: 'yes' }))
+      .toThrow(new ConfigError('invalid configuration:\n  LEGACY_PASSTHROUGH must be true or false'))
   })
 
   it('rejects a REDIS_URL that is not a redis:// URL', () => {

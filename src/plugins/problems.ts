@@ -16,7 +16,10 @@ const KINDS: Record<string, ProblemKind> = {
   MOR_REJECTED: { slug: 'upstream-rejected', title: 'MOR rejected the request' },
   MOR_BAD_RESPONSE: { slug: 'upstream-bad-response', title: 'Bad response from MOR' },
   MOR_UNAVAILABLE: { slug: 'upstream-unavailable', title: 'MOR unavailable' },
-  MOR_TIMEOUT: { slug: 'upstream-timeout', title: 'MOR timed out' }
+  MOR_TIMEOUT: { slug: 'upstream-timeout', title: 'MOR timed out' },
+  LEGACY_INVALID_PATH: { slug: 'invalid-request', title: 'Invalid request' },
+  LEGACY_BODY_TOO_LARGE: { slug: 'payload-too-large', title: 'Payload too large' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { slug: 'payload-too-large', title: 'Payload too large' }
 }
 const NOT_FOUND: ProblemKind = { slug: 'not-found', title: 'Not found' }
 const INTERNAL: ProblemKind = { slug: 'internal-error', title: 'Internal error' }
@@ -43,6 +46,15 @@ function toProblem (error: FastifyError): Problem {
 function pathOf (url: string): string {
   const path = url.split('?')[0] ?? ''
   return path.length > 200 ? `${path.slice(0, 200)}...` : path
+}
+
+/**
+ * Errors Fastify raises before routing (an undecodable URL such as `/%zz`): the root error
+ * handler never sees them, so the server option `frameworkErrors` sends them as problems here.
+ */
+export function frameworkErrorProblem (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400
+  sendProblem(reply, problem(GENERIC_CLIENT, status, 'The request URL is not valid'))
 }
 
 export default fp(async (fastify) => {

@@ -100,6 +100,13 @@ describe('GET /v1/users/:userId/devices against the MOR simulator', () => {
     })
   }
 
+  it('returns a 400 problem for a URL that cannot be decoded', async () => {
+    const { rawRequest } = await import('../helpers/raw-http.js')
+    const res = await rawRequest(Number(new URL(gw.url).port), 'GET /v1/users/%zz/devices HTTP/1.1\r\nHost: gw\r\n\r\n')
+    expect(res.status).toBe(400)
+    expect(JSON.parse(res.body)).toStrictEqual(problem('invalid-request', 'Invalid request', 400, 'The request URL is not valid'))
+  })
+
   it('returns a 404 problem for unknown routes', async () => {
     const res = await getJson(`${gw.url}/v2/nothing?hash=abc`)
     expect(res.status).toBe(404)

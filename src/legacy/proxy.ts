@@ -1,0 +1,100 @@
+// The legacy passthrough: everything under MOR_URL's path + /api/ goes to MOR unchanged, and MOR's
+// answer comes back unchanged (gzipped files stay the same bytes). It lives in its own
+// encapsulated scope, so its raw-body parser never reaches the JSON routes.
+import { Transform, type TransformCallback } from 'node:stream'
+import type { FastifyInstance } from 'fastify'
+import createError from '@fastify/error'
+import httpProxy from '@fastify/http-proxy'
+import type { Config } from '../config.js'
+import { forwardedHeaders, withoutHopByHop } from './headers.js'
+import { refusePath } from './confine.js'
+import { UpstreamTimeoutError, UpstreamUnavailableError } from '../mor/errors.js'
+
+export const InvalidLegacyPathError = createError('LEGACY_INVALID_PATH', 'Not forwarded to MOR: %s', 400)
+export const LegacyBodyTooLargeError = createError('LEGACY_BODY_TOO_LARGE', 'Request body exceeds %d bytes', 413)
+
+const TIMEOUT_CODES = new Set(['FST_REPLY_FROM_TIMEOUT', 'FST_REPLY_FROM_GATEWAY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
+const kTooLarge = Symbol('legacy body too large')
+
+/** Passes the body through while counting it; fails once it exceeds the limit. */
+function limitBody (maxBytes: number, onOverflow: () => void): Transform {
+  let seen = 0
+  return new Transform({
+    transform (chunk: Buffer, _enc, done: TransformCallback) {
+      seen += chunk.length
+      if (seen > maxBytes) {
+        onOverflow()
+        done(new LegacyBodyTooLargeError(maxBytes))
+        return
+      }
+      done(null, chunk)
+    }
+  })
+}
+
+function errorCode (error: unknown): string {
+  let current = error as { code?: string, cause?: unknown } | undefined
+  let code = current?.code ?? ''
+  // reply-from wraps undici's error; the innermost code says what happened.
+  while (current?.cause) {
+    current = current.cause as { code?: string, cause?: unknown }
+    if (current.code) code = current.code
+  }
+  return code
+}
+
+export default async function legacyProxy (fastify: FastifyInstance, { config }: { config: Config }) {
+  const mor = new URL(config.mor.baseUrl)
+  const apiPrefix = `${mor.pathname.replace(/\/+$/, '')}/api`
+  const maxBody = config.legacy.maxBodyBytes
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    const reason = refusePath(request.url.split('?')[0] ?? '', apiPrefix)
+    if (reason) throw new InvalidLegacyPathError(reason)
+    const declared = Number(request.headers['content-length'])
+    if (declared > maxBody) {
+      reply.header('connection', 'close') // the unread body must not be taken for the next request
+      throw new LegacyBodyTooLargeError(maxBody)
+    }
+  })
+
+  // The raw body streams to MOR as it arrives (no buffering, no re-encoding), counted on the way.
+  fastify.removeAllContentTypeParsers()
+  fastify.addContentTypeParser('*', (request, payload, done) => {
+    const limited = limitBody(maxBody, () => { (request as unknown as Record<symbol, boolean>)[kTooLarge] = true })
+    payload.on('error', (err) => limited.destroy(err))
+    done(null, payload.pipe(limited))
+  })
+
+  await fastify.register(httpProxy, {
+    upstream: mor.origin,
+    prefix: apiPrefix,
+    rewritePrefix: apiPrefix,
+    internalRewriteLocationHeader: false,
+    proxyPayloads: false,
+    disableRequestLogging: true,
+    undici: {
+      connections: 64,
+      pipelining: 1,
+      headersTimeout: config.mor.timeoutMs,
+      bodyTimeout: config.mor.timeoutMs,
+      connectTimeout: config.mor.timeoutMs
+    },
+    replyOptions: {
+      rewriteRequestHeaders: (request, headers) => forwardedHeaders(withoutHopByHop(headers), {
+        ip: request.ip, protocol: request.protocol, host: request.host
+      }),
+      rewriteHeaders: (headers) => withoutHopByHop(headers),
+      onError: (reply, { error }) => {
+        if ((reply.request as unknown as Record<symbol, boolean>)[kTooLarge]) {
+          // The rest of the body is still on the wire: this connection cannot carry another request.
+          reply.header('connection', 'close').send(new LegacyBodyTooLargeError(maxBody))
+          return
+        }
+        const code = errorCode(error)
+        if (TIMEOUT_CODES.has(code)) reply.send(new UpstreamTimeoutError(config.mor.timeoutMs, { cause: error }))
+        else reply.send(new UpstreamUnavailableError(code || 'network error', { cause: error }))
+      }
+    }
+  })
+}
