@@ -4,6 +4,9 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
 import problems, { frameworkErrorProblem } from './plugins/problems.js'
+import docs from './plugins/docs.js'
+import { DeviceSchema } from './schemas/device.js'
+import { ProblemSchema } from './schemas/problem.js'
 import mor from './plugins/mor.js'
 import cache from './plugins/cache.js'
 import devicesRoute from './routes/devices.js'
@@ -22,7 +25,11 @@ export const APP_SERVER_OPTIONS = {
 } satisfies FastifyServerOptions
 
 async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+  // Shared schemas first: routes refer to them, and the contract names them as components.
+  fastify.addSchema(DeviceSchema)
+  fastify.addSchema(ProblemSchema)
   await fastify.register(problems)
+  await fastify.register(docs, { config: opts.config })
   await fastify.register(mor, { settings: opts.config.mor })
   await fastify.register(cache, { config: opts.config })
   await fastify.register(devicesRoute)

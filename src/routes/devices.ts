@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import createError from '@fastify/error'
 import { Type } from 'typebox'
 import { DevicesResponseSchema, UserIdParamsSchema } from '../schemas/device.js'
-import { ProblemSchema } from '../schemas/problem.js'
+import { CACHE_HEADERS, jsonResponse, NEGATIVE_CACHE_HEADERS, problemResponse } from '../schemas/responses.js'
 import { UserNotFoundError } from '../mor/errors.js'
 import { cacheHeaders, compressedBody, COMPRESS_MIN_BYTES, matchesIfNoneMatch, negotiate } from '../cache/http.js'
 
@@ -16,8 +16,6 @@ function wantsRevalidation (headers: IncomingHttpHeaders): boolean {
   return /(^|[\s,])no-cache([\s,]|$)/i.test(headers['cache-control'] ?? '') || /no-cache/i.test(headers.pragma ?? '')
 }
 
-const problemResponse = (description: string) => ({ ...ProblemSchema, description })
-
 const devicesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/v1/users/:userId/devices', {
     // Validation failures reach the handler, which answers with the contract's wording rather
@@ -26,15 +24,21 @@ const devicesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       operationId: 'listUserDevices',
       summary: 'List a MOR user\'s devices',
+      description: 'The devices of one MOR user, in MOR\'s order, from the cache or from MOR\'s `devices_get`. ' +
+        'Send `Cache-Control: no-cache` to revalidate with MOR, `If-None-Match` to get a 304 when nothing changed.',
       tags: ['devices'],
       params: UserIdParamsSchema,
+      headers: Type.Object({
+        'if-none-match': Type.Optional(Type.String({ description: 'an ETag from an earlier answer' })),
+        'cache-control': Type.Optional(Type.String({ description: '`no-cache` revalidates with MOR' }))
+      }),
       response: {
-        200: DevicesResponseSchema,
-        304: Type.Null({ description: 'Not modified: the If-None-Match ETag is current' }),
-        400: problemResponse('invalid userId'),
-        404: problemResponse('MOR says User not found'),
-        502: problemResponse('MOR rejected the call, answered badly or could not be reached'),
-        504: problemResponse('MOR did not answer in time')
+        200: jsonResponse('The user\'s devices', DevicesResponseSchema, CACHE_HEADERS),
+        304: { description: 'Not modified: the If-None-Match ETag is current', type: 'null', headers: CACHE_HEADERS },
+        400: problemResponse('`invalid-request`: userId is not a decimal integer from 0 to 2147483647'),
+        404: problemResponse('`user-not-found`: MOR says User not found (cached briefly)', NEGATIVE_CACHE_HEADERS),
+        502: problemResponse('`upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`'),
+        504: problemResponse('`upstream-timeout`: MOR did not answer in time')
       }
     }
   }, async (request, typedReply) => {

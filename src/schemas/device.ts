@@ -23,12 +23,13 @@ export const DeviceSchema = Type.Object({
   callerId: Nullable(Type.String({ examples: ['"Alice" <201>'] })),
   deviceGroupId: Nullable(Type.Integer()),
   primary: Nullable(Type.Boolean({ description: 'primary_device: yes -> true, no -> false' }))
-}, { additionalProperties: false })
+}, { $id: 'Device', additionalProperties: false })
 export type Device = Static<typeof DeviceSchema>
 
 export const DevicesResponseSchema = Type.Object({
   userId: Type.Integer(),
-  devices: Type.Array(DeviceSchema)
+  // By reference, so the contract (and the types generated from it) names the Device component.
+  devices: Type.Array(Type.Unsafe<Device>({ $ref: 'Device#' }))
 }, {
   additionalProperties: false,
   examples: [{

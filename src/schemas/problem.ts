@@ -7,5 +7,8 @@ export const ProblemSchema = Type.Object({
   status: Type.Integer({ minimum: 400, maximum: 599 }),
   detail: Type.String(),
   instance: Type.Optional(Type.String())
-})
+}, { $id: 'Problem', additionalProperties: false })
 export type Problem = Static<typeof ProblemSchema>
+
+/** The shared Problem component, by reference. */
+export const ProblemRef = Type.Unsafe<Problem>({ $ref: 'Problem#' })

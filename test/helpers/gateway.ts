@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import app, { APP_SERVER_OPTIONS } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { loggerOptions } from '../../src/logger.js'
+import { checkContract } from './contract.js'
 
 export const TEST_API_USER = 'admin'
 export const TEST_API_SECRET = 'test-secret-9f8e7d'
@@ -31,11 +32,16 @@ export async function startGateway (morUrl: string, env: Record<string, string> 
   return { app: instance, url: `http://127.0.0.1:${port}`, config, logs, close: () => instance.close() }
 }
 
-/** A JSON GET that returns status, content type and parsed body. */
+/**
+ * A JSON GET that returns status, content type and parsed body. Every answer of a documented
+ * route is checked against the committed OpenAPI contract on the way.
+ */
 export async function getJson (url: string, headers: Record<string, string> = {}) {
   const res = await fetch(url, { headers })
   const text = await res.text()
-  return { status: res.status, type: res.headers.get('content-type'), headers: res.headers, body: text === '' ? undefined : JSON.parse(text) as unknown }
+  const body = text === '' ? undefined : JSON.parse(text) as unknown
+  checkContract('GET', url, res.status, res.headers, body)
+  return { status: res.status, type: res.headers.get('content-type'), headers: res.headers, body }
 }
 
 /** Settings that turn caching off, for tests about what happens on every upstream call. */

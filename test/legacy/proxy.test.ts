@@ -179,9 +179,10 @@ describe('limits and failures', () => {
   it('is switched off by LEGACY_PASSTHROUGH=false', async () => {
     const off = await startGateway(sim.url, { LEGACY_PASSTHROUGH: 'false' })
     try {
-      const res = await getJson(`${off.url}/billing/api/devices_get?user_id=1`)
+      // Not getJson: the committed contract documents the passthrough, which this gateway has not.
+      const res = await fetch(`${off.url}/billing/api/devices_get?user_id=1`)
       expect(res.status).toBe(404)
-      expect(res.body).toStrictEqual(problem('not-found', 'Not found', 404, 'No route for GET /billing/api/devices_get'))
+      expect(await res.json()).toStrictEqual(problem('not-found', 'Not found', 404, 'No route for GET /billing/api/devices_get'))
     } finally {
       await off.close()
     }

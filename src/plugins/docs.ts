@@ -1,0 +1,65 @@
+// The OpenAPI 3.1 contract, generated from the route schemas (the one source of truth), served at
+// /openapi.json, with Swagger UI at /docs. The legacy passthrough's catch-all routes are folded
+// into one operation that says what it is: raw bytes to and from MOR.
+import fp from 'fastify-plugin'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { Config } from '../config.js'
+
+type OpenApiDocument = { paths?: Record<string, Record<string, unknown>> } & Record<string, unknown>
+
+export const API_VERSION = '1.0.0'
+
+function legacyOperation (apiPrefix: string) {
+  const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } })
+  const operation = (method: string) => ({
+    operationId: `legacyPassthrough${method === "get" ? 'Get' : 'Post'}`,
+    summary: `Legacy MOR API passthrough (${method.toUpperCase()})`,
+    description: 'Raw passthrough for legacy clients: the request goes to MOR\'s own API unchanged (the client signs it ' +
+      'with u and hash as MOR expects) and MOR\'s answer comes back byte for byte, usually gzipped XML. ' +
+      'The gateway does not parse, cache or document MOR\'s answers here; see the Kolmisoft MOR API documentation.',
+    tags: ['legacy'],
+    'x-raw-passthrough': true,
+    parameters: [{ name: 'method', in: 'path', required: true, description: 'a MOR API method such as devices_get', schema: { type: 'string', pattern: '^[A-Za-z0-9_~-][A-Za-z0-9_.~-]*$' } }],
+    ...(method === 'post' ? { requestBody: { description: 'passed to MOR unchanged', content: { 'application/x-www-form-urlencoded': { schema: { type: 'string' } } } } } : {}),
+    responses: {
+      200: { description: 'MOR\'s answer, unchanged', content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } },
+      400: problem('`invalid-request`: the path is not a plain MOR API method'),
+      413: problem('`payload-too-large`: the body is over LEGACY_MAX_BODY_BYTES'),
+      502: problem('`upstream-unavailable`: MOR could not be reached'),
+      504: problem('`upstream-timeout`: MOR did not answer in time')
+    }
+  })
+  return { [`${apiPrefix}/{method}`]: { get: operation('get'), post: operation('post') } }
+}
+
+export default fp<{ config: Config }>(async (fastify, { config }) => {
+  const apiPrefix = `${new URL(config.mor.baseUrl).pathname.replace(/\/+$/, '')}/api`
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'MOR devices gateway',
+        version: API_VERSION,
+        description: 'A JSON API in front of Kolmisoft MOR\'s legacy XML API. Errors are RFC 9457 problems (`application/problem+json`) whose `type` ends in a stable slug.'
+      },
+      tags: [
+        { name: 'devices', description: 'MOR devices as JSON' },
+        { name: 'legacy', description: 'MOR\'s own API, passed through unchanged' }
+      ]
+    },
+    // Components take their schema's $id as name (Device, Problem), not def-N.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}` },
+    transformObject: (documentObject) => {
+      const doc = ('openapiObject' in documentObject ? documentObject.openapiObject : {}) as OpenApiDocument
+      const paths: Record<string, Record<string, unknown>> = {}
+      for (const [path, item] of Object.entries(doc.paths ?? {})) {
+        if (!path.startsWith(`${apiPrefix}/`) && path !== apiPrefix) paths[path] = item
+      }
+      if (config.legacy.enabled) Object.assign(paths, legacyOperation(apiPrefix))
+      return { ...doc, paths }
+    }
+  })
+  await fastify.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: true, displayOperationId: true } })
+  fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
+}, { name: 'docs', fastify: '5.x' })

@@ -1,0 +1,95 @@
+// The OpenAPI contract: committed files match what the app generates and serves, the document is
+// valid OpenAPI 3.1, and the response checker used by the integration tests can fail.
+import { readFileSync } from 'node:fs'
+import { Validator } from '@seriousme/openapi-schema-validator'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openApiDocument, DOCUMENTED_ENV } from '../../scripts/openapi.js'
+import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import { checkContract, CONTRACT } from '../helpers/contract.js'
+import type { components, paths } from '../../openapi/types.js'
+
+const committed = (name: string) => readFileSync(new URL(`../../openapi/${name}`, import.meta.url), 'utf8')
+
+let generated: Awaited<ReturnType<typeof openApiDocument>>
+let gw: TestGateway
+
+beforeAll(async () => {
+  generated = await openApiDocument()
+  gw = await startGateway(DOCUMENTED_ENV.MOR_URL, { MOR_API_USER: DOCUMENTED_ENV.MOR_API_USER, MOR_API_SECRET: DOCUMENTED_ENV.MOR_API_SECRET })
+})
+afterAll(async () => { await gw.close() })
+
+describe('the committed contract', () => {
+  it.each(['openapi.json', 'openapi.yaml', 'types.ts'] as const)('openapi/%s is what `npm run openapi` generates now', (name) => {
+    const key = ({ 'openapi.json': 'json', 'openapi.yaml': 'yaml', 'types.ts': 'types' } as const)[name]
+    expect(committed(name), `openapi/${name} is stale: run npm run openapi`).toBe(generated[key])
+  })
+
+  it('is what the app serves at /openapi.json', async () => {
+    const res = await fetch(`${gw.url}/openapi.json`)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toStrictEqual(JSON.parse(committed('openapi.json')))
+  })
+
+  it('is valid OpenAPI 3.1', async () => {
+    const validator = new Validator()
+    const result = await validator.validate(JSON.parse(committed('openapi.json')) as Parameters<Validator['validate']>[0])
+    expect(validator.version).toBe('3.1')
+    expect(result).toStrictEqual({ valid: true })
+  })
+
+  it('describes the devices operation with its pattern, nullable fields, problems and headers', () => {
+    const operation = CONTRACT.paths['/v1/users/{userId}/devices']?.get as unknown as {
+      operationId: string
+      parameters: Array<{ name: string, in: string, schema: { pattern?: string } }>
+      responses: Record<string, { headers?: Record<string, unknown>, content?: Record<string, unknown> }>
+    }
+    expect(operation.operationId).toBe('listUserDevices')
+    expect(operation.parameters.find((p) => p.name === 'userId')?.schema.pattern).toMatch(/^\^\(0\|/)
+    expect(Object.keys(operation.responses).sort()).toStrictEqual(['200', '304', '400', '404', '502', '504'])
+    for (const status of ['400', '404', '502', '504']) expect(Object.keys(operation.responses[status]?.content ?? {})).toStrictEqual(['application/problem+json'])
+    expect(Object.keys(operation.responses['200']?.headers ?? {})).toStrictEqual(['ETag', 'Cache-Status', 'Age', 'Cache-Control', 'Vary'])
+    const device = CONTRACT.components.schemas.Device as { properties: Record<string, { type: unknown }> }
+    expect(device.properties.ipAddress?.type).toStrictEqual(['string', 'null'])
+    expect(device.properties.port?.type).toStrictEqual(['integer', 'null'])
+    expect(device.properties.id?.type).toBe('integer')
+  })
+
+  it('marks the legacy passthrough as one raw operation', () => {
+    const legacy = CONTRACT.paths['/billing/api/{method}'] as unknown as Record<string, { operationId: string, 'x-raw-passthrough': boolean }>
+    expect(Object.keys(legacy)).toStrictEqual(['get', 'post'])
+    expect(legacy.post?.['x-raw-passthrough']).toBe(true)
+    expect(legacy.get?.operationId).toBe('legacyPassthroughGet')
+  })
+
+  it('gives frontend code types that follow the schema', () => {
+    // A compile-time check as much as a runtime one: tsc fails if types.ts drifts from this shape.
+    type Devices = paths['/v1/users/{userId}/devices']['get']['responses'][200]['content']['application/json']
+    const sample: Devices = { userId: 2, devices: [{ id: 1, type: 'SIP', ipAddress: null, port: null, username: null, callerId: null, deviceGroupId: null, primary: null }] }
+    const problem: components['schemas']['Problem'] = { type: '/problems/not-found', title: 'Not found', status: 404, detail: 'x' }
+    expect(sample.devices[0]?.id).toBe(1)
+    expect(problem.status).toBe(404)
+  })
+})
+
+describe('the response checker', () => {
+  const url = 'http://gw/v1/users/2/devices'
+  const okHeaders = new Headers({ 'content-type': 'application/json; charset=utf-8', etag: '"x"', 'cache-status': 'mor-gateway; hit', age: '1', 'cache-control': 'private, max-age=1', vary: 'Accept-Encoding' })
+
+  it('accepts a body that matches', () => {
+    expect(() => checkContract('GET', url, 200, okHeaders, { userId: 2, devices: [] })).not.toThrow()
+  })
+
+  it('rejects a body that does not match', () => {
+    expect(() => checkContract('GET', url, 200, okHeaders, { userId: '2', devices: [] })).toThrow(/does not match/)
+    expect(() => checkContract('GET', url, 200, okHeaders, { userId: 2, devices: [{ id: 1 }] })).toThrow(/does not match/)
+  })
+
+  it('rejects an undocumented status, a missing header and a wrong content type', () => {
+    expect(() => checkContract('GET', url, 418, okHeaders, {})).toThrow(/not documented/)
+    const noAge = new Headers(okHeaders)
+    noAge.delete('age')
+    expect(() => checkContract('GET', url, 200, noAge, { userId: 2, devices: [] })).toThrow(/lacks the documented Age header/)
+    expect(() => checkContract('GET', url, 400, new Headers({ 'content-type': 'application/json' }), {})).toThrow(/content type application\/json/)
+  })
+})
