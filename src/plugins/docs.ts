@@ -13,7 +13,7 @@ export const API_VERSION = '1.0.0'
 function legacyOperation (apiPrefix: string) {
   const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } })
   const operation = (method: string) => ({
-    operationId: `legacyPassthrough${method === "get" ? 'Get' : 'Post'}`,
+    operationId: `legacyPassthrough${method === 'get' ? 'Get' : 'Post'}`,
     summary: `Legacy MOR API passthrough (${method.toUpperCase()})`,
     description: 'Raw passthrough for legacy clients: the request goes to MOR\'s own API unchanged (the client signs it ' +
       'with u and hash as MOR expects) and MOR\'s answer comes back byte for byte, usually gzipped XML. ' +

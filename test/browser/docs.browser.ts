@@ -1,0 +1,62 @@
+// Swagger UI in a real headless Chromium against a running demo: expand the devices operation,
+// "Try it out" for a seeded user, and see the simulated devices rendered.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
+import { chromium, type Browser } from 'playwright-core'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+
+const CHROMIUM = '/usr/bin/chromium'
+// Flags for a closed network and a root user (see the machine notes): no sandbox, no background
+// traffic that would be refused.
+const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+let demo: ChildProcess
+let browser: Browser
+let base: string
+
+async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+beforeAll(async () => {
+  const port = await freePort()
+  demo = spawn(process.execPath, ['dist/src/demo/demo.js'], { env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise<void>((resolve, reject) => {
+    let out = ''
+    demo.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      if (out.includes('Gateway')) resolve()
+    })
+    demo.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${out}`)))
+  })
+  base = `http://127.0.0.1:${port}`
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  demo?.kill('SIGTERM')
+})
+
+it('runs "Try it out" in Swagger UI and renders the simulated devices of a seeded user', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } })
+  await page.goto(`${base}/docs`)
+  const operation = page.locator('#operations-devices-listUserDevices')
+  await operation.locator('.opblock-summary').click()
+  await operation.locator('input[placeholder="userId"]').fill('3')
+  await operation.locator('button.execute').click()
+  const status = operation.locator('.live-responses-table .response .response-col_status').first()
+  await expect.poll(() => status.textContent(), { timeout: 15_000 }).toBe('200')
+  const body = await operation.locator('.live-responses-table .response-col_description pre.microlight').first().textContent()
+  expect(JSON.parse(body ?? '')).toStrictEqual({
+    userId: 3,
+    devices: [{ id: 55, type: 'IAX2', ipAddress: '198.51.100.7', port: 4569, username: '101', callerId: '"Bob & Sons" <101>', deviceGroupId: 3, primary: true }]
+  })
+  mkdirSync(new URL('../artifacts/', import.meta.url), { recursive: true })
+  await page.screenshot({ path: new URL('../artifacts/swagger-try-it-out.png', import.meta.url).pathname, fullPage: false })
+})
