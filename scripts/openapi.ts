@@ -9,7 +9,7 @@ import app from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 
 /** The documented deployment: MOR under /billing, passthrough on. No network is touched. */
-export const DOCUMENTED_ENV = { MOR_URL: 'http://mor.invalid/billing', MOR_API_USER: 'doc', MOR_API_SECRET: 'doc' }
+export const DOCUMENTED_ENV = { MOR_URL: 'http://mor.invalid/billing', MOR_API_USER: 'doc', MOR_API_SECRET: 'doc', GATEWAY_API_KEYS: 'documentation-only-key' }
 
 export async function openApiDocument (): Promise<{ json: string, yaml: string, types: string }> {
   const instance = Fastify({ logger: false })

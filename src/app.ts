@@ -1,39 +1,81 @@
 // The gateway as a Fastify plugin: everything but the process. Tests register it on their own
-// instance; server.ts adds the logger, timeouts, shutdown and listen.
+// instance; server.ts adds the logger, shutdown and listen. Registration order is the
+// architecture: shared schemas, external plugins, the gateway's services, then routes.
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
+import cors from '@fastify/cors'
+import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
-import problems, { frameworkErrorProblem } from './plugins/problems.js'
-import docs from './plugins/docs.js'
 import { DeviceSchema } from './schemas/device.js'
 import { ProblemSchema } from './schemas/problem.js'
+import problems, { frameworkErrorProblem, OverloadedError } from './plugins/problems.js'
+import docs from './plugins/docs.js'
+import metrics from './plugins/metrics.js'
+import auth from './plugins/auth.js'
 import mor from './plugins/mor.js'
 import cache from './plugins/cache.js'
-import devicesRoute from './routes/devices.js'
+import v1 from './routes/v1.js'
+import health from './routes/health.js'
 import legacyProxy from './legacy/proxy.js'
 
 export interface AppOptions {
   config: Config
 }
 
-/** Server options that belong to the app's behaviour, not to the process. */
-export const APP_SERVER_OPTIONS = {
-  // A userId longer than find-my-way's default 100 characters would otherwise be a 404 rather
-  // than the 400 the contract promises.
-  routerOptions: { maxParamLength: 8192 },
-  frameworkErrors: frameworkErrorProblem
-} satisfies FastifyServerOptions
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+/** A caller's X-Request-Id when it is sane (it goes into every log line), a fresh UUID otherwise. */
+export function requestId (req: IncomingMessage): string {
+  const given = req.headers['x-request-id']
+  return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID()
+}
+
+/** Server options that belong to the app's behaviour, not to the process. */
+export function appServerOptions (config: Config) {
+  return {
+    // A userId longer than find-my-way's default 100 characters would otherwise be a 404 rather
+    // than the 400 the contract promises.
+    routerOptions: { maxParamLength: 8192 },
+    frameworkErrors: frameworkErrorProblem,
+    genReqId: requestId,
+    trustProxy: config.trustProxy
+  } satisfies FastifyServerOptions
+}
+
+const EXPOSED_HEADERS = ['ETag', 'Cache-Status', 'Age', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'X-Request-Id']
+
+async function app (fastify: FastifyInstance, { config }: AppOptions): Promise<void> {
   // Shared schemas first: routes refer to them, and the contract names them as components.
   fastify.addSchema(DeviceSchema)
   fastify.addSchema(ProblemSchema)
+  fastify.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
+
   await fastify.register(problems)
-  await fastify.register(docs, { config: opts.config })
-  await fastify.register(mor, { settings: opts.config.mor })
-  await fastify.register(cache, { config: opts.config })
-  await fastify.register(devicesRoute)
-  if (opts.config.legacy.enabled) await fastify.register(legacyProxy, { config: opts.config })
+  await fastify.register(docs, { config })
+  await fastify.register(underPressure, {
+    maxEventLoopDelay: config.maxEventLoopDelayMs,
+    pressureHandler: (_request, reply) => { reply.header('retry-after', '1').send(new OverloadedError()) }
+  })
+  if (config.corsOrigins.length > 0) {
+    await fastify.register(cors, {
+      origin: config.corsOrigins,
+      methods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'If-None-Match', 'Cache-Control', 'X-Request-Id'],
+      exposedHeaders: EXPOSED_HEADERS,
+      maxAge: 600
+    })
+  }
+
+  await fastify.register(metrics, { config })
+  await fastify.register(auth, { config })
+  await fastify.register(mor, { config })
+  await fastify.register(cache, { config })
+
+  await fastify.register(v1, { config })
+  await fastify.register(health, { config })
+  if (config.legacy.enabled) await fastify.register(legacyProxy, { config })
 }
 
 // Not encapsulated: the instance that registers the app (server.ts, a test) sees its decorators,

@@ -3,6 +3,10 @@
 // starts half-working.
 import { Type, type Static, type TObject, type TSchema } from 'typebox'
 import { Value } from 'typebox/value'
+import { parseCidr } from './net/cidr.js'
+
+/** API keys are bearer secrets: too short and they can be guessed. */
+export const MIN_API_KEY_LENGTH = 16
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -21,6 +25,18 @@ export const EnvSchema = Type.Object({
   LOG_LEVEL: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' }),
   LEGACY_PASSTHROUGH: Type.Boolean({ default: true }),
   LEGACY_MAX_BODY_BYTES: Int(0, 1024 ** 3, 10 * 1024 * 1024),
+  GATEWAY_API_KEYS: Type.Optional(Type.String({ minLength: 1 })),
+  GATEWAY_API_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  AUTH_DISABLED: Type.Boolean({ default: false }),
+  RATE_LIMIT_PER_MINUTE: Int(1, 10_000_000, 600),
+  UPSTREAM_BUDGET_PER_MINUTE: Int(1, 10_000_000, 120),
+  CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^https?://[^,\\s]+(\\s*,\\s*https?://[^,\\s]+)*$', errorMessage: 'must be a comma-separated list of http(s) origins' })),
+  TRUST_PROXY: Type.Boolean({ default: false }),
+  LEGACY_ALLOW_CIDRS: Type.Optional(Type.String({ minLength: 1 })),
+  METRICS_PORT: Type.Optional(Int(0, 65535)),
+  CIRCUIT_FAILURES: Int(1, 1000, 5),
+  CIRCUIT_RESET_SECONDS: Int(1, 3600, 10),
+  MAX_EVENT_LOOP_DELAY_MS: Int(10, 60_000, 1000),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', errorMessage: 'must be a redis:// or rediss:// URL' })),
   REDIS_TIMEOUT_MS: Int(10, 10_000, 250),
   CACHE_TTL_SECONDS: Int(0, 7 * 86_400, 60),
@@ -49,7 +65,14 @@ export interface Config {
     maxBytes: number
   }
   redis: { url: string, timeoutMs: number } | undefined
-  legacy: { enabled: boolean, maxBodyBytes: number }
+  legacy: { enabled: boolean, maxBodyBytes: number, allowCidrs: string[] | undefined }
+  auth: { keys: string[], keysFile: string | undefined, disabled: boolean }
+  rateLimit: { perMinute: number, upstreamPerMinute: number }
+  corsOrigins: string[]
+  trustProxy: boolean
+  metricsPort: number | undefined
+  circuit: { failures: number, resetSeconds: number }
+  maxEventLoopDelayMs: number
   host: string
   port: number
   logLevel: Env['LOG_LEVEL']
@@ -94,7 +117,10 @@ export function parseEnv<T extends TObject> (schema: T, env: Record<string, stri
 }
 
 export function loadConfig (env: Record<string, string | undefined>): Config {
-  return toConfig(parseEnv(EnvSchema, env))
+  const values = parseEnv(EnvSchema, env)
+  const problems = checkCombinations(values)
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`)
+  return toConfig(values)
 }
 
 function describe (schema: TSchema): string {
@@ -104,6 +130,22 @@ function describe (schema: TSchema): string {
   if (s.type === 'boolean') return 'must be true or false'
   if (s.anyOf) return `must be one of ${s.anyOf.map((a) => a.const).join(', ')}`
   return 'must not be empty'
+}
+
+const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean)
+
+/** Rules that span variables; each message names the variable to fix. */
+function checkCombinations (env: Env): string[] {
+  const problems: string[] = []
+  if (!env.AUTH_DISABLED && env.GATEWAY_API_KEYS === undefined && env.GATEWAY_API_KEYS_FILE === undefined) {
+    problems.push('  GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE is required (or AUTH_DISABLED=true, which leaves /v1 open to anyone)')
+  }
+  const short = list(env.GATEWAY_API_KEYS).filter((key) => key.length < MIN_API_KEY_LENGTH)
+  if (short.length > 0) problems.push(`  GATEWAY_API_KEYS holds ${short.length} key(s) shorter than ${MIN_API_KEY_LENGTH} characters`)
+  for (const cidr of list(env.LEGACY_ALLOW_CIDRS)) {
+    if (parseCidr(cidr) === undefined) problems.push('  LEGACY_ALLOW_CIDRS must be a comma-separated list of addresses or CIDR blocks')
+  }
+  return [...new Set(problems)]
 }
 
 function toConfig (env: Env): Config {
@@ -124,7 +166,14 @@ function toConfig (env: Env): Config {
       maxBytes: env.CACHE_MAX_BYTES
     },
     redis: env.REDIS_URL === undefined ? undefined : { url: env.REDIS_URL, timeoutMs: env.REDIS_TIMEOUT_MS },
-    legacy: { enabled: env.LEGACY_PASSTHROUGH, maxBodyBytes: env.LEGACY_MAX_BODY_BYTES },
+    legacy: { enabled: env.LEGACY_PASSTHROUGH, maxBodyBytes: env.LEGACY_MAX_BODY_BYTES, allowCidrs: env.LEGACY_ALLOW_CIDRS === undefined ? undefined : list(env.LEGACY_ALLOW_CIDRS) },
+    auth: { keys: list(env.GATEWAY_API_KEYS), keysFile: env.GATEWAY_API_KEYS_FILE, disabled: env.AUTH_DISABLED },
+    rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, upstreamPerMinute: env.UPSTREAM_BUDGET_PER_MINUTE },
+    corsOrigins: list(env.CORS_ORIGINS),
+    trustProxy: env.TRUST_PROXY,
+    metricsPort: env.METRICS_PORT,
+    circuit: { failures: env.CIRCUIT_FAILURES, resetSeconds: env.CIRCUIT_RESET_SECONDS },
+    maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
     host: env.HOST,
     port: env.PORT,
     logLevel: env.LOG_LEVEL

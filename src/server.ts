@@ -5,13 +5,13 @@ import Fastify from 'fastify'
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { loggerOptions } from './logger.js'
-import app, { APP_SERVER_OPTIONS } from './app.js'
+import app, { appServerOptions } from './app.js'
 
 const SHUTDOWN_GRACE_MS = 10_000
 
 /** The configured server with shutdown wired, not yet listening (the demo adds to it first). */
 export async function buildServer (config: Config) {
-  const server = Fastify({ ...APP_SERVER_OPTIONS, logger: loggerOptions(config.logLevel), return503OnClosing: true })
+  const server = Fastify({ ...appServerOptions(config), logger: loggerOptions(config.logLevel), return503OnClosing: true })
   await server.register(app, { config })
   closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
     if (err) server.log.error({ err }, 'closing after an uncaught error')

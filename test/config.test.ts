@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig, loadSimulatorConfig } from '../src/config.js'
 
-const REQUIRED = { MOR_URL: 'http://10.0.0.5/billing', MOR_API_USER: 'admin', MOR_API_SECRET: '456789' }
+const KEY = 'k'.repeat(16)
+const REQUIRED = { MOR_URL: 'http://10.0.0.5/billing', MOR_API_USER: 'admin', MOR_API_SECRET: '456789', GATEWAY_API_KEYS: KEY }
 
 function configError (env: Record<string, string | undefined>): ConfigError {
   try {
@@ -26,7 +27,14 @@ describe('loadConfig', () => {
       },
       cache: { ttlSeconds: 60, staleSeconds: 600, negativeTtlSeconds: 10, maxEntries: 10_000, maxBytes: 256 * 1024 * 1024 },
       redis: undefined,
-      legacy: { enabled: true, maxBodyBytes: 10 * 1024 * 1024 },
+      legacy: { enabled: true, maxBodyBytes: 10 * 1024 * 1024, allowCidrs: undefined },
+      auth: { keys: [KEY], keysFile: undefined, disabled: false },
+      rateLimit: { perMinute: 600, upstreamPerMinute: 120 },
+      corsOrigins: [],
+      trustProxy: false,
+      metricsPort: undefined,
+      circuit: { failures: 5, resetSeconds: 10 },
+      maxEventLoopDelayMs: 1000,
       host: '127.0.0.1',
       port: 3000,
       logLevel: 'info'
@@ -52,7 +60,19 @@ describe('loadConfig', () => {
       CACHE_MAX_ENTRIES: '1000',
       CACHE_MAX_BYTES: '2097152',
       LEGACY_PASSTHROUGH: 'false',
-      LEGACY_MAX_BODY_BYTES: '1024'
+      LEGACY_MAX_BODY_BYTES: '1024',
+      LEGACY_ALLOW_CIDRS: '10.0.0.0/8, 192.0.2.7',
+      GATEWAY_API_KEYS: `${KEY}, ${'j'.repeat(20)}`,
+      GATEWAY_API_KEYS_FILE: '/etc/mor-gateway/keys',
+      AUTH_DISABLED: 'false',
+      RATE_LIMIT_PER_MINUTE: '100',
+      UPSTREAM_BUDGET_PER_MINUTE: '10',
+      CORS_ORIGINS: 'https://app.example.com,http://localhost:5173',
+      TRUST_PROXY: 'true',
+      METRICS_PORT: '9100',
+      CIRCUIT_FAILURES: '3',
+      CIRCUIT_RESET_SECONDS: '30',
+      MAX_EVENT_LOOP_DELAY_MS: '500'
     })).toStrictEqual({
       mor: {
         baseUrl: 'https://mor.example.com/billing',
@@ -64,7 +84,14 @@ describe('loadConfig', () => {
       },
       cache: { ttlSeconds: 30, staleSeconds: 300, negativeTtlSeconds: 5, maxEntries: 1000, maxBytes: 2_097_152 },
       redis: { url: 'redis://127.0.0.1:6379/2', timeoutMs: 500 },
-      legacy: { enabled: false, maxBodyBytes: 1024 },
+      legacy: { enabled: false, maxBodyBytes: 1024, allowCidrs: ['10.0.0.0/8', '192.0.2.7'] },
+      auth: { keys: [KEY, 'j'.repeat(20)], keysFile: '/etc/mor-gateway/keys', disabled: false },
+      rateLimit: { perMinute: 100, upstreamPerMinute: 10 },
+      corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
+      trustProxy: true,
+      metricsPort: 9100,
+      circuit: { failures: 3, resetSeconds: 30 },
+      maxEventLoopDelayMs: 500,
       host: '0.0.0.0',
       port: 8080,
       logLevel: 'debug'
@@ -90,6 +117,27 @@ describe('loadConfig', () => {
 
   it('accepts port 0, which lets the OS pick a free port', () => {
     expect(loadConfig({ ...REQUIRED, PORT: '0' }).port).toBe(0)
+  })
+
+  it('refuses to start without API keys unless AUTH_DISABLED=true', () => {
+    const { GATEWAY_API_KEYS: _unused, ...noKeys } = REQUIRED
+    expect(configError(noKeys).message).toBe('invalid configuration:\n  GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE is required (or AUTH_DISABLED=true, which leaves /v1 open to anyone)')
+    expect(loadConfig({ ...noKeys, AUTH_DISABLED: 'true' }).auth).toStrictEqual({ keys: [], keysFile: undefined, disabled: true })
+    expect(loadConfig({ ...noKeys, GATEWAY_API_KEYS_FILE: '/run/keys' }).auth.keysFile).toBe('/run/keys')
+  })
+
+  it('refuses API keys shorter than 16 characters, without echoing them', () => {
+    const err = configError({ ...REQUIRED, GATEWAY_API_KEYS: `${KEY},short-key` })
+    expect(err.message).toBe('invalid configuration:\n  GATEWAY_API_KEYS holds 1 key(s) shorter than 16 characters')
+    expect(err.message).not.toContain('short-key')
+  })
+
+  it.each(['10.0.0.0/33', 'nonsense', '10.0.0.0/8/1', '::1/129'])('rejects LEGACY_ALLOW_CIDRS=%s', (cidrs) => {
+    expect(configError({ ...REQUIRED, LEGACY_ALLOW_CIDRS: cidrs }).message).toBe('invalid configuration:\n  LEGACY_ALLOW_CIDRS must be a comma-separated list of addresses or CIDR blocks')
+  })
+
+  it('rejects CORS_ORIGINS that are not origins', () => {
+    expect(configError({ ...REQUIRED, CORS_ORIGINS: 'app.example.com' }).message).toBe('invalid configuration:\n  CORS_ORIGINS must be a comma-separated list of http(s) origins')
   })
 
   it('names every missing required variable in one ConfigError', () => {

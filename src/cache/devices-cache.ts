@@ -1,12 +1,14 @@
 // The devices cache: an in-process LRU in front of an optional shared Redis tier, with request
 // coalescing (one upstream call per key per instance, about one across instances through a Redis
 // lock), stale-while-revalidate, stale-if-error and negative caching of "User not found".
+import createError from '@fastify/error'
 import { LRUCache } from 'lru-cache'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Device } from '../schemas/device.js'
 import { UpstreamBadResponseError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError } from '../mor/errors.js'
 import { decodeEntry, encodeEntry, isFresh, isServable, newEntry, type CacheEntry, type Lifetimes } from './entry.js'
 import type { RedisStore } from './redis-store.js'
+import { CircuitOpenError } from '../mor/circuit.js'
 
 /** How the answer was obtained, for Cache-Status and metrics. */
 export type CacheOutcome = 'hit' | 'stale' | 'miss' | 'revalidated' | 'stale-if-error'
@@ -30,12 +32,22 @@ export interface DevicesCacheOptions extends Lifetimes {
   log: FastifyBaseLogger
 }
 
-export interface DevicesCache {
-  get: (userId: number, opts?: { revalidate?: boolean }) => Promise<CacheResult>
+export interface GetOptions {
+  /** Ask MOR even when a fresh entry exists (Cache-Control: no-cache). */
+  revalidate?: boolean
+  /** Asked before this request starts an upstream call (not when it joins one): false = no budget left. */
+  admit?: () => boolean
 }
 
+export interface DevicesCache {
+  get: (userId: number, opts?: GetOptions) => Promise<CacheResult>
+}
+
+/** The caller's upstream budget is spent and nothing cached can stand in. */
+export const UpstreamBudgetError = createError('UPSTREAM_BUDGET_EXHAUSTED', 'This API key has used its budget of calls to MOR for this minute', 429)
+
 // Errors that mean "MOR cannot answer now": a stale copy beats an error page for these.
-const STALE_IF_ERROR = [UpstreamUnavailableError, UpstreamTimeoutError, UpstreamBadResponseError]
+const STALE_IF_ERROR = [UpstreamUnavailableError, UpstreamTimeoutError, UpstreamBadResponseError, CircuitOpenError]
 const LOCK_POLL_MS = 25
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -109,9 +121,10 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
   }
 
   /** At most one upstream call per key in this process; latecomers share its result. */
-  function fetchCoalesced (key: string, userId: number): { promise: Promise<CacheEntry>, collapsed: boolean } {
+  function fetchCoalesced (key: string, userId: number, admit?: () => boolean): { promise: Promise<CacheEntry>, collapsed: boolean } {
     const running = fetches.get(key)
     if (running) return { promise: running, collapsed: true }
+    if (admit && !admit()) throw new UpstreamBudgetError()
     const promise = fetchAndStore(key, userId)
     fetches.set(key, promise)
     promise.then(() => fetches.delete(key), () => fetches.delete(key))
@@ -124,7 +137,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     })
   }
 
-  async function get (userId: number, { revalidate = false } = {}): Promise<CacheResult> {
+  async function get (userId: number, { revalidate = false, admit }: GetOptions = {}): Promise<CacheResult> {
     const key = keyOf(userId)
     let cached = lru.get(key)
     if (!revalidate) {
@@ -141,7 +154,16 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
         return { entry: cached, outcome: 'stale', collapsed: false }
       }
     }
-    const { promise, collapsed } = fetchCoalesced(key, userId)
+    let started: ReturnType<typeof fetchCoalesced>
+    try {
+      started = fetchCoalesced(key, userId, admit)
+    } catch (err) {
+      // Out of budget: what is cached still answers (a no-cache request gets the cached copy).
+      const now = Date.now()
+      if (cached && isServable(cached, now)) return { entry: cached, outcome: isFresh(cached, now) ? 'hit' : 'stale', collapsed: false }
+      throw err
+    }
+    const { promise, collapsed } = started
     try {
       return { entry: await promise, outcome: revalidate ? 'revalidated' : 'miss', collapsed }
     } catch (err) {

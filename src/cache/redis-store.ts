@@ -16,6 +16,8 @@ export interface RedisStore {
   isLocked: (key: string) => Promise<boolean>
   unlock: (key: string, token: string) => Promise<void>
   readonly available: boolean
+  /** The fail-soft client itself, for plugins that speak Redis on their own (the rate limiter). */
+  readonly client: Redis
   close: () => Promise<void>
 }
 
@@ -66,6 +68,7 @@ export function createRedisStore (url: string, timeoutMs: number, log: FastifyBa
     isLocked: (key) => attempt(async () => (await client.exists(key)) === 1, false),
     unlock: (key, token) => attempt(async () => { await client.eval(UNLOCK_SCRIPT, 1, key, token) }, undefined),
     get available () { return available },
+    client,
     close: async () => {
       closing = true
       client.disconnect()

@@ -1,4 +1,5 @@
 // npm run demo: the MOR simulator plus a gateway pointed at it, with zero configuration.
+import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { ConfigError, loadConfig, loadSimulatorConfig } from '../config.js'
 import { buildServer } from '../server.js'
@@ -11,7 +12,10 @@ try {
   const sim = await startMorSimulator({
     apiUser: DEMO_API_USER, secret: DEMO_API_SECRET, encoding: simSettings.MOR_SIM_ENCODING, delayMs: simSettings.MOR_SIM_DELAY_MS
   }, simSettings.MOR_SIM_PORT, simSettings.MOR_SIM_HOST)
-  const config = loadConfig({ ...process.env, MOR_URL: sim.url, MOR_API_USER: DEMO_API_USER, MOR_API_SECRET: DEMO_API_SECRET })
+  // A fresh key per run, unless the environment brings its own keys.
+  const demoKey = `demo-${randomBytes(16).toString('hex')}`
+  const config = loadConfig({ GATEWAY_API_KEYS: demoKey, ...process.env, MOR_URL: sim.url, MOR_API_USER: DEMO_API_USER, MOR_API_SECRET: DEMO_API_SECRET })
+  const keyNote = config.auth.keys.includes(demoKey) ? demoKey : '<one of your GATEWAY_API_KEYS>'
   const server = await buildServer(config)
   server.addHook('onClose', async () => { await sim.close() })
   await server.listen({ host: config.host, port: config.port })
@@ -20,8 +24,12 @@ try {
   DEMO MODE: the gateway serves SIMULATED MOR data (built-in simulator at ${sim.url}).
 
   Gateway      ${base}
-  Try it       curl -s ${base}/v1/users/2/devices
+  API key      ${keyNote}
+  Try it       curl -s -H "Authorization: Bearer ${keyNote}" ${base}/v1/users/2/devices
+  Swagger UI   ${base}/docs  (Authorize with the key, then "Try it out")
   Other users  0 (no devices), 3 (one IAX2 trunk), 5 (five devices), 100 (5,000 devices), 9 (not found)
+  Legacy API   ${base}/billing/api/devices_get (MOR's own API, passed through)
+  Metrics      ${config.metricsPort === undefined ? `${base}/metrics` : `port ${config.metricsPort}/metrics`}
   Stop         Ctrl+C
 `)
 } catch (err) {

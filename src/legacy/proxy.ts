@@ -8,9 +8,11 @@ import httpProxy from '@fastify/http-proxy'
 import type { Config } from '../config.js'
 import { forwardedHeaders, withoutHopByHop } from './headers.js'
 import { refusePath } from './confine.js'
+import { allowList } from '../net/cidr.js'
 import { UpstreamTimeoutError, UpstreamUnavailableError } from '../mor/errors.js'
 
 export const InvalidLegacyPathError = createError('LEGACY_INVALID_PATH', 'Not forwarded to MOR: %s', 400)
+export const LegacyForbiddenError = createError('LEGACY_FORBIDDEN', 'This client address may not use the legacy passthrough', 403)
 export const LegacyBodyTooLargeError = createError('LEGACY_BODY_TOO_LARGE', 'Request body exceeds %d bytes', 413)
 
 const TIMEOUT_CODES = new Set(['FST_REPLY_FROM_TIMEOUT', 'FST_REPLY_FROM_GATEWAY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
@@ -48,7 +50,10 @@ export default async function legacyProxy (fastify: FastifyInstance, { config }:
   const apiPrefix = `${mor.pathname.replace(/\/+$/, '')}/api`
   const maxBody = config.legacy.maxBodyBytes
 
+  const allowed = config.legacy.allowCidrs ? allowList(config.legacy.allowCidrs) : undefined
+
   fastify.addHook('onRequest', async (request, reply) => {
+    if (allowed && !allowed(request.ip)) throw new LegacyForbiddenError()
     const reason = refusePath(request.url.split('?')[0] ?? '', apiPrefix)
     if (reason) throw new InvalidLegacyPathError(reason)
     const declared = Number(request.headers['content-length'])

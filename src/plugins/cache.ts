@@ -5,11 +5,13 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { createDevicesCache, type DevicesCache } from '../cache/devices-cache.js'
 import { createRedisStore, type RedisStore } from '../cache/redis-store.js'
+import { createUpstreamBudget, type UpstreamBudget } from '../auth/upstream-budget.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     devicesCache: DevicesCache
     redisStore: RedisStore | undefined
+    upstreamBudget: UpstreamBudget
   }
 }
 
@@ -21,6 +23,7 @@ export function upstreamKeyPrefix (mor: Config['mor']): string {
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const redis = config.redis ? createRedisStore(config.redis.url, config.redis.timeoutMs, fastify.log) : undefined
   fastify.decorate('redisStore', redis)
+  if (redis) fastify.metrics.gaugeSources.redisUp = () => (redis.available ? 1 : 0)
   fastify.decorate('devicesCache', createDevicesCache({
     ...config.cache,
     keyPrefix: upstreamKeyPrefix(config.mor),
@@ -29,5 +32,6 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     redis,
     log: fastify.log
   }))
+  fastify.decorate('upstreamBudget', createUpstreamBudget(config.rateLimit.upstreamPerMinute))
   fastify.addHook('onClose', async () => { await redis?.close() })
-}, { name: 'cache', dependencies: ['mor'], fastify: '5.x' })
+}, { name: 'cache', dependencies: ['mor', 'metrics'], fastify: '5.x' })

@@ -43,8 +43,14 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
         version: API_VERSION,
         description: 'A JSON API in front of Kolmisoft MOR\'s legacy XML API. Errors are RFC 9457 problems (`application/problem+json`) whose `type` ends in a stable slug.'
       },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'A gateway API key (GATEWAY_API_KEYS), sent as `Authorization: Bearer <key>`' }
+        }
+      },
       tags: [
         { name: 'devices', description: 'MOR devices as JSON' },
+        { name: 'operations', description: 'Health checks for orchestrators (metrics are at /metrics, Prometheus text)' },
         { name: 'legacy', description: 'MOR\'s own API, passed through unchanged' }
       ]
     },
@@ -60,6 +66,6 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       return { ...doc, paths }
     }
   })
-  await fastify.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: true, displayOperationId: true } })
+  await fastify.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: true, displayOperationId: true, persistAuthorization: true } })
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
 }, { name: 'docs', fastify: '5.x' })

@@ -1,15 +1,63 @@
-// Decorates the app with the MOR client and closes its connection pool when the app closes.
+// Decorates the app with the MOR client, behind the circuit breaker and measured by outcome, and
+// closes its connection pool when the app closes.
 import fp from 'fastify-plugin'
-import { createMorClient, type MorClient, type MorSettings } from '../mor/client.js'
+import type { Config } from '../config.js'
+import type { Device } from '../schemas/device.js'
+import { createMorClient } from '../mor/client.js'
+import { CircuitOpenError, createCircuitBreaker, type CircuitBreaker } from '../mor/circuit.js'
+import {
+  UpstreamBadResponseError, UpstreamRejectedError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError
+} from '../mor/errors.js'
+
+export interface MorService {
+  getDevices: (userId: number) => Promise<Device[]>
+  breaker: CircuitBreaker
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
-    mor: MorClient
+    mor: MorService
   }
 }
 
-export default fp<{ settings: MorSettings }>(async (fastify, opts) => {
-  const client = createMorClient(opts.settings)
-  fastify.decorate('mor', client)
+const CIRCUIT_GAUGE = { closed: 0, 'half-open': 1, open: 2 } as const
+
+export function outcomeOf (err: unknown): string {
+  if (err === undefined) return 'ok'
+  if (err instanceof UserNotFoundError) return 'not-found'
+  if (err instanceof UpstreamRejectedError) return 'rejected'
+  if (err instanceof UpstreamBadResponseError) return 'bad-response'
+  if (err instanceof UpstreamTimeoutError) return 'timeout'
+  if (err instanceof CircuitOpenError) return 'circuit-open'
+  if (err instanceof UpstreamUnavailableError) return 'unavailable'
+  return 'error'
+}
+
+export default fp<{ config: Config }>(async (fastify, { config }) => {
+  const client = createMorClient(config.mor)
+  const breaker = createCircuitBreaker({
+    failures: config.circuit.failures,
+    resetMs: config.circuit.resetSeconds * 1000,
+    onChange: (state) => {
+      const log = state === 'open' ? fastify.log.warn.bind(fastify.log) : fastify.log.info.bind(fastify.log)
+      log({ circuit: state }, `MOR circuit ${state}`)
+    }
+  })
+  fastify.metrics.gaugeSources.circuitState = () => CIRCUIT_GAUGE[breaker.state]
+
+  async function getDevices (userId: number): Promise<Device[]> {
+    const started = process.hrtime.bigint()
+    let failure: unknown
+    try {
+      return await breaker.run(() => client.getDevices(userId))
+    } catch (err) {
+      failure = err
+      throw err
+    } finally {
+      fastify.metrics.upstream.observe({ outcome: outcomeOf(failure) }, Number(process.hrtime.bigint() - started) / 1e9)
+    }
+  }
+
+  fastify.decorate('mor', { getDevices, breaker })
   fastify.addHook('onClose', async () => { await client.close() })
-}, { name: 'mor', fastify: '5.x' })
+}, { name: 'mor', dependencies: ['metrics'], fastify: '5.x' })

@@ -2,6 +2,7 @@
 // application/problem+json with a stable type slug. 5xx answers never show internals; the log
 // gets the context instead.
 import fp from 'fastify-plugin'
+import createError from '@fastify/error'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { Problem } from '../schemas/problem.js'
 
@@ -17,6 +18,12 @@ const KINDS: Record<string, ProblemKind> = {
   MOR_BAD_RESPONSE: { slug: 'upstream-bad-response', title: 'Bad response from MOR' },
   MOR_UNAVAILABLE: { slug: 'upstream-unavailable', title: 'MOR unavailable' },
   MOR_TIMEOUT: { slug: 'upstream-timeout', title: 'MOR timed out' },
+  MOR_CIRCUIT_OPEN: { slug: 'upstream-unavailable', title: 'MOR unavailable' },
+  UNAUTHORIZED: { slug: 'unauthorized', title: 'Unauthorized' },
+  RATE_LIMITED: { slug: 'rate-limited', title: 'Too many requests' },
+  UPSTREAM_BUDGET_EXHAUSTED: { slug: 'rate-limited', title: 'Too many requests' },
+  GATEWAY_OVERLOADED: { slug: 'overloaded', title: 'Gateway overloaded' },
+  LEGACY_FORBIDDEN: { slug: 'forbidden', title: 'Forbidden' },
   LEGACY_INVALID_PATH: { slug: 'invalid-request', title: 'Invalid request' },
   LEGACY_BODY_TOO_LARGE: { slug: 'payload-too-large', title: 'Payload too large' },
   FST_ERR_CTP_BODY_TOO_LARGE: { slug: 'payload-too-large', title: 'Payload too large' }
@@ -24,6 +31,8 @@ const KINDS: Record<string, ProblemKind> = {
 const NOT_FOUND: ProblemKind = { slug: 'not-found', title: 'Not found' }
 const INTERNAL: ProblemKind = { slug: 'internal-error', title: 'Internal error' }
 const GENERIC_CLIENT: ProblemKind = { slug: 'invalid-request', title: 'Invalid request' }
+
+export const OverloadedError = createError('GATEWAY_OVERLOADED', 'The gateway is overloaded; retry shortly', 503)
 
 export function problem (kind: ProblemKind, status: number, detail: string): Problem {
   return { type: PROBLEM_TYPE_BASE + kind.slug, title: kind.title, status, detail }
@@ -60,6 +69,9 @@ export function frameworkErrorProblem (error: FastifyError, _request: FastifyReq
 export default fp(async (fastify) => {
   fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const body = toProblem(error)
+    // Errors that know when to come back say so (an open circuit, for one).
+    const retryAfter = (error as { retryAfter?: unknown }).retryAfter
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter))
     if (body.status >= 500) {
       const upstream = error.code?.startsWith('MOR_')
       request.log[upstream ? 'warn' : 'error']({ err: error, problem: body.type }, upstream ? 'upstream failure' : 'unhandled error')

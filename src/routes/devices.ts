@@ -5,11 +5,18 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import createError from '@fastify/error'
 import { Type } from 'typebox'
 import { DevicesResponseSchema, UserIdParamsSchema } from '../schemas/device.js'
-import { CACHE_HEADERS, jsonResponse, NEGATIVE_CACHE_HEADERS, problemResponse } from '../schemas/responses.js'
+import { CACHE_HEADERS, jsonResponse, NEGATIVE_CACHE_HEADERS, problemResponse, RATE_LIMIT_HEADERS, RETRY_AFTER, WWW_AUTHENTICATE } from '../schemas/responses.js'
 import { UserNotFoundError } from '../mor/errors.js'
+import { UpstreamBudgetError, type CacheResult } from '../cache/devices-cache.js'
+import type { GatewayMetrics } from '../plugins/metrics.js'
 import { cacheHeaders, compressedBody, COMPRESS_MIN_BYTES, matchesIfNoneMatch, negotiate } from '../cache/http.js'
 
 const InvalidUserIdError = createError('FST_ERR_VALIDATION', 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
+
+function countCacheResult (metrics: GatewayMetrics, result: CacheResult): void {
+  metrics.cache.inc({ result: result.entry.status === 404 ? 'negative' : result.outcome })
+  if (result.collapsed) metrics.cache.inc({ result: 'collapsed' })
+}
 
 /** `Cache-Control: no-cache` (or HTTP/1.0's `Pragma: no-cache`) asks for a fresh answer from MOR. */
 function wantsRevalidation (headers: IncomingHttpHeaders): boolean {
@@ -27,17 +34,21 @@ const devicesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'The devices of one MOR user, in MOR\'s order, from the cache or from MOR\'s `devices_get`. ' +
         'Send `Cache-Control: no-cache` to revalidate with MOR, `If-None-Match` to get a 304 when nothing changed.',
       tags: ['devices'],
+      security: [{ apiKey: [] }],
       params: UserIdParamsSchema,
       headers: Type.Object({
         'if-none-match': Type.Optional(Type.String({ description: 'an ETag from an earlier answer' })),
         'cache-control': Type.Optional(Type.String({ description: '`no-cache` revalidates with MOR' }))
       }),
       response: {
-        200: jsonResponse('The user\'s devices', DevicesResponseSchema, CACHE_HEADERS),
+        200: jsonResponse('The user\'s devices', DevicesResponseSchema, { ...CACHE_HEADERS, ...RATE_LIMIT_HEADERS }),
         304: { description: 'Not modified: the If-None-Match ETag is current', type: 'null', headers: CACHE_HEADERS },
         400: problemResponse('`invalid-request`: userId is not a decimal integer from 0 to 2147483647'),
+        401: problemResponse('`unauthorized`: no valid API key in `Authorization: Bearer <key>`', WWW_AUTHENTICATE),
         404: problemResponse('`user-not-found`: MOR says User not found (cached briefly)', NEGATIVE_CACHE_HEADERS),
+        429: problemResponse('`rate-limited`: this key\'s request rate, or its budget of calls to MOR, is spent', { ...RETRY_AFTER, ...RATE_LIMIT_HEADERS }),
         502: problemResponse('`upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`'),
+        503: problemResponse('`upstream-unavailable`: MOR is failing and calls to it are paused (circuit open), or `overloaded`', RETRY_AFTER),
         504: problemResponse('`upstream-timeout`: MOR did not answer in time')
       }
     }
@@ -46,8 +57,22 @@ const devicesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     const reply = typedReply as FastifyReply
     if (request.validationError) throw new InvalidUserIdError()
     const userId = Number(request.params.userId)
-    const result = await fastify.devicesCache.get(userId, { revalidate: wantsRevalidation(request.headers) })
+    const caller = request.apiKeyId ?? `ip:${request.ip}`
+    let result: CacheResult
+    try {
+      result = await fastify.devicesCache.get(userId, {
+        revalidate: wantsRevalidation(request.headers),
+        admit: () => fastify.upstreamBudget.take(caller)
+      })
+    } catch (err) {
+      if (err instanceof UpstreamBudgetError) {
+        fastify.metrics.rateLimited.inc({ limit: 'upstream' })
+        reply.header('retry-after', String(fastify.upstreamBudget.retryAfterSeconds(caller)))
+      }
+      throw err
+    }
     const { entry } = result
+    countCacheResult(fastify.metrics, result)
     reply.headers(cacheHeaders(result, Date.now())).header('vary', 'Accept-Encoding')
     if (entry.status === 404) throw new UserNotFoundError(userId)
     if (matchesIfNoneMatch(request.headers['if-none-match'], entry.etag)) return reply.code(304).send()

@@ -18,6 +18,16 @@ export const RETRY_AFTER = {
   'Retry-After': Type.Integer({ description: 'seconds to wait before trying again' })
 }
 
+export const RATE_LIMIT_HEADERS = {
+  'RateLimit-Limit': Type.Integer({ description: 'requests this key may send per minute' }),
+  'RateLimit-Remaining': Type.Integer({ description: 'requests left in this minute' }),
+  'RateLimit-Reset': Type.Integer({ description: 'seconds until the window resets' })
+}
+
+export const WWW_AUTHENTICATE = {
+  'WWW-Authenticate': Type.String({ description: '`Bearer realm="mor-gateway"`' })
+}
+
 export function jsonResponse (description: string, schema: TSchema, headers?: Record<string, TSchema>) {
   return { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema } } }
 }

@@ -14,6 +14,7 @@ const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-ru
 let demo: ChildProcess
 let browser: Browser
 let base: string
+let apiKey: string
 
 async function freePort (): Promise<number> {
   const server = createServer()
@@ -30,7 +31,11 @@ beforeAll(async () => {
     let out = ''
     demo.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString()
-      if (out.includes('Gateway')) resolve()
+      const key = /API key\s+(demo-[0-9a-f]+)/.exec(out)?.[1]
+      if (key && out.includes('Stop')) {
+        apiKey = key
+        resolve()
+      }
     })
     demo.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${out}`)))
   })
@@ -46,6 +51,11 @@ afterAll(async () => {
 it('runs "Try it out" in Swagger UI and renders the simulated devices of a seeded user', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } })
   await page.goto(`${base}/docs`)
+  // Authorize with the demo's API key, as a frontend developer would.
+  await page.locator('button.authorize').first().click()
+  await page.locator('.modal-ux input[type="text"], .modal-ux input[type="password"]').first().fill(apiKey)
+  await page.locator('.modal-ux button.authorize').first().click()
+  await page.locator('.modal-ux button.btn-done').first().click()
   const operation = page.locator('#operations-devices-listUserDevices')
   await operation.locator('.opblock-summary').click()
   await operation.locator('input[placeholder="userId"]').fill('3')

@@ -3,13 +3,16 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
-import app, { APP_SERVER_OPTIONS } from '../../src/app.js'
+import app, { appServerOptions } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { loggerOptions } from '../../src/logger.js'
 import { checkContract } from './contract.js'
 
 export const TEST_API_USER = 'admin'
 export const TEST_API_SECRET = 'test-secret-9f8e7d'
+/** The gateway API key test gateways accept, and the header that sends it. */
+export const TEST_API_KEY = 'test-key-0123456789abcdef'
+export const AUTH = { authorization: `Bearer ${TEST_API_KEY}` }
 
 export interface TestGateway {
   app: FastifyInstance
@@ -20,12 +23,22 @@ export interface TestGateway {
 }
 
 export async function startGateway (morUrl: string, env: Record<string, string> = {}): Promise<TestGateway> {
-  const config = loadConfig({ MOR_URL: morUrl, MOR_API_USER: TEST_API_USER, MOR_API_SECRET: TEST_API_SECRET, LOG_LEVEL: 'debug', ...env })
+  const config = loadConfig({
+    MOR_URL: morUrl,
+    MOR_API_USER: TEST_API_USER,
+    MOR_API_SECRET: TEST_API_SECRET,
+    GATEWAY_API_KEYS: TEST_API_KEY,
+    LOG_LEVEL: 'debug',
+    // Limits stay out of the way unless a test is about them.
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    UPSTREAM_BUDGET_PER_MINUTE: '1000000',
+    ...env
+  })
   const logs: string[] = []
   const stream = new Writable({
     write (chunk, _enc, done) { logs.push(String(chunk)); done() }
   })
-  const instance = Fastify({ ...APP_SERVER_OPTIONS, logger: { ...loggerOptions(config.logLevel), stream } })
+  const instance = Fastify({ ...appServerOptions(config), logger: { ...loggerOptions(config.logLevel), stream } })
   await instance.register(app, { config })
   await instance.listen({ host: '127.0.0.1', port: 0 })
   const { port } = instance.server.address() as AddressInfo
@@ -33,11 +46,12 @@ export async function startGateway (morUrl: string, env: Record<string, string> 
 }
 
 /**
- * A JSON GET that returns status, content type and parsed body. Every answer of a documented
+ * A JSON GET, with the test API key unless `auth` is false, that returns status, content type
+ * and parsed body. Every answer of a documented
  * route is checked against the committed OpenAPI contract on the way.
  */
-export async function getJson (url: string, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { headers })
+export async function getJson (url: string, headers: Record<string, string> = {}, { auth = true } = {}) {
+  const res = await fetch(url, { headers: auth ? { ...AUTH, ...headers } : headers })
   const text = await res.text()
   const body = text === '' ? undefined : JSON.parse(text) as unknown
   checkContract('GET', url, res.status, res.headers, body)

@@ -46,9 +46,11 @@ describe('the committed contract', () => {
     }
     expect(operation.operationId).toBe('listUserDevices')
     expect(operation.parameters.find((p) => p.name === 'userId')?.schema.pattern).toMatch(/^\^\(0\|/)
-    expect(Object.keys(operation.responses).sort()).toStrictEqual(['200', '304', '400', '404', '502', '504'])
-    for (const status of ['400', '404', '502', '504']) expect(Object.keys(operation.responses[status]?.content ?? {})).toStrictEqual(['application/problem+json'])
-    expect(Object.keys(operation.responses['200']?.headers ?? {})).toStrictEqual(['ETag', 'Cache-Status', 'Age', 'Cache-Control', 'Vary'])
+    expect(Object.keys(operation.responses).sort()).toStrictEqual(['200', '304', '400', '401', '404', '429', '502', '503', '504'])
+    for (const status of ['400', '401', '404', '429', '502', '503', '504']) expect(Object.keys(operation.responses[status]?.content ?? {})).toStrictEqual(['application/problem+json'])
+    expect(Object.keys(operation.responses['200']?.headers ?? {})).toStrictEqual(['ETag', 'Cache-Status', 'Age', 'Cache-Control', 'Vary', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'])
+    expect(Object.keys(operation.responses['429']?.headers ?? {})).toStrictEqual(['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'])
+    expect((operation as unknown as { security: unknown }).security).toStrictEqual([{ apiKey: [] }])
     const device = CONTRACT.components.schemas.Device as { properties: Record<string, { type: unknown }> }
     expect(device.properties.ipAddress?.type).toStrictEqual(['string', 'null'])
     expect(device.properties.port?.type).toStrictEqual(['integer', 'null'])
@@ -74,7 +76,7 @@ describe('the committed contract', () => {
 
 describe('the response checker', () => {
   const url = 'http://gw/v1/users/2/devices'
-  const okHeaders = new Headers({ 'content-type': 'application/json; charset=utf-8', etag: '"x"', 'cache-status': 'mor-gateway; hit', age: '1', 'cache-control': 'private, max-age=1', vary: 'Accept-Encoding' })
+  const okHeaders = new Headers({ 'content-type': 'application/json; charset=utf-8', etag: '"x"', 'cache-status': 'mor-gateway; hit', age: '1', 'cache-control': 'private, max-age=1', vary: 'Accept-Encoding', 'ratelimit-limit': '600', 'ratelimit-remaining': '599', 'ratelimit-reset': '60' })
 
   it('accepts a body that matches', () => {
     expect(() => checkContract('GET', url, 200, okHeaders, { userId: 2, devices: [] })).not.toThrow()

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
 import { findUser, type SimUser } from '../../src/demo/data.js'
 import { devicesXml } from '../../src/demo/xml.js'
-import { getJson, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
+import { AUTH, getJson, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
 import { startFaultUpstream, type FaultHandler, type FaultUpstream } from '../helpers/fault-upstream.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -104,7 +104,7 @@ describe('in-process cache', () => {
     const first = await getJson(`${gw.url}/v1/users/2/devices`)
     const etag = first.headers.get('etag') ?? ''
     for (const header of [etag, `W/${etag}`, `"nope", ${etag}`, '*']) {
-      const res = await fetch(`${gw.url}/v1/users/2/devices`, { headers: { 'if-none-match': header } })
+      const res = await fetch(`${gw.url}/v1/users/2/devices`, { headers: { ...AUTH, 'if-none-match': header } })
       expect(res.status).toBe(304)
       expect(await res.text()).toBe('')
       expect(res.headers.get('etag')).toBe(etag)
@@ -150,13 +150,13 @@ describe('in-process cache', () => {
   it('compresses large answers once for br and gzip clients and leaves small ones alone', async () => {
     const sim = await simulator()
     const gw = await gateway(sim.url)
-    const plain = await fetch(`${gw.url}/v1/users/100/devices`, { headers: { 'accept-encoding': 'identity' } })
+    const plain = await fetch(`${gw.url}/v1/users/100/devices`, { headers: { ...AUTH, 'accept-encoding': 'identity' } })
     const identity = Buffer.from(await plain.arrayBuffer())
     expect(plain.headers.get('content-encoding')).toBeNull()
     const { request } = await import('undici')
     for (const [coding, decode] of [['br', brotliDecompressSync], ['gzip', gunzipSync]] as const) {
       for (let i = 0; i < 2; i++) {
-        const res = await request(`${gw.url}/v1/users/100/devices`, { headers: { 'accept-encoding': `${coding}, identity;q=0.5` } })
+        const res = await request(`${gw.url}/v1/users/100/devices`, { headers: { ...AUTH, 'accept-encoding': `${coding}, identity;q=0.5` } })
         const body = Buffer.from(await res.body.arrayBuffer())
         expect(res.headers['content-encoding']).toBe(coding)
         expect(res.headers.vary).toBe('Accept-Encoding')
@@ -164,7 +164,7 @@ describe('in-process cache', () => {
         expect(decode(body).equals(identity)).toBe(true)
       }
     }
-    const small = await request(`${gw.url}/v1/users/3/devices`, { headers: { 'accept-encoding': 'br, gzip' } })
+    const small = await request(`${gw.url}/v1/users/3/devices`, { headers: { ...AUTH, 'accept-encoding': 'br, gzip' } })
     expect(small.headers['content-encoding']).toBeUndefined()
     expect(JSON.parse(await small.body.text())).toStrictEqual((await getJson(`${gw.url}/v1/users/3/devices`)).body)
   })

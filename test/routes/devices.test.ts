@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startMorSimulator, SIM_ENCODINGS, type MorSimulator } from '../../src/demo/simulator.js'
 import { devicesGetHash } from '../../src/mor/sign.js'
-import { getJson, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
+import { AUTH, getJson, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
 
 const ALICE = {
   userId: 2,
@@ -61,7 +61,7 @@ describe('GET /v1/users/:userId/devices against the MOR simulator', () => {
   })
 
   it('never returns a device secret', async () => {
-    const res = await fetch(`${gw.url}/v1/users/5/devices`)
+    const res = await fetch(`${gw.url}/v1/users/5/devices`, { headers: AUTH })
     const text = await res.text()
     expect(res.status).toBe(200)
     expect(text).not.toContain('secret')

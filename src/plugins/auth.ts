@@ -1,0 +1,81 @@
+// Who may call /v1: bearer API keys from GATEWAY_API_KEYS and GATEWAY_API_KEYS_FILE (re-read on
+// SIGHUP). The key ring is decorated on the app; `requireApiKey` is the hook the /v1 scope adds.
+import { readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import fp from 'fastify-plugin'
+import createError from '@fastify/error'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ConfigError, type Config } from '../config.js'
+import { createKeyRing, parseKeyFile, type KeyRing } from '../auth/api-keys.js'
+
+export const UnauthorizedError = createError('UNAUTHORIZED', '%s', 401)
+
+export interface ApiKeys {
+  readonly ring: KeyRing
+  readonly disabled: boolean
+  /** Re-reads GATEWAY_API_KEYS_FILE; on failure the keys in force stay. */
+  reload: () => Promise<void>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    apiKeys: ApiKeys
+  }
+  interface FastifyRequest {
+    /** The caller's key id (never the key), once authenticated. */
+    apiKeyId: string | undefined
+  }
+}
+
+const BEARER = /^Bearer[ \t]+([A-Za-z0-9._~+/=-]+)[ \t]*$/i
+
+export async function requireApiKey (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const { apiKeys } = request.server
+  if (apiKeys.disabled) return
+  const header = request.headers.authorization
+  const token = header === undefined ? undefined : BEARER.exec(header)?.[1]
+  const id = token === undefined ? undefined : apiKeys.ring.verify(token)
+  if (id === undefined) {
+    // RFC 6750: no credentials get a bare challenge; wrong ones say so.
+    reply.header('www-authenticate', header === undefined ? 'Bearer realm="mor-gateway"' : 'Bearer realm="mor-gateway", error="invalid_token"')
+    throw new UnauthorizedError(header === undefined ? 'Send an API key as Authorization: Bearer <key>' : 'The API key is not valid')
+  }
+  request.apiKeyId = id
+}
+
+export default fp<{ config: Config }>(async (fastify, { config }) => {
+  const { keys, keysFile, disabled } = config.auth
+  const fromFile = (text: string) => parseKeyFile(text)
+  let ring = createKeyRing([...keys, ...(keysFile ? fromFile(readKeyFile(keysFile)) : [])])
+  if (!disabled && ring.size === 0) throw new ConfigError(`invalid configuration:\n  GATEWAY_API_KEYS_FILE ${keysFile ?? ''} holds no keys`)
+  if (disabled) fastify.log.warn('AUTH_DISABLED=true: /v1 answers anyone, with the MOR API secret\'s full access')
+
+  const apiKeys: ApiKeys = {
+    get ring () { return ring },
+    disabled,
+    async reload () {
+      if (!keysFile) return
+      try {
+        const next = createKeyRing([...keys, ...fromFile(await readFile(keysFile, 'utf8'))])
+        ring = next
+        fastify.log.info({ keys: next.size }, 'API keys reloaded')
+      } catch (err) {
+        fastify.log.error({ err }, 'API key file could not be read; the keys in force stay')
+      }
+    }
+  }
+  fastify.decorate('apiKeys', apiKeys)
+  fastify.decorateRequest('apiKeyId', undefined)
+
+  const onHangup = () => { apiKeys.reload().catch(() => {}) }
+  if (keysFile) process.on('SIGHUP', onHangup)
+  fastify.addHook('onClose', async () => { process.off('SIGHUP', onHangup) })
+}, { name: 'auth', fastify: '5.x' })
+
+function readKeyFile (path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  GATEWAY_API_KEYS_FILE cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+}

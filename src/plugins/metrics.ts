@@ -1,0 +1,93 @@
+// Prometheus metrics (prom-client) in a registry of the app's own, so several apps in one process
+// never share counters. Served at GET /metrics on the main port, or on METRICS_PORT when set (then
+// the main port has no /metrics at all). Labels are route templates, outcomes and states: never
+// user ids, keys or URLs, which would leak and explode cardinality.
+import { createServer, type Server } from 'node:http'
+import fp from 'fastify-plugin'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Config } from '../config.js'
+
+export interface GatewayMetrics {
+  registry: Registry
+  upstream: Histogram<'outcome'>
+  cache: Counter<'result'>
+  rateLimited: Counter<'limit'>
+  /** Read at scrape time, so gauges never go stale. */
+  gaugeSources: { redisUp?: () => number, circuitState?: () => number }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: GatewayMetrics
+  }
+}
+
+export default fp<{ config: Config }>(async (fastify, { config }) => {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const gaugeSources: GatewayMetrics['gaugeSources'] = {}
+  const requests = new Histogram({
+    name: 'gateway_http_request_duration_seconds',
+    help: 'Requests answered by the gateway, by route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry]
+  })
+  const metrics: GatewayMetrics = {
+    registry,
+    upstream: new Histogram({
+      name: 'gateway_mor_call_duration_seconds',
+      help: 'Calls to MOR devices_get by outcome: ok, not-found, rejected, bad-response, unavailable, timeout, circuit-open',
+      labelNames: ['outcome'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry]
+    }),
+    cache: new Counter({ name: 'gateway_cache_results_total', help: 'Cache results: hit, miss, stale, stale-if-error, revalidated, collapsed, negative', labelNames: ['result'] as const, registers: [registry] }),
+    rateLimited: new Counter({ name: 'gateway_rate_limit_rejections_total', help: 'Requests refused by a rate limit: requests (per key) or upstream (per-key MOR budget)', labelNames: ['limit'] as const, registers: [registry] }),
+    gaugeSources
+  }
+  new Gauge({ // eslint-disable-line no-new
+    name: 'gateway_redis_up',
+    help: '1 when the Redis cache tier is reachable, 0 when not; absent without REDIS_URL',
+    registers: [registry],
+    collect () { if (gaugeSources.redisUp) this.set(gaugeSources.redisUp()) }
+  })
+  new Gauge({ // eslint-disable-line no-new
+    name: 'gateway_circuit_state',
+    help: 'MOR circuit breaker: 0 closed, 1 half-open, 2 open',
+    registers: [registry],
+    collect () { if (gaugeSources.circuitState) this.set(gaugeSources.circuitState()) }
+  })
+  fastify.decorate('metrics', metrics)
+
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    requests.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+  })
+
+  const scrape = async () => ({ type: registry.contentType, body: await registry.metrics() })
+  if (config.metricsPort === undefined) {
+    fastify.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
+      const { type, body } = await scrape()
+      return reply.type(type).send(body)
+    })
+    return
+  }
+  let server: Server | undefined
+  fastify.addHook('onReady', async () => {
+    server = createServer((req, res) => {
+      if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+        res.writeHead(404).end()
+        return
+      }
+      scrape().then(({ type, body }) => res.writeHead(200, { 'content-type': type }).end(body), () => res.writeHead(500).end())
+    })
+    await new Promise<void>((resolve, reject) => {
+      server?.once('error', reject)
+      server?.listen(config.metricsPort, config.host, () => resolve())
+    })
+  })
+  fastify.addHook('onClose', async () => {
+    await new Promise<void>((resolve) => { if (server) server.close(() => resolve()); else resolve() })
+  })
+}, { name: 'metrics', fastify: '5.x' })
