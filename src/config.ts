@@ -42,7 +42,7 @@ export const EnvSchema = Type.Object({
   CACHE_TTL_SECONDS: Int(0, 7 * 86_400, 60),
   CACHE_STALE_SECONDS: Int(0, 7 * 86_400, 600),
   CACHE_NEGATIVE_TTL_SECONDS: Int(0, 86_400, 10),
-  CACHE_MAX_ENTRIES: Int(1, 10_000_000, 10_000),
+  CACHE_MAX_ENTRIES: Int(0, 10_000_000, 10_000),
   CACHE_MAX_BYTES: Int(1024 * 1024, 64 * 1024 ** 3, 256 * 1024 * 1024)
 })
 type Env = Static<typeof EnvSchema>

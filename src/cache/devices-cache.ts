@@ -4,7 +4,6 @@
 import createError from '@fastify/error'
 import { LRUCache } from 'lru-cache'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Device } from '../schemas/device.js'
 import { UpstreamBadResponseError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError } from '../mor/errors.js'
 import { decodeEntry, encodeEntry, isFresh, isServable, newEntry, type CacheEntry, type Lifetimes } from './entry.js'
 import type { RedisStore } from './redis-store.js'
@@ -27,7 +26,8 @@ export interface DevicesCacheOptions extends Lifetimes {
   keyPrefix: string
   /** Upper bound of one upstream call; a cross-instance lock never outlives it. */
   upstreamTimeoutMs: number
-  fetchDevices: (userId: number) => Promise<Device[]>
+  /** The user's devices as a JSON array (already serialized, possibly in a worker thread). */
+  fetchDevicesJson: (userId: number) => Promise<string>
   redis: RedisStore | undefined
   log: FastifyBaseLogger
 }
@@ -49,23 +49,28 @@ export const UpstreamBudgetError = createError('UPSTREAM_BUDGET_EXHAUSTED', 'Thi
 // Errors that mean "MOR cannot answer now": a stale copy beats an error page for these.
 const STALE_IF_ERROR = [UpstreamUnavailableError, UpstreamTimeoutError, UpstreamBadResponseError, CircuitOpenError]
 const LOCK_POLL_MS = 25
+/** Per-entry memory besides the body (entry object, key string, LRU links), measured by the bench. */
+export const ENTRY_OVERHEAD_BYTES = 512
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
   const { redis, log } = opts
-  const lru = new LRUCache<string, CacheEntry>({
-    max: opts.maxEntries,
-    maxSize: opts.maxBytes,
-    // The body dominates; the constant covers the entry object, key and LRU bookkeeping.
-    sizeCalculation: (entry) => entry.body.length + 256
-  })
+  // CACHE_MAX_ENTRIES=0 turns the in-process tier off (Redis only, or no cache at all).
+  const lru = opts.maxEntries === 0
+    ? undefined
+    : new LRUCache<string, CacheEntry>({
+      max: opts.maxEntries,
+      maxSize: opts.maxBytes,
+      // The body dominates; the constant covers the entry object, key and LRU bookkeeping.
+      sizeCalculation: (entry) => entry.body.length + ENTRY_OVERHEAD_BYTES
+    })
   const fetches = new Map<string, Promise<CacheEntry>>()
   const lookups = new Map<string, Promise<CacheEntry | undefined>>()
   const keyOf = (userId: number) => `${opts.keyPrefix}:devices:${userId}`
 
   function remember (key: string, entry: CacheEntry, now: number): void {
-    if (isServable(entry, now)) lru.set(key, entry, { ttl: entry.staleUntil - now })
+    if (isServable(entry, now)) lru?.set(key, entry, { ttl: entry.staleUntil - now })
   }
 
   function lookupRemote (key: string): Promise<CacheEntry | undefined> {
@@ -106,8 +111,8 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     try {
       let entry: CacheEntry
       try {
-        const devices = await opts.fetchDevices(userId)
-        entry = newEntry(200, Buffer.from(JSON.stringify({ userId, devices })), Date.now(), opts)
+        const devices = await opts.fetchDevicesJson(userId)
+        entry = newEntry(200, Buffer.from(`{"userId":${userId},"devices":${devices}}`), Date.now(), opts)
       } catch (err) {
         if (!(err instanceof UserNotFoundError)) throw err
         entry = newEntry(404, Buffer.alloc(0), Date.now(), opts)
@@ -139,7 +144,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
 
   async function get (userId: number, { revalidate = false, admit }: GetOptions = {}): Promise<CacheResult> {
     const key = keyOf(userId)
-    let cached = lru.get(key)
+    let cached = lru?.get(key)
     if (!revalidate) {
       if (cached && isFresh(cached, Date.now())) return { entry: cached, outcome: 'hit', collapsed: false }
       const remote = await lookupRemote(key)

@@ -1,10 +1,9 @@
 // The MOR HTTP client: one keep-alive undici Pool per upstream, signed form-body POSTs, bounded
 // reads, and every failure turned into one of the typed errors in errors.ts.
 import { Pool, errors as undiciErrors } from 'undici'
-import type { Device } from '../schemas/device.js'
 import type { Config } from '../config.js'
 import { devicesGetHash } from './sign.js'
-import { translateDevicesAnswer } from './translate.js'
+import { createTranslator, type Translator } from './translator.js'
 import {
   UpstreamBadResponseError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError, rejectedError
 } from './errors.js'
@@ -12,8 +11,8 @@ import {
 export type MorSettings = Config['mor']
 
 export interface MorClient {
-  /** The user's devices in MOR's order; throws a typed upstream error otherwise. */
-  getDevices: (userId: number) => Promise<Device[]>
+  /** The user's devices in MOR's order, as a JSON array; throws a typed upstream error otherwise. */
+  getDevicesJson: (userId: number) => Promise<string>
   close: () => Promise<void>
 }
 
@@ -36,7 +35,7 @@ function isTimeout (err: unknown): boolean {
     err instanceof undiciErrors.ConnectTimeoutError
 }
 
-export function createMorClient (settings: MorSettings): MorClient {
+export function createMorClient (settings: MorSettings, translator: Translator = createTranslator()): MorClient {
   const base = new URL(settings.baseUrl)
   const apiPath = base.pathname.replace(/\/+$/, '') + '/api/devices_get'
   const pool = new Pool(base.origin, {
@@ -69,7 +68,7 @@ export function createMorClient (settings: MorSettings): MorClient {
     return { body: await readBounded(res.body, settings.maxBytes), encoding: Array.isArray(encoding) ? encoding.join(',') : encoding }
   }
 
-  async function getDevices (userId: number): Promise<Device[]> {
+  async function getDevicesJson (userId: number): Promise<string> {
     const signal = AbortSignal.timeout(settings.timeoutMs)
     let raw: { body: Buffer, encoding: string | undefined }
     try {
@@ -80,11 +79,15 @@ export function createMorClient (settings: MorSettings): MorClient {
       const code = (err as { code?: string }).code ?? 'network error'
       throw new UpstreamUnavailableError(code, { cause: err })
     }
-    const answer = await translateDevicesAnswer(raw.body, raw.encoding, settings.maxBytes)
-    if (answer.kind === 'devices') return answer.devices
+    const answer = await translator.translate(raw.body, raw.encoding, settings.maxBytes)
+    if (answer.kind === 'devices') return answer.json
+    if (answer.kind === 'bad-response') throw new UpstreamBadResponseError(answer.detail)
     if (answer.message === 'User not found') throw new UserNotFoundError(userId)
     throw rejectedError(answer.message)
   }
 
-  return { getDevices, close: () => pool.close() }
+  return {
+    getDevicesJson,
+    close: async () => { await Promise.all([pool.close(), translator.close()]) }
+  }
 }

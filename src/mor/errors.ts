@@ -5,7 +5,13 @@ import createError from '@fastify/error'
 
 export const UserNotFoundError = createError('MOR_USER_NOT_FOUND', 'MOR has no user %s visible to the gateway\'s API user', 404)
 export const UpstreamRejectedError = createError('MOR_REJECTED', 'MOR refused the request: %s', 502)
-export const UpstreamBadResponseError = createError('MOR_BAD_RESPONSE', 'MOR sent a response the gateway cannot use: %s', 502)
+const BAD_RESPONSE_PREFIX = 'MOR sent a response the gateway cannot use: '
+export const UpstreamBadResponseError = createError('MOR_BAD_RESPONSE', `${BAD_RESPONSE_PREFIX}%s`, 502)
+
+/** What went wrong, without the prefix: lets the error cross a worker-thread boundary and back. */
+export function badResponseDetail (err: Error): string {
+  return err.message.startsWith(BAD_RESPONSE_PREFIX) ? err.message.slice(BAD_RESPONSE_PREFIX.length) : err.message
+}
 export const UpstreamUnavailableError = createError('MOR_UNAVAILABLE', 'MOR could not be reached: %s', 502)
 export const UpstreamTimeoutError = createError('MOR_TIMEOUT', 'MOR did not answer within %d ms', 504)
 

@@ -4,6 +4,7 @@ import type { Device } from '../schemas/device.js'
 import { decompressBody, xmlText } from './decode.js'
 import { parseMorXml } from './parse.js'
 import { toDevices } from './map.js'
+import { badResponseDetail, UpstreamBadResponseError } from './errors.js'
 
 export type DevicesAnswer =
   | { kind: 'devices', devices: Device[] }
@@ -13,4 +14,24 @@ export async function translateDevicesAnswer (body: Buffer, contentEncoding: str
   const xml = xmlText(await decompressBody(body, contentEncoding, maxBytes))
   const answer = parseMorXml(xml)
   return answer.kind === 'error' ? answer : { kind: 'devices', devices: toDevices(answer.devices) }
+}
+
+/**
+ * The same, finished to JSON text and with failures as values, so it can run in a worker thread:
+ * a string crosses the thread boundary as one copy, where 5,000 device objects would be cloned
+ * one by one, and typed errors would lose their class.
+ */
+export type TranslatedAnswer =
+  | { kind: 'devices', json: string }
+  | { kind: 'error', message: string }
+  | { kind: 'bad-response', detail: string }
+
+export async function translateToJson (body: Buffer, contentEncoding: string | undefined, maxBytes: number): Promise<TranslatedAnswer> {
+  try {
+    const answer = await translateDevicesAnswer(body, contentEncoding, maxBytes)
+    return answer.kind === 'error' ? answer : { kind: 'devices', json: JSON.stringify(answer.devices) }
+  } catch (err) {
+    if (err instanceof UpstreamBadResponseError) return { kind: 'bad-response', detail: badResponseDetail(err) }
+    throw err
+  }
 }

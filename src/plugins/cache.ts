@@ -28,7 +28,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     ...config.cache,
     keyPrefix: upstreamKeyPrefix(config.mor),
     upstreamTimeoutMs: config.mor.timeoutMs,
-    fetchDevices: (userId) => fastify.mor.getDevices(userId),
+    fetchDevicesJson: (userId) => fastify.mor.getDevicesJson(userId),
     redis,
     log: fastify.log
   }))

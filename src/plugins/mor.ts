@@ -2,7 +2,6 @@
 // closes its connection pool when the app closes.
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import type { Device } from '../schemas/device.js'
 import { createMorClient } from '../mor/client.js'
 import { CircuitOpenError, createCircuitBreaker, type CircuitBreaker } from '../mor/circuit.js'
 import {
@@ -10,7 +9,8 @@ import {
 } from '../mor/errors.js'
 
 export interface MorService {
-  getDevices: (userId: number) => Promise<Device[]>
+  /** The user's devices as a JSON array, in MOR's order. */
+  getDevicesJson: (userId: number) => Promise<string>
   breaker: CircuitBreaker
 }
 
@@ -45,11 +45,11 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   })
   fastify.metrics.gaugeSources.circuitState = () => CIRCUIT_GAUGE[breaker.state]
 
-  async function getDevices (userId: number): Promise<Device[]> {
+  async function getDevicesJson (userId: number): Promise<string> {
     const started = process.hrtime.bigint()
     let failure: unknown
     try {
-      return await breaker.run(() => client.getDevices(userId))
+      return await breaker.run(() => client.getDevicesJson(userId))
     } catch (err) {
       failure = err
       throw err
@@ -58,6 +58,6 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     }
   }
 
-  fastify.decorate('mor', { getDevices, breaker })
+  fastify.decorate('mor', { getDevicesJson, breaker })
   fastify.addHook('onClose', async () => { await client.close() })
 }, { name: 'mor', dependencies: ['metrics'], fastify: '5.x' })

@@ -1,0 +1,45 @@
+// Where MOR answers are translated. Small ones inline: a thread hop would cost more than the
+// work. Large ones (a 5,000-device answer is ~100 ms of parsing) in a Piscina worker pool, so one
+// big user never stalls every other request's event loop. The pool needs the compiled worker
+// file; run from TypeScript sources (the unit tests) everything is translated inline.
+import { existsSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { Piscina } from 'piscina'
+import { translateToJson, type TranslatedAnswer } from './translate.js'
+import type { TranslateTask } from './translate-worker.js'
+
+export interface Translator {
+  translate: (body: Buffer, encoding: string | undefined, maxBytes: number) => Promise<TranslatedAnswer>
+  readonly threaded: boolean
+  close: () => Promise<void>
+}
+
+/** Above these sizes an answer goes to a worker: ~2 KiB of gzip or ~32 KiB of XML is a few ms of work. */
+export const INLINE_MAX_GZIP_BYTES = 2 * 1024
+export const INLINE_MAX_PLAIN_BYTES = 32 * 1024
+
+const isGzip = (body: Buffer) => body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b
+
+export function createTranslator (): Translator {
+  const workerFile = fileURLToPath(new URL('./translate-worker.js', import.meta.url))
+  const pool = existsSync(workerFile)
+    ? new Piscina<TranslateTask, TranslatedAnswer>({
+      filename: workerFile,
+      // One core stays with the event loop; on 2 cores that is one worker.
+      maxThreads: Math.max(1, availableParallelism() - 1),
+      minThreads: 1,
+      idleTimeout: 60_000
+    })
+    : undefined
+
+  return {
+    translate (body, encoding, maxBytes) {
+      const small = body.length <= (isGzip(body) ? INLINE_MAX_GZIP_BYTES : INLINE_MAX_PLAIN_BYTES)
+      if (!pool || small) return translateToJson(body, encoding, maxBytes)
+      return pool.run({ body, encoding, maxBytes })
+    },
+    threaded: pool !== undefined,
+    close: async () => { await pool?.destroy() }
+  }
+}
