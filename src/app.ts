@@ -40,9 +40,12 @@ export function appServerOptions (config: Config) {
     routerOptions: { maxParamLength: 8192 },
     frameworkErrors: frameworkErrorProblem,
     genReqId: requestId,
-    trustProxy: config.trustProxy
+    // A hop count as proxy-addr's trust function: trust the first `hops` addresses from the socket.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy
   } satisfies FastifyServerOptions
 }
+
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops
 
 const EXPOSED_HEADERS = ['ETag', 'Cache-Status', 'Age', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'X-Request-Id']
 

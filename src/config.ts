@@ -7,6 +7,13 @@ import { parseCidr } from './net/cidr.js'
 
 /** API keys are bearer secrets: too short and they can be guessed. */
 export const MIN_API_KEY_LENGTH = 16
+/** RFC 6750 token68 characters: a key with others could never be presented. */
+const BEARER_TOKEN = /^[A-Za-z0-9._~+/=-]+$/
+
+/** How many of `keys` are unusable as API keys (too short, or not sendable as a Bearer token). */
+export function invalidApiKeys (keys: string[]): number {
+  return keys.filter((key) => key.length < MIN_API_KEY_LENGTH || !BEARER_TOKEN.test(key)).length
+}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -31,7 +38,7 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_PER_MINUTE: Int(1, 10_000_000, 600),
   UPSTREAM_BUDGET_PER_MINUTE: Int(1, 10_000_000, 120),
   CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^https?://[^,\\s]+(\\s*,\\s*https?://[^,\\s]+)*$', errorMessage: 'must be a comma-separated list of http(s) origins' })),
-  TRUST_PROXY: Type.Boolean({ default: false }),
+  TRUST_PROXY: Type.String({ default: 'false', pattern: '^(true|false|[0-9]{1,2}|[0-9a-fA-F.:/]+(\\s*,\\s*[0-9a-fA-F.:/]+)*)$', errorMessage: 'must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses/CIDR blocks' }),
   LEGACY_ALLOW_CIDRS: Type.Optional(Type.String({ minLength: 1 })),
   METRICS_PORT: Type.Optional(Int(0, 65535)),
   CIRCUIT_FAILURES: Int(1, 1000, 5),
@@ -69,7 +76,8 @@ export interface Config {
   auth: { keys: string[], keysFile: string | undefined, disabled: boolean }
   rateLimit: { perMinute: number, upstreamPerMinute: number }
   corsOrigins: string[]
-  trustProxy: boolean
+  /** false, a hop count, or the addresses of trusted proxies (Fastify's trustProxy). */
+  trustProxy: false | number | string[]
   metricsPort: number | undefined
   circuit: { failures: number, resetSeconds: number }
   maxEventLoopDelayMs: number
@@ -132,6 +140,17 @@ function describe (schema: TSchema): string {
   return 'must not be empty'
 }
 
+/**
+ * `true` trusts exactly one hop, the load balancer in front, never "every hop": clients can write
+ * X-Forwarded-For themselves, and only the entry the last proxy appended is known to be true.
+ */
+function trustProxyOf (value: string): Config['trustProxy'] {
+  if (value === 'false' || value === '0') return false
+  if (value === 'true') return 1
+  if (/^[0-9]+$/.test(value)) return Number(value)
+  return list(value)
+}
+
 const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean)
 
 /** Rules that span variables; each message names the variable to fix. */
@@ -140,8 +159,11 @@ function checkCombinations (env: Env): string[] {
   if (!env.AUTH_DISABLED && env.GATEWAY_API_KEYS === undefined && env.GATEWAY_API_KEYS_FILE === undefined) {
     problems.push('  GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE is required (or AUTH_DISABLED=true, which leaves /v1 open to anyone)')
   }
-  const short = list(env.GATEWAY_API_KEYS).filter((key) => key.length < MIN_API_KEY_LENGTH)
-  if (short.length > 0) problems.push(`  GATEWAY_API_KEYS holds ${short.length} key(s) shorter than ${MIN_API_KEY_LENGTH} characters`)
+  const weak = invalidApiKeys(list(env.GATEWAY_API_KEYS))
+  if (weak > 0) problems.push(`  GATEWAY_API_KEYS holds ${weak} key(s) shorter than ${MIN_API_KEY_LENGTH} characters or with characters a Bearer token cannot carry`)
+  for (const cidr of env.TRUST_PROXY.includes('.') || env.TRUST_PROXY.includes(':') ? list(env.TRUST_PROXY) : []) {
+    if (parseCidr(cidr) === undefined) problems.push('  TRUST_PROXY must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses/CIDR blocks')
+  }
   for (const cidr of list(env.LEGACY_ALLOW_CIDRS)) {
     if (parseCidr(cidr) === undefined) problems.push('  LEGACY_ALLOW_CIDRS must be a comma-separated list of addresses or CIDR blocks')
   }
@@ -170,7 +192,7 @@ function toConfig (env: Env): Config {
     auth: { keys: list(env.GATEWAY_API_KEYS), keysFile: env.GATEWAY_API_KEYS_FILE, disabled: env.AUTH_DISABLED },
     rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, upstreamPerMinute: env.UPSTREAM_BUDGET_PER_MINUTE },
     corsOrigins: list(env.CORS_ORIGINS),
-    trustProxy: env.TRUST_PROXY,
+    trustProxy: trustProxyOf(env.TRUST_PROXY),
     metricsPort: env.METRICS_PORT,
     circuit: { failures: env.CIRCUIT_FAILURES, resetSeconds: env.CIRCUIT_RESET_SECONDS },
     maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,

@@ -68,7 +68,7 @@ describe('loadConfig', () => {
       RATE_LIMIT_PER_MINUTE: '100',
       UPSTREAM_BUDGET_PER_MINUTE: '10',
       CORS_ORIGINS: 'https://app.example.com,http://localhost:5173',
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '10.0.0.0/8, 192.0.2.1',
       METRICS_PORT: '9100',
       CIRCUIT_FAILURES: '3',
       CIRCUIT_RESET_SECONDS: '30',
@@ -88,7 +88,7 @@ describe('loadConfig', () => {
       auth: { keys: [KEY, 'j'.repeat(20)], keysFile: '/etc/mor-gateway/keys', disabled: false },
       rateLimit: { perMinute: 100, upstreamPerMinute: 10 },
       corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
-      trustProxy: true,
+      trustProxy: ['10.0.0.0/8', '192.0.2.1'],
       metricsPort: 9100,
       circuit: { failures: 3, resetSeconds: 30 },
       maxEventLoopDelayMs: 500,
@@ -128,12 +128,27 @@ describe('loadConfig', () => {
 
   it('refuses API keys shorter than 16 characters, without echoing them', () => {
     const err = configError({ ...REQUIRED, GATEWAY_API_KEYS: `${KEY},short-key` })
-    expect(err.message).toBe('invalid configuration:\n  GATEWAY_API_KEYS holds 1 key(s) shorter than 16 characters')
+    expect(err.message).toBe('invalid configuration:\n  GATEWAY_API_KEYS holds 1 key(s) shorter than 16 characters or with characters a Bearer token cannot carry')
     expect(err.message).not.toContain('short-key')
   })
 
   it.each(['10.0.0.0/33', 'nonsense', '10.0.0.0/8/1', '::1/129'])('rejects LEGACY_ALLOW_CIDRS=%s', (cidrs) => {
     expect(configError({ ...REQUIRED, LEGACY_ALLOW_CIDRS: cidrs }).message).toBe('invalid configuration:\n  LEGACY_ALLOW_CIDRS must be a comma-separated list of addresses or CIDR blocks')
+  })
+
+  it('refuses API keys with characters a Bearer token cannot carry', () => {
+    expect(configError({ ...REQUIRED, GATEWAY_API_KEYS: 'key with spaces in it!' }).message)
+      .toBe('invalid configuration:\n  GATEWAY_API_KEYS holds 1 key(s) shorter than 16 characters or with characters a Bearer token cannot carry')
+  })
+
+  it.each([['false', false], ['0', false], ['true', 1], ['2', 2], ['10.0.0.1, 10.0.0.0/16', ['10.0.0.1', '10.0.0.0/16']]] as const)(
+    'reads TRUST_PROXY=%s as %j (true trusts one hop, never all)', (value, expected) => {
+      expect(loadConfig({ ...REQUIRED, TRUST_PROXY: value }).trustProxy).toStrictEqual(expected)
+    })
+
+  it.each(['yes', '10.0.0.0/99', 'proxy.example.com'])('rejects TRUST_PROXY=%s', (value) => {
+    expect(configError({ ...REQUIRED, TRUST_PROXY: value }).message)
+      .toBe('invalid configuration:\n  TRUST_PROXY must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses/CIDR blocks')
   })
 
   it('rejects CORS_ORIGINS that are not origins', () => {

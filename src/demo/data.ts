@@ -75,8 +75,9 @@ export function generatedUser (id: number, deviceCount: number): SimUser {
   return { id, username: `bulk${id}`, devices }
 }
 
-/** User 100 has 5,000 devices (about 1.3 MB of XML): the large-answer case. */
+/** Users 100..199 have 5,000 devices each (about 1.9 MB of XML): the large-answer case. */
 export const LARGE_USER_ID = 100
+export const LARGE_LAST_ID = 199
 export const LARGE_USER_DEVICES = 5000
 
 /** Users BULK_FIRST_ID..BULK_LAST_ID exist with BULK_DEVICES devices each, for many-user tests. */
@@ -85,7 +86,7 @@ export const BULK_LAST_ID = 999_999
 export const BULK_DEVICES = 5
 
 export function findUser (id: number): SimUser | undefined {
-  if (id === LARGE_USER_ID) return generatedUser(id, LARGE_USER_DEVICES)
+  if (id >= LARGE_USER_ID && id <= LARGE_LAST_ID) return generatedUser(id, LARGE_USER_DEVICES)
   if (id >= BULK_FIRST_ID && id <= BULK_LAST_ID) return generatedUser(id, BULK_DEVICES)
   return SEEDED_USERS.find((u) => u.id === id)
 }

@@ -38,6 +38,8 @@ export interface MorSimulator {
 }
 
 const API_PREFIX = '/billing/api/'
+/** How many devices_get calls the simulator has answered, in total and by user_id. */
+export const STATS_PATH = '/_sim/stats'
 const METHODS = new Set(['devices_get', 'device_list'])
 const MAX_FORM_BYTES = 64 * 1024
 
@@ -87,6 +89,11 @@ export async function startMorSimulator (opts: SimulatorOptions, port = 0, host 
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sim')
+    if (url.pathname === STATS_PATH) {
+      // Outside MOR's API: lets the benchmark and curious operators count upstream calls.
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ total: calls.total, byUser: Object.fromEntries(calls.byUser) }))
+      return
+    }
     const method = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) : ''
     if (!METHODS.has(method)) {
       res.writeHead(404, { 'content-type': 'text/html' }).end('<html><body><h1>404 Not Found</h1></body></html>')

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises'
 import fp from 'fastify-plugin'
 import createError from '@fastify/error'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ConfigError, type Config } from '../config.js'
+import { ConfigError, invalidApiKeys, MIN_API_KEY_LENGTH, type Config } from '../config.js'
 import { createKeyRing, parseKeyFile, type KeyRing } from '../auth/api-keys.js'
 
 export const UnauthorizedError = createError('UNAUTHORIZED', '%s', 401)
@@ -29,25 +29,36 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer[ \t]+([A-Za-z0-9._~+/=-]+)[ \t]*$/i
 
-export async function requireApiKey (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const { apiKeys } = request.server
-  if (apiKeys.disabled) return
+/**
+ * First step (onRequest): who is calling. Never refuses, so the rate limiter that runs next can
+ * count failed attempts per address: guessing keys is rate-limited like everything else.
+ */
+export async function identifyCaller (request: FastifyRequest): Promise<void> {
   const header = request.headers.authorization
   const token = header === undefined ? undefined : BEARER.exec(header)?.[1]
-  const id = token === undefined ? undefined : apiKeys.ring.verify(token)
-  if (id === undefined) {
+  request.apiKeyId = token === undefined ? undefined : request.server.apiKeys.ring.verify(token)
+}
+
+/** Second step (after the rate limit): refuse callers without a valid key. */
+export async function requireApiKey (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (request.server.apiKeys.disabled) return
+  const header = request.headers.authorization
+  if (request.apiKeyId === undefined) {
     // RFC 6750: no credentials get a bare challenge; wrong ones say so.
     reply.header('www-authenticate', header === undefined ? 'Bearer realm="mor-gateway"' : 'Bearer realm="mor-gateway", error="invalid_token"')
     throw new UnauthorizedError(header === undefined ? 'Send an API key as Authorization: Bearer <key>' : 'The API key is not valid')
   }
-  request.apiKeyId = id
 }
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const { keys, keysFile, disabled } = config.auth
   const fromFile = (text: string) => parseKeyFile(text)
-  let ring = createKeyRing([...keys, ...(keysFile ? fromFile(readKeyFile(keysFile)) : [])])
-  if (!disabled && ring.size === 0) throw new ConfigError(`invalid configuration:\n  GATEWAY_API_KEYS_FILE ${keysFile ?? ''} holds no keys`)
+  const fileKeys = keysFile ? fromFile(readKeyFile(keysFile)) : []
+  if (invalidApiKeys(fileKeys) > 0) {
+    throw new ConfigError(`invalid configuration:\n  GATEWAY_API_KEYS_FILE holds ${invalidApiKeys(fileKeys)} key(s) shorter than ${MIN_API_KEY_LENGTH} characters or with characters a Bearer token cannot carry`)
+  }
+  let ring = createKeyRing([...keys, ...fileKeys])
+  if (!disabled && ring.size === 0) throw new ConfigError('invalid configuration:\n  GATEWAY_API_KEYS_FILE holds no keys')
   if (disabled) fastify.log.warn('AUTH_DISABLED=true: /v1 answers anyone, with the MOR API secret\'s full access')
 
   const apiKeys: ApiKeys = {
@@ -56,9 +67,14 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     async reload () {
       if (!keysFile) return
       try {
-        const next = createKeyRing([...keys, ...fromFile(await readFile(keysFile, 'utf8'))])
-        ring = next
-        fastify.log.info({ keys: next.size }, 'API keys reloaded')
+        const reloaded = fromFile(await readFile(keysFile, 'utf8'))
+        // A half-written or emptied file must not lock every caller out, nor let weak keys in.
+        if (reloaded.length === 0 || invalidApiKeys(reloaded) > 0) {
+          fastify.log.error({ invalid: invalidApiKeys(reloaded) }, 'API key file holds no keys or unusable ones; the keys in force stay')
+          return
+        }
+        ring = createKeyRing([...keys, ...reloaded])
+        fastify.log.info({ keys: ring.size }, 'API keys reloaded')
       } catch (err) {
         fastify.log.error({ err }, 'API key file could not be read; the keys in force stay')
       }

@@ -4,19 +4,22 @@ import type { FastifyInstance } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
 import createError from '@fastify/error'
 import type { Config } from '../config.js'
-import { requireApiKey } from '../plugins/auth.js'
+import { identifyCaller, requireApiKey } from '../plugins/auth.js'
 import { upstreamKeyPrefix } from '../plugins/cache.js'
 import devicesRoute from './devices.js'
 
 export const RateLimitedError = createError('RATE_LIMITED', 'Too many requests for this API key; retry in %s', 429)
 
 export default async function v1 (fastify: FastifyInstance, { config }: { config: Config }) {
-  fastify.addHook('onRequest', requireApiKey)
+  // Identify, then rate-limit (per key, or per address for callers without a valid key), then
+  // refuse the unauthenticated: so failed attempts are limited too.
+  fastify.addHook('onRequest', identifyCaller)
+  fastify.addHook('preValidation', requireApiKey)
   await fastify.register(rateLimit, {
     max: config.rateLimit.perMinute,
     timeWindow: 60_000,
-    // After authentication (an onRequest hook), so the limit is per key, not per address.
-    hook: 'preHandler',
+    // A route-level onRequest hook: it runs after identifyCaller and before requireApiKey.
+    hook: 'onRequest',
     keyGenerator: (request) => request.apiKeyId ?? `ip:${request.ip}`,
     redis: fastify.redisStore?.client,
     nameSpace: `${upstreamKeyPrefix(config.mor)}:rate:`,
