@@ -12,6 +12,7 @@ import { DeviceSchema } from './schemas/device.js'
 import { ProblemSchema } from './schemas/problem.js'
 import problems, { frameworkErrorProblem, OverloadedError } from './plugins/problems.js'
 import docs from './plugins/docs.js'
+import { AccessLogController } from './logger.js'
 import metrics from './plugins/metrics.js'
 import auth from './plugins/auth.js'
 import mor from './plugins/mor.js'
@@ -40,6 +41,7 @@ export function appServerOptions (config: Config) {
     routerOptions: { maxParamLength: 8192 },
     frameworkErrors: frameworkErrorProblem,
     genReqId: requestId,
+    logController: new AccessLogController(),
     // A hop count as proxy-addr's trust function: trust the first `hops` addresses from the socket.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy
   } satisfies FastifyServerOptions

@@ -13,6 +13,14 @@ const SHUTDOWN_GRACE_MS = 10_000
 export async function buildServer (config: Config) {
   const server = Fastify({ ...appServerOptions(config), logger: loggerOptions(config.logLevel), return503OnClosing: true })
   await server.register(app, { config })
+  // While shutting down, answers close their connection: a keep-alive connection would otherwise
+  // outlive the requests in flight and hold the process until the grace period kills it.
+  let closing = false
+  server.addHook('preClose', (done) => { closing = true; done() })
+  server.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close')
+    done(null, payload)
+  })
   closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
     if (err) server.log.error({ err }, 'closing after an uncaught error')
     else server.log.info({ signal }, 'shutting down')

@@ -23,7 +23,7 @@ export function upstreamKeyPrefix (mor: Config['mor']): string {
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const redis = config.redis ? createRedisStore(config.redis.url, config.redis.timeoutMs, fastify.log) : undefined
   fastify.decorate('redisStore', redis)
-  if (redis) fastify.metrics.gaugeSources.redisUp = () => (redis.available ? 1 : 0)
+  if (redis) fastify.metrics.addGauge('gateway_redis_up', '1 when the Redis cache tier is reachable, 0 when not; absent without REDIS_URL', () => (redis.available ? 1 : 0))
   fastify.decorate('devicesCache', createDevicesCache({
     ...config.cache,
     keyPrefix: upstreamKeyPrefix(config.mor),

@@ -12,8 +12,8 @@ export interface GatewayMetrics {
   upstream: Histogram<'outcome'>
   cache: Counter<'result'>
   rateLimited: Counter<'limit'>
-  /** Read at scrape time, so gauges never go stale. */
-  gaugeSources: { redisUp?: () => number, circuitState?: () => number }
+  /** A gauge read at scrape time (never stale); registered only by the plugin that can read it. */
+  addGauge: (name: string, help: string, read: () => number) => void
 }
 
 declare module 'fastify' {
@@ -25,7 +25,6 @@ declare module 'fastify' {
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
-  const gaugeSources: GatewayMetrics['gaugeSources'] = {}
   const requests = new Histogram({
     name: 'gateway_http_request_duration_seconds',
     help: 'Requests answered by the gateway, by route template and status',
@@ -44,20 +43,10 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     }),
     cache: new Counter({ name: 'gateway_cache_results_total', help: 'Cache results: hit, miss, stale, stale-if-error, revalidated, collapsed, negative', labelNames: ['result'] as const, registers: [registry] }),
     rateLimited: new Counter({ name: 'gateway_rate_limit_rejections_total', help: 'Requests refused by a rate limit: requests (per key) or upstream (per-key MOR budget)', labelNames: ['limit'] as const, registers: [registry] }),
-    gaugeSources
+    addGauge (name, help, read) {
+      new Gauge({ name, help, registers: [registry], collect () { this.set(read()) } }) // eslint-disable-line no-new
+    }
   }
-  new Gauge({ // eslint-disable-line no-new
-    name: 'gateway_redis_up',
-    help: '1 when the Redis cache tier is reachable, 0 when not; absent without REDIS_URL',
-    registers: [registry],
-    collect () { if (gaugeSources.redisUp) this.set(gaugeSources.redisUp()) }
-  })
-  new Gauge({ // eslint-disable-line no-new
-    name: 'gateway_circuit_state',
-    help: 'MOR circuit breaker: 0 closed, 1 half-open, 2 open',
-    registers: [registry],
-    collect () { if (gaugeSources.circuitState) this.set(gaugeSources.circuitState()) }
-  })
   fastify.decorate('metrics', metrics)
 
   fastify.addHook('onResponse', async (request, reply) => {

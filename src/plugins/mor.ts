@@ -43,7 +43,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       log({ circuit: state }, `MOR circuit ${state}`)
     }
   })
-  fastify.metrics.gaugeSources.circuitState = () => CIRCUIT_GAUGE[breaker.state]
+  fastify.metrics.addGauge('gateway_circuit_state', 'MOR circuit breaker: 0 closed, 1 half-open, 2 open', () => CIRCUIT_GAUGE[breaker.state])
 
   async function getDevicesJson (userId: number): Promise<string> {
     const started = process.hrtime.bigint()

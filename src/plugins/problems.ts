@@ -61,7 +61,8 @@ function pathOf (url: string): string {
  * Errors Fastify raises before routing (an undecodable URL such as `/%zz`): the root error
  * handler never sees them, so the server option `frameworkErrors` sends them as problems here.
  */
-export function frameworkErrorProblem (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+export function frameworkErrorProblem (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id) // no onRequest hook has run to set it
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400
   sendProblem(reply, problem(GENERIC_CLIENT, status, 'The request URL is not valid'))
 }

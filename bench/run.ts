@@ -1,0 +1,230 @@
+// npm run bench: the gateway against what users would otherwise run, in one run on this machine,
+// everything on loopback and bounded in time (about 3 minutes). Prints a table of req/s, p50/p99
+// and ratios, and writes bench/results/latest.json.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { DEMO_API_SECRET, DEMO_API_USER } from '../src/demo/data.js'
+import { devicesGetHash } from '../src/mor/sign.js'
+import { STATS_PATH } from '../src/demo/simulator.js'
+import { alternate, DIST, freePort, killAll, load, ROOT, startProcess, stopProcess, type LoadResult } from './lib.js'
+import { measureTranslate } from './translate.js'
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
+const ROUNDS = 3
+const KEY = 'bench-key-0123456789abcdef'
+const AUTH = { authorization: `Bearer ${KEY}` }
+const dist = (path: string) => fileURLToPath(new URL(path, DIST))
+const node = process.execPath
+
+interface Row { scenario: string, target: string, result?: LoadResult, ratio?: number, goal: string, pass?: boolean, note?: string }
+const rows: Row[] = []
+const extra: Record<string, unknown> = {}
+
+async function startSimulator (env: Record<string, string> = {}) {
+  const port = await freePort()
+  const child = await startProcess(node, [dist('src/demo/main.js')], port, { MOR_SIM_PORT: String(port), ...env })
+  return { child, url: `http://127.0.0.1:${port}/billing`, port }
+}
+
+async function startGateway (morUrl: string, env: Record<string, string> = {}) {
+  const port = await freePort()
+  // As deployed: API keys and rate limiting on (set high enough never to refuse the load).
+  const child = await startProcess(node, [dist('src/server.js')], port, {
+    MOR_URL: morUrl,
+    MOR_API_USER: DEMO_API_USER,
+    MOR_API_SECRET: DEMO_API_SECRET,
+    GATEWAY_API_KEYS: KEY,
+    RATE_LIMIT_PER_MINUTE: '10000000',
+    UPSTREAM_BUDGET_PER_MINUTE: '10000000',
+    PORT: String(port),
+    ...env
+  })
+  return { child, url: `http://127.0.0.1:${port}`, port }
+}
+
+async function startRedis () {
+  const port = await freePort()
+  const child = await startProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], port)
+  return { child, url: `redis://127.0.0.1:${port}` }
+}
+
+function ensureNginx (): string | undefined {
+  const found = spawnSync('sh', ['-c', 'command -v nginx || ls /usr/sbin/nginx'], { encoding: 'utf8' }).stdout.trim().split('\n')[0]
+  if (found) return found
+  process.stdout.write('installing nginx-light for the passthrough baseline...\n')
+  spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light'], { stdio: 'inherit' })
+  return spawnSync('sh', ['-c', 'command -v nginx || ls /usr/sbin/nginx'], { encoding: 'utf8' }).stdout.trim().split('\n')[0] || undefined
+}
+
+async function startNginx (binary: string, upstreamPort: number) {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'bench-nginx-'))
+  writeFileSync(join(dir, 'nginx.conf'), `
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream mor { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location /billing/api/ { proxy_pass http://mor; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}`)
+  const child = await startProcess(binary, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], port)
+  return { child, url: `http://127.0.0.1:${port}` }
+}
+
+async function bodyOf (url: string): Promise<Buffer> {
+  const res = await fetch(url, { headers: AUTH })
+  if (res.status !== 200) throw new Error(`${url} answered ${res.status}`)
+  return Buffer.from(await res.arrayBuffer())
+}
+
+async function scrape (url: string, metric: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const line = text.split('\n').find((l) => l.startsWith(`${metric} `))
+  return Number(line?.split(' ')[1] ?? NaN)
+}
+
+const fmt = (n: number | undefined, digits = 0) => n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits)
+
+async function cacheHitScenarios (simUrl: string) {
+  const path = '/v1/users/5/devices'
+  const gateway = await startGateway(simUrl)
+  const body = await bodyOf(gateway.url + path)
+  const bodyFile = join(mkdtempSync(join(tmpdir(), 'bench-body-')), 'body.json')
+  writeFileSync(bodyFile, body)
+  const barePort = await freePort()
+  const bare = await startProcess(node, [dist('bench/servers/bare.js')], barePort, { BODY_FILE: bodyFile, PORT: String(barePort) })
+  const bareUrl = `http://127.0.0.1:${barePort}`
+
+  const redis = await startRedis()
+  const redisGateway = await startGateway(simUrl, { REDIS_URL: redis.url, CACHE_MAX_ENTRIES: '0' })
+  await bodyOf(redisGateway.url + path) // stores the entry in Redis
+
+  const run = (base: string) => () => load(base + path, { seconds: SECONDS, headers: AUTH })
+  const results = await alternate({ bare: run(bareUrl), lru: run(gateway.url), redis: run(redisGateway.url) }, ROUNDS, async () => {
+    for (const base of [bareUrl, gateway.url, redisGateway.url]) await load(base + path, { seconds: 2, headers: AUTH })
+  })
+  const bareRps = results.bare?.rps ?? NaN
+  rows.push({ scenario: 'cache hit, in-process tier (5 devices, access log at default level)', target: 'gateway', result: results.lru, ratio: (results.lru?.rps ?? 0) / bareRps, goal: '>= 0.85', pass: (results.lru?.rps ?? 0) / bareRps >= 0.85 })
+  rows.push({ scenario: 'cache hit, Redis tier (in-process tier off)', target: 'gateway', result: results.redis, ratio: (results.redis?.rps ?? 0) / bareRps, goal: '>= 0.5', pass: (results.redis?.rps ?? 0) / bareRps >= 0.5 })
+  rows.push({ scenario: 'baseline for both', target: 'bare Fastify route, same bytes, no logger', result: results.bare, ratio: 1, goal: '' })
+  await Promise.all([stopProcess(gateway.child), stopProcess(redisGateway.child), stopProcess(bare), stopProcess(redis.child)])
+}
+
+async function passthroughScenario (sim: { url: string, port: number }) {
+  const nginxBinary = ensureNginx()
+  const path = `/billing/api/devices_get?u=${DEMO_API_USER}&user_id=3&hash=${devicesGetHash(3, DEMO_API_SECRET)}`
+  const gateway = await startGateway(sim.url)
+  const proxyPort = await freePort()
+  const bareProxy = await startProcess(node, [dist('bench/servers/bare-proxy.js')], proxyPort, { UPSTREAM: `http://127.0.0.1:${sim.port}`, PORT: String(proxyPort) })
+  const nginx = nginxBinary ? await startNginx(nginxBinary, sim.port) : undefined
+  const targets: Record<string, string> = {
+    direct: `http://127.0.0.1:${sim.port}`,
+    gateway: gateway.url,
+    'bare @fastify/http-proxy': `http://127.0.0.1:${proxyPort}`,
+    ...(nginx ? { nginx: nginx.url } : {})
+  }
+  const runs = Object.fromEntries(Object.entries(targets).map(([name, base]) => [name, () => load(base + path, { seconds: SECONDS })]))
+  const results = await alternate(runs, ROUNDS, async () => {
+    for (const base of Object.values(targets)) await load(base + path, { seconds: 2 })
+  })
+  const nginxRps = results.nginx?.rps
+  for (const name of Object.keys(targets)) {
+    const ratio = nginxRps ? (results[name]?.rps ?? 0) / nginxRps : undefined
+    rows.push({
+      scenario: 'legacy passthrough, small gzipped answer',
+      target: name,
+      result: results[name],
+      ratio,
+      goal: name === 'gateway' ? '>= 0.7 of nginx' : '',
+      ...(name === 'gateway' ? { pass: ratio !== undefined && ratio >= 0.7 } : {}),
+      ...(name === 'nginx' || nginx ? {} : { note: 'nginx unavailable' })
+    })
+  }
+  await Promise.all([stopProcess(gateway.child), stopProcess(bareProxy), ...(nginx ? [stopProcess(nginx.child)] : [])])
+}
+
+async function coldMissScenario () {
+  const sim = await startSimulator({ MOR_SIM_DELAY_MS: '300' })
+  const gateway = await startGateway(sim.url)
+  const userId = 4242
+  const started = performance.now()
+  const statuses = await Promise.all(Array.from({ length: 1000 }, () =>
+    fetch(`${gateway.url}/v1/users/${userId}/devices`, { headers: AUTH }).then(async (res) => { await res.arrayBuffer(); return res.status })))
+  const ms = performance.now() - started
+  const stats = await (await fetch(`http://127.0.0.1:${sim.port}${STATS_PATH}`)).json() as { byUser: Record<string, number> }
+  const calls = stats.byUser[String(userId)] ?? 0
+  const ok = statuses.filter((s) => s === 200).length
+  rows.push({ scenario: 'cold misses, 1,000 concurrent for one user', target: 'gateway', goal: 'exactly 1 upstream call', pass: calls === 1 && ok === 1000, note: `${calls} upstream call(s), ${ok}/1000 answered 200 in ${fmt(ms)} ms` })
+  extra.coldMisses = { upstreamCalls: calls, ok, ms }
+  await Promise.all([stopProcess(gateway.child), stopProcess(sim.child)])
+}
+
+async function translateScenario () {
+  const t = await measureTranslate()
+  rows.push({ scenario: `translate a 5,000-device answer (${fmt(t.xmlBytes / 1024)} KiB XML, ${fmt(t.gzipBytes / 1024)} KiB gzip)`, target: 'gateway: gunzip+validate+parse+map+JSON', ratio: t.ratio, goal: '<= 1.3x bare parse', pass: t.ratio <= 1.3, note: `gateway ${fmt(t.gatewayMs, 1)} ms, bare fast-xml-parser ${fmt(t.bareMs, 1)} ms` })
+  extra.translate = t
+}
+
+async function eventLoopScenario (simUrl: string) {
+  const gateway = await startGateway(simUrl)
+  await scrape(gateway.url, 'nodejs_eventloop_lag_p99_seconds') // resets the histogram
+  let n = 0
+  const result = await load(`${gateway.url}/v1/users/100/devices`, {
+    seconds: Math.max(SECONDS * 2, 10),
+    connections: 8,
+    headers: { ...AUTH, 'cache-control': 'no-cache' },
+    // Different 5,000-device users, always revalidated: every request translates a large answer.
+    paths: () => `/v1/users/${100 + (n++ % 100)}/devices`
+  })
+  const p99 = await scrape(gateway.url, 'nodejs_eventloop_lag_p99_seconds') * 1000
+  rows.push({ scenario: 'event-loop delay while 5,000-device answers are translated under load', target: 'gateway', result, goal: 'p99 <= 20 ms', pass: p99 <= 20, note: `event-loop p99 ${fmt(p99, 1)} ms` })
+  extra.eventLoopP99Ms = p99
+  await stopProcess(gateway.child)
+}
+
+function memoryScenario () {
+  const out = execFileSync(node, ['--expose-gc', dist('bench/memory.js')], { encoding: 'utf8' })
+  const m = JSON.parse(out) as { rssBytesPerEntry: number, averageBodyBytes: number, documentedBytesPerEntry: number, withinBound: boolean, rssGrowthBytes: number }
+  rows.push({ scenario: 'memory, 100,000 cached users in the in-process tier', target: 'gateway', goal: `RSS/entry <= body + overhead (${m.documentedBytesPerEntry} B)`, pass: m.withinBound, note: `${m.rssBytesPerEntry} B RSS per entry (${m.averageBodyBytes} B body), ${fmt(m.rssGrowthBytes / 1024 / 1024)} MiB in all` })
+  extra.memory = m
+}
+
+function printTable () {
+  const header = ['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'ratio', 'goal', 'ok', 'note']
+  const lines = rows.map((r) => [r.scenario, r.target, fmt(r.result?.rps), fmt(r.result?.p50, 1), fmt(r.result?.p99, 1), fmt(r.ratio, 2), r.goal, r.pass === undefined ? '' : r.pass ? 'yes' : 'NO', r.note ?? ''])
+  const table = [header, ['---', '---', '---:', '---:', '---:', '---:', '---', '---', '---'], ...lines].map((cols) => `| ${cols.join(' | ')} |`).join('\n')
+  process.stdout.write(`\n${table}\n`)
+  return table
+}
+
+async function main () {
+  const started = Date.now()
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 1024 ** 3)} GiB, Node ${process.version}`
+  process.stdout.write(`bench on ${machine}; ${SECONDS} s per run, ${ROUNDS} alternating rounds, warm-up runs discarded\n`)
+  const sim = await startSimulator()
+  await cacheHitScenarios(sim.url)
+  await passthroughScenario(sim)
+  await coldMissScenario()
+  await eventLoopScenario(sim.url)
+  await stopProcess(sim.child)
+  await translateScenario()
+  memoryScenario()
+  const table = printTable()
+  const outDir = new URL('bench/results/', ROOT)
+  mkdirSync(outDir, { recursive: true })
+  writeFileSync(new URL('latest.json', outDir), JSON.stringify({ date: new Date().toISOString(), machine, seconds: SECONDS, rounds: ROUNDS, rows, extra, table, durationSeconds: (Date.now() - started) / 1000 }, null, 2))
+  process.stdout.write(`\nwrote bench/results/latest.json in ${fmt((Date.now() - started) / 1000)} s\n`)
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${String(err)}\n`)
+  process.exitCode = 1
+}).finally(killAll)

@@ -1,0 +1,293 @@
+// The log-leak test: the integration scenarios run against gateways logging at trace level, and
+// nothing they write (log lines, answers, metrics, Redis) may hold a credential: the MOR secret or
+// password, a devices_get hash, a gateway API key, or a device's SIP/IAX secret.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
+import { BULK_DEVICES, generatedUser, SEEDED_USERS, type SimDevice } from '../../src/demo/data.js'
+import { devicesXml, errorXml, escapeXml } from '../../src/demo/xml.js'
+import { devicesGetHash } from '../../src/mor/sign.js'
+import { NO_CACHE, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
+import { startRedis, type TestRedis } from '../helpers/redis-server.js'
+import { refusedUrl, startFaultUpstream, type FaultUpstream } from '../helpers/fault-upstream.js'
+import { checkContract } from '../helpers/contract.js'
+
+const MOR_PASSWORD = 'mor-pw-4f3e2d'
+const KEY_A = 'alpha-key-7c6b5a4d3e2f1a0b'
+const KEY_B = 'bravo-key-0f1e2d3c4b5a6978'
+const RATE_LIMIT = 40
+const SEEDED_IDS = [2, 3, 5]
+const BULK_IDS = [1000, 1001]
+/** Every user id a hash is computed for, by the gateway or by the legacy client. */
+const HASHED_IDS = [0, 2, 3, 4, 5, 7, 9, ...BULK_IDS]
+const hash = (id: number) => devicesGetHash(id, TEST_API_SECRET)
+
+const SECRETS: Array<[string, string]> = [
+  ['MOR_API_SECRET', TEST_API_SECRET],
+  ['MOR_API_PASSWORD', MOR_PASSWORD],
+  ['API key A', KEY_A],
+  ['API key B', KEY_B],
+  ...HASHED_IDS.map((id): [string, string] => [`hash for user ${id}`, hash(id)]),
+  ...[...SEEDED_USERS.flatMap((u) => u.devices), ...BULK_IDS.flatMap((id) => generatedUser(id, BULK_DEVICES).devices)]
+    .filter((d) => d.secret)
+    .map((d): [string, string] => [`secret of device ${d.device_id}`, d.secret ?? ''])
+]
+
+/** A secret as it would appear raw, in JSON, in a URL or in XML. */
+function spellings (secret: string): string[] {
+  const xml = secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+  return [...new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2), xml])]
+}
+
+function leaksIn (items: Array<{ where: string, text: string }>): string[] {
+  return items.flatMap(({ where, text }) =>
+    SECRETS.filter(([, secret]) => spellings(secret).some((form) => text.includes(form))).map(([name]) => `${where} holds ${name}`))
+}
+
+/** The JSON the gateway makes of a simulator device: never the secret. */
+const toJson = (d: SimDevice) => ({
+  id: d.device_id,
+  type: d.device_type,
+  ipAddress: d.ipaddr || null,
+  port: d.port === '' || d.port === undefined ? null : d.port,
+  username: d.username || null,
+  callerId: d.callerid || null,
+  deviceGroupId: d.devicegroup_id ?? null,
+  primary: d.primary_device === undefined ? null : d.primary_device === 'yes'
+})
+const seededBody = (id: number) => ({ userId: id, devices: (SEEDED_USERS.find((u) => u.id === id)?.devices ?? []).map(toJson) })
+const bulkBody = (id: number) => ({ userId: id, devices: generatedUser(id, BULK_DEVICES).devices.map(toJson) })
+const problem = (slug: string, title: string, status: number, detail: string) => ({ type: `/problems/${slug}`, title, status, detail })
+
+let redis: TestRedis
+let sim: MorSimulator
+let fault: FaultUpstream
+let gw: TestGateway
+let down: TestGateway
+let bad: TestGateway
+/** Everything the gateways answered: status line, headers and body. */
+const answers: Array<{ where: string, text: string }> = []
+const scrapes: Array<{ where: string, text: string }> = []
+
+interface Answer { status: number, headers: Headers, text: string, json: () => unknown }
+
+async function call (base: string, path: string, init: { method?: string, headers?: Record<string, string>, body?: string, key?: string | null } = {}): Promise<Answer> {
+  const key = init.key === undefined ? KEY_A : init.key
+  const headers = { ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...init.headers }
+  const res = await fetch(`${base}${path}`, { method: init.method ?? 'GET', headers, body: init.body })
+  const text = await res.text()
+  const where = `answer to ${init.method ?? 'GET'} ${path.slice(0, 60)}`
+  answers.push({ where, text: `${res.status}\n${[...res.headers].map(([n, v]) => `${n}: ${v}`).join('\n')}\n\n${text}` })
+  const json = () => JSON.parse(text) as unknown
+  if ((init.method ?? 'GET') === 'GET') checkContract('GET', `${base}${path}`, res.status, res.headers, text === '' || !res.headers.get('content-type')?.includes('json') ? undefined : json())
+  return { status: res.status, headers: res.headers, text, json }
+}
+
+const gatewayEnv = {
+  LOG_LEVEL: 'trace',
+  MOR_API_PASSWORD: MOR_PASSWORD,
+  GATEWAY_API_KEYS: `${KEY_A}, ${KEY_B}`,
+  RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT)
+}
+
+async function waitFor (check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/** A badly behaved MOR that quotes the request it got (credentials included) in its bad answers. */
+function quoteRequest (answer: (quoted: string, res: ServerResponse) => void) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    let body = ''
+    req.on('data', (chunk: Buffer) => { body += chunk.toString('utf8') })
+    req.on('end', () => { answer(`${req.url ?? ''} ${body}`, res) })
+  }
+}
+
+beforeAll(async () => {
+  redis = await startRedis()
+  sim = await startMorSimulator({ apiUser: TEST_API_USER, secret: TEST_API_SECRET, password: MOR_PASSWORD })
+  fault = await startFaultUpstream()
+  gw = await startGateway(sim.url, { ...gatewayEnv, REDIS_URL: redis.url })
+  down = await startGateway(await refusedUrl(), { ...gatewayEnv, REDIS_URL: redis.url })
+  bad = await startGateway(fault.url, { ...gatewayEnv, ...NO_CACHE, CIRCUIT_FAILURES: '100' })
+  await waitFor(() => gw.app.redisStore?.available === true && down.app.redisStore?.available === true)
+})
+afterAll(async () => {
+  await Promise.all([gw?.close(), down?.close(), bad?.close()])
+  await Promise.all([sim?.close(), fault?.close(), redis?.close()])
+})
+
+describe('the integration scenarios, at LOG_LEVEL=trace', () => {
+  it('answers misses, then hits, with devices stripped of their secrets', async () => {
+    for (const id of SEEDED_IDS) {
+      const miss = await call(gw.url, `/v1/users/${id}/devices`)
+      expect(miss.status).toBe(200)
+      expect(miss.headers.get('cache-status')).toBe('mor-gateway; fwd=miss; stored')
+      expect(miss.json()).toStrictEqual(seededBody(id))
+      const hit = await call(gw.url, `/v1/users/${id}/devices`)
+      expect(hit.headers.get('cache-status')).toMatch(/^mor-gateway; hit; /)
+      expect(hit.json()).toStrictEqual(seededBody(id))
+    }
+    for (const id of BULK_IDS) expect((await call(gw.url, `/v1/users/${id}/devices`)).json()).toStrictEqual(bulkBody(id))
+  })
+
+  it('revalidates on no-cache and answers 304 to a current ETag', async () => {
+    const fresh = await call(gw.url, '/v1/users/2/devices', { headers: { 'cache-control': 'no-cache' } })
+    expect(fresh.status).toBe(200)
+    expect(fresh.headers.get('cache-status')).toBe('mor-gateway; fwd=request; stored')
+    const notModified = await call(gw.url, '/v1/users/2/devices', { headers: { 'if-none-match': fresh.headers.get('etag') ?? '' } })
+    expect(notModified.status).toBe(304)
+    expect(notModified.text).toBe('')
+  })
+
+  it('answers 404 for a user MOR does not know, from MOR and then from the cache', async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await call(gw.url, '/v1/users/9/devices')
+      expect(res.status).toBe(404)
+      expect(res.json()).toStrictEqual(problem('user-not-found', 'User not found', 404, 'MOR has no user 9 visible to the gateway\'s API user'))
+    }
+  })
+
+  it('answers 400 for invalid user ids', async () => {
+    for (const id of ['abc', '-1', '01', '2147483648', '1e3', 'x'.repeat(300)]) {
+      const res = await call(gw.url, `/v1/users/${id}/devices`)
+      expect(res.status).toBe(400)
+      expect(res.json()).toStrictEqual(problem('invalid-request', 'Invalid request', 400,
+        'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros'))
+    }
+  })
+
+  it('answers 401 to a wrong key, a missing key and a key sent in the query string', async () => {
+    const wrong = await call(gw.url, '/v1/users/2/devices', { key: `${KEY_A}x` })
+    expect(wrong.status).toBe(401)
+    expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="mor-gateway", error="invalid_token"')
+    expect(wrong.json()).toStrictEqual(problem('unauthorized', 'Unauthorized', 401, 'The API key is not valid'))
+    const missing = await call(gw.url, '/v1/users/2/devices', { key: null })
+    expect(missing.status).toBe(401)
+    expect(missing.json()).toStrictEqual(problem('unauthorized', 'Unauthorized', 401, 'Send an API key as Authorization: Bearer <key>'))
+    const inQuery = await call(gw.url, `/v1/users/2/devices?api_key=${KEY_B}&key=${KEY_B}&token=${KEY_B}`, { key: null })
+    expect(inQuery.status).toBe(401)
+  })
+
+  it('answers 429 once the second key has used its rate limit', async () => {
+    for (let i = 0; i < RATE_LIMIT; i++) expect((await call(gw.url, '/v1/users/3/devices', { key: KEY_B })).status).toBe(200)
+    const limited = await call(gw.url, '/v1/users/3/devices', { key: KEY_B })
+    expect(limited.status).toBe(429)
+    expect(limited.json()).toStrictEqual(problem('rate-limited', 'Too many requests', 429, 'Too many requests for this API key; retry in 1 minute'))
+  })
+
+  it('passes legacy GET and POST calls, with hash and p in the query and the body, through to MOR', async () => {
+    const get = await call(gw.url, `/billing/api/devices_get?u=admin&user_id=4&hash=${hash(4)}&p=${MOR_PASSWORD}`, { key: null })
+    expect(get.status).toBe(200)
+    expect(get.text).toBe(devicesXml([]))
+    const form = { 'content-type': 'application/x-www-form-urlencoded' }
+    const post = await call(gw.url, `/billing/api/devices_get?hash=${hash(9)}&p=${MOR_PASSWORD}`, {
+      method: 'POST', key: null, headers: form, body: `u=admin&user_id=9&hash=${hash(9)}&p=${MOR_PASSWORD}`
+    })
+    expect(post.status).toBe(200)
+    expect(post.text).toBe(errorXml('User not found', 'bare'))
+    const bodyOnly = await call(gw.url, '/billing/api/device_list', {
+      method: 'POST', key: null, headers: form, body: `u=admin&user_id=0&hash=${hash(0)}&p=${MOR_PASSWORD}`
+    })
+    expect(bodyOnly.status).toBe(200)
+    expect(bodyOnly.text).toBe(devicesXml([]))
+  })
+
+  it('logs the passthrough request with hash and p redacted', () => {
+    const urls = gw.logs.map((line) => JSON.parse(line) as { msg: string, req?: { url: string } })
+      .filter((l) => l.msg === 'incoming request' && l.req?.url.startsWith('/billing/'))
+      .map((l) => l.req?.url)
+    expect(urls).toStrictEqual([
+      '/billing/api/devices_get?u=admin&user_id=4&hash=[redacted]&p=[redacted]',
+      '/billing/api/devices_get?hash=[redacted]&p=[redacted]',
+      '/billing/api/device_list'
+    ])
+  })
+
+  it('answers 502 problems when MOR is down, for the passthrough and for /v1', async () => {
+    const unavailable = problem('upstream-unavailable', 'MOR unavailable', 502, 'MOR could not be reached: ECONNREFUSED')
+    const get = await call(down.url, `/billing/api/devices_get?u=admin&user_id=2&hash=${hash(2)}&p=${MOR_PASSWORD}`, { key: null })
+    expect(get.status).toBe(502)
+    expect(get.json()).toStrictEqual(unavailable)
+    const post = await call(down.url, `/billing/api/devices_get?hash=${hash(2)}`, {
+      method: 'POST', key: null, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `u=admin&user_id=2&hash=${hash(2)}&p=${MOR_PASSWORD}`
+    })
+    expect(post.status).toBe(502)
+    expect(post.json()).toStrictEqual(unavailable)
+    const devices = await call(down.url, '/v1/users/2/devices')
+    expect(devices.status).toBe(502)
+    expect(devices.json()).toStrictEqual(unavailable)
+  })
+
+  it('answers 502 problems, quoting nothing, when MOR answers badly with the request in its answer', async () => {
+    const cases: Array<[Parameters<typeof quoteRequest>[0], object]> = [
+      [(quoted, res) => { res.writeHead(200, { 'content-type': 'text/xml' }).end(`<error>Unknown request ${escapeXml(quoted)}</error>`) },
+        problem('upstream-rejected', 'MOR rejected the request', 502, 'MOR refused the request: an unrecognised error message')],
+      [(quoted, res) => { res.writeHead(500, { 'content-type': 'text/html' }).end(`<h1>Internal Server Error</h1><pre>${quoted}</pre>`) },
+        problem('upstream-bad-response', 'Bad response from MOR', 502, 'MOR sent a response the gateway cannot use: HTTP status 500')],
+      [(quoted, res) => { res.writeHead(200, { 'content-type': 'text/xml' }).end(`<page><devices><device><device_id>${escapeXml(quoted)}</device_id></device></devices></page>`) },
+        problem('upstream-bad-response', 'Bad response from MOR', 502, 'MOR sent a response the gateway cannot use: device #1 has no valid device_id')]
+    ]
+    for (const [answer, expected] of cases) {
+      fault.handle(quoteRequest(answer))
+      const res = await call(bad.url, '/v1/users/7/devices')
+      expect(res.status).toBe(502)
+      expect(res.json()).toStrictEqual(expected)
+    }
+    fault.handle((req) => { req.socket.destroy() })
+    const cut = await call(bad.url, '/v1/users/7/devices')
+    expect(cut.status).toBe(502)
+    expect((cut.json() as { type: string }).type).toBe('/problems/upstream-unavailable')
+  })
+
+  it('serves metrics and health', async () => {
+    for (const gateway of [gw, down, bad]) {
+      const metrics = await call(gateway.url, '/metrics', { key: null })
+      expect(metrics.status).toBe(200)
+      scrapes.push({ where: `metrics of ${gateway.url}`, text: metrics.text })
+    }
+    expect((await call(gw.url, '/health/live', { key: null })).json()).toStrictEqual({ status: 'ok' })
+    expect((await call(gw.url, '/health/ready', { key: null })).json())
+      .toStrictEqual({ status: 'ready', checks: { config: 'ok', redis: 'up', mor: 'reachable', circuit: 'closed' } })
+  })
+})
+
+describe('what the gateways wrote', () => {
+  it('no log line holds a secret, a password, a hash, an API key or a device secret', () => {
+    const lines = [gw, down, bad].flatMap((g, i) => g.logs.map((text, n) => ({ where: `log line ${n} of gateway ${i}`, text })))
+    // Trace level logs every request, so the scenarios above left plenty to search.
+    expect(lines.length).toBeGreaterThan(100)
+    expect(leaksIn(lines)).toStrictEqual([])
+  })
+
+  it('no answer holds one, in its headers or its body', () => {
+    expect(answers.length).toBeGreaterThan(60)
+    expect(leaksIn(answers)).toStrictEqual([])
+  })
+
+  it('no metrics scrape holds one', () => {
+    expect(scrapes).toHaveLength(3)
+    expect(leaksIn(scrapes)).toStrictEqual([])
+  })
+
+  it('nothing stored in Redis holds one', async () => {
+    const client = new Redis(redis.url)
+    try {
+      const keys = await client.keys('*')
+      const items = await Promise.all(keys.map(async (key) => {
+        const type = await client.type(key)
+        const value = type === 'string' ? (await client.getBuffer(key))?.toString('utf8') ?? '' : type
+        return { where: `redis ${key}`, text: `${key}\n${value}` }
+      }))
+      expect(items.length).toBeGreaterThan(0)
+      expect(leaksIn(items)).toStrictEqual([])
+    } finally {
+      client.disconnect()
+    }
+  })
+})

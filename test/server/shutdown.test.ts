@@ -1,0 +1,142 @@
+// The process as operators run it: the compiled server in a child process. SIGTERM lets in-flight
+// requests finish and exits 0; a configuration error exits 1 naming the variable.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { Agent, request } from 'undici'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
+import { generatedUser, BULK_DEVICES } from '../../src/demo/data.js'
+import { AUTH, TEST_API_KEY, TEST_API_SECRET, TEST_API_USER } from '../helpers/gateway.js'
+import { refusedUrl } from '../helpers/fault-upstream.js'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+interface Child {
+  proc: ChildProcess
+  stdout: () => string
+  stderr: () => string
+  exited: Promise<number | null>
+}
+
+const children: Child[] = []
+let sim: MorSimulator
+
+beforeAll(async () => {
+  // The server runs as built, the way `npm start` runs it.
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' })
+  sim = await startMorSimulator({ apiUser: TEST_API_USER, secret: TEST_API_SECRET, delayMs: 400 })
+}, 120_000)
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL')
+    await child.exited
+  }
+})
+afterAll(async () => { await sim?.close() })
+
+function startServer (env: Record<string, string>): Child {
+  const proc = spawn(process.execPath, ['dist/src/server.js'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  proc.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString('utf8') })
+  proc.stderr?.on('data', (chunk: Buffer) => { err += chunk.toString('utf8') })
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
+  const child = { proc, stdout: () => out, stderr: () => err, exited }
+  children.push(child)
+  return child
+}
+
+const logLines = (child: Child) => child.stdout().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string, signal?: string })
+
+async function waitFor (check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} not seen within ${timeoutMs} ms`)
+    await sleep(20)
+  }
+}
+
+/** The JSON the gateway makes of a generated bulk user, built from the simulator's data. */
+function expectedBody (userId: number) {
+  return {
+    userId,
+    devices: generatedUser(userId, BULK_DEVICES).devices.map((d) => ({
+      id: d.device_id,
+      type: d.device_type,
+      ipAddress: d.ipaddr === '' ? null : d.ipaddr,
+      port: d.port,
+      username: d.username,
+      callerId: d.callerid,
+      deviceGroupId: d.devicegroup_id,
+      primary: d.primary_device === 'yes'
+    }))
+  }
+}
+
+const GATEWAY_ENV = { MOR_API_USER: TEST_API_USER, MOR_API_SECRET: TEST_API_SECRET, GATEWAY_API_KEYS: TEST_API_KEY, LOG_LEVEL: 'info' }
+
+/** A listening server with 20 requests in flight, each for a different user, when SIGTERM arrives. */
+async function terminateUnderLoad (client: Agent) {
+  const port = Number(new URL(await refusedUrl()).port)
+  const server = startServer({ ...GATEWAY_ENV, MOR_URL: sim.url, PORT: String(port) })
+  await waitFor(() => logLines(server).some((l) => l.msg.startsWith('Server listening at')), 'Server listening')
+  const base = `http://127.0.0.1:${port}`
+  const ids = Array.from({ length: 20 }, (_, i) => 1000 + i)
+  const callsBefore = sim.calls.total
+  const inFlight = Promise.all(ids.map(async (id) => {
+    const res = await request(`${base}/v1/users/${id}/devices`, { headers: AUTH, dispatcher: client })
+    return { status: res.statusCode, body: await res.body.json() }
+  }))
+  // All 20 have reached MOR, which takes 400 ms to answer each.
+  await waitFor(() => sim.calls.total === callsBefore + 20, 'twenty upstream calls')
+  server.proc.kill('SIGTERM')
+  return { server, base, ids, inFlight }
+}
+
+describe('the server process', () => {
+  it('finishes every in-flight request on SIGTERM, refuses new ones, logs it and exits 0', async () => {
+    const client = new Agent()
+    const { server, base, ids, inFlight } = await terminateUnderLoad(client)
+    await waitFor(() => logLines(server).some((l) => l.msg === 'shutting down'), 'the shutdown log line')
+
+    // A new connection after SIGTERM is refused, or answered 503 while the server drains.
+    const fresh = new Agent()
+    const late = await request(`${base}/v1/users/1100/devices`, { headers: AUTH, dispatcher: fresh }).then(
+      async (res) => { await res.body.dump(); return res.statusCode },
+      (err: unknown) => (err as { code?: string }).code
+    )
+    await fresh.close()
+    expect(['ECONNREFUSED', 503]).toContain(late)
+
+    const answers = await inFlight
+    expect(answers).toStrictEqual(ids.map((id) => ({ status: 200, body: expectedBody(id) })))
+    // The client hangs up once it has its answers (see the next test for one that does not).
+    await client.close()
+    expect(await server.exited).toBe(0)
+    expect(server.stderr()).toBe('')
+    expect(logLines(server).filter((l) => l.msg === 'shutting down')).toStrictEqual([expect.objectContaining({ signal: 'SIGTERM' })])
+    expect(sim.calls.byUser.get('1100')).toBeUndefined()
+  })
+
+  // Bug: server.close() closes the connections idle at that moment; the ones serving the in-flight
+  // requests turn idle later and stay open (keep-alive timeout 72 s), so close-with-grace kills the
+  // process after its 10 s grace with "killed by timeout (10000ms)" and exit code 1.
+  it('exits 0 after draining even while clients keep their connections alive', async () => {
+    const client = new Agent()
+    try {
+      const { server, inFlight } = await terminateUnderLoad(client)
+      expect((await inFlight).map((a) => a.status)).toStrictEqual(Array.from({ length: 20 }, () => 200))
+      expect(await server.exited).toBe(0)
+    } finally {
+      await client.destroy()
+    }
+  })
+
+  it('exits 1 with a message naming MOR_URL when it is missing', async () => {
+    const server = startServer({ ...GATEWAY_ENV, PORT: '0' })
+    expect(await server.exited).toBe(1)
+    expect(server.stderr()).toBe('mor-gateway: invalid configuration:\n  MOR_URL is required\n')
+    expect(server.stdout()).toBe('')
+  })
+})
