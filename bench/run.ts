@@ -13,6 +13,9 @@ import { alternate, DIST, freePort, killAll, load, ROOT, startProcess, stopProce
 import { measureTranslate } from './translate.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
+// BENCH_ONLY=hit,passthrough,cold,eventloop,translate,memory runs a subset while investigating.
+const ONLY = process.env.BENCH_ONLY?.split(',')
+const wanted = (name: string) => ONLY === undefined || ONLY.includes(name)
 const ROUNDS = 3
 const KEY = 'bench-key-0123456789abcdef'
 const AUTH = { authorization: `Bearer ${KEY}` }
@@ -210,13 +213,13 @@ async function main () {
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 1024 ** 3)} GiB, Node ${process.version}`
   process.stdout.write(`bench on ${machine}; ${SECONDS} s per run, ${ROUNDS} alternating rounds, warm-up runs discarded\n`)
   const sim = await startSimulator()
-  await cacheHitScenarios(sim.url)
-  await passthroughScenario(sim)
-  await coldMissScenario()
-  await eventLoopScenario(sim.url)
+  if (wanted('hit')) await cacheHitScenarios(sim.url)
+  if (wanted('passthrough')) await passthroughScenario(sim)
+  if (wanted('cold')) await coldMissScenario()
+  if (wanted('eventloop')) await eventLoopScenario(sim.url)
   await stopProcess(sim.child)
-  await translateScenario()
-  memoryScenario()
+  if (wanted('translate')) await translateScenario()
+  if (wanted('memory')) memoryScenario()
   const table = printTable()
   const outDir = new URL('bench/results/', ROOT)
   mkdirSync(outDir, { recursive: true })

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import fp from 'fastify-plugin'
 import createError from '@fastify/error'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { ConfigError, invalidApiKeys, MIN_API_KEY_LENGTH, type Config } from '../config.js'
 import { createKeyRing, parseKeyFile, type KeyRing } from '../auth/api-keys.js'
 
@@ -33,21 +33,23 @@ const BEARER = /^Bearer[ \t]+([A-Za-z0-9._~+/=-]+)[ \t]*$/i
  * First step (onRequest): who is calling. Never refuses, so the rate limiter that runs next can
  * count failed attempts per address: guessing keys is rate-limited like everything else.
  */
-export async function identifyCaller (request: FastifyRequest): Promise<void> {
+export function identifyCaller (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
   const header = request.headers.authorization
   const token = header === undefined ? undefined : BEARER.exec(header)?.[1]
   request.apiKeyId = token === undefined ? undefined : request.server.apiKeys.ring.verify(token)
+  done()
 }
 
 /** Second step (after the rate limit): refuse callers without a valid key. */
-export async function requireApiKey (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  if (request.server.apiKeys.disabled) return
-  const header = request.headers.authorization
-  if (request.apiKeyId === undefined) {
-    // RFC 6750: no credentials get a bare challenge; wrong ones say so.
-    reply.header('www-authenticate', header === undefined ? 'Bearer realm="mor-gateway"' : 'Bearer realm="mor-gateway", error="invalid_token"')
-    throw new UnauthorizedError(header === undefined ? 'Send an API key as Authorization: Bearer <key>' : 'The API key is not valid')
+export function requireApiKey (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  if (request.apiKeyId !== undefined || request.server.apiKeys.disabled) {
+    done()
+    return
   }
+  const header = request.headers.authorization
+  // RFC 6750: no credentials get a bare challenge; wrong ones say so.
+  reply.header('www-authenticate', header === undefined ? 'Bearer realm="mor-gateway"' : 'Bearer realm="mor-gateway", error="invalid_token"')
+  done(new UnauthorizedError(header === undefined ? 'Send an API key as Authorization: Bearer <key>' : 'The API key is not valid'))
 }
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {

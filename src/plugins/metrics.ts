@@ -49,9 +49,19 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   }
   fastify.decorate('metrics', metrics)
 
-  fastify.addHook('onResponse', async (request, reply) => {
+  // One labelled child per method, route and status, found by a string key: prom-client would
+  // otherwise hash the label object on every request.
+  const children = new Map<string, ReturnType<typeof requests.labels>>()
+  fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched'
-    requests.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    const key = `${request.method} ${reply.statusCode} ${route}`
+    let child = children.get(key)
+    if (!child) {
+      child = requests.labels({ method: request.method, route, status: String(reply.statusCode) })
+      children.set(key, child)
+    }
+    child.observe(reply.elapsedTime / 1000)
+    done()
   })
 
   const scrape = async () => ({ type: registry.contentType, body: await registry.metrics() })
