@@ -1,0 +1,65 @@
+// The compiled gateway (dist/src/server.js) as a child process, the way operators run it: for
+// tests about the process itself (memory, signals, faults under load).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { createServer, type AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { TEST_API_KEY, TEST_API_SECRET, TEST_API_USER } from './gateway.js'
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+export function buildOnce (): void {
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' })
+}
+
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+export interface GatewayProcess {
+  proc: ChildProcess
+  url: string
+  /** Resident memory from the gateway's own /metrics (process_resident_memory_bytes). */
+  rss: () => Promise<number>
+  stop: () => Promise<number | null>
+}
+
+export async function startGatewayProcess (morUrl: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const port = await freePort()
+  const proc = spawn(process.execPath, ['dist/src/server.js'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', MOR_URL: morUrl, MOR_API_USER: TEST_API_USER, MOR_API_SECRET: TEST_API_SECRET, GATEWAY_API_KEYS: TEST_API_KEY, PORT: String(port), LOG_LEVEL: 'warn',
+      // Limits stay out of the way unless a test is about them.
+      RATE_LIMIT_PER_MINUTE: '1000000', UPSTREAM_BUDGET_PER_MINUTE: '1000000', ...env },
+    stdio: ['ignore', 'ignore', 'pipe']
+  })
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`gateway exited with ${proc.exitCode}`)
+    try {
+      if ((await fetch(`${url}/health/live`)).ok) break
+    } catch {}
+    if (Date.now() > deadline) throw new Error('gateway did not start')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return {
+    proc,
+    url,
+    rss: async () => {
+      const text = await (await fetch(`${url}/metrics`)).text()
+      return Number(/^process_resident_memory_bytes (\d+)/m.exec(text)?.[1] ?? NaN)
+    },
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM')
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 12_000)
+      const code = await exited
+      clearTimeout(timer)
+      return code
+    }
+  }
+}
