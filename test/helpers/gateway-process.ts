@@ -1,22 +1,16 @@
 // The compiled gateway (dist/src/server.js) as a child process, the way operators run it: for
 // tests about the process itself (memory, signals, faults under load).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { createServer, type AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { TEST_API_KEY, TEST_API_SECRET, TEST_API_USER } from './gateway.js'
+import { freePort } from './ports.js'
+
+export { freePort }
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 export function buildOnce (): void {
   execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' })
-}
-
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 export interface GatewayProcess {
@@ -31,9 +25,19 @@ export async function startGatewayProcess (morUrl: string, env: Record<string, s
   const port = await freePort()
   const proc = spawn(process.execPath, ['dist/src/server.js'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', MOR_URL: morUrl, MOR_API_USER: TEST_API_USER, MOR_API_SECRET: TEST_API_SECRET, GATEWAY_API_KEYS: TEST_API_KEY, PORT: String(port), LOG_LEVEL: 'warn',
+    env: {
+      PATH: process.env.PATH ?? '',
+      MOR_URL: morUrl,
+      MOR_API_USER: TEST_API_USER,
+      MOR_API_SECRET: TEST_API_SECRET,
+      GATEWAY_API_KEYS: TEST_API_KEY,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
       // Limits stay out of the way unless a test is about them.
-      RATE_LIMIT_PER_MINUTE: '1000000', UPSTREAM_BUDGET_PER_MINUTE: '1000000', ...env },
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      UPSTREAM_BUDGET_PER_MINUTE: '1000000',
+      ...env
+    },
     stdio: ['ignore', 'ignore', 'pipe']
   })
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))

@@ -1,8 +1,7 @@
 // Spawns a real, throwaway redis-server on a free loopback port, so tests can stop and restart it
 // without touching any Redis the machine already runs.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer, connect } from 'node:net'
-import type { AddressInfo } from 'node:net'
+import { freePort, waitForPort } from './ports.js'
 
 export interface TestRedis {
   url: string
@@ -13,27 +12,6 @@ export interface TestRedis {
   pause: () => void
   resume: () => void
   close: () => Promise<void>
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-async function waitForPort (port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true) })
-      socket.on('error', () => resolve(false))
-    })
-    if (open) return
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  throw new Error(`redis-server did not listen on ${port} within ${timeoutMs} ms`)
 }
 
 export async function startRedis (): Promise<TestRedis> {
