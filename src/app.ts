@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
 import { DeviceSchema } from './schemas/device.js'
 import { ProblemSchema } from './schemas/problem.js'
-import problems, { frameworkErrorProblem, OverloadedError } from './plugins/problems.js'
+import problems, { clientErrorProblem, frameworkErrorProblem, OverloadedError } from './plugins/problems.js'
 import docs from './plugins/docs.js'
 import { AccessLogController } from './logger.js'
 import metrics from './plugins/metrics.js'
@@ -40,6 +40,7 @@ export function appServerOptions (config: Config) {
     // than the 400 the contract promises.
     routerOptions: { maxParamLength: 8192 },
     frameworkErrors: frameworkErrorProblem,
+    clientErrorHandler: clientErrorProblem,
     genReqId: requestId,
     logController: new AccessLogController(),
     // A hop count as proxy-addr's trust function: trust the first `hops` addresses from the socket.

@@ -33,11 +33,11 @@ function checkWellFormed (xml: string): void {
 type Node = Record<string, unknown>
 const isNode = (value: unknown): value is Node => typeof value === 'object' && value !== null && !Array.isArray(value)
 
-/** Finds <page>: at the root, or inside the HTML wrapper of MOR's "XML API Extension". */
-function findPage (doc: Node): unknown {
-  if ('page' in doc) return doc.page
+/** Where MOR's answer sits: the root, or the <body> of the "XML API Extension" HTML wrapper. */
+function answerRoot (doc: Node): Node {
+  if ('page' in doc || 'error' in doc) return doc
   const body = isNode(doc.html) ? doc.html.body : doc.body
-  return isNode(body) ? body.page : undefined
+  return isNode(body) ? body : doc
 }
 
 function errorText (value: unknown): string | undefined {
@@ -56,10 +56,11 @@ export function parseMorXml (xml: string): MorAnswer {
     throw new UpstreamBadResponseError('malformed XML', { cause: err })
   }
 
-  const bare = errorText(doc.error)
+  const root = answerRoot(doc)
+  const bare = errorText(root.error)
   if (bare !== undefined) return { kind: 'error', message: bare }
 
-  const page = findPage(doc)
+  const page = root.page
   if (!isNode(page)) throw new UpstreamBadResponseError('neither <page> nor <error> in the XML')
 
   const pageError = errorText(isNode(page.status) ? page.status.error : page.error)

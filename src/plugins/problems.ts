@@ -1,6 +1,8 @@
 // The root error and not-found handlers: every failure leaves as RFC 9457
 // application/problem+json with a stable type slug. 5xx answers never show internals; the log
 // gets the context instead.
+import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 import fp from 'fastify-plugin'
 import createError from '@fastify/error'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
@@ -65,6 +67,20 @@ export function frameworkErrorProblem (error: FastifyError, request: FastifyRequ
   reply.header('x-request-id', request.id) // no onRequest hook has run to set it
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400
   sendProblem(reply, problem(GENERIC_CLIENT, status, 'The request URL is not valid'))
+}
+
+/**
+ * Requests Node's HTTP parser refuses (a malformed request line, headers over 16 KiB) never reach
+ * Fastify; the server option `clientErrorHandler` answers them as problems too, on the raw socket.
+ */
+export function clientErrorProblem (error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy()
+    return
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+  const body = JSON.stringify(problem(GENERIC_CLIENT, status, status === 431 ? 'The request headers are too large' : 'The request is not valid HTTP'))
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/problem+json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
 }
 
 export default fp(async (fastify) => {

@@ -60,6 +60,13 @@ describe('GET /v1/users/:userId/devices against the MOR simulator', () => {
     expect((await getJson(`${gw.url}/v1/users/3/devices`)).body).toStrictEqual(BOB)
   })
 
+  it('returns 404 user-not-found when the XML API Extension wraps MOR\'s bare error', async () => {
+    sim.options.htmlWrapper = true
+    const res = await getJson(`${gw.url}/v1/users/9/devices`, { 'cache-control': 'no-cache' })
+    expect(res.status).toBe(404)
+    expect((res.body as { type: string }).type).toBe('/problems/user-not-found')
+  })
+
   it('never returns a device secret', async () => {
     const res = await fetch(`${gw.url}/v1/users/5/devices`, { headers: AUTH })
     const text = await res.text()
@@ -105,6 +112,17 @@ describe('GET /v1/users/:userId/devices against the MOR simulator', () => {
     const res = await rawRequest(Number(new URL(gw.url).port), 'GET /v1/users/%zz/devices HTTP/1.1\r\nHost: gw\r\n\r\n')
     expect(res.status).toBe(400)
     expect(JSON.parse(res.body)).toStrictEqual(problem('invalid-request', 'Invalid request', 400, 'The request URL is not valid'))
+  })
+
+  it('answers requests the HTTP parser refuses with problems too', async () => {
+    const { rawRequest } = await import('../helpers/raw-http.js')
+    const port = Number(new URL(gw.url).port)
+    const malformed = await rawRequest(port, 'GET /v1/users/\u00ff/devices HTTP/1.1\r\nHost: gw\r\n\r\n')
+    expect(malformed.status).toBe(400)
+    expect(JSON.parse(malformed.body)).toStrictEqual(problem('invalid-request', 'Invalid request', 400, 'The request is not valid HTTP'))
+    const huge = await rawRequest(port, `GET /v1/users/2/devices HTTP/1.1\r\nHost: gw\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)
+    expect(huge.status).toBe(431)
+    expect(JSON.parse(huge.body)).toStrictEqual(problem('invalid-request', 'Invalid request', 431, 'The request headers are too large'))
   })
 
   it('returns a 404 problem for unknown routes', async () => {
