@@ -4,6 +4,7 @@
 import { Type, type Static, type TObject, type TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import { parseCidr } from './net/cidr.js'
+import { parseRedisTarget } from './cache/redis-target.js'
 
 /** API keys are bearer secrets: too short and they can be guessed. */
 export const MIN_API_KEY_LENGTH = 16
@@ -44,7 +45,7 @@ export const EnvSchema = Type.Object({
   CIRCUIT_FAILURES: Int(1, 1000, 5),
   CIRCUIT_RESET_SECONDS: Int(1, 3600, 10),
   MAX_EVENT_LOOP_DELAY_MS: Int(10, 60_000, 1000),
-  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', errorMessage: 'must be a redis:// or rediss:// URL' })),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^(rediss?|redis-sentinel|redis-cluster)://', errorMessage: 'must be a redis://, rediss://, redis-sentinel:// or redis-cluster:// URL' })),
   REDIS_TIMEOUT_MS: Int(10, 10_000, 250),
   CACHE_TTL_SECONDS: Int(0, 7 * 86_400, 60),
   CACHE_STALE_SECONDS: Int(0, 7 * 86_400, 600),
@@ -163,6 +164,9 @@ function checkCombinations (env: Env): string[] {
   if (weak > 0) problems.push(`  GATEWAY_API_KEYS holds ${weak} key(s) shorter than ${MIN_API_KEY_LENGTH} characters or with characters a Bearer token cannot carry`)
   for (const cidr of env.TRUST_PROXY.includes('.') || env.TRUST_PROXY.includes(':') ? list(env.TRUST_PROXY) : []) {
     if (parseCidr(cidr) === undefined) problems.push('  TRUST_PROXY must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses/CIDR blocks')
+  }
+  if (env.REDIS_URL !== undefined && parseRedisTarget(env.REDIS_URL) === undefined) {
+    problems.push('  REDIS_URL must be a redis://, rediss://, redis-sentinel://host:port,.../master or redis-cluster://host:port,... URL')
   }
   for (const cidr of list(env.LEGACY_ALLOW_CIDRS)) {
     if (parseCidr(cidr) === undefined) problems.push('  LEGACY_ALLOW_CIDRS must be a comma-separated list of addresses or CIDR blocks')

@@ -21,7 +21,8 @@ export async function buildServer (config: Config) {
     if (closing) reply.header('connection', 'close')
     done(null, payload)
   })
-  closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+  // SIGHUP is not a shutdown here: it re-reads GATEWAY_API_KEYS_FILE (plugins/auth.ts).
+  closeWithGrace({ delay: SHUTDOWN_GRACE_MS, skip: ['SIGHUP'] }, async ({ signal, err }) => {
     if (err) server.log.error({ err }, 'closing after an uncaught error')
     else server.log.info({ signal }, 'shutting down')
     await server.close()

@@ -197,7 +197,7 @@ describe('loadConfig', () => {
 
   it('rejects a REDIS_URL that is not a redis:// URL', () => {
     expect(configError({ ...REQUIRED, REDIS_URL: 'http://127.0.0.1:6379' }).message)
-      .toBe('invalid configuration:\n  REDIS_URL must be a redis:// or rediss:// URL')
+      .toBe('invalid configuration:\n  REDIS_URL must be a redis://, rediss://, redis-sentinel:// or redis-cluster:// URL')
   })
 
   it('names several bad variables in one message', () => {

@@ -5,7 +5,7 @@ import createError from '@fastify/error'
 import { LRUCache } from 'lru-cache'
 import type { FastifyBaseLogger } from 'fastify'
 import { UpstreamBadResponseError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError } from '../mor/errors.js'
-import { decodeEntry, encodeEntry, isFresh, isServable, newEntry, type CacheEntry, type Lifetimes } from './entry.js'
+import { decodeEntry, encodeEntry, isFresh, isServable, newEntry, ownBytes, type CacheEntry, type Lifetimes } from './entry.js'
 import type { RedisStore } from './redis-store.js'
 import { CircuitOpenError } from '../mor/circuit.js'
 
@@ -115,7 +115,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
       let entry: CacheEntry
       try {
         const devices = await opts.fetchDevicesJson(userId)
-        entry = newEntry(200, Buffer.from(`{"userId":${userId},"devices":${devices}}`), Date.now(), opts)
+        entry = newEntry(200, ownBytes(`{"userId":${userId},"devices":${devices}}`), Date.now(), opts)
       } catch (err) {
         if (!(err instanceof UserNotFoundError)) throw err
         entry = newEntry(404, Buffer.alloc(0), Date.now(), opts)

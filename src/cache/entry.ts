@@ -22,6 +22,19 @@ export interface Lifetimes {
   negativeTtlSeconds: number
 }
 
+/**
+ * A buffer of its own for a body kept in the cache. Node carves small buffers out of a shared
+ * 8 KiB pool (and ioredis hands out slices of its socket reads), so keeping a small slice would
+ * keep the whole block alive: measured, about 3x the memory the cache accounts for.
+ */
+export function ownBytes (bytes: Buffer | string): Buffer {
+  const length = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length
+  const own = Buffer.allocUnsafeSlow(length)
+  if (typeof bytes === 'string') own.write(bytes)
+  else bytes.copy(own)
+  return own
+}
+
 export function etagOf (body: Buffer): string {
   return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
 }
@@ -57,5 +70,5 @@ export function decodeEntry (raw: Buffer): CacheEntry | undefined {
   }
   if (typeof meta !== 'object' || meta === null || meta.v !== 1 || (meta.s !== 200 && meta.s !== 404) || typeof meta.e !== 'string' ||
     typeof meta.t !== 'number' || typeof meta.f !== 'number' || typeof meta.x !== 'number') return undefined
-  return { status: meta.s, body: raw.subarray(newline + 1), etag: meta.e, storedAt: meta.t, freshUntil: meta.f, staleUntil: meta.x }
+  return { status: meta.s, body: ownBytes(raw.subarray(newline + 1)), etag: meta.e, storedAt: meta.t, freshUntil: meta.f, staleUntil: meta.x }
 }

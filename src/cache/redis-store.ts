@@ -2,7 +2,8 @@
 // has a timeout, nothing queues while disconnected, every failure reads as "not there", and the
 // client reconnects by itself. The availability change is logged once, not per request.
 import { randomUUID } from 'node:crypto'
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
+import { parseRedisTarget } from './redis-target.js'
 import type { FastifyBaseLogger } from 'fastify'
 
 export type LockResult = { token: string } | 'busy' | 'unavailable'
@@ -17,7 +18,7 @@ export interface RedisStore {
   unlock: (key: string, token: string) => Promise<void>
   readonly available: boolean
   /** The fail-soft client itself, for plugins that speak Redis on their own (the rate limiter). */
-  readonly client: Redis
+  readonly client: Redis | Cluster
   close: () => Promise<void>
 }
 
@@ -26,14 +27,20 @@ const UNLOCK_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redi
 const MAX_RECONNECT_DELAY_MS = 2000
 
 export function createRedisStore (url: string, timeoutMs: number, log: FastifyBaseLogger): RedisStore {
-  const client = new Redis(url, {
+  const failSoft = {
     commandTimeout: timeoutMs,
     connectTimeout: Math.max(timeoutMs, 1000),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, MAX_RECONNECT_DELAY_MS),
-    lazyConnect: false
-  })
+    retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, MAX_RECONNECT_DELAY_MS)
+  }
+  const target = parseRedisTarget(url)
+  if (!target) throw new Error('REDIS_URL is not a redis://, rediss://, redis-sentinel:// or redis-cluster:// URL')
+  const client: Redis | Cluster = target.kind === 'single'
+    ? new Redis(target.url, failSoft)
+    : target.kind === 'sentinel'
+      ? new Redis({ ...failSoft, sentinels: target.sentinels, name: target.name, password: target.password, sentinelPassword: target.password, db: target.db })
+      : new Cluster(target.nodes, { enableOfflineQueue: false, clusterRetryStrategy: failSoft.retryStrategy, redisOptions: { ...failSoft, password: target.password } })
   let available = false
   let closing = false
   client.on('ready', () => {
