@@ -1,27 +1,15 @@
 // The cache as clients see it, in-process tier only: hits, misses, expiry, stale-while-revalidate,
 // stale-if-error, negative caching, coalescing, ETag/304, no-cache and compression.
 import { brotliDecompressSync, gunzipSync } from 'node:zlib'
-import { afterEach, describe, expect, it } from 'vitest'
-import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
+import { describe, expect, it } from 'vitest'
+import type { MorSimulator } from '../../src/demo/simulator.js'
 import { findUser, type SimUser } from '../../src/demo/data.js'
 import { devicesXml } from '../../src/demo/xml.js'
-import { AUTH, getJson, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
+import { AUTH, getJson } from '../helpers/gateway.js'
 import { startFaultUpstream, type FaultHandler, type FaultUpstream } from '../helpers/fault-upstream.js'
+import { closeAfterTest, gateway, simulator } from '../helpers/scoped.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()?.() })
-
-async function simulator (): Promise<MorSimulator> {
-  const sim = await startMorSimulator({ apiUser: TEST_API_USER, secret: TEST_API_SECRET })
-  cleanups.push(sim.close)
-  return sim
-}
-async function gateway (url: string, env: Record<string, string> = {}): Promise<TestGateway> {
-  const gw = await startGateway(url, env)
-  cleanups.push(gw.close)
-  return gw
-}
 const callsFor = (sim: MorSimulator, userId: number) => sim.calls.byUser.get(String(userId)) ?? 0
 
 describe('in-process cache', () => {
@@ -182,7 +170,7 @@ describe('stale-if-error', () => {
   for (const [name, failure] of failures) {
     it(`serves the cached answer instead of an error when MOR ${name}`, async () => {
       upstream = await startFaultUpstream()
-      cleanups.push(upstream.close)
+      closeAfterTest(upstream.close)
       const gw = await gateway(upstream.url, { UPSTREAM_TIMEOUT_MS: '300', CACHE_TTL_SECONDS: '1', CACHE_STALE_SECONDS: '60' })
       upstream.handle((_req, res) => { res.writeHead(200, { 'content-type': 'text/xml' }).end(GOOD_XML) })
       expect((await getJson(`${gw.url}/v1/users/7/devices`)).body).toStrictEqual(GOOD)
@@ -204,7 +192,7 @@ describe('stale-if-error', () => {
 
   it('does not hide a rejection behind a cached answer', async () => {
     upstream = await startFaultUpstream()
-    cleanups.push(upstream.close)
+    closeAfterTest(upstream.close)
     const gw = await gateway(upstream.url)
     upstream.handle((_req, res) => { res.writeHead(200, { 'content-type': 'text/xml' }).end(GOOD_XML) })
     await getJson(`${gw.url}/v1/users/7/devices`)

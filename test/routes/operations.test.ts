@@ -1,27 +1,15 @@
 // What operators see, over real sockets: Prometheus metrics (main port or METRICS_PORT), liveness
 // and readiness, the MOR circuit breaker end to end, and X-Request-Id.
-import { afterEach, describe, expect, it } from 'vitest'
-import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
+import { describe, expect, it } from 'vitest'
+import type { MorSimulator } from '../../src/demo/simulator.js'
 import { devicesGetHash } from '../../src/mor/sign.js'
-import { AUTH, getJson, NO_CACHE, startGateway, TEST_API_KEY, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
+import { AUTH, getJson, NO_CACHE, TEST_API_KEY, TEST_API_SECRET, type TestGateway } from '../helpers/gateway.js'
 import { startRedis } from '../helpers/redis-server.js'
 import { refusedUrl } from '../helpers/fault-upstream.js'
 import { rawRequest } from '../helpers/raw-http.js'
+import { closeAfterTest, gateway, simulator } from '../helpers/scoped.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()?.() })
-
-async function simulator (port = 0): Promise<MorSimulator> {
-  const sim = await startMorSimulator({ apiUser: TEST_API_USER, secret: TEST_API_SECRET }, port)
-  cleanups.push(sim.close)
-  return sim
-}
-async function gateway (url: string, env: Record<string, string> = {}): Promise<TestGateway> {
-  const gw = await startGateway(url, env)
-  cleanups.push(gw.close)
-  return gw
-}
 async function waitFor (check: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!check()) {
@@ -131,7 +119,7 @@ describe('GET /metrics', () => {
 
   it('reports gateway_redis_up 1 while Redis is up and 0 once it has stopped', async () => {
     const redis = await startRedis()
-    cleanups.push(redis.close)
+    closeAfterTest(redis.close)
     const sim = await simulator()
     const gw = await gateway(sim.url, { REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '100' })
     await waitFor(() => gw.app.redisStore?.available === true)
@@ -188,7 +176,7 @@ describe('health', () => {
 
   it('reports Redis up while it runs, and degraded with Redis down once it has stopped', async () => {
     const redis = await startRedis()
-    cleanups.push(redis.close)
+    closeAfterTest(redis.close)
     const sim = await simulator()
     const gw = await gateway(sim.url, { REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '100' })
     await waitFor(() => gw.app.redisStore?.available === true)

@@ -5,10 +5,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { Agent, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BULK_DEVICES, DEMO_API_SECRET, DEMO_API_USER, generatedUser } from '../../src/demo/data.js'
+import { DEMO_API_SECRET, DEMO_API_USER } from '../../src/demo/data.js'
 import { STATS_PATH } from '../../src/demo/simulator.js'
 import { freePort } from '../helpers/ports.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
+import { expectedBulkBody } from '../helpers/expected.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const SIM_DELAY_MS = 100
@@ -124,23 +125,6 @@ function roundRobin (instances: Child[], key: string) {
 
 const devicesPath = (userId: number) => `/v1/users/${userId}/devices`
 
-/** The JSON the gateway makes of a generated bulk user, built from the simulator's data. */
-function expectedBody (userId: number) {
-  return {
-    userId,
-    devices: generatedUser(userId, BULK_DEVICES).devices.map((d) => ({
-      id: d.device_id,
-      type: d.device_type,
-      ipAddress: d.ipaddr === '' ? null : d.ipaddr,
-      port: d.port,
-      username: d.username,
-      callerId: d.callerid,
-      deviceGroupId: d.devicegroup_id,
-      primary: d.primary_device === 'yes'
-    }))
-  }
-}
-
 beforeAll(async () => {
   // The gateways run as built, the way `npm start` runs them.
   execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' })
@@ -184,7 +168,7 @@ describe.each([3, 2])('%i gateway instances sharing one Redis', (size) => {
     for (let n = 1; n < size; n++) others.push(await lb.get(devicesPath(userId)))
 
     expect([first.status, first.cacheStatus]).toStrictEqual([200, 'mor-gateway; fwd=miss; stored'])
-    expect(JSON.parse(first.body)).toStrictEqual(expectedBody(userId))
+    expect(JSON.parse(first.body)).toStrictEqual(expectedBulkBody(userId))
     expect(others.map((a) => ({ status: a.status, hit: a.cacheStatus.startsWith('mor-gateway; hit'), etag: a.etag, body: a.body })))
       .toStrictEqual(Array.from({ length: size - 1 }, () => ({ status: 200, hit: true, etag: first.etag, body: first.body })))
     expect(await upstreamCalls(userId)).toBe(1)
@@ -213,7 +197,7 @@ describe.each([3, 2])('%i gateway instances sharing one Redis', (size) => {
 
     expect(answers.filter((a) => a.status !== 200)).toStrictEqual([])
     expect(new Set(answers.map((a) => a.body)).size).toBe(1)
-    expect(JSON.parse(answers[0]?.body ?? '')).toStrictEqual(expectedBody(userId))
+    expect(JSON.parse(answers[0]?.body ?? '')).toStrictEqual(expectedBulkBody(userId))
     // Ideally 1 (the Redis lock); a request that looked Redis up just before the first call stored
     // its answer and locked just after it unlocked makes a second one, so 1 is not guaranteed.
     const calls = await upstreamCalls(userId)

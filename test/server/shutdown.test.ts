@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url'
 import { Agent, request } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
-import { generatedUser, BULK_DEVICES } from '../../src/demo/data.js'
 import { AUTH, TEST_API_KEY, TEST_API_SECRET, TEST_API_USER } from '../helpers/gateway.js'
 import { refusedUrl } from '../helpers/fault-upstream.js'
+import { expectedBulkBody } from '../helpers/expected.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -57,23 +57,6 @@ async function waitFor (check: () => boolean, what: string, timeoutMs = 10_000):
   }
 }
 
-/** The JSON the gateway makes of a generated bulk user, built from the simulator's data. */
-function expectedBody (userId: number) {
-  return {
-    userId,
-    devices: generatedUser(userId, BULK_DEVICES).devices.map((d) => ({
-      id: d.device_id,
-      type: d.device_type,
-      ipAddress: d.ipaddr === '' ? null : d.ipaddr,
-      port: d.port,
-      username: d.username,
-      callerId: d.callerid,
-      deviceGroupId: d.devicegroup_id,
-      primary: d.primary_device === 'yes'
-    }))
-  }
-}
-
 const GATEWAY_ENV = { MOR_API_USER: TEST_API_USER, MOR_API_SECRET: TEST_API_SECRET, GATEWAY_API_KEYS: TEST_API_KEY, LOG_LEVEL: 'info' }
 
 /** A listening server with 20 requests in flight, each for a different user, when SIGTERM arrives. */
@@ -110,7 +93,7 @@ describe('the server process', () => {
     expect(['ECONNREFUSED', 503]).toContain(late)
 
     const answers = await inFlight
-    expect(answers).toStrictEqual(ids.map((id) => ({ status: 200, body: expectedBody(id) })))
+    expect(answers).toStrictEqual(ids.map((id) => ({ status: 200, body: expectedBulkBody(id) })))
     // The client hangs up once it has its answers (see the next test for one that does not).
     await client.close()
     expect(await server.exited).toBe(0)

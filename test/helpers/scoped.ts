@@ -1,0 +1,24 @@
+// Servers that live for one test: a simulator and gateways started through these are closed by
+// the afterEach hook this module registers in the test file that imports it.
+import { afterEach } from 'vitest'
+import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
+import { startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from './gateway.js'
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()?.() })
+
+export function closeAfterTest (close: () => Promise<void>): void {
+  cleanups.push(close)
+}
+
+export async function simulator (port = 0): Promise<MorSimulator> {
+  const sim = await startMorSimulator({ apiUser: TEST_API_USER, secret: TEST_API_SECRET }, port)
+  cleanups.push(sim.close)
+  return sim
+}
+
+export async function gateway (url: string, env: Record<string, string> = {}): Promise<TestGateway> {
+  const gw = await startGateway(url, env)
+  cleanups.push(gw.close)
+  return gw
+}
