@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http'
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Config } from '../config.js'
+import { createRequestHistogram } from './request-histogram.js'
 
 export interface GatewayMetrics {
   registry: Registry
@@ -25,13 +26,9 @@ declare module 'fastify' {
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
-  const requests = new Histogram({
-    name: 'gateway_http_request_duration_seconds',
-    help: 'Requests answered by the gateway, by route template and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry]
-  })
+  const requests = createRequestHistogram(registry, 'gateway_http_request_duration_seconds',
+    'Requests answered by the gateway, by method, route template and status',
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
   const metrics: GatewayMetrics = {
     registry,
     upstream: new Histogram({
@@ -49,18 +46,10 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   }
   fastify.decorate('metrics', metrics)
 
-  // One labelled child per method, route and status, found by a string key: prom-client would
-  // otherwise hash the label object on every request.
-  const children = new Map<string, ReturnType<typeof requests.labels>>()
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched'
-    const key = `${request.method} ${reply.statusCode} ${route}`
-    let child = children.get(key)
-    if (!child) {
-      child = requests.labels({ method: request.method, route, status: String(reply.statusCode) })
-      children.set(key, child)
-    }
-    child.observe(reply.elapsedTime / 1000)
+    const status = reply.statusCode
+    requests.observe(`${request.method} ${status} ${route}`, () => ({ method: request.method, route, status: String(status) }), reply.elapsedTime / 1000)
     done()
   })
 
