@@ -52,15 +52,16 @@ export default async function legacyProxy (fastify: FastifyInstance, { config }:
 
   const allowed = config.legacy.allowCidrs ? allowList(config.legacy.allowCidrs) : undefined
 
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (allowed && !allowed(request.ip)) throw new LegacyForbiddenError()
+  // Before anything is read or forwarded: who may call, where to, and how much.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (allowed && !allowed(request.ip)) return done(new LegacyForbiddenError())
     const reason = refusePath(request.url.split('?')[0] ?? '', apiPrefix)
-    if (reason) throw new InvalidLegacyPathError(reason)
-    const declared = Number(request.headers['content-length'])
-    if (declared > maxBody) {
+    if (reason) return done(new InvalidLegacyPathError(reason))
+    if (Number(request.headers['content-length']) > maxBody) {
       reply.header('connection', 'close') // the unread body must not be taken for the next request
-      throw new LegacyBodyTooLargeError(maxBody)
+      return done(new LegacyBodyTooLargeError(maxBody))
     }
+    done()
   })
 
   // The raw body streams to MOR as it arrives (no buffering, no re-encoding), counted on the way.
