@@ -1,31 +1,12 @@
 // Benchmark plumbing: child processes on loopback, free ports, autocannon runs, statistics.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer, connect, type AddressInfo } from 'node:net'
 import autocannon from 'autocannon'
+import { freePort, waitForPort } from '../scripts/ports.js'
 
 export const ROOT = new URL('../../', import.meta.url) // dist/bench/ -> project root
 export const DIST = new URL('../', import.meta.url)
 
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-export async function waitForPort (port: number, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true) })
-      socket.on('error', () => resolve(false))
-    })
-    if (open) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`nothing listens on ${port} after ${timeoutMs} ms`)
-}
+export { freePort, waitForPort }
 
 const children = new Set<ChildProcess>()
 

@@ -2,7 +2,7 @@
 // "Try it out" for a seeded user, and see the simulated devices rendered.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
-import { freePort } from '../helpers/ports.js'
+import { freePort } from '../../scripts/ports.js'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 

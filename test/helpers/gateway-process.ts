@@ -3,7 +3,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { TEST_API_KEY, TEST_API_SECRET, TEST_API_USER } from './gateway.js'
-import { freePort } from './ports.js'
+import { freePort } from '../../scripts/ports.js'
 
 export { freePort }
 

@@ -1,7 +1,7 @@
 // Spawns a real, throwaway redis-server on a free loopback port, so tests can stop and restart it
 // without touching any Redis the machine already runs.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { freePort, waitForPort } from './ports.js'
+import { freePort, waitForPort } from '../../scripts/ports.js'
 
 export interface TestRedis {
   url: string

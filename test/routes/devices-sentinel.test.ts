@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
 import { getJson, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
-import { freePort, waitForPort } from '../helpers/ports.js'
+import { freePort, waitForPort } from '../../scripts/ports.js'
 
 let primary: TestRedis
 let sentinel: ChildProcess

@@ -7,7 +7,7 @@ import { Agent, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_API_SECRET, DEMO_API_USER } from '../../src/demo/data.js'
 import { STATS_PATH } from '../../src/demo/simulator.js'
-import { freePort } from '../helpers/ports.js'
+import { freePort } from '../../scripts/ports.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
 import { expectedBulkBody } from '../helpers/expected.js'
 

@@ -1,4 +1,4 @@
-// Loopback ports for the servers tests start.
+// Loopback ports for the servers that tests, the benchmark and the soak start.
 import { createServer, connect, type AddressInfo } from 'node:net'
 
 /** A port free right now on 127.0.0.1 (the OS picks it; it is released before returning). */
@@ -11,7 +11,7 @@ export async function freePort (): Promise<number> {
 }
 
 /** Resolves once something accepts connections on the port; rejects after `timeoutMs`. */
-export async function waitForPort (port: number, timeoutMs: number): Promise<void> {
+export async function waitForPort (port: number, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     const open = await new Promise<boolean>((resolve) => {
