@@ -5,6 +5,7 @@ import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.j
 import { AUTH, TEST_API_SECRET, TEST_API_USER } from '../helpers/gateway.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
 import { buildOnce, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js'
+import { waitFor } from '../helpers/wait.js'
 
 const REQUESTS = 600
 const CONCURRENCY = 12
@@ -27,16 +28,8 @@ afterAll(async () => {
 
 const redisUp = async () => /^gateway_redis_up 1$/m.test(await (await fetch(`${gw.url}/metrics`)).text())
 
-async function waitFor (check: () => Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
 it('answers every request while Redis is killed and restarted under load, then uses Redis again', async () => {
-  await waitFor(redisUp)
+  await waitFor(redisUp, { timeoutMs: 10_000 })
   const statuses: number[] = []
   let next = 0
   const worker = async () => {
@@ -53,12 +46,12 @@ it('answers every request while Redis is killed and restarted under load, then u
   await Promise.all(Array.from({ length: CONCURRENCY }, worker))
   expect(statuses).toHaveLength(REQUESTS)
   expect(statuses.filter((s) => s !== 200)).toStrictEqual([])
-  await waitFor(redisUp)
+  await waitFor(redisUp, { timeoutMs: 10_000 })
   // Back in use: a user fetched now is stored in Redis, and a fresh instance finds it there.
   await fetch(`${gw.url}/v1/users/5000/devices`, { headers: AUTH }).then((r) => r.arrayBuffer())
   const other = await startGatewayProcess(sim.url, { REDIS_URL: redis.url })
   try {
-    await waitFor(async () => /^gateway_redis_up 1$/m.test(await (await fetch(`${other.url}/metrics`)).text()))
+    await waitFor(async () => /^gateway_redis_up 1$/m.test(await (await fetch(`${other.url}/metrics`)).text()), { timeoutMs: 10_000 })
     const res = await fetch(`${other.url}/v1/users/5000/devices`, { headers: AUTH })
     expect(res.status).toBe(200)
     expect(res.headers.get('cache-status')).toMatch(/^mor-gateway; hit/)

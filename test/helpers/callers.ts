@@ -51,10 +51,4 @@ export function callerHarness () {
   }
 }
 
-export async function waitFor (check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
+export { waitFor } from './wait.js'

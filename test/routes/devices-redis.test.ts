@@ -6,6 +6,7 @@ import { getJson, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
 import { upstreamKeyPrefix } from '../../src/plugins/cache.js'
 import { Redis } from 'ioredis'
+import { waitFor } from '../helpers/wait.js'
 
 let redis: TestRedis
 let sim: MorSimulator
@@ -31,14 +32,6 @@ async function gateway (env: Record<string, string> = {}): Promise<TestGateway> 
   gateways.push(gw)
   await waitFor(() => gw.app.redisStore?.available === true)
   return gw
-}
-
-async function waitFor (check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
 }
 
 describe('the Redis tier', () => {

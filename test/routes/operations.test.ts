@@ -8,15 +8,9 @@ import { startRedis } from '../helpers/redis-server.js'
 import { refusedUrl } from '../helpers/fault-upstream.js'
 import { rawRequest } from '../helpers/raw-http.js'
 import { closeAfterTest, gateway, simulator } from '../helpers/scoped.js'
+import { waitFor } from '../helpers/wait.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-async function waitFor (check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await sleep(20)
-  }
-}
 /** A loopback port nothing listens on (yet). */
 const freePort = async () => Number(new URL(await refusedUrl()).port)
 const callsFor = (sim: MorSimulator, userId: number) => sim.calls.byUser.get(String(userId)) ?? 0

@@ -12,6 +12,7 @@ import { NO_CACHE, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGatewa
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
 import { refusedUrl, startFaultUpstream, type FaultUpstream } from '../helpers/fault-upstream.js'
 import { checkContract } from '../helpers/contract.js'
+import { waitFor } from '../helpers/wait.js'
 
 const MOR_PASSWORD = 'mor-pw-4f3e2d'
 const KEY_A = 'alpha-key-7c6b5a4d3e2f1a0b'
@@ -89,14 +90,6 @@ const gatewayEnv = {
   MOR_API_PASSWORD: MOR_PASSWORD,
   GATEWAY_API_KEYS: `${KEY_A}, ${KEY_B}`,
   RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT)
-}
-
-async function waitFor (check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
 }
 
 /** A badly behaved MOR that quotes the request it got (credentials included) in its bad answers. */

@@ -8,9 +8,9 @@ import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.j
 import { AUTH, TEST_API_KEY, TEST_API_SECRET, TEST_API_USER } from '../helpers/gateway.js'
 import { refusedUrl } from '../helpers/fault-upstream.js'
 import { expectedBulkBody } from '../helpers/expected.js'
+import { waitFor } from '../helpers/wait.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 interface Child {
   proc: ChildProcess
@@ -49,21 +49,13 @@ function startServer (env: Record<string, string>): Child {
 
 const logLines = (child: Child) => child.stdout().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string, signal?: string })
 
-async function waitFor (check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} not seen within ${timeoutMs} ms`)
-    await sleep(20)
-  }
-}
-
 const GATEWAY_ENV = { MOR_API_USER: TEST_API_USER, MOR_API_SECRET: TEST_API_SECRET, GATEWAY_API_KEYS: TEST_API_KEY, LOG_LEVEL: 'info' }
 
 /** A listening server with 20 requests in flight, each for a different user, when SIGTERM arrives. */
 async function terminateUnderLoad (client: Agent) {
   const port = Number(new URL(await refusedUrl()).port)
   const server = startServer({ ...GATEWAY_ENV, MOR_URL: sim.url, PORT: String(port) })
-  await waitFor(() => logLines(server).some((l) => l.msg.startsWith('Server listening at')), 'Server listening')
+  await waitFor(() => logLines(server).some((l) => l.msg.startsWith('Server listening at')), { what: 'Server listening', timeoutMs: 10_000 })
   const base = `http://127.0.0.1:${port}`
   const ids = Array.from({ length: 20 }, (_, i) => 1000 + i)
   const callsBefore = sim.calls.total
@@ -72,7 +64,7 @@ async function terminateUnderLoad (client: Agent) {
     return { status: res.statusCode, body: await res.body.json() }
   }))
   // All 20 have reached MOR, which takes 400 ms to answer each.
-  await waitFor(() => sim.calls.total === callsBefore + 20, 'twenty upstream calls')
+  await waitFor(() => sim.calls.total === callsBefore + 20, { what: 'twenty upstream calls', timeoutMs: 10_000 })
   server.proc.kill('SIGTERM')
   return { server, base, ids, inFlight }
 }
@@ -81,7 +73,7 @@ describe('the server process', () => {
   it('finishes every in-flight request on SIGTERM, refuses new ones, logs it and exits 0', async () => {
     const client = new Agent()
     const { server, base, ids, inFlight } = await terminateUnderLoad(client)
-    await waitFor(() => logLines(server).some((l) => l.msg === 'shutting down'), 'the shutdown log line')
+    await waitFor(() => logLines(server).some((l) => l.msg === 'shutting down'), { what: 'the shutdown log line', timeoutMs: 10_000 })
 
     // A new connection after SIGTERM is refused, or answered 503 while the server drains.
     const fresh = new Agent()
