@@ -63,7 +63,7 @@ async function app (fastify: FastifyInstance, { config }: AppOptions): Promise<v
   await fastify.register(docs, { config })
   await fastify.register(underPressure, {
     maxEventLoopDelay: config.maxEventLoopDelayMs,
-    pressureHandler: (_request, reply) => { reply.header('retry-after', '1').send(new OverloadedError()) }
+    pressureHandler: (_request, reply) => { reply.send(new OverloadedError()) }
   })
   if (config.corsOrigins.length > 0) {
     await fastify.register(cors, {

@@ -35,16 +35,27 @@ export interface DevicesCacheOptions extends Lifetimes {
 export interface GetOptions {
   /** Ask MOR even when a fresh entry exists (Cache-Control: no-cache). */
   revalidate?: boolean
-  /** Asked before this request starts an upstream call (not when it joins one): false = no budget left. */
-  admit?: () => boolean
+  /**
+   * Asked before this request starts an upstream call (not when it joins one): undefined to go
+   * ahead, or the seconds until the caller's budget refills.
+   */
+  admit?: () => number | undefined
 }
 
 export interface DevicesCache {
   get: (userId: number, opts?: GetOptions) => Promise<CacheResult>
 }
 
-/** The caller's upstream budget is spent and nothing cached can stand in. */
-export const UpstreamBudgetError = createError('UPSTREAM_BUDGET_EXHAUSTED', 'This API key has used its budget of calls to MOR for this minute', 429)
+const UpstreamBudgetBase = createError('UPSTREAM_BUDGET_EXHAUSTED', 'This API key has used its budget of calls to MOR for this minute', 429)
+
+/** The caller's upstream budget is spent and nothing cached can stand in; carries Retry-After. */
+export class UpstreamBudgetError extends UpstreamBudgetBase {
+  readonly retryAfter: number
+  constructor (retryAfter: number) {
+    super()
+    this.retryAfter = retryAfter
+  }
+}
 
 // Errors that mean "MOR cannot answer now": a stale copy beats an error page for these.
 const STALE_IF_ERROR = [UpstreamUnavailableError, UpstreamTimeoutError, UpstreamBadResponseError, CircuitOpenError]
@@ -129,10 +140,11 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
   }
 
   /** At most one upstream call per key in this process; latecomers share its result. */
-  function fetchCoalesced (key: string, userId: number, admit?: () => boolean): { promise: Promise<CacheEntry>, collapsed: boolean } {
+  function fetchCoalesced (key: string, userId: number, admit?: GetOptions['admit']): { promise: Promise<CacheEntry>, collapsed: boolean } {
     const running = fetches.get(key)
     if (running) return { promise: running, collapsed: true }
-    if (admit && !admit()) throw new UpstreamBudgetError()
+    const wait = admit?.()
+    if (wait !== undefined) throw new UpstreamBudgetError(wait)
     const promise = fetchAndStore(key, userId)
     fetches.set(key, promise)
     promise.then(() => fetches.delete(key), () => fetches.delete(key))

@@ -34,7 +34,12 @@ const NOT_FOUND: ProblemKind = { slug: 'not-found', title: 'Not found' }
 const INTERNAL: ProblemKind = { slug: 'internal-error', title: 'Internal error' }
 const GENERIC_CLIENT: ProblemKind = { slug: 'invalid-request', title: 'Invalid request' }
 
-export const OverloadedError = createError('GATEWAY_OVERLOADED', 'The gateway is overloaded; retry shortly', 503)
+const OverloadedBase = createError('GATEWAY_OVERLOADED', 'The gateway is overloaded; retry shortly', 503)
+
+/** Under-pressure's answer; one second is long enough for a saturated event loop to drain. */
+export class OverloadedError extends OverloadedBase {
+  readonly retryAfter = 1
+}
 
 export function problem (kind: ProblemKind, status: number, detail: string): Problem {
   return { type: PROBLEM_TYPE_BASE + kind.slug, title: kind.title, status, detail }

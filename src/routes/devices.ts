@@ -66,13 +66,10 @@ const devicesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     try {
       result = await fastify.devicesCache.get(userId, {
         revalidate: wantsRevalidation(request.headers),
-        admit: () => fastify.upstreamBudget.take(caller)
+        admit: () => fastify.upstreamBudget.take(caller) ? undefined : fastify.upstreamBudget.retryAfterSeconds(caller)
       })
     } catch (err) {
-      if (err instanceof UpstreamBudgetError) {
-        fastify.metrics.rateLimited.inc({ limit: 'upstream' })
-        reply.header('retry-after', String(fastify.upstreamBudget.retryAfterSeconds(caller)))
-      }
+      if (err instanceof UpstreamBudgetError) fastify.metrics.rateLimited.inc({ limit: 'upstream' })
       throw err
     }
     const { entry } = result

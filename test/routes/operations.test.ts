@@ -320,3 +320,21 @@ describe('X-Request-Id', () => {
     expect(gw.logs.filter((line) => line.includes('"level":60'))).toStrictEqual([])
   })
 })
+
+describe('overload', () => {
+  it('answers 503 overloaded with Retry-After while the event loop is saturated', async () => {
+    const sim = await simulator()
+    const gw = await gateway(sim.url, { MAX_EVENT_LOOP_DELAY_MS: '50' })
+    // The gateway runs in this process: a blocked event loop here is its event loop.
+    const until = Date.now() + 1500
+    while (Date.now() < until) { /* busy */ }
+    let res = await fetch(`${gw.url}/v1/users/3/devices`, { headers: AUTH })
+    for (let i = 0; i < 20 && res.status !== 503; i++) {
+      await res.arrayBuffer()
+      res = await fetch(`${gw.url}/v1/users/3/devices`, { headers: AUTH })
+    }
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('1')
+    expect(await res.json()).toStrictEqual({ type: '/problems/overloaded', title: 'Gateway overloaded', status: 503, detail: 'The gateway is overloaded; retry shortly' })
+  })
+})
