@@ -1,8 +1,6 @@
 // The gateway as a Fastify plugin: everything but the process. Tests register it on their own
 // instance; server.ts adds the logger, shutdown and listen. Registration order is the
 // architecture: shared schemas, external plugins, the gateway's services, then routes.
-import { randomUUID } from 'node:crypto'
-import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
 import cors from '@fastify/cors'
 import underPressure from '@fastify/under-pressure'
@@ -20,17 +18,11 @@ import cache from './plugins/cache.js'
 import v1 from './routes/v1.js'
 import health from './routes/health.js'
 import legacyProxy from './legacy/proxy.js'
+import hitLane from './plugins/hit-lane.js'
+import { requestId } from './request-id.js'
 
 export interface AppOptions {
   config: Config
-}
-
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
-
-/** A caller's X-Request-Id when it is sane (it goes into every log line), a fresh UUID otherwise. */
-export function requestId (req: IncomingMessage): string {
-  const given = req.headers['x-request-id']
-  return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID()
 }
 
 /** Server options that belong to the app's behaviour, not to the process. */
@@ -83,6 +75,8 @@ async function app (fastify: FastifyInstance, { config }: AppOptions): Promise<v
   await fastify.register(v1, { config })
   await fastify.register(health, { config })
   if (config.legacy.enabled) await fastify.register(legacyProxy, { config })
+  // Last: it answers cache hits before Fastify sees them, with what the routes above decided.
+  await fastify.register(hitLane, { config })
 }
 
 // Not encapsulated: the instance that registers the app (server.ts, a test) sees its decorators,

@@ -1,7 +1,7 @@
 // The devices cache: an in-process LRU in front of an optional shared Redis tier, with request
 // coalescing (one upstream call per key per instance, about one across instances through a Redis
 // lock), stale-while-revalidate, stale-if-error and negative caching of "User not found".
-import createError from '@fastify/error'
+import { retryAfterError } from '../retry-after-error.js'
 import { LRUCache } from 'lru-cache'
 import type { FastifyBaseLogger } from 'fastify'
 import { UpstreamBadResponseError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError } from '../mor/errors.js'
@@ -44,18 +44,15 @@ export interface GetOptions {
 
 export interface DevicesCache {
   get: (userId: number, opts?: GetOptions) => Promise<CacheResult>
+  /**
+   * A fresh entry without ever calling MOR: at once from the in-process tier, as a promise from
+   * Redis, undefined when neither has one. The hit lane's lookup; `get` does everything else.
+   */
+  peek: (userId: number) => CacheEntry | undefined | Promise<CacheEntry | undefined>
 }
 
-const UpstreamBudgetBase = createError('UPSTREAM_BUDGET_EXHAUSTED', 'This API key has used its budget of calls to MOR for this minute', 429)
-
-/** The caller's upstream budget is spent and nothing cached can stand in; carries Retry-After. */
-export class UpstreamBudgetError extends UpstreamBudgetBase {
-  readonly retryAfter: number
-  constructor (retryAfter: number) {
-    super()
-    this.retryAfter = retryAfter
-  }
-}
+/** The caller's upstream budget is spent and nothing cached can stand in. */
+export const UpstreamBudgetError = retryAfterError('UPSTREAM_BUDGET_EXHAUSTED', 'This API key has used its budget of calls to MOR for this minute', 429)
 
 // Errors that mean "MOR cannot answer now": a stale copy beats an error page for these.
 const STALE_IF_ERROR = [UpstreamUnavailableError, UpstreamTimeoutError, UpstreamBadResponseError, CircuitOpenError]
@@ -196,5 +193,18 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     }
   }
 
-  return { get }
+  function peek (userId: number): CacheEntry | undefined | Promise<CacheEntry | undefined> {
+    const key = keyOf(userId)
+    const cached = lru?.get(key)
+    if (cached && isFresh(cached, Date.now())) return cached
+    if (!redis?.available) return undefined
+    return lookupRemote(key).then((remote) => {
+      const now = Date.now()
+      if (!remote || !isFresh(remote, now)) return undefined
+      remember(key, remote, now)
+      return remote
+    })
+  }
+
+  return { get, peek }
 }

@@ -2,19 +2,11 @@
 // fails fast for `resetMs`, sparing a struggling billing server and the gateway's sockets; then a
 // single trial call (half-open) decides whether to close it again. Any answer from MOR, even a
 // rejection, proves MOR is up.
-import createError from '@fastify/error'
+import { retryAfterError } from '../retry-after-error.js'
 import { UpstreamTimeoutError, UpstreamUnavailableError } from './errors.js'
 
-const CircuitOpenBase = createError('MOR_CIRCUIT_OPEN', 'MOR is failing; calls to it are paused for %d s', 503)
-
 /** Carries the seconds until the trial call, for Retry-After. */
-export class CircuitOpenError extends CircuitOpenBase {
-  readonly retryAfter: number
-  constructor (retryAfter: number) {
-    super(retryAfter)
-    this.retryAfter = retryAfter
-  }
-}
+export const CircuitOpenError = retryAfterError('MOR_CIRCUIT_OPEN', 'MOR is failing; calls to it are paused for %d s', 503)
 
 export type CircuitState = 'closed' | 'open' | 'half-open'
 

@@ -34,10 +34,14 @@ const BEARER = /^Bearer[ \t]+([A-Za-z0-9._~+/=-]+)[ \t]*$/i
  * count failed attempts per address: guessing keys is rate-limited like everything else.
  */
 export function identifyCaller (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  const header = request.headers.authorization
-  const token = header === undefined ? undefined : BEARER.exec(header)?.[1]
-  request.apiKeyId = token === undefined ? undefined : request.server.apiKeys.ring.verify(token)
+  request.apiKeyId = bearerKeyId(request.server.apiKeys.ring, request.headers.authorization)
   done()
+}
+
+/** The id of the key an `Authorization: Bearer` header carries, or undefined. */
+export function bearerKeyId (ring: KeyRing, header: string | undefined): string | undefined {
+  const token = header === undefined ? undefined : BEARER.exec(header)?.[1]
+  return token === undefined ? undefined : ring.verify(token)
 }
 
 /** Second step (after the rate limit): refuse callers without a valid key. */

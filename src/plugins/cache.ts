@@ -1,17 +1,19 @@
-// Decorates the app with the devices cache: the in-process tier always, Redis when REDIS_URL is
-// set. Closes the Redis connection with the app.
+// Decorates the app with the devices cache (the in-process tier always, Redis when REDIS_URL is
+// set) and the per-key counters that share Redis with it. Closes the Redis connection with the app.
 import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { createDevicesCache, type DevicesCache } from '../cache/devices-cache.js'
 import { createRedisStore, type RedisStore } from '../cache/redis-store.js'
 import { createUpstreamBudget, type UpstreamBudget } from '../auth/upstream-budget.js'
+import { createRequestLimiter, type RequestLimiter } from '../auth/request-limiter.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     devicesCache: DevicesCache
     redisStore: RedisStore | undefined
     upstreamBudget: UpstreamBudget
+    requestLimiter: RequestLimiter
   }
 }
 
@@ -33,5 +35,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     log: fastify.log
   }))
   fastify.decorate('upstreamBudget', createUpstreamBudget(config.rateLimit.upstreamPerMinute))
+  // Shared through Redis when there is one, so N instances enforce one limit per key.
+  fastify.decorate('requestLimiter', createRequestLimiter(config.rateLimit.perMinute, { redis, keyPrefix: `${upstreamKeyPrefix(config.mor)}:rate:` }))
   fastify.addHook('onClose', async () => { await redis?.close() })
 }, { name: 'cache', dependencies: ['mor', 'metrics'], fastify: '5.x' })

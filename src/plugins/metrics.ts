@@ -6,15 +6,19 @@ import { createServer, type Server } from 'node:http'
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Config } from '../config.js'
-import { createRequestHistogram } from './request-histogram.js'
+import { createRequestHistogram, type RequestHistogram } from './request-histogram.js'
 
 export interface GatewayMetrics {
   registry: Registry
+  /** Request latency by method, status and route template (observed by Fastify's hook and the hit lane). */
+  requests: RequestHistogram
   upstream: Histogram<'outcome'>
   cache: Counter<'result'>
   rateLimited: Counter<'limit'>
   /** A gauge read at scrape time (never stale); registered only by the plugin that can read it. */
   addGauge: (name: string, help: string, read: () => number) => void
+  /** A counter whose running total a plugin keeps itself (a plain number on a hot path), read at scrape time. */
+  addCounter: (name: string, help: string, read: () => number) => void
 }
 
 declare module 'fastify' {
@@ -31,6 +35,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
   const metrics: GatewayMetrics = {
     registry,
+    requests,
     upstream: new Histogram({
       name: 'gateway_mor_call_duration_seconds',
       help: 'Calls to MOR devices_get by outcome: ok, not-found, rejected, bad-response, unavailable, timeout, circuit-open',
@@ -42,6 +47,20 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     rateLimited: new Counter({ name: 'gateway_rate_limit_rejections_total', help: 'Requests refused by a rate limit: requests (per key) or upstream (per-key MOR budget)', labelNames: ['limit'] as const, registers: [registry] }),
     addGauge (name, help, read) {
       new Gauge({ name, help, registers: [registry], collect () { this.set(read()) } }) // eslint-disable-line no-new
+    },
+    addCounter (name, help, read) {
+      let reported = 0
+      // eslint-disable-next-line no-new
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect () {
+          const total = read()
+          this.inc(total - reported)
+          reported = total
+        }
+      })
     }
   }
   fastify.decorate('metrics', metrics)

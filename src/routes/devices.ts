@@ -28,8 +28,10 @@ function wantsRevalidation (headers: IncomingHttpHeaders): boolean {
   return /(^|[\s,])no-cache([\s,]|$)/i.test(headers['cache-control'] ?? '') || /no-cache/i.test(headers.pragma ?? '')
 }
 
+export const DEVICES_ROUTE = '/v1/users/:userId/devices'
+
 const devicesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
-  fastify.get('/v1/users/:userId/devices', {
+  fastify.get(DEVICES_ROUTE, {
     // Validation failures reach the handler, which answers with the contract's wording rather
     // than Ajv's regex dump.
     attachValidation: true,
@@ -74,7 +76,9 @@ const devicesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     }
     const { entry } = result
     countCacheResult(fastify.metrics, result)
-    reply.headers(cacheHeaders(result, Date.now())).header('vary', 'Accept-Encoding')
+    // Added to, not replaced: CORS has already said the answer varies by Origin.
+    const vary = reply.getHeader('vary')
+    reply.headers(cacheHeaders(result, Date.now())).header('vary', vary ? `${String(vary)}, Accept-Encoding` : 'Accept-Encoding')
     if (entry.status === 404) throw new UserNotFoundError(userId)
     if (matchesIfNoneMatch(request.headers['if-none-match'], entry.etag)) return reply.code(304).send()
     // The body is JSON already serialized once per cache entry, so it is sent as bytes.

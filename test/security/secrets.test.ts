@@ -171,7 +171,7 @@ describe('the integration scenarios, at LOG_LEVEL=trace', () => {
     for (let i = 0; i < RATE_LIMIT; i++) expect((await call(gw.url, '/v1/users/3/devices', { key: KEY_B })).status).toBe(200)
     const limited = await call(gw.url, '/v1/users/3/devices', { key: KEY_B })
     expect(limited.status).toBe(429)
-    expect(limited.json()).toStrictEqual(problem('rate-limited', 'Too many requests', 429, 'Too many requests for this API key; retry in 1 minute'))
+    expect(limited.json()).toStrictEqual(problem('rate-limited', 'Too many requests', 429, 'Too many requests for this API key in this minute'))
   })
 
   it('passes legacy GET and POST calls, with hash and p in the query and the body, through to MOR', async () => {

@@ -1,0 +1,46 @@
+// The per-key request rate limit: a fixed window per minute, in this process or shared by every
+// instance through Redis. Written for the hot path (a cache hit spends most of its time here with
+// a general-purpose plugin): a local decision is synchronous, a shared one is one Redis round trip.
+// When Redis cannot answer, this instance's own windows decide: an outage neither refuses
+// everyone nor lifts the limit.
+import type { RedisStore } from '../cache/redis-store.js'
+import { createFixedWindows, WINDOW_MS } from './fixed-window.js'
+
+export interface RateDecision {
+  allowed: boolean
+  limit: number
+  remaining: number
+  /** Seconds until the window ends, at least 1: RateLimit-Reset, and Retry-After when refused. */
+  resetSeconds: number
+}
+
+export interface RequestLimiter {
+  /** Counts one request for `key`. */
+  take: (key: string) => RateDecision | Promise<RateDecision>
+}
+
+export function decide (limit: number, count: number, msLeft: number): RateDecision {
+  return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetSeconds: Math.max(1, Math.ceil(msLeft / 1000)) }
+}
+
+/** RateLimit-* response headers (draft-ietf-httpapi-ratelimit-headers), as name/value pairs. */
+export function rateLimitHeaders (d: RateDecision): [string, string][] {
+  return [['ratelimit-limit', String(d.limit)], ['ratelimit-remaining', String(d.remaining)], ['ratelimit-reset', String(d.resetSeconds)]]
+}
+
+export function createRequestLimiter (limit: number, opts: { redis?: RedisStore, keyPrefix?: string, now?: () => number } = {}): RequestLimiter {
+  const { redis, keyPrefix = '', now = Date.now } = opts
+  const windows = createFixedWindows(now)
+  const local = (key: string): RateDecision => {
+    const window = windows.current(key)
+    window.used++
+    return decide(limit, window.used, window.start + WINDOW_MS - now())
+  }
+  if (!redis) return { take: local }
+  return {
+    take (key) {
+      if (!redis.available) return local(key)
+      return redis.hitWindow(`${keyPrefix}${key}`, WINDOW_MS).then((hit) => (hit ? decide(limit, hit.count, hit.msLeft) : local(key)))
+    }
+  }
+}

@@ -1,0 +1,16 @@
+// Errors that tell the client when to come back: the problems handler turns `retryAfter` into a
+// Retry-After header, so no route sets it by hand.
+import createError from '@fastify/error'
+
+/** A Fastify error class whose instances carry Retry-After seconds (and may quote them with %d). */
+export function retryAfterError (code: string, message: string, statusCode: number) {
+  const Base = createError(code, message, statusCode)
+  return class extends Base {
+    readonly retryAfter: number
+    constructor (retryAfter: number) {
+      // Only a message that quotes the seconds gets them: util.format appends unused arguments.
+      super(...(message.includes('%') ? [retryAfter] : []))
+      this.retryAfter = retryAfter
+    }
+  }
+}

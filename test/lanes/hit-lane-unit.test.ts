@@ -1,0 +1,109 @@
+// The hit lane as a function, on hand-made requests: which requests it may take at all, and what
+// happens when one of its steps throws or rejects (the route answers; nothing crashes).
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { describe, expect, it, vi } from 'vitest'
+import { createHitLane, laneUserId, takenDecision, type HitLaneDeps } from '../../src/lanes/hit-lane.js'
+import { createRequestLimiter } from '../../src/auth/request-limiter.js'
+import { newEntry, ownBytes } from '../../src/cache/entry.js'
+
+const request = (url: string, headers: Record<string, string> = {}, method = 'GET') =>
+  ({ method, url, headers: { authorization: 'Bearer k', ...headers }, socket: {} }) as unknown as IncomingMessage
+
+function response () {
+  const written: { status?: number, headers?: string[], body?: Buffer } = {}
+  const res = {
+    headersSent: false,
+    writeHead (status: number, headers: string[]) { written.status = status; written.headers = headers; this.headersSent = true; return this },
+    end (body: Buffer) { written.body = body },
+    destroy: vi.fn()
+  }
+  return { res: res as unknown as ServerResponse, written, destroy: res.destroy }
+}
+
+const entry = newEntry(200, ownBytes('{"userId":3,"devices":[]}'), Date.now(), { ttlSeconds: 60, staleSeconds: 0, negativeTtlSeconds: 5 })
+
+function deps (overrides: Partial<HitLaneDeps> = {}): HitLaneDeps {
+  return {
+    identify: (header) => (header === 'Bearer k' ? 'key-1' : undefined),
+    limiter: createRequestLimiter(100),
+    peek: () => entry,
+    open: () => true,
+    requestId: () => 'rid',
+    vary: 'Accept-Encoding',
+    served: () => {},
+    failed: () => {},
+    ...overrides
+  }
+}
+
+describe('laneUserId', () => {
+  it('takes plain GETs of a canonical user id only', () => {
+    expect(laneUserId(request('/v1/users/0/devices'))).toBe(0)
+    expect(laneUserId(request('/v1/users/2147483647/devices'))).toBe(2147483647)
+    for (const url of ['/v1/users/2147483648/devices', '/v1/users/03/devices', '/v1/users/-1/devices', '/v1/users/3/devices/', '/v1/users/3/devices?x=1', '/v1/users/3/devices#', '/V1/users/3/devices', '/v1/users/%33/devices']) {
+      expect(laneUserId(request(url)), url).toBeUndefined()
+    }
+    expect(laneUserId(request('/v1/users/3/devices', {}, 'HEAD'))).toBeUndefined()
+    for (const header of ['if-none-match', 'cache-control', 'pragma', 'origin']) {
+      expect(laneUserId(request('/v1/users/3/devices', { [header]: 'x' })), header).toBeUndefined()
+    }
+  })
+})
+
+describe('createHitLane', () => {
+  it('writes a hit itself and tells who served it', () => {
+    const served = vi.fn()
+    const next = vi.fn()
+    const { res, written } = response()
+    createHitLane(deps({ served }))(request('/v1/users/3/devices'), res, next)
+    expect(next).not.toHaveBeenCalled()
+    expect(written.status).toBe(200)
+    expect(written.body?.toString()).toBe('{"userId":3,"devices":[]}')
+    expect(written.headers?.slice(0, 8)).toStrictEqual(['x-request-id', 'rid', 'ratelimit-limit', '100', 'ratelimit-remaining', '99', 'ratelimit-reset', '60'])
+    expect(served).toHaveBeenCalledOnce()
+  })
+
+  it('hands over an unknown caller without counting, and a counted miss with its decision', () => {
+    const limiter = createRequestLimiter(100)
+    const next = vi.fn()
+    const stranger = request('/v1/users/3/devices', { authorization: 'Bearer nope' })
+    createHitLane(deps({ limiter }))(stranger, response().res, next)
+    expect(takenDecision(stranger)).toBeUndefined()
+    const missing = request('/v1/users/3/devices')
+    createHitLane(deps({ limiter, peek: () => undefined }))(missing, response().res, next)
+    expect(next).toHaveBeenCalledTimes(2)
+    expect(takenDecision(missing)).toMatchObject({ allowed: true, remaining: 99 })
+  })
+
+  it('hands a request to the route when a step throws, and logs it', () => {
+    const failed = vi.fn()
+    const next = vi.fn()
+    createHitLane(deps({ failed, peek: () => { throw new Error('boom') } }))(request('/v1/users/3/devices'), response().res, next)
+    expect(failed).toHaveBeenCalledWith(expect.objectContaining({ message: 'boom' }))
+    expect(next).toHaveBeenCalledOnce()
+  })
+
+  it('hands a request to the route when an asynchronous step rejects', async () => {
+    const failed = vi.fn()
+    const next = vi.fn()
+    createHitLane(deps({ failed, peek: async () => { throw new Error('redis said no') } }))(request('/v1/users/3/devices'), response().res, next)
+    await vi.waitFor(() => expect(next).toHaveBeenCalledOnce())
+    expect(failed).toHaveBeenCalledOnce()
+  })
+
+  it('closes the connection when a step fails after the answer started', () => {
+    const { res, destroy } = response()
+    const next = vi.fn()
+    createHitLane(deps({ served: () => { throw new Error('late') } }))(request('/v1/users/3/devices'), res, next)
+    expect(destroy).toHaveBeenCalledOnce()
+    expect(next).not.toHaveBeenCalled()
+  })
+
+  it('stands aside while closed', () => {
+    const next = vi.fn()
+    const { res, written } = response()
+    createHitLane(deps({ open: () => false }))(request('/v1/users/3/devices'), res, next)
+    expect(next).toHaveBeenCalledOnce()
+    expect(written.status).toBeUndefined()
+  })
+})

@@ -1,0 +1,131 @@
+// The hit lane over real sockets: a cache hit answered before the framework must be the answer the
+// route gives (the same headers, body and rate-limit count), and every other request must reach
+// the route untouched. The route's own answer comes from inject(), which bypasses the lane.
+import { describe, expect, it } from 'vitest'
+import { AUTH, getJson, type TestGateway } from '../helpers/gateway.js'
+import { gateway, simulator } from '../helpers/scoped.js'
+import { startRedis } from '../helpers/redis-server.js'
+import { closeAfterTest } from '../helpers/scoped.js'
+import { waitFor } from '../helpers/wait.js'
+
+// Headers only a socket answer has, and values that differ between any two answers.
+const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding'])
+const PER_REQUEST = new Set(['x-request-id', 'ratelimit-remaining'])
+
+async function laneAnswers (gw: TestGateway): Promise<number> {
+  const text = await (await fetch(`${gw.url}/metrics`)).text()
+  return Number(/^gateway_hit_lane_answers_total (\d+)$/m.exec(text)?.[1] ?? NaN)
+}
+
+function comparable (headers: Record<string, string>) {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !TRANSPORT.has(name)).map(([name, value]) => [name, PER_REQUEST.has(name) ? '*' : value]))
+}
+
+describe('the hit lane', () => {
+  it('answers a cache hit with exactly the headers and body the route gives', async () => {
+    const gw = await gateway((await simulator()).url)
+    const url = `${gw.url}/v1/users/3/devices`
+    expect((await getJson(url)).headers.get('cache-status')).toBe('mor-gateway; fwd=miss; stored')
+    expect(await laneAnswers(gw)).toBe(0)
+
+    const res = await fetch(url, { headers: AUTH })
+    const laneBody = await res.text()
+    const route = await gw.app.inject({ method: 'GET', url: '/v1/users/3/devices', headers: AUTH })
+    expect(await laneAnswers(gw)).toBe(1)
+
+    expect(res.status).toBe(200)
+    expect(route.statusCode).toBe(200)
+    expect(laneBody).toBe(route.body)
+    const laneHeaders = Object.fromEntries(res.headers.entries())
+    expect(comparable(laneHeaders)).toStrictEqual(comparable(route.headers as Record<string, string>))
+    expect(laneHeaders['cache-status']).toMatch(/^mor-gateway; hit; ttl=(59|60)$/)
+    expect(laneHeaders['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it('keeps a sane X-Request-Id from the caller and logs the hit at debug without the key', async () => {
+    const gw = await gateway((await simulator()).url)
+    const url = `${gw.url}/v1/users/3/devices`
+    await getJson(url)
+    const res = await fetch(url, { headers: { ...AUTH, 'x-request-id': 'trace-lane-1' } })
+    expect(res.headers.get('x-request-id')).toBe('trace-lane-1')
+    expect(await laneAnswers(gw)).toBe(1)
+    const line = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.reqId === 'trace-lane-1')
+    expect(line).toMatchObject({ level: 20, msg: 'request completed', res: { statusCode: 200 }, req: { method: 'GET', url: '/v1/users/3/devices' } })
+    expect(gw.logs.join('')).not.toContain(AUTH.authorization.slice(7))
+  })
+
+  it('counts every request once against the rate limit, whichever path answers it', async () => {
+    const gw = await gateway((await simulator()).url, { RATE_LIMIT_PER_MINUTE: '6' })
+    const url = `${gw.url}/v1/users/3/devices`
+    const sent = [
+      await getJson(url), // miss: counted by the lane, answered by the route
+      await getJson(url), // hit: the lane
+      await getJson(url, { 'cache-control': 'no-cache' }), // the route alone
+      await getJson(url) // hit: the lane
+    ]
+    const etag = sent[0]?.headers.get('etag') ?? ''
+    sent.push(await getJson(url, { 'if-none-match': etag })) // 304 from the route
+    sent.push(await getJson(url)) // the last one allowed
+    expect(sent.map((r) => [r.status, r.headers.get('ratelimit-remaining')])).toStrictEqual([
+      [200, '5'], [200, '4'], [200, '3'], [200, '2'], [304, '1'], [200, '0']
+    ])
+    const limited = await getJson(url) // counted by the lane, refused by the route
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('ratelimit-remaining')).toBe('0')
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+    expect(await laneAnswers(gw)).toBe(3)
+  })
+
+  it('hands every request it does not fully understand to the route', async () => {
+    const gw = await gateway((await simulator()).url, { CORS_ORIGINS: 'https://app.example' })
+    const url = `${gw.url}/v1/users/3/devices`
+    const first = await getJson(url)
+    const etag = first.headers.get('etag') ?? ''
+    await getJson(`${gw.url}/v1/users/100/devices`) // 5,000 devices: big enough to compress
+    const before = await laneAnswers(gw)
+
+    expect((await getJson(url, { 'if-none-match': etag })).status).toBe(304)
+    expect((await getJson(url, { 'cache-control': 'no-cache' })).headers.get('cache-status')).toBe('mor-gateway; fwd=request; stored')
+    expect((await getJson(url, { pragma: 'no-cache' })).headers.get('cache-status')).toBe('mor-gateway; fwd=request; stored')
+    expect((await getJson(url, { origin: 'https://app.example' })).headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect((await getJson(`${url}?fields=all`)).status).toBe(200)
+    expect((await getJson(url, {}, { auth: false })).status).toBe(401)
+    expect((await getJson(`${gw.url}/v1/users/03/devices`)).status).toBe(400)
+    expect((await getJson(`${gw.url}/v1/users/2147483648/devices`)).status).toBe(400)
+    expect((await fetch(url, { method: 'HEAD', headers: AUTH })).status).toBe(200)
+    const big = await fetch(`${gw.url}/v1/users/100/devices`, { headers: { ...AUTH, 'accept-encoding': 'br' } })
+    expect(big.headers.get('content-encoding')).toBe('br')
+    await big.arrayBuffer()
+    expect(await laneAnswers(gw)).toBe(before)
+
+    // A plain hit still takes the lane, and says it varies by Origin like the route does.
+    const hit = await fetch(url, { headers: AUTH })
+    expect(hit.headers.get('vary')).toBe((await gw.app.inject({ url: '/v1/users/3/devices', headers: AUTH })).headers.vary)
+    expect(await laneAnswers(gw)).toBe(before + 1)
+  })
+})
+
+describe('the hit lane on the Redis tier', () => {
+  it('answers hits from Redis, and hands over to the route while Redis is down', async () => {
+    const redis = await startRedis()
+    closeAfterTest(redis.close)
+    const sim = await simulator()
+    const gw = await gateway(sim.url, { REDIS_URL: redis.url, CACHE_MAX_ENTRIES: '0', RATE_LIMIT_PER_MINUTE: '100' })
+    await waitFor(() => gw.app.redisStore?.available === true)
+    const url = `${gw.url}/v1/users/3/devices`
+    expect((await getJson(url)).headers.get('cache-status')).toBe('mor-gateway; fwd=miss; stored')
+    const hit = await getJson(url)
+    expect(hit.headers.get('cache-status')).toMatch(/^mor-gateway; hit; ttl=/)
+    expect(hit.headers.get('ratelimit-remaining')).toBe('98')
+    expect(await laneAnswers(gw)).toBe(1)
+
+    await redis.stop()
+    await waitFor(() => gw.app.redisStore?.available === false)
+    const without = await getJson(url)
+    expect(without.status).toBe(200)
+    expect(without.headers.get('cache-status')).toBe('mor-gateway; fwd=miss; stored')
+    // Counted once, in this instance's own window while Redis cannot count.
+    expect(without.headers.get('ratelimit-remaining')).toBe('99')
+    expect(await laneAnswers(gw)).toBe(1)
+  })
+})
