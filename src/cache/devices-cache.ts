@@ -46,7 +46,8 @@ export interface DevicesCache {
   get: (userId: number, opts?: GetOptions) => Promise<CacheResult>
   /**
    * A fresh entry without ever calling MOR: at once from the in-process tier, as a promise from
-   * Redis, undefined when neither has one. The hit lane's lookup; `get` does everything else.
+   * Redis (one GET shared by concurrent callers), undefined when neither has one. The hit lane's
+   * lookup; `get` does everything else.
    */
   peek: (userId: number) => CacheEntry | undefined | Promise<CacheEntry | undefined>
 }

@@ -1,14 +1,14 @@
 // The shared cache tier. Redis is an accelerator, never a single point of failure: every command
 // has a timeout, nothing queues while disconnected, every failure reads as "not there", and the
 // client reconnects by itself. The availability change is logged once, not per request.
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { Cluster, Redis } from 'ioredis'
 import { parseRedisTarget } from './redis-target.js'
 import type { FastifyBaseLogger } from 'fastify'
 
 export type LockResult = { token: string } | 'busy' | 'unavailable'
 
-/** A shared fixed window: hits so far, this one included, and the time left in the window. */
+/** A shared fixed window: hits so far, the ones just counted included, and the time left in it. */
 export interface WindowHit { count: number, msLeft: number }
 
 export interface RedisStore {
@@ -19,20 +19,24 @@ export interface RedisStore {
   /** Whether the lock is still held by anyone; false when Redis cannot tell. */
   isLocked: (key: string) => Promise<boolean>
   unlock: (key: string, token: string) => Promise<void>
-  /** Counts one hit in the key's window; undefined when Redis cannot tell. */
-  hitWindow: (key: string, windowMs: number) => Promise<WindowHit | undefined>
+  /** Counts `hits` in the key's window; undefined when Redis cannot tell. */
+  hitWindow: (key: string, windowMs: number, hits: number) => Promise<WindowHit | undefined>
   readonly available: boolean
   close: () => Promise<void>
 }
 
 // Deletes the lock only if it is still ours, so a slow holder never frees a successor's lock.
 const UNLOCK_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
-// One round trip per hit. The window starts with the first hit; a key that somehow lost its
-// expiry gets one again rather than counting forever.
-const HIT_WINDOW_SCRIPT = `local n = redis.call('incr', KEYS[1])
+// One round trip for any number of hits. The window starts with the first; a key that somehow
+// lost its expiry gets one again rather than counting forever.
+const HIT_WINDOW = {
+  numberOfKeys: 1,
+  lua: `local n = redis.call('incrby', KEYS[1], ARGV[2])
 local left = redis.call('pttl', KEYS[1])
-if n == 1 or left < 0 then redis.call('pexpire', KEYS[1], ARGV[1]); left = tonumber(ARGV[1]) end
+if n == tonumber(ARGV[2]) or left < 0 then redis.call('pexpire', KEYS[1], ARGV[1]); left = tonumber(ARGV[1]) end
 return {n, left}`
+}
+type ScriptClient = { mgwHitWindow: (key: string, windowMs: number, hits: number) => Promise<[number, number]> }
 const MAX_RECONNECT_DELAY_MS = 2000
 
 export function createRedisStore (url: string, timeoutMs: number, log: FastifyBaseLogger): RedisStore {
@@ -65,7 +69,9 @@ export function createRedisStore (url: string, timeoutMs: number, log: FastifyBa
   // Connection errors surface here on every retry; the state change above is what gets logged.
   client.on('error', () => {})
 
-  const hitWindowSha = createHash('sha1').update(HIT_WINDOW_SCRIPT).digest('hex')
+  // ioredis sends it by SHA, and loads it again after a Redis restart emptied its script cache.
+  client.defineCommand('mgwHitWindow', HIT_WINDOW)
+  const scripts = client as unknown as ScriptClient
 
   async function attempt<T> (command: () => Promise<T>, fallback: T): Promise<T> {
     if (!available) return fallback
@@ -85,12 +91,8 @@ export function createRedisStore (url: string, timeoutMs: number, log: FastifyBa
     }, 'unavailable'),
     isLocked: (key) => attempt(async () => (await client.exists(key)) === 1, false),
     unlock: (key, token) => attempt(async () => { await client.eval(UNLOCK_SCRIPT, 1, key, token) }, undefined),
-    hitWindow: (key, windowMs) => attempt(async () => {
-      const [count, msLeft] = await client.evalsha(hitWindowSha, 1, key, windowMs).catch(async (err: Error) => {
-        // The script cache is empty after a Redis restart: load it once and run it again.
-        if (!/NOSCRIPT/.test(err.message)) throw err
-        return await client.eval(HIT_WINDOW_SCRIPT, 1, key, windowMs)
-      }) as [number, number]
+    hitWindow: (key, windowMs, hits) => attempt(async () => {
+      const [count, msLeft] = await scripts.mgwHitWindow(key, windowMs, hits)
       return { count, msLeft }
     }, undefined),
     get available () { return available },

@@ -6,15 +6,15 @@
 // variant, CORS, a refusal, an error) it hands to Fastify untouched, which answers it as before.
 // A test sends every kind of request both ways and compares the answers.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { RateDecision, RequestLimiter } from '../auth/request-limiter.js'
+import type { RateDecision } from '../auth/request-limiter.js'
 import type { CacheEntry } from '../cache/entry.js'
 import { cacheHeaders, COMPRESS_MIN_BYTES, negotiate } from '../cache/http.js'
 
 export interface HitLaneDeps {
   /** The caller's key id from the Authorization header, or undefined. */
   identify: (authorization: string | undefined) => string | undefined
-  limiter: RequestLimiter
-  peek: (userId: number) => CacheEntry | undefined | Promise<CacheEntry | undefined>
+  /** Counts the request against the caller's rate limit and finds a fresh entry, if any. */
+  lookup: (keyId: string, userId: number) => Lookup | Promise<Lookup>
   /** False while the app is closing or overloaded: those answers are Fastify's. */
   open: () => boolean
   requestId: (req: IncomingMessage) => string
@@ -25,6 +25,8 @@ export interface HitLaneDeps {
   /** A bug in the lane: logged, and the request goes to Fastify if it still can. */
   failed: (err: unknown) => void
 }
+
+export interface Lookup { decision: RateDecision, entry: CacheEntry | undefined }
 
 export type HitLane = (req: IncomingMessage, res: ServerResponse, next: () => void) => void
 
@@ -52,7 +54,7 @@ export function laneUserId (req: IncomingMessage): number | undefined {
 }
 
 export function createHitLane (deps: HitLaneDeps): HitLane {
-  const { identify, limiter, peek, open, requestId, vary, served, failed } = deps
+  const { identify, lookup, open, requestId, vary, served, failed } = deps
   // An entry's headers change once a second (Age, TTL), not per request: rendered then, reused.
   const rendered = new WeakMap<CacheEntry, { age: number, ttl: number, headers: string[] }>()
   function entryHeaders (entry: CacheEntry): string[] {
@@ -96,15 +98,10 @@ export function createHitLane (deps: HitLaneDeps): HitLane {
       res.end(entry.body)
       served(req, id, startedAt)
     }
-    const limited = (decision: RateDecision) => {
-      if (!decision.allowed) return handOver(decision)
-      const entry = peek(userId)
-      if (entry instanceof Promise) entry.then((e) => serve(e, decision)).catch(fail)
-      else serve(entry, decision)
-    }
-    const decision = limiter.take(keyId)
-    if (decision instanceof Promise) decision.then(limited).catch(fail)
-    else limited(decision)
+    const settle = ({ decision, entry }: Lookup) => (decision.allowed ? serve(entry, decision) : handOver(decision))
+    const found = lookup(keyId, userId)
+    if (found instanceof Promise) found.then(settle).catch(fail)
+    else settle(found)
   }
 
   return function hitLane (req, res, next) {

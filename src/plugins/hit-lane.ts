@@ -7,6 +7,7 @@ import type { Config } from '../config.js'
 import { requestId } from '../request-id.js'
 import { bearerKeyId } from './auth.js'
 import { createHitLane } from '../lanes/hit-lane.js'
+import { createLaneLookup } from '../lanes/lookup.js'
 import { DEVICES_ROUTE } from '../routes/devices.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
@@ -30,8 +31,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
 
   const lane = createHitLane({
     identify: (header) => bearerKeyId(fastify.apiKeys.ring, header),
-    limiter: fastify.requestLimiter,
-    peek: fastify.devicesCache.peek,
+    lookup: createLaneLookup(fastify.requestLimiter, fastify.devicesCache),
     open: () => !closing && !underPressure() &&
       // Behind a proxy the debug access log must show the client's address, which Fastify resolves.
       !(viaProxy && debugLogging()),

@@ -70,6 +70,22 @@ describe('createRequestLimiter through Redis', () => {
     await direct.quit()
   })
 
+  it('batches concurrent requests of a key into one INCRBY, giving each its own count', async () => {
+    const a = createRequestLimiter(60, { redis: store, keyPrefix: 't5:' })
+    const b = createRequestLimiter(60, { redis: store, keyPrefix: 't5:' })
+    const direct = new Redis(redis.url)
+    await direct.config('RESETSTAT')
+    const decisions = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? a : b).take('k')))
+    const calls = Number(/cmdstat_evalsha:calls=(\d+)/.exec(await direct.info('commandstats'))?.[1] ?? NaN)
+    expect(await direct.get('t5:k')).toBe('100')
+    await direct.quit()
+    // One command per limiter, not per request.
+    expect(calls).toBeLessThanOrEqual(2)
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(60)
+    const allowedRemaining = decisions.filter((d) => d.allowed).map((d) => d.remaining).sort((x, y) => x - y)
+    expect(allowedRemaining).toStrictEqual(Array.from({ length: 60 }, (_, i) => i))
+  })
+
   it('loads its script again after Redis forgot it', async () => {
     const limiter = createRequestLimiter(5, { redis: store, keyPrefix: 't2:' })
     expect(await limiter.take('k')).toMatchObject({ remaining: 4 })

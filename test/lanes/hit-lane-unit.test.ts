@@ -3,8 +3,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { describe, expect, it, vi } from 'vitest'
 import { createHitLane, laneUserId, takenDecision, type HitLaneDeps } from '../../src/lanes/hit-lane.js'
-import { createRequestLimiter } from '../../src/auth/request-limiter.js'
-import { newEntry, ownBytes } from '../../src/cache/entry.js'
+import { createRequestLimiter, type RequestLimiter } from '../../src/auth/request-limiter.js'
+import { newEntry, ownBytes, type CacheEntry } from '../../src/cache/entry.js'
+import { createLaneLookup } from '../../src/lanes/lookup.js'
 
 const request = (url: string, headers: Record<string, string> = {}, method = 'GET') =>
   ({ method, url, headers: { authorization: 'Bearer k', ...headers }, socket: {} }) as unknown as IncomingMessage
@@ -22,11 +23,14 @@ function response () {
 
 const entry = newEntry(200, ownBytes('{"userId":3,"devices":[]}'), Date.now(), { ttlSeconds: 60, staleSeconds: 0, negativeTtlSeconds: 5 })
 
+/** The lane's lookup over a local limiter and an in-process tier holding `cached`. */
+const lookupOf = (limiter: RequestLimiter, cached: CacheEntry | undefined) =>
+  createLaneLookup(limiter, { peek: () => cached })
+
 function deps (overrides: Partial<HitLaneDeps> = {}): HitLaneDeps {
   return {
     identify: (header) => (header === 'Bearer k' ? 'key-1' : undefined),
-    limiter: createRequestLimiter(100),
-    peek: () => entry,
+    lookup: lookupOf(createRequestLimiter(100), entry),
     open: () => true,
     requestId: () => 'rid',
     vary: 'Accept-Encoding',
@@ -67,10 +71,10 @@ describe('createHitLane', () => {
     const limiter = createRequestLimiter(100)
     const next = vi.fn()
     const stranger = request('/v1/users/3/devices', { authorization: 'Bearer nope' })
-    createHitLane(deps({ limiter }))(stranger, response().res, next)
+    createHitLane(deps({ lookup: lookupOf(limiter, entry) }))(stranger, response().res, next)
     expect(takenDecision(stranger)).toBeUndefined()
     const missing = request('/v1/users/3/devices')
-    createHitLane(deps({ limiter, peek: () => undefined }))(missing, response().res, next)
+    createHitLane(deps({ lookup: lookupOf(limiter, undefined) }))(missing, response().res, next)
     expect(next).toHaveBeenCalledTimes(2)
     expect(takenDecision(missing)).toMatchObject({ allowed: true, remaining: 99 })
   })
@@ -78,7 +82,7 @@ describe('createHitLane', () => {
   it('hands a request to the route when a step throws, and logs it', () => {
     const failed = vi.fn()
     const next = vi.fn()
-    createHitLane(deps({ failed, peek: () => { throw new Error('boom') } }))(request('/v1/users/3/devices'), response().res, next)
+    createHitLane(deps({ failed, lookup: () => { throw new Error('boom') } }))(request('/v1/users/3/devices'), response().res, next)
     expect(failed).toHaveBeenCalledWith(expect.objectContaining({ message: 'boom' }))
     expect(next).toHaveBeenCalledOnce()
   })
@@ -86,7 +90,7 @@ describe('createHitLane', () => {
   it('hands a request to the route when an asynchronous step rejects', async () => {
     const failed = vi.fn()
     const next = vi.fn()
-    createHitLane(deps({ failed, peek: async () => { throw new Error('redis said no') } }))(request('/v1/users/3/devices'), response().res, next)
+    createHitLane(deps({ failed, lookup: async () => { throw new Error('redis said no') } }))(request('/v1/users/3/devices'), response().res, next)
     await vi.waitFor(() => expect(next).toHaveBeenCalledOnce())
     expect(failed).toHaveBeenCalledOnce()
   })
