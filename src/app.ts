@@ -18,7 +18,7 @@ import cache from './plugins/cache.js'
 import v1 from './routes/v1.js'
 import health from './routes/health.js'
 import legacyProxy from './legacy/proxy.js'
-import hitLane from './plugins/hit-lane.js'
+import lanes from './plugins/lanes.js'
 import { requestId } from './request-id.js'
 
 export interface AppOptions {
@@ -75,8 +75,8 @@ async function app (fastify: FastifyInstance, { config }: AppOptions): Promise<v
   await fastify.register(v1, { config })
   await fastify.register(health, { config })
   if (config.legacy.enabled) await fastify.register(legacyProxy, { config })
-  // Last: it answers cache hits before Fastify sees them, with what the routes above decided.
-  await fastify.register(hitLane, { config })
+  // Last: the lanes answer cache hits and legacy GETs before Fastify sees them, as the routes above would.
+  await fastify.register(lanes, { config })
 }
 
 // Not encapsulated: the instance that registers the app (server.ts, a test) sees its decorators,

@@ -30,6 +30,11 @@ export function loggerOptions (level: string): NonNullable<FastifyServerOptions[
 /** A request this slow is logged at info even when it succeeded. */
 export const SLOW_REQUEST_MS = 1000
 
+/** The access log level of a finished request: what needs attention shows at the default level. */
+export function completedLevel (status: number, responseTimeMs: number): 'error' | 'info' | 'debug' {
+  return status >= 500 ? 'error' : status >= 400 || responseTimeMs >= SLOW_REQUEST_MS ? 'info' : 'debug'
+}
+
 /**
  * The access log: one line per request when it ends, at a level that follows its outcome (server
  * errors at error, client errors and slow requests at info, the rest at debug), and the incoming
@@ -49,7 +54,6 @@ export class AccessLogController extends LogController {
       reply.log.error({ req: request, res: reply, err: error, responseTime }, 'request errored')
       return
     }
-    const level = status >= 500 ? 'error' : status >= 400 || responseTime >= SLOW_REQUEST_MS ? 'info' : 'debug'
-    reply.log[level]({ req: request, res: reply, responseTime }, 'request completed')
+    reply.log[completedLevel(status, responseTime)]({ req: request, res: reply, responseTime }, 'request completed')
   }
 }

@@ -49,8 +49,11 @@ describe('the hit lane', () => {
     const res = await fetch(url, { headers: { ...AUTH, 'x-request-id': 'trace-lane-1' } })
     expect(res.headers.get('x-request-id')).toBe('trace-lane-1')
     expect(await laneAnswers(gw)).toBe(1)
-    const line = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.reqId === 'trace-lane-1')
-    expect(line).toMatchObject({ level: 20, msg: 'request completed', res: { statusCode: 200 }, req: { method: 'GET', url: '/v1/users/3/devices' } })
+    const lines = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.reqId === 'trace-lane-1')
+    expect(lines).toMatchObject([
+      { level: 20, msg: 'incoming request', req: { method: 'GET', url: '/v1/users/3/devices' } },
+      { level: 20, msg: 'request completed', res: { statusCode: 200 }, req: { method: 'GET', url: '/v1/users/3/devices' } }
+    ])
     expect(gw.logs.join('')).not.toContain(AUTH.authorization.slice(7))
   })
 

@@ -19,8 +19,8 @@ describe('refusePath', () => {
   it.each([
     '/billing/api/..', '/billing/api/../x', '/billing/api/./x', '/billing/api/x/.', '/billing/api//x', '/billing/api/x/',
     '/billing/api/%2e%2e/x', '/billing/api/a%2fb', '/billing/api/%252e', '/billing/api/a\\b', '/billing/api/.hidden',
-    '/billing/api/a;b', '/billing/api/a b', '/billing/api/é'
+    '/billing/api/a;b', '/billing/api/a b', '/billing/api/é', '/billing/api/a../b', '/billing/api/x..y', '/billing/api/v1/a..'
   ])('refuses %s as unsafe', (path) => {
-    expect(refusePath(path, PREFIX)).toBe('the path may hold only letters, digits, "_", "-", "~" and "." in non-empty segments')
+    expect(refusePath(path, PREFIX)).toBe('the path may hold only letters, digits, "_", "-", "~" and "." in non-empty segments, and no ".."')
   })
 })
