@@ -14,6 +14,8 @@ export interface GatewayMetrics {
   requests: RequestHistogram
   upstream: Histogram<'outcome'>
   cache: Counter<'result'>
+  /** One cache hit: a plain increment, added to `cache` at scrape time (hits are the hot path). */
+  countCacheHit: () => void
   rateLimited: Counter<'limit'>
   /** A gauge read at scrape time (never stale); registered only by the plugin that can read it. */
   addGauge: (name: string, help: string, read: () => number) => void
@@ -33,6 +35,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   const requests = createRequestHistogram(registry, 'gateway_http_request_duration_seconds',
     'Requests answered by the gateway, by method, route template and status',
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
+  let pendingHits = 0
   const metrics: GatewayMetrics = {
     registry,
     requests,
@@ -43,7 +46,17 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry]
     }),
-    cache: new Counter({ name: 'gateway_cache_results_total', help: 'Cache results: hit, miss, stale, stale-if-error, revalidated, collapsed, negative', labelNames: ['result'] as const, registers: [registry] }),
+    cache: new Counter({
+      name: 'gateway_cache_results_total',
+      help: 'Cache results: hit, miss, stale, stale-if-error, revalidated, collapsed, negative',
+      labelNames: ['result'] as const,
+      registers: [registry],
+      collect () {
+        if (pendingHits > 0) this.inc({ result: 'hit' }, pendingHits)
+        pendingHits = 0
+      }
+    }),
+    countCacheHit: () => { pendingHits++ },
     rateLimited: new Counter({ name: 'gateway_rate_limit_rejections_total', help: 'Requests refused by a rate limit: requests (per key) or upstream (per-key MOR budget)', labelNames: ['limit'] as const, registers: [registry] }),
     addGauge (name, help, read) {
       new Gauge({ name, help, registers: [registry], collect () { this.set(read()) } }) // eslint-disable-line no-new

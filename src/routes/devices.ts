@@ -14,7 +14,8 @@ import { cacheHeaders, compressedBody, COMPRESS_MIN_BYTES, matchesIfNoneMatch, n
 const InvalidUserIdError = createError('FST_ERR_VALIDATION', 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
 
 function countCacheResult (metrics: GatewayMetrics, result: CacheResult): void {
-  metrics.cache.inc({ result: result.entry.status === 404 ? 'negative' : result.outcome })
+  if (result.outcome === 'hit' && result.entry.status === 200) metrics.countCacheHit()
+  else metrics.cache.inc({ result: result.entry.status === 404 ? 'negative' : result.outcome })
   if (result.collapsed) metrics.cache.inc({ result: 'collapsed' })
 }
 
