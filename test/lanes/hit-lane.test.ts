@@ -40,6 +40,12 @@ describe('the hit lane', () => {
     expect(comparable(laneHeaders)).toStrictEqual(comparable(route.headers as Record<string, string>))
     expect(laneHeaders['cache-status']).toMatch(/^mor-gateway; hit; ttl=(59|60)$/)
     expect(laneHeaders['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+
+    // Both hits count as hits, in the cache and request metrics alike.
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text()
+    expect(metrics).toMatch(/^gateway_cache_results_total\{result="hit"\} 2$/m)
+    expect(metrics).toMatch(/^gateway_cache_results_total\{result="miss"\} 1$/m)
+    expect(metrics).toMatch(/^gateway_http_request_duration_seconds_count\{method="GET",route="\/v1\/users\/:userId\/devices",status="200"\} 3$/m)
   })
 
   it('keeps a sane X-Request-Id from the caller and logs the hit at debug without the key', async () => {
