@@ -25,9 +25,9 @@ export function decide (limit: number, count: number, msLeft: number): RateDecis
   return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetSeconds: Math.max(1, Math.ceil(msLeft / 1000)) }
 }
 
-/** RateLimit-* response headers (draft-ietf-httpapi-ratelimit-headers), as name/value pairs. */
-export function rateLimitHeaders (d: RateDecision): [string, string][] {
-  return [['ratelimit-limit', String(d.limit)], ['ratelimit-remaining', String(d.remaining)], ['ratelimit-reset', String(d.resetSeconds)]]
+/** RateLimit-* response headers (draft-ietf-httpapi-ratelimit-headers), as a flat name, value list. */
+export function rateLimitHeaders (d: RateDecision): string[] {
+  return ['ratelimit-limit', String(d.limit), 'ratelimit-remaining', String(d.remaining), 'ratelimit-reset', String(d.resetSeconds)]
 }
 
 /** The requests of one key waiting for the next INCRBY. */

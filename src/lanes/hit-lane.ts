@@ -6,7 +6,7 @@
 // variant, CORS, a refusal, an error) it hands to Fastify untouched, which answers it as before.
 // A test sends every kind of request both ways and compares the answers.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { RateDecision } from '../auth/request-limiter.js'
+import { rateLimitHeaders, type RateDecision } from '../auth/request-limiter.js'
 import type { CacheEntry } from '../cache/entry.js'
 import { cacheHeaders, COMPRESS_MIN_BYTES, negotiate } from '../cache/http.js'
 
@@ -77,11 +77,6 @@ export function createHitLane (deps: HitLaneDeps): HitLane {
     const keyId = identify(req.headers.authorization)
     if (keyId === undefined) return next()
     const startedAt = performance.now()
-    const fail = (err: unknown) => {
-      failed(err)
-      if (res.headersSent) res.destroy()
-      else next()
-    }
 
     // Marked only when handed over: a property added to every request would change the hidden
     // class of Node's own IncomingMessage and slow down the http internals (4 µs per request).
@@ -93,24 +88,28 @@ export function createHitLane (deps: HitLaneDeps): HitLane {
       if (entry?.status !== 200) return handOver(decision)
       if (entry.body.length >= COMPRESS_MIN_BYTES && negotiate(req.headers['accept-encoding']) !== undefined) return handOver(decision)
       const id = requestId(req)
-      const headers = ['x-request-id', id, 'ratelimit-limit', String(decision.limit), 'ratelimit-remaining', String(decision.remaining), 'ratelimit-reset', String(decision.resetSeconds), ...entryHeaders(entry)]
-      res.writeHead(200, headers)
+      res.writeHead(200, ['x-request-id', id, ...rateLimitHeaders(decision), ...entryHeaders(entry)])
       res.end(entry.body)
       served(req, id, startedAt)
     }
     const settle = ({ decision, entry }: Lookup) => (decision.allowed ? serve(entry, decision) : handOver(decision))
     const found = lookup(keyId, userId)
-    if (found instanceof Promise) found.then(settle).catch(fail)
+    if (found instanceof Promise) found.then(settle).catch((err: unknown) => { giveUp(err, res, next) })
     else settle(found)
+  }
+
+  /** A bug in the lane: logged; Fastify answers if the answer has not started, else the connection closes. */
+  function giveUp (err: unknown, res: ServerResponse, next: () => void): void {
+    failed(err)
+    if (res.headersSent) res.destroy()
+    else next()
   }
 
   return function hitLane (req, res, next) {
     try {
       answer(req, res, next)
     } catch (err) {
-      failed(err)
-      if (res.headersSent) res.destroy()
-      else next()
+      giveUp(err, res, next)
     }
   }
 }

@@ -17,7 +17,8 @@ export default async function v1 (fastify: FastifyInstance, _opts: { config: Con
   /** Counts the request (unless the hit lane already did) and refuses it once the window is spent. */
   function limitRequests (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const apply = (d: RateDecision) => {
-      for (const [name, value] of rateLimitHeaders(d)) reply.header(name, value)
+      const headers = rateLimitHeaders(d)
+      for (let i = 0; i + 1 < headers.length; i += 2) reply.header(headers[i] ?? '', headers[i + 1])
       if (d.allowed) {
         done()
         return

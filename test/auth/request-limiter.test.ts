@@ -21,7 +21,7 @@ describe('decide', () => {
   })
 
   it('renders the RateLimit-* headers', () => {
-    expect(rateLimitHeaders(decide(10, 4, 30_000))).toStrictEqual([['ratelimit-limit', '10'], ['ratelimit-remaining', '6'], ['ratelimit-reset', '30']])
+    expect(rateLimitHeaders(decide(10, 4, 30_000))).toStrictEqual(['ratelimit-limit', '10', 'ratelimit-remaining', '6', 'ratelimit-reset', '30'])
   })
 })
 
