@@ -88,7 +88,7 @@ export function createHitLane (deps: HitLaneDeps): HitLane {
       if (entry?.status !== 200) return handOver(decision)
       if (entry.body.length >= COMPRESS_MIN_BYTES && negotiate(req.headers['accept-encoding']) !== undefined) return handOver(decision)
       const id = requestId(req)
-      // One flat list, the form writeHead takes without copying it into an object first.
+      // One flat name, value list for writeHead.
       const headers = ['x-request-id', id]
       for (const value of rateLimitHeaders(decision)) headers.push(value)
       for (const value of entryHeaders(entry)) headers.push(value)
