@@ -34,14 +34,6 @@ function limitBody (maxBytes: number, onOverflow: () => void): Transform {
   })
 }
 
-/** What a failed relay to MOR means for the client: a timeout (504) or MOR unavailable (502). */
-function upstreamFailure (error: unknown, timeoutMs: number): Error {
-  const code = errorCode(error)
-  return TIMEOUT_CODES.has(code)
-    ? new UpstreamTimeoutError(timeoutMs, { cause: error })
-    : new UpstreamUnavailableError(code || 'network error', { cause: error })
-}
-
 function errorCode (error: unknown): string {
   let current = error as { code?: string, cause?: unknown } | undefined
   let code = current?.code ?? ''
@@ -53,14 +45,9 @@ function errorCode (error: unknown): string {
   return code
 }
 
-/** MOR's API path: MOR_URL's path + /api. */
-function legacyApiPrefix (mor: URL): string {
-  return `${mor.pathname.replace(/\/+$/, '')}/api`
-}
-
 export default async function legacyProxy (fastify: FastifyInstance, { config }: { config: Config }) {
   const mor = new URL(config.mor.baseUrl)
-  const apiPrefix = legacyApiPrefix(mor)
+  const apiPrefix = `${mor.pathname.replace(/\/+$/, '')}/api`
   const maxBody = config.legacy.maxBodyBytes
 
   const allowed = config.legacy.allowCidrs ? allowList(config.legacy.allowCidrs) : undefined
@@ -110,7 +97,9 @@ export default async function legacyProxy (fastify: FastifyInstance, { config }:
           reply.header('connection', 'close').send(new LegacyBodyTooLargeError(maxBody))
           return
         }
-        reply.send(upstreamFailure(error, config.mor.timeoutMs))
+        const code = errorCode(error)
+        if (TIMEOUT_CODES.has(code)) reply.send(new UpstreamTimeoutError(config.mor.timeoutMs, { cause: error }))
+        else reply.send(new UpstreamUnavailableError(code || 'network error', { cause: error }))
       }
     }
   })
