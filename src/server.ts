@@ -1,4 +1,6 @@
 // The process: configuration, logger, graceful shutdown, listen. Everything else is in app.ts.
+// First, before anything queues work: pins the hidden classes of nextTick entries (why: tick-shape.ts).
+import './tick-shape.js'
 import { realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import Fastify from 'fastify'
