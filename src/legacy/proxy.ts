@@ -6,10 +6,11 @@ import type { FastifyInstance } from 'fastify'
 import createError from '@fastify/error'
 import httpProxy from '@fastify/http-proxy'
 import type { Config } from '../config.js'
-import { forwardedHeaders, withoutHopByHop } from './headers.js'
+import { headersObject, upstreamRequestHeaders, withoutHopByHop } from './headers.js'
 import { refusePath } from './confine.js'
 import { allowList } from '../net/cidr.js'
 import { UpstreamTimeoutError, UpstreamUnavailableError } from '../mor/errors.js'
+import { laneFailure } from '../lanes/legacy-lane.js'
 
 export const InvalidLegacyPathError = createError('LEGACY_INVALID_PATH', 'Not forwarded to MOR: %s', 400)
 export const LegacyForbiddenError = createError('LEGACY_FORBIDDEN', 'This client address may not use the legacy passthrough', 403)
@@ -45,15 +46,44 @@ function errorCode (error: unknown): string {
   return code
 }
 
-export default async function legacyProxy (fastify: FastifyInstance, { config }: { config: Config }) {
-  const mor = new URL(config.mor.baseUrl)
-  const apiPrefix = `${mor.pathname.replace(/\/+$/, '')}/api`
-  const maxBody = config.legacy.maxBodyBytes
+/** What MOR's failure to answer is to the client: a timeout (504) or unreachable (502). */
+function upstreamError (error: unknown, timeoutMs: number): Error {
+  const code = errorCode(error)
+  return TIMEOUT_CODES.has(code)
+    ? new UpstreamTimeoutError(timeoutMs, { cause: error })
+    : new UpstreamUnavailableError(code || 'network error', { cause: error })
+}
 
-  const allowed = config.legacy.allowCidrs ? allowList(config.legacy.allowCidrs) : undefined
+/** Where the passthrough forwards to and whom it serves (shared with the legacy lane). */
+export function legacyTarget (config: Config) {
+  const mor = new URL(config.mor.baseUrl)
+  return {
+    origin: new URL(mor.origin),
+    apiPrefix: `${mor.pathname.replace(/\/+$/, '')}/api`,
+    allowed: config.legacy.allowCidrs ? allowList(config.legacy.allowCidrs) : undefined
+  }
+}
+
+/** The connection pool to MOR for the passthrough, the proxy's and the lane's alike. */
+export function legacyPoolOptions (config: Config) {
+  return {
+    connections: 64,
+    pipelining: 1,
+    headersTimeout: config.mor.timeoutMs,
+    bodyTimeout: config.mor.timeoutMs,
+    connectTimeout: config.mor.timeoutMs
+  }
+}
+
+export default async function legacyProxy (fastify: FastifyInstance, { config }: { config: Config }) {
+  const { origin, apiPrefix, allowed } = legacyTarget(config)
+  const maxBody = config.legacy.maxBodyBytes
 
   // Before anything is read or forwarded: who may call, where to, and how much.
   fastify.addHook('onRequest', (request, reply, done) => {
+    // MOR failed the legacy lane before it answered: the same problem the proxy would give.
+    const failure = laneFailure(request.raw)
+    if (failure) return done(upstreamError(failure, config.mor.timeoutMs))
     if (allowed && !allowed(request.ip)) return done(new LegacyForbiddenError())
     const reason = refusePath(request.url.split('?')[0] ?? '', apiPrefix)
     if (reason) return done(new InvalidLegacyPathError(reason))
@@ -73,23 +103,17 @@ export default async function legacyProxy (fastify: FastifyInstance, { config }:
   })
 
   await fastify.register(httpProxy, {
-    upstream: mor.origin,
+    upstream: origin.origin,
     prefix: apiPrefix,
     rewritePrefix: apiPrefix,
     internalRewriteLocationHeader: false,
     proxyPayloads: false,
     disableRequestLogging: true,
-    undici: {
-      connections: 64,
-      pipelining: 1,
-      headersTimeout: config.mor.timeoutMs,
-      bodyTimeout: config.mor.timeoutMs,
-      connectTimeout: config.mor.timeoutMs
-    },
+    undici: legacyPoolOptions(config),
     replyOptions: {
-      rewriteRequestHeaders: (request, headers) => forwardedHeaders(withoutHopByHop(headers), {
+      rewriteRequestHeaders: (request, headers) => headersObject(upstreamRequestHeaders(headers, String(headers.host), {
         ip: request.ip, protocol: request.protocol, host: request.host
-      }),
+      })),
       rewriteHeaders: (headers) => withoutHopByHop(headers),
       onError: (reply, { error }) => {
         if ((reply.request as unknown as Record<symbol, boolean>)[kTooLarge]) {
@@ -97,9 +121,7 @@ export default async function legacyProxy (fastify: FastifyInstance, { config }:
           reply.header('connection', 'close').send(new LegacyBodyTooLargeError(maxBody))
           return
         }
-        const code = errorCode(error)
-        if (TIMEOUT_CODES.has(code)) reply.send(new UpstreamTimeoutError(config.mor.timeoutMs, { cause: error }))
-        else reply.send(new UpstreamUnavailableError(code || 'network error', { cause: error }))
+        reply.send(upstreamError(error, config.mor.timeoutMs))
       }
     }
   })

@@ -1,35 +1,39 @@
-// Puts the hit lane (src/lanes/) in front of Fastify's request handler on the app's server, and
-// takes it away when the app closes. It needs callers known by API key, stands aside while the app
-// closes or is overloaded, and is not installed when its debug access log would need the client's
-// address resolved through TRUST_PROXY, which only Fastify does.
-// (A legacy lane relaying GETs to MOR the same way was built, measured and removed: it used about
-// 15% less CPU per call than @fastify/http-proxy but moved the passthrough bench by nothing
-// measurable, the simulator and load generator sharing the same two cores. README, Benchmark.)
+// Puts the lanes (src/lanes/) in front of Fastify's request handler on the app's server, and takes
+// them away when the app closes: the hit lane for /v1 cache hits, the legacy lane for plain legacy
+// GETs. Both stand aside while the app closes or is overloaded. The hit lane needs callers known by
+// API key. Neither is installed when the client's address must be resolved through TRUST_PROXY
+// (for the debug access log, X-Forwarded-For and LEGACY_ALLOW_CIDRS), which only Fastify does.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import fp from 'fastify-plugin'
+import { Pool } from 'undici'
 import type { Config } from '../config.js'
 import { completedLevel } from '../logger.js'
 import { requestId } from '../request-id.js'
 import { bearerKeyId } from './auth.js'
 import { createHitLane } from '../lanes/hit-lane.js'
+import { createLegacyLane } from '../lanes/legacy-lane.js'
 import { createLaneLookup } from '../lanes/lookup.js'
+import { legacyPoolOptions, legacyTarget } from '../legacy/proxy.js'
 import { DEVICES_ROUTE } from '../routes/devices.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
+type Lane = (req: IncomingMessage, res: ServerResponse, next: () => void) => void
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const { server, log, metrics } = fastify
   const handlers = server.listeners('request') as Handler[]
   const [fastifyHandler] = handlers
-  if (fastify.apiKeys.disabled || handlers.length !== 1 || fastifyHandler === undefined) return
+  if (handlers.length !== 1 || fastifyHandler === undefined) return
 
-  // Read once: LOG_LEVEL is fixed for the life of the process, and this is asked on every hit.
+  // Read once: LOG_LEVEL is fixed for the life of the process, and this is asked on every answer.
   const debugLevel = log.level === 'debug' || log.level === 'trace'
-  // Behind a proxy the debug access log must show the client's address, which only Fastify resolves.
-  if (debugLevel && config.trustProxy !== false && config.trustProxy !== 0) return
+  // Behind a proxy the client's address is Fastify's to resolve: the debug access log shows it, and
+  // the legacy passthrough forwards it (X-Forwarded-For) and checks it (LEGACY_ALLOW_CIDRS).
+  const behindProxy = config.trustProxy !== false && config.trustProxy !== 0
 
   let closing = false
   fastify.addHook('preClose', (done) => { closing = true; done() })
+  const open = () => !closing && fastify.isUnderPressure?.() !== true
 
   // What logger.ts's `req` serializer reads (it scrubs the URL's credentials).
   const logged = (req: IncomingMessage) => ({ method: req.method, url: req.url, host: req.headers.host, ip: req.socket.remoteAddress })
@@ -41,32 +45,68 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     return id
   }
 
-  const hitSeries = `GET 200 ${DEVICES_ROUTE}`
-  const hitLabels = () => ({ method: 'GET', route: DEVICES_ROUTE, status: '200' })
+  /** Request metrics and the access log's completed line, as the routes' hooks write them. */
+  function completed (req: IncomingMessage, id: string, status: number, series: string, labels: () => Record<string, string>, startedAt: number): void {
+    const ms = performance.now() - startedAt
+    metrics.requests.observe(series, labels, ms / 1000)
+    const level = completedLevel(status, ms)
+    if (level !== 'debug' || debugLevel) log[level]({ reqId: id, req: logged(req), res: { statusCode: status }, responseTime: ms }, 'request completed')
+  }
 
-  // Counted in a plain number and read at scrape time: nothing per request but an increment.
-  let answers = 0
-  metrics.addCounter('gateway_hit_lane_answers_total', 'Cache hits answered by the hit lane, before the framework (also counted in the request and cache metrics)', () => answers)
-  const hitLane = createHitLane({
-    identify: (header) => bearerKeyId(fastify.apiKeys.ring, header),
-    lookup: createLaneLookup(fastify.requestLimiter, fastify.devicesCache),
-    open: () => !closing && fastify.isUnderPressure?.() !== true,
-    requestId: identified,
-    // @fastify/cors varies every answer by Origin once it is configured.
-    vary: config.corsOrigins.length > 0 ? 'Origin, Accept-Encoding' : 'Accept-Encoding',
-    // Request and cache metrics, and the access log's completed line, as the route's hooks write them.
-    served (req, id, startedAt) {
-      const ms = performance.now() - startedAt
-      answers++
-      metrics.countCacheHit()
-      metrics.requests.observe(hitSeries, hitLabels, ms / 1000)
-      const level = completedLevel(200, ms)
-      if (level !== 'debug' || debugLevel) log[level]({ reqId: id, req: logged(req), res: { statusCode: 200 }, responseTime: ms }, 'request completed')
-    },
-    failed: (err) => { log.error({ err }, 'hit lane failed; the route answers instead') }
-  })
+  const hitLane = fastify.apiKeys.disabled || (debugLevel && behindProxy) ? undefined : createDevicesHitLane()
+  const legacy = config.legacy.enabled && !behindProxy ? createLegacy() : undefined
+  if (!hitLane && !legacy) return
 
-  const handler: Handler = (req, res) => { hitLane(req, res, () => fastifyHandler(req, res)) }
+  function createDevicesHitLane (): Lane {
+    const hitSeries = `GET 200 ${DEVICES_ROUTE}`
+    const hitLabels = () => ({ method: 'GET', route: DEVICES_ROUTE, status: '200' })
+    // Counted in a plain number and read at scrape time: nothing per request but an increment.
+    let answers = 0
+    metrics.addCounter('gateway_hit_lane_answers_total', 'Cache hits answered by the hit lane, before the framework (also counted in the request and cache metrics)', () => answers)
+    return createHitLane({
+      identify: (header) => bearerKeyId(fastify.apiKeys.ring, header),
+      lookup: createLaneLookup(fastify.requestLimiter, fastify.devicesCache),
+      open,
+      requestId: identified,
+      // @fastify/cors varies every answer by Origin once it is configured.
+      vary: config.corsOrigins.length > 0 ? 'Origin, Accept-Encoding' : 'Accept-Encoding',
+      served (req, id, startedAt) {
+        answers++
+        metrics.countCacheHit()
+        completed(req, id, 200, hitSeries, hitLabels, startedAt)
+      },
+      failed: (err) => { log.error({ err }, 'hit lane failed; the route answers instead') }
+    })
+  }
+
+  function createLegacy (): { prefix: string, lane: Lane } {
+    const target = legacyTarget(config)
+    const route = `${target.apiPrefix}/*`
+    // Its own pool (same settings as the proxy's), closed with the app once its calls have ended.
+    const pool = new Pool(target.origin, legacyPoolOptions(config))
+    fastify.addHook('onClose', async () => { await pool.close() })
+    let answers = 0
+    metrics.addCounter('gateway_legacy_lane_answers_total', 'Legacy GETs relayed by the legacy lane, before the framework (also counted in the request metrics)', () => answers)
+    const lane = createLegacyLane({
+      dispatcher: pool,
+      ...target,
+      open,
+      requestId: identified,
+      served (req, id, status, startedAt) {
+        answers++
+        completed(req, id, status, `GET ${status} ${route}`, () => ({ method: 'GET', route, status: String(status) }), startedAt)
+      }
+    })
+    return { prefix: `${target.apiPrefix}/`, lane }
+  }
+
+  // One lane per request, by path; whatever a lane does not answer goes to Fastify.
+  const handler: Handler = (req, res) => {
+    const next = () => { fastifyHandler(req, res) }
+    if (legacy && req.url?.startsWith(legacy.prefix) === true) legacy.lane(req, res, next)
+    else if (hitLane) hitLane(req, res, next)
+    else next()
+  }
   server.removeListener('request', fastifyHandler)
   server.on('request', handler)
   fastify.addHook('onClose', (_instance, done) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { forwardedHeaders, withoutHopByHop } from '../../src/legacy/headers.js'
+import { headersObject, upstreamRequestHeaders, withoutHopByHop } from '../../src/legacy/headers.js'
 
 describe('withoutHopByHop', () => {
   it('drops the RFC 9110 hop-by-hop headers and those Connection names, keeping the rest', () => {
@@ -23,14 +23,24 @@ describe('withoutHopByHop', () => {
   })
 })
 
-describe('forwardedHeaders', () => {
-  it('starts X-Forwarded-For with the client address', () => {
-    expect(forwardedHeaders({ host: 'mor' }, { ip: '127.0.0.1', protocol: 'http', host: 'gw:3000' })).toStrictEqual({
-      host: 'mor', 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'gw:3000'
-    })
+describe('upstreamRequestHeaders', () => {
+  const client = { ip: '127.0.0.1', protocol: 'http', host: 'gw:3000' }
+
+  it('sets Host to MOR\'s and starts X-Forwarded-For with the client address', () => {
+    expect(upstreamRequestHeaders({ host: 'gw:3000', accept: '*/*' }, 'mor:80', client)).toStrictEqual([
+      'host', 'mor:80', 'accept', '*/*', 'x-forwarded-for', '127.0.0.1', 'x-forwarded-proto', 'http', 'x-forwarded-host', 'gw:3000'
+    ])
   })
 
-  it('appends the client address to an existing X-Forwarded-For', () => {
-    expect(forwardedHeaders({ 'x-forwarded-for': '203.0.113.9' }, { ip: '10.1.1.1', protocol: 'https', host: 'api' })['x-forwarded-for']).toBe('203.0.113.9, 10.1.1.1')
+  it('appends the client address to an existing X-Forwarded-For, and replaces the client\'s other forwarding headers', () => {
+    const list = upstreamRequestHeaders({ 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil' }, 'mor', { ip: '10.1.1.1', protocol: 'http', host: 'api' })
+    expect(headersObject(list)).toStrictEqual({ host: 'mor', 'x-forwarded-for': '203.0.113.9, 10.1.1.1', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'api' })
+  })
+
+  it('drops hop-by-hop headers and those Connection names, and keeps repeated headers repeated', () => {
+    const list = upstreamRequestHeaders({ connection: 'keep-alive, X-Named', 'x-named': '1', te: 'trailers', 'proxy-authorization': 'Basic eA==', cookie: 'a=1', 'set-cookie': ['a=1', 'b=2'] }, 'mor', client)
+    expect(headersObject(list)).toStrictEqual({
+      host: 'mor', cookie: 'a=1', 'set-cookie': ['a=1', 'b=2'], 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'gw:3000'
+    })
   })
 })

@@ -1,0 +1,182 @@
+// The legacy lane over real sockets: a legacy GET it relays must reach MOR and come back exactly as
+// through the proxy route (inject() takes the route, bypassing the lane); everything else, and
+// MOR's failures, must be the route's answers. test/legacy/proxy.test.ts runs the whole
+// passthrough contract over sockets, so through the lane wherever it applies.
+import { randomBytes } from 'node:crypto'
+import { connect } from 'node:net'
+import { request } from 'undici'
+import { describe, expect, it } from 'vitest'
+import { SIM_ENCODINGS } from '../../src/demo/simulator.js'
+import { devicesGetHash } from '../../src/mor/sign.js'
+import { TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
+import { gateway, simulator, closeAfterTest } from '../helpers/scoped.js'
+import { startEchoUpstream, type Echo } from '../helpers/echo-upstream.js'
+import { refusedUrl, startFaultUpstream } from '../helpers/fault-upstream.js'
+import { rawRequest } from '../helpers/raw-http.js'
+
+const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding', 'x-request-id'])
+const comparable = (headers: Record<string, unknown>) => Object.fromEntries(Object.entries(headers).filter(([name]) => !TRANSPORT.has(name)))
+
+async function laneAnswers (gw: TestGateway): Promise<number> {
+  const res = await gw.app.inject({ url: '/metrics' })
+  return Number(/^gateway_legacy_lane_answers_total (\d+)$/m.exec(res.body)?.[1] ?? NaN)
+}
+
+async function viaSocket (url: string, opts: { method?: 'GET' | 'POST' | 'HEAD', headers?: Record<string, string>, body?: string } = {}) {
+  const res = await request(url, { method: opts.method ?? 'GET', headers: opts.headers, body: opts.body })
+  return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) }
+}
+
+const devicesPath = (encoding: string) => `/billing/api/devices_get?u=${TEST_API_USER}&user_id=3&hash=${devicesGetHash(3, TEST_API_SECRET)}&sim_encoding=${encoding}`
+
+describe('the legacy lane', () => {
+  it('relays a legacy GET with the bytes and headers the proxy route gives, in every encoding', async () => {
+    const sim = await simulator()
+    const gw = await gateway(sim.url)
+    for (const [n, encoding] of SIM_ENCODINGS.entries()) {
+      const lane = await viaSocket(`${gw.url}${devicesPath(encoding)}`)
+      expect(await laneAnswers(gw)).toBe(n + 1)
+      const route = await gw.app.inject({ method: 'GET', url: devicesPath(encoding) })
+      expect(await laneAnswers(gw)).toBe(n + 1)
+      expect(lane.status).toBe(200)
+      expect(route.statusCode).toBe(200)
+      expect(lane.body.equals(route.rawPayload)).toBe(true)
+      expect(comparable(lane.headers)).toStrictEqual(comparable(route.headers))
+      expect(lane.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    }
+    // Counted in the request metrics under the proxy's route, like the route's own answers.
+    const metrics = (await gw.app.inject({ url: '/metrics' })).body
+    expect(metrics).toMatch(new RegExp(`^gateway_http_request_duration_seconds_count\\{method="GET",route="/billing/api/\\*",status="200"\\} ${SIM_ENCODINGS.length * 2}$`, 'm'))
+  })
+
+  it('sends MOR the request the route sends: same headers, hop-by-hop ones dropped, this hop appended', async () => {
+    const echo = await startEchoUpstream()
+    closeAfterTest(echo.close)
+    const gw = await gateway(echo.url)
+    const headers = {
+      host: 'gateway.example',
+      'x-forwarded-for': '203.0.113.7',
+      connection: 'keep-alive, x-secret-hop',
+      'x-secret-hop': 'must not pass',
+      te: 'trailers',
+      'x-client': 'legacy',
+      'user-agent': 'legacy-client/1.0'
+    }
+    // Written by hand: HTTP clients will not send a Connection header naming other headers.
+    const path = '/billing/api/user_details_get?u=admin&hash=abc'
+    const lane = await rawRequest(Number(new URL(gw.url).port), `GET ${path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`)
+    const route = await gw.app.inject({ method: 'GET', url: path, headers, remoteAddress: '127.0.0.1' })
+    expect(await laneAnswers(gw)).toBe(1)
+    const laneEcho = JSON.parse(lane.body) as Echo
+    const routeEcho = JSON.parse(route.body) as Echo
+    expect(laneEcho.url).toBe('/billing/api/user_details_get?u=admin&hash=abc')
+    expect(laneEcho.headers).toMatchObject({ host: echo.host, 'x-forwarded-for': '203.0.113.7, 127.0.0.1', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'gateway.example', 'x-client': 'legacy' })
+    for (const name of ['x-secret-hop', 'te']) expect(laneEcho.headers[name]).toBeUndefined()
+    expect(comparable(laneEcho.headers)).toStrictEqual(comparable(routeEcho.headers))
+    // And back: MOR's hop-by-hop headers stay on MOR's side, both cookies come through.
+    const back = await viaSocket(`${gw.url}${path}`)
+    expect(back.headers['x-hop']).toBeUndefined()
+    expect(back.headers['set-cookie']).toStrictEqual(['a=1; Path=/', 'b=2; Path=/'])
+    expect(comparable(back.headers)).toStrictEqual(comparable(route.headers))
+  })
+
+  it('hands the route everything but a plain GET to an allowed path', async () => {
+    const echo = await startEchoUpstream()
+    closeAfterTest(echo.close)
+    const gw = await gateway(echo.url)
+    const api = `${gw.url}/billing/api/user_details_get`
+    const answers = [
+      await viaSocket(api, { method: 'POST', body: 'u=admin' }),
+      await viaSocket(api, { method: 'HEAD' }),
+      await viaSocket(api, { headers: { origin: 'https://app.example' } }),
+      await viaSocket(api, { headers: { 'content-length': '3' }, body: 'a=1' })
+    ]
+    expect(answers.map((a) => a.status)).toStrictEqual([200, 200, 200, 200])
+    // Refused paths get the route's problem, and never reach MOR.
+    const before = echo.requests
+    const refused = await viaSocket(`${gw.url}/billing/api/a..b`)
+    expect(refused.status).toBe(400)
+    expect(JSON.parse(refused.body.toString())).toMatchObject({ status: 400, detail: expect.stringContaining('Not forwarded to MOR') })
+    expect(echo.requests).toBe(before)
+    expect(await laneAnswers(gw)).toBe(0)
+  })
+
+  it('is not installed when LEGACY_ALLOW_CIDRS or the client address need TRUST_PROXY', async () => {
+    const echo = await startEchoUpstream()
+    closeAfterTest(echo.close)
+    const gw = await gateway(echo.url, { TRUST_PROXY: '1' })
+    const res = await viaSocket(`${gw.url}/billing/api/user_details_get`, { headers: { 'x-forwarded-for': '198.51.100.9' } })
+    expect(res.status).toBe(200)
+    // The route appends the client's address as TRUST_PROXY resolves it.
+    expect((JSON.parse(res.body.toString()) as Echo).headers['x-forwarded-for']).toBe('198.51.100.9, 198.51.100.9')
+    expect(await laneAnswers(gw)).toBeNaN()
+  })
+
+  it('refuses addresses outside LEGACY_ALLOW_CIDRS through the route', async () => {
+    const echo = await startEchoUpstream()
+    closeAfterTest(echo.close)
+    const gw = await gateway(echo.url, { LEGACY_ALLOW_CIDRS: '10.0.0.0/8' })
+    const res = await viaSocket(`${gw.url}/billing/api/user_details_get`)
+    expect(res.status).toBe(403)
+    expect(echo.requests).toBe(0)
+  })
+
+  it('answers MOR failures with the route\'s problems, calling MOR once', async () => {
+    const refused = await gateway(await refusedUrl())
+    const down = await viaSocket(`${refused.url}/billing/api/user_details_get`)
+    expect(down.status).toBe(502)
+    expect(JSON.parse(down.body.toString())).toMatchObject({ type: '/problems/upstream-unavailable', status: 502 })
+
+    const slow = await startFaultUpstream()
+    closeAfterTest(slow.close)
+    slow.handle(() => { /* never answers */ })
+    const gw = await gateway(slow.url, { UPSTREAM_TIMEOUT_MS: '300' })
+    const started = performance.now()
+    const timedOut = await viaSocket(`${gw.url}/billing/api/user_details_get`)
+    expect(timedOut.status).toBe(504)
+    expect(JSON.parse(timedOut.body.toString())).toMatchObject({ type: '/problems/upstream-timeout', status: 504 })
+    // One timeout's wait and one call: the route answers the lane's failure without retrying it.
+    expect(performance.now() - started).toBeLessThan(2 * 300 + 250)
+    expect(slow.requests).toBe(1)
+    expect(await laneAnswers(gw)).toBe(0)
+  })
+
+  it('streams a large answer through unchanged', async () => {
+    const big = randomBytes(3 * 1024 * 1024 + 17)
+    const upstream = await startFaultUpstream()
+    closeAfterTest(upstream.close)
+    upstream.handle((_req, res) => { res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(big.length) }).end(big) })
+    const gw = await gateway(upstream.url)
+    const res = await viaSocket(`${gw.url}/billing/api/export_get`)
+    expect(res.status).toBe(200)
+    expect(res.body.equals(big)).toBe(true)
+    expect(await laneAnswers(gw)).toBe(1)
+  })
+
+  it('cuts the connection when MOR fails after the answer has started', async () => {
+    const cut = await startFaultUpstream()
+    closeAfterTest(cut.close)
+    cut.handle((_req, res) => {
+      res.writeHead(200, { 'content-length': '100000' })
+      res.write(Buffer.alloc(1000, 'x'))
+      setTimeout(() => res.socket?.destroy(), 50)
+    })
+    const gw = await gateway(cut.url)
+    await expect(viaSocket(`${gw.url}/billing/api/user_details_get`)).rejects.toThrow()
+    expect(await laneAnswers(gw)).toBe(0)
+  })
+
+  it('aborts the call to MOR when the client goes away first', async () => {
+    const slow = await startFaultUpstream()
+    closeAfterTest(slow.close)
+    let upstreamClosed!: () => void
+    const closed = new Promise<void>((resolve) => { upstreamClosed = resolve })
+    slow.handle((req) => { req.socket.once('close', upstreamClosed) })
+    const gw = await gateway(slow.url)
+    const { port } = new URL(gw.url)
+    const socket = connect(Number(port), '127.0.0.1', () => { socket.write('GET /billing/api/user_details_get HTTP/1.1\r\nHost: x\r\n\r\n') })
+    await expect.poll(() => slow.requests).toBe(1)
+    socket.destroy()
+    await closed
+  })
+})
