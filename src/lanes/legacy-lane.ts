@@ -64,6 +64,70 @@ function responseHeaders (id: string, raw: Buffer[]): string[] {
   return out
 }
 
+/**
+ * One relayed call, as undici's dispatch handler. A class rather than a literal of closures: its
+ * methods are shared, so a call allocates one object.
+ */
+class Relay implements Dispatcher.DispatchHandler {
+  status = 0
+  answer: string[] = []
+  abort: ((err?: Error) => void) | undefined = undefined
+  resume: (() => void) | undefined = undefined
+
+  constructor (
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly next: () => void,
+    readonly id: string,
+    readonly startedAt: number,
+    readonly served: LegacyLaneDeps['served']
+  ) {
+    // A client gone before the answer ends takes the upstream request with it.
+    res.once('close', () => { if (!res.writableFinished) this.abort?.() })
+  }
+
+  onConnect (abort: (err?: Error) => void): void { this.abort = abort }
+
+  onHeaders (statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200 || statusCode > 599) {
+      this.abort?.(new Error(`MOR answered with status ${statusCode}`))
+      return false
+    }
+    this.status = statusCode
+    this.answer = responseHeaders(this.id, rawHeaders)
+    this.resume = resume
+    return true
+  }
+
+  onData (chunk: Buffer): boolean {
+    this.start()
+    if (this.res.write(chunk)) return true
+    // The client reads slower than MOR sends: MOR's side waits until the client has caught up.
+    if (this.resume) this.res.once('drain', this.resume)
+    return false
+  }
+
+  onComplete (): void {
+    this.start()
+    this.res.end()
+    this.served(this.req, this.id, this.status, this.startedAt)
+  }
+
+  onError (err: Error): void {
+    if (this.res.headersSent) {
+      // Part of the answer is out: only a cut connection tells the client it is incomplete.
+      this.res.destroy(err)
+    } else if (!this.res.destroyed) {
+      ;(this.req as Marked)[FAILURE] = err
+      this.next()
+    }
+  }
+
+  private start (): void {
+    if (!this.res.headersSent) this.res.writeHead(this.status, this.answer)
+  }
+}
+
 export function createLegacyLane (deps: LegacyLaneDeps): Lane {
   const { dispatcher, origin, apiPrefix, allowed, open, requestId, served } = deps
 
@@ -78,46 +142,6 @@ export function createLegacyLane (deps: LegacyLaneDeps): Lane {
       protocol: 'encrypted' in req.socket && req.socket.encrypted === true ? 'https' : 'http',
       host: req.headers.host ?? ''
     })
-
-    let status = 0
-    let answer: string[] = []
-    let abort: ((err?: Error) => void) | undefined
-    // A client gone before the answer ends takes the upstream request with it.
-    res.once('close', () => { if (!res.writableFinished) abort?.() })
-    const start = () => {
-      if (!res.headersSent) res.writeHead(status, answer)
-    }
-
-    dispatcher.dispatch({ origin: origin.origin, method: 'GET', path: req.url ?? '/', headers }, {
-      onConnect (abortRequest) { abort = abortRequest },
-      onHeaders (statusCode, rawHeaders, resume) {
-        if (statusCode < 200 || statusCode > 599) {
-          abort?.(new Error(`MOR answered with status ${statusCode}`))
-          return false
-        }
-        status = statusCode
-        answer = responseHeaders(id, rawHeaders)
-        res.on('drain', resume)
-        return true
-      },
-      onData (chunk) {
-        start()
-        return res.write(chunk)
-      },
-      onComplete () {
-        start()
-        res.end()
-        served(req, id, status, startedAt)
-      },
-      onError (err) {
-        if (res.headersSent) {
-          // Part of the answer is out: only a cut connection tells the client it is incomplete.
-          res.destroy(err)
-        } else if (!res.destroyed) {
-          ;(req as Marked)[FAILURE] = err
-          next()
-        }
-      }
-    })
+    dispatcher.dispatch({ origin: origin.origin, method: 'GET', path: req.url ?? '/', headers }, new Relay(req, res, next, id, startedAt, served))
   }
 }
