@@ -153,6 +153,38 @@ describe('the legacy lane', () => {
     expect(await laneAnswers(gw)).toBe(1)
   })
 
+  it('holds MOR back while the client is not reading, instead of buffering the answer', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 'x')
+    const total = 512 // chunks: 32 MiB in all, far beyond what socket buffers hold
+    let accepted = 0
+    const upstream = await startFaultUpstream()
+    closeAfterTest(upstream.close)
+    upstream.handle((_req, res) => {
+      res.writeHead(200, { 'content-length': String(chunk.length * total) })
+      const pump = () => {
+        while (accepted < total) {
+          accepted++
+          if (!res.write(chunk)) { res.once('drain', pump); return }
+        }
+        res.end()
+      }
+      pump()
+    })
+    const gw = await gateway(upstream.url)
+    const socket = connect(Number(new URL(gw.url).port), '127.0.0.1', () => { socket.write('GET /billing/api/export_get HTTP/1.1\r\nHost: x\r\n\r\n') })
+    socket.pause() // the client reads nothing
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    // What is out is what the sockets' buffers hold; MOR is waiting for the rest.
+    expect(accepted).toBeGreaterThan(0)
+    expect(accepted).toBeLessThan(total / 2)
+    // Once the client reads, the whole answer flows.
+    let received = 0
+    socket.on('data', (data: Buffer) => { received += data.length })
+    socket.resume()
+    await expect.poll(() => received, { timeout: 10_000 }).toBeGreaterThan(chunk.length * total)
+    socket.destroy()
+  })
+
   it('cuts the connection when MOR fails after the answer has started', async () => {
     const cut = await startFaultUpstream()
     closeAfterTest(cut.close)
