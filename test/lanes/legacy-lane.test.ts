@@ -80,6 +80,22 @@ describe('the legacy lane', () => {
     expect(comparable(back.headers)).toStrictEqual(comparable(route.headers))
   })
 
+  it('logs the relayed call at debug like the route, with hash and p redacted', async () => {
+    const echo = await startEchoUpstream()
+    closeAfterTest(echo.close)
+    const gw = await gateway(echo.url)
+    const res = await viaSocket(`${gw.url}/billing/api/devices_get?u=admin&user_id=5&hash=hash-marker-9z&p=pw-marker-8y`, { headers: { 'x-request-id': 'legacy-lane-1' } })
+    expect(res.headers['x-request-id']).toBe('legacy-lane-1')
+    expect(await laneAnswers(gw)).toBe(1)
+    const logs = gw.logs.join('')
+    for (const marker of ['hash-marker-9z', 'pw-marker-8y']) expect(logs).not.toContain(marker)
+    const lines = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.reqId === 'legacy-lane-1')
+    expect(lines).toMatchObject([
+      { level: 20, msg: 'incoming request', req: { method: 'GET', url: '/billing/api/devices_get?u=admin&user_id=5&hash=[redacted]&p=[redacted]' } },
+      { level: 20, msg: 'request completed', res: { statusCode: 200 } }
+    ])
+  })
+
   it('hands the route everything but a plain GET to an allowed path', async () => {
     const echo = await startEchoUpstream()
     closeAfterTest(echo.close)
