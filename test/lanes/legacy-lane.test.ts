@@ -147,12 +147,10 @@ describe('the legacy lane', () => {
     closeAfterTest(slow.close)
     slow.handle(() => { /* never answers */ })
     const gw = await gateway(slow.url, { UPSTREAM_TIMEOUT_MS: '300' })
-    const started = performance.now()
     const timedOut = await viaSocket(`${gw.url}/billing/api/user_details_get`)
     expect(timedOut.status).toBe(504)
     expect(JSON.parse(timedOut.body.toString())).toMatchObject({ type: '/problems/upstream-timeout', status: 504 })
-    // One timeout's wait and one call: the route answers the lane's failure without retrying it.
-    expect(performance.now() - started).toBeLessThan(2 * 300 + 250)
+    // One call: the route answers the lane's failure without trying MOR again.
     expect(slow.requests).toBe(1)
     expect(await laneAnswers(gw)).toBe(0)
   })
