@@ -1,5 +1,5 @@
 // Request ids: the caller's X-Request-Id when it is sane (it goes into every log line), a fresh
-// UUID otherwise. Used by Fastify (genReqId) and by the hit lane alike.
+// UUID otherwise. Used by Fastify (genReqId) and by the lanes alike.
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 

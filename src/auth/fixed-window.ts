@@ -13,6 +13,9 @@ export interface FixedWindows {
 }
 
 export const WINDOW_MS = 60_000
+
+/** Whole seconds for `msLeft`, never less than 1: what Retry-After and RateLimit-Reset say. */
+export const wholeSecondsLeft = (msLeft: number) => Math.max(1, Math.ceil(msLeft / 1000))
 /** Past this many keys, windows that are over are swept when a new one opens. */
 const SWEEP_ABOVE = 10_000
 
@@ -30,6 +33,6 @@ export function createFixedWindows (now: () => number = Date.now): FixedWindows 
       }
       return window
     },
-    secondsLeft: (window) => Math.max(1, Math.ceil((window.start + WINDOW_MS - now()) / 1000))
+    secondsLeft: (window) => wholeSecondsLeft(window.start + WINDOW_MS - now())
   }
 }

@@ -6,7 +6,7 @@
 // When Redis cannot answer, this instance's own windows decide: an outage neither refuses
 // everyone nor lifts the limit.
 import type { RedisStore, WindowHit } from '../cache/redis-store.js'
-import { createFixedWindows, WINDOW_MS } from './fixed-window.js'
+import { createFixedWindows, wholeSecondsLeft, WINDOW_MS } from './fixed-window.js'
 
 export interface RateDecision {
   allowed: boolean
@@ -22,7 +22,7 @@ export interface RequestLimiter {
 }
 
 export function decide (limit: number, count: number, msLeft: number): RateDecision {
-  return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetSeconds: Math.max(1, Math.ceil(msLeft / 1000)) }
+  return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetSeconds: wholeSecondsLeft(msLeft) }
 }
 
 /** RateLimit-* response headers (draft-ietf-httpapi-ratelimit-headers), as a flat name, value list. */

@@ -28,7 +28,8 @@ export interface HitLaneDeps {
 
 export interface Lookup { decision: RateDecision, entry: CacheEntry | undefined }
 
-export type HitLane = (req: IncomingMessage, res: ServerResponse, next: () => void) => void
+/** A lane: answers a request itself, or calls `next` to hand it to Fastify untouched. */
+export type Lane = (req: IncomingMessage, res: ServerResponse, next: () => void) => void
 
 const DECISION = Symbol('rate decision taken by the hit lane')
 type Marked = IncomingMessage & { [DECISION]?: RateDecision }
@@ -53,7 +54,7 @@ export function laneUserId (req: IncomingMessage): number | undefined {
   return userId <= MAX_USER_ID ? userId : undefined
 }
 
-export function createHitLane (deps: HitLaneDeps): HitLane {
+export function createHitLane (deps: HitLaneDeps): Lane {
   const { identify, lookup, open, requestId, vary, served, failed } = deps
   // An entry's headers change once a second (Age, TTL), not per request: rendered then, reused.
   const rendered = new WeakMap<CacheEntry, { age: number, ttl: number, headers: string[] }>()

@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
 import { hopByHop, upstreamRequestHeaders } from '../legacy/headers.js'
 import { refusePath } from '../legacy/confine.js'
+import type { Lane } from './hit-lane.js'
 
 export interface LegacyLaneDeps {
   dispatcher: Dispatcher
@@ -23,8 +24,6 @@ export interface LegacyLaneDeps {
   /** Called once the answer has ended (metrics and the access log). */
   served: (req: IncomingMessage, id: string, status: number, startedAt: number) => void
 }
-
-export type Lane = (req: IncomingMessage, res: ServerResponse, next: () => void) => void
 
 const FAILURE = Symbol('upstream failure met by the legacy lane')
 type Marked = IncomingMessage & { [FAILURE]?: Error }

@@ -10,14 +10,13 @@ import type { Config } from '../config.js'
 import { completedLevel } from '../logger.js'
 import { requestId } from '../request-id.js'
 import { bearerKeyId } from './auth.js'
-import { createHitLane } from '../lanes/hit-lane.js'
+import { createHitLane, type Lane } from '../lanes/hit-lane.js'
 import { createLegacyLane } from '../lanes/legacy-lane.js'
 import { createLaneLookup } from '../lanes/lookup.js'
 import { legacyPoolOptions, legacyTarget } from '../legacy/proxy.js'
 import { DEVICES_ROUTE } from '../routes/devices.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
-type Lane = (req: IncomingMessage, res: ServerResponse, next: () => void) => void
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const { server, log, metrics } = fastify
