@@ -127,11 +127,15 @@ async function passthroughScenario (sim: { url: string, port: number }) {
   const gateway = await startGateway(sim.url)
   const proxyPort = await freePort()
   const bareProxy = await startProcess(node, [dist('bench/servers/bare-proxy.js')], proxyPort, { UPSTREAM: `http://127.0.0.1:${sim.port}`, PORT: String(proxyPort) })
+  const relayPort = await freePort()
+  const bareRelay = await startProcess(node, [dist('bench/servers/bare-relay.js')], relayPort, { UPSTREAM: `http://127.0.0.1:${sim.port}`, PORT: String(relayPort) })
   const nginx = nginxBinary ? await startNginx(nginxBinary, sim.port) : undefined
   const targets: Record<string, string> = {
     direct: `http://127.0.0.1:${sim.port}`,
     gateway: gateway.url,
     'bare @fastify/http-proxy': `http://127.0.0.1:${proxyPort}`,
+    // Node's ceiling: what any relay written in Node pays before features (bench/servers/bare-relay.ts).
+    'bare Node relay (node:http + undici dispatch, no features)': `http://127.0.0.1:${relayPort}`,
     ...(nginx ? { nginx: nginx.url } : {})
   }
   const runs = Object.fromEntries(Object.entries(targets).map(([name, base]) => [name, () => load(base + path, { seconds: SECONDS })]))
@@ -151,7 +155,7 @@ async function passthroughScenario (sim: { url: string, port: number }) {
       ...(name === 'nginx' || nginx ? {} : { note: 'nginx unavailable' })
     })
   }
-  await Promise.all([stopProcess(gateway.child), stopProcess(bareProxy), ...(nginx ? [stopProcess(nginx.child)] : [])])
+  await Promise.all([stopProcess(gateway.child), stopProcess(bareProxy), stopProcess(bareRelay), ...(nginx ? [stopProcess(nginx.child)] : [])])
 }
 
 async function coldMissScenario () {

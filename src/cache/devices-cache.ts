@@ -71,7 +71,9 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
   // CACHE_MAX_ENTRIES=0 turns the in-process tier off (Redis only, or no cache at all).
   const lru = opts.maxEntries === 0
     ? undefined
-    : new LRUCache<string, CacheEntry>({
+    // Keyed by the user id itself: a number needs no string built and hashed per lookup (the hit
+    // path's cost); the namespaced string key is Redis's, built only when Redis is asked.
+    : new LRUCache<number, CacheEntry>({
       max: opts.maxEntries,
       maxSize: opts.maxBytes,
       // The body dominates; the constant covers the entry object, key and LRU bookkeeping.
@@ -81,8 +83,8 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
   const lookups = new Map<string, Promise<CacheEntry | undefined>>()
   const keyOf = (userId: number) => `${opts.keyPrefix}:devices:${userId}`
 
-  function remember (key: string, entry: CacheEntry, now: number): void {
-    if (isServable(entry, now)) lru?.set(key, entry, { ttl: entry.staleUntil - now })
+  function remember (userId: number, entry: CacheEntry, now: number): void {
+    if (isServable(entry, now)) lru?.set(userId, entry, { ttl: entry.staleUntil - now })
   }
 
   function lookupRemote (key: string): Promise<CacheEntry | undefined> {
@@ -116,7 +118,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     if (lock === 'busy') {
       const theirs = await awaitOtherInstance(key, started)
       if (theirs) {
-        remember(key, theirs, Date.now())
+        remember(userId, theirs, Date.now())
         return theirs
       }
     }
@@ -129,7 +131,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
         if (!(err instanceof UserNotFoundError)) throw err
         entry = newEntry(404, Buffer.alloc(0), Date.now(), opts)
       }
-      remember(key, entry, Date.now())
+      remember(userId, entry, Date.now())
       if (redis && entry.staleUntil > entry.storedAt) await redis.set(key, encodeEntry(entry), entry.staleUntil - entry.storedAt)
       return entry
     } finally {
@@ -157,13 +159,13 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
 
   async function get (userId: number, { revalidate = false, admit }: GetOptions = {}): Promise<CacheResult> {
     const key = keyOf(userId)
-    let cached = lru?.get(key)
+    let cached = lru?.get(userId)
     if (!revalidate) {
       if (cached && isFresh(cached, Date.now())) return { entry: cached, outcome: 'hit', collapsed: false }
       const remote = await lookupRemote(key)
       const now = Date.now()
       if (remote && isServable(remote, now) && (!cached || remote.storedAt > cached.storedAt)) {
-        remember(key, remote, now)
+        remember(userId, remote, now)
         cached = remote
       }
       if (cached && isFresh(cached, now)) return { entry: cached, outcome: 'hit', collapsed: false }
@@ -195,14 +197,13 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
   }
 
   function peek (userId: number): CacheEntry | undefined | Promise<CacheEntry | undefined> {
-    const key = keyOf(userId)
-    const cached = lru?.get(key)
+    const cached = lru?.get(userId)
     if (cached && isFresh(cached, Date.now())) return cached
     if (!redis?.available) return undefined
-    return lookupRemote(key).then((remote) => {
+    return lookupRemote(keyOf(userId)).then((remote) => {
       const now = Date.now()
       if (!remote || !isFresh(remote, now)) return undefined
-      remember(key, remote, now)
+      remember(userId, remote, now)
       return remote
     })
   }
