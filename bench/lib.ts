@@ -39,6 +39,8 @@ export interface LoadResult {
   p99: number
   errors: number
   non2xx: number
+  /** Every round's req/s, in order, when the result is the median of alternating rounds. */
+  rounds?: number[]
 }
 
 export async function load (url: string, opts: { seconds: number, connections?: number, headers?: Record<string, string>, paths?: () => string }): Promise<LoadResult> {
@@ -72,7 +74,7 @@ export async function alternate (targets: Record<string, () => Promise<LoadResul
   for (const [name, results] of Object.entries(runs)) {
     const pick = median(results.map((r) => r.rps))
     const chosen = results.find((r) => r.rps === pick) ?? results[0]
-    if (chosen) out[name] = { ...chosen, errors: results.reduce((n, r) => n + r.errors, 0), non2xx: results.reduce((n, r) => n + r.non2xx, 0) }
+    if (chosen) out[name] = { ...chosen, errors: results.reduce((n, r) => n + r.errors, 0), non2xx: results.reduce((n, r) => n + r.non2xx, 0), rounds: results.map((r) => Math.round(r.rps)) }
   }
   return out
 }

@@ -204,9 +204,15 @@ function memoryScenario () {
   extra.memory = m
 }
 
+/** The row's note, and every round's req/s: a median hides how far apart the rounds were. */
+function noteOf (r: Row): string {
+  const rounds = r.result?.rounds
+  return [r.note, rounds && rounds.length > 1 ? `rounds ${rounds.join(' / ')} req/s` : undefined].filter(Boolean).join('; ')
+}
+
 function printTable () {
   const header = ['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'ratio', 'goal', 'ok', 'note']
-  const lines = rows.map((r) => [r.scenario, r.target, fmt(r.result?.rps), fmt(r.result?.p50, 1), fmt(r.result?.p99, 1), fmt(r.ratio, 2), r.goal, r.pass === undefined ? '' : r.pass ? 'yes' : 'NO', r.note ?? ''])
+  const lines = rows.map((r) => [r.scenario, r.target, fmt(r.result?.rps), fmt(r.result?.p50, 1), fmt(r.result?.p99, 1), fmt(r.ratio, 2), r.goal, r.pass === undefined ? '' : r.pass ? 'yes' : 'NO', noteOf(r)])
   const table = [header, ['---', '---', '---:', '---:', '---:', '---:', '---', '---', '---'], ...lines].map((cols) => `| ${cols.join(' | ')} |`).join('\n')
   process.stdout.write(`\n${table}\n`)
   return table

@@ -1,7 +1,8 @@
 // Baseline: the least a Node relay can do, to show in the same run how close the legacy lane comes
 // to Node's own ceiling. node:http in, undici's Pool.dispatch out (the lane's own client and pool
 // settings), MOR's headers copied without hop-by-hop ones, and nothing else: no confinement, no
-// forwarded headers, no request id, no metrics, no log, no failure handling worth the name.
+// forwarded headers, no request id, no metrics, no log, no backpressure, no failure handling
+// worth the name.
 import { createServer, type ServerResponse } from 'node:http'
 import { Pool, type Dispatcher } from 'undici'
 
@@ -23,9 +24,12 @@ class Relay implements Dispatcher.DispatchHandler {
     return true
   }
 
+  // No backpressure (the bench's answers are small): returning write()'s false with nothing to
+  // resume MOR's side would leave the pool's sockets paused for good once clients go away.
   onData (chunk: Buffer): boolean {
     if (!this.res.headersSent) this.res.writeHead(this.status, this.headers)
-    return this.res.write(chunk)
+    this.res.write(chunk)
+    return true
   }
 
   onComplete (): void {
