@@ -5,10 +5,12 @@
 // worth the name.
 import { createServer, type ServerResponse } from 'node:http'
 import { Pool, type Dispatcher } from 'undici'
+import { hopByHop } from '../../src/legacy/headers.js'
 
 const upstream = new URL(process.env.UPSTREAM ?? '')
 const pool = new Pool(upstream.origin, { connections: 64, pipelining: 1 })
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding'])
+// The gateway's own hop-by-hop set, so both relays send the client the same headers.
+const dropped = hopByHop(undefined)
 
 class Relay implements Dispatcher.DispatchHandler {
   status = 0
@@ -18,7 +20,7 @@ class Relay implements Dispatcher.DispatchHandler {
   onHeaders (status: number, raw: Buffer[]): boolean {
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = String(raw[i]?.toString('latin1')).toLowerCase()
-      if (!HOP_BY_HOP.has(name)) this.headers.push(name, String(raw[i + 1]?.toString('latin1')))
+      if (!dropped(name)) this.headers.push(name, String(raw[i + 1]?.toString('latin1')))
     }
     this.status = status
     return true

@@ -158,10 +158,10 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
   }
 
   async function get (userId: number, { revalidate = false, admit }: GetOptions = {}): Promise<CacheResult> {
-    const key = keyOf(userId)
     let cached = lru?.get(userId)
+    if (!revalidate && cached && isFresh(cached, Date.now())) return { entry: cached, outcome: 'hit', collapsed: false }
+    const key = keyOf(userId)
     if (!revalidate) {
-      if (cached && isFresh(cached, Date.now())) return { entry: cached, outcome: 'hit', collapsed: false }
       const remote = await lookupRemote(key)
       const now = Date.now()
       if (remote && isServable(remote, now) && (!cached || remote.storedAt > cached.storedAt)) {
