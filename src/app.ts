@@ -17,9 +17,11 @@ import mor from './plugins/mor.js'
 import cache from './plugins/cache.js'
 import v1 from './routes/v1.js'
 import health from './routes/health.js'
+import legacyUpstream from './legacy/upstream.js'
 import legacyProxy from './legacy/proxy.js'
 import lanes from './plugins/lanes.js'
 import { requestId } from './request-id.js'
+import { trustFunction } from './net/forwarded.js'
 
 export interface AppOptions {
   config: Config
@@ -36,11 +38,10 @@ export function appServerOptions (config: Config) {
     genReqId: requestId,
     logController: new AccessLogController(),
     // A hop count as proxy-addr's trust function: trust the first `hops` addresses from the socket.
-    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy
+    // One trust function for request.ip and the X-Forwarded-For the passthrough sends.
+    trustProxy: config.trustProxy === false ? false : trustFunction(config.trustProxy)
   } satisfies FastifyServerOptions
 }
-
-const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops
 
 const EXPOSED_HEADERS = ['ETag', 'Cache-Status', 'Age', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'X-Request-Id']
 
@@ -74,7 +75,10 @@ async function app (fastify: FastifyInstance, { config }: AppOptions): Promise<v
 
   await fastify.register(v1, { config })
   await fastify.register(health, { config })
-  if (config.legacy.enabled) await fastify.register(legacyProxy, { config })
+  if (config.legacy.enabled) {
+    await fastify.register(legacyUpstream, { config })
+    await fastify.register(legacyProxy, { config })
+  }
   // Last: the lanes answer cache hits and legacy GETs before Fastify sees them, as the routes above would.
   await fastify.register(lanes, { config })
 }

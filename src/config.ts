@@ -33,6 +33,10 @@ export const EnvSchema = Type.Object({
   LOG_LEVEL: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' }),
   LEGACY_PASSTHROUGH: Type.Boolean({ default: true }),
   LEGACY_MAX_BODY_BYTES: Int(0, 1024 ** 3, 10 * 1024 * 1024),
+  LEGACY_CONNECTIONS: Int(1, 10_000, 64),
+  LEGACY_QUEUE: Int(0, 100_000, 64),
+  REQUEST_TIMEOUT_MS: Int(1000, 3_600_000, 30_000),
+  HEADERS_TIMEOUT_MS: Int(1000, 3_600_000, 10_000),
   GATEWAY_API_KEYS: Type.Optional(Type.String({ minLength: 1 })),
   GATEWAY_API_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   AUTH_DISABLED: Type.Boolean({ default: false }),
@@ -73,7 +77,16 @@ export interface Config {
     maxBytes: number
   }
   redis: { url: string, timeoutMs: number } | undefined
-  legacy: { enabled: boolean, maxBodyBytes: number, allowCidrs: string[] | undefined }
+  legacy: {
+    enabled: boolean
+    maxBodyBytes: number
+    allowCidrs: string[] | undefined
+    /** Connections to MOR for the passthrough, and how many calls may wait for one beyond them. */
+    connections: number
+    queue: number
+  }
+  /** How long a client may take to send a whole request, and its headers alone. */
+  client: { requestTimeoutMs: number, headersTimeoutMs: number }
   auth: { keys: string[], keysFile: string | undefined, disabled: boolean }
   rateLimit: { perMinute: number, upstreamPerMinute: number }
   corsOrigins: string[]
@@ -168,6 +181,9 @@ function checkCombinations (env: Env): string[] {
   if (env.REDIS_URL !== undefined && parseRedisTarget(env.REDIS_URL) === undefined) {
     problems.push('  REDIS_URL must be a redis://, rediss://, redis-sentinel://host:port,.../master or redis-cluster://host:port,... URL')
   }
+  if (env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
+    problems.push('  HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS (the headers are part of the request)')
+  }
   for (const cidr of list(env.LEGACY_ALLOW_CIDRS)) {
     if (parseCidr(cidr) === undefined) problems.push('  LEGACY_ALLOW_CIDRS must be a comma-separated list of addresses or CIDR blocks')
   }
@@ -192,7 +208,14 @@ function toConfig (env: Env): Config {
       maxBytes: env.CACHE_MAX_BYTES
     },
     redis: env.REDIS_URL === undefined ? undefined : { url: env.REDIS_URL, timeoutMs: env.REDIS_TIMEOUT_MS },
-    legacy: { enabled: env.LEGACY_PASSTHROUGH, maxBodyBytes: env.LEGACY_MAX_BODY_BYTES, allowCidrs: env.LEGACY_ALLOW_CIDRS === undefined ? undefined : list(env.LEGACY_ALLOW_CIDRS) },
+    legacy: {
+      enabled: env.LEGACY_PASSTHROUGH,
+      maxBodyBytes: env.LEGACY_MAX_BODY_BYTES,
+      allowCidrs: env.LEGACY_ALLOW_CIDRS === undefined ? undefined : list(env.LEGACY_ALLOW_CIDRS),
+      connections: env.LEGACY_CONNECTIONS,
+      queue: env.LEGACY_QUEUE
+    },
+    client: { requestTimeoutMs: env.REQUEST_TIMEOUT_MS, headersTimeoutMs: env.HEADERS_TIMEOUT_MS },
     auth: { keys: list(env.GATEWAY_API_KEYS), keysFile: env.GATEWAY_API_KEYS_FILE, disabled: env.AUTH_DISABLED },
     rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, upstreamPerMinute: env.UPSTREAM_BUDGET_PER_MINUTE },
     corsOrigins: list(env.CORS_ORIGINS),

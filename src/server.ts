@@ -11,9 +11,26 @@ import app, { appServerOptions } from './app.js'
 
 const SHUTDOWN_GRACE_MS = 10_000
 
+/**
+ * How long a client may take to send a request: its headers, and the whole of it (body included).
+ * Fastify's own default is no limit at all, and Node checks its limits only every 30 s unless told
+ * otherwise; a client past the limit gets 408 (plugins/problems.ts). The wait for the answer is
+ * bounded elsewhere (UPSTREAM_TIMEOUT_MS).
+ */
+export function clientTimeouts ({ client }: Config) {
+  return {
+    requestTimeout: client.requestTimeoutMs,
+    http: {
+      requestTimeout: client.requestTimeoutMs,
+      headersTimeout: client.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.floor(client.headersTimeoutMs / 4))
+    }
+  }
+}
+
 /** The configured server with shutdown wired, not yet listening (the demo adds to it first). */
 export async function buildServer (config: Config) {
-  const server = Fastify({ ...appServerOptions(config), logger: loggerOptions(config.logLevel), return503OnClosing: true })
+  const server = Fastify({ ...appServerOptions(config), ...clientTimeouts(config), logger: loggerOptions(config.logLevel), return503OnClosing: true })
   await server.register(app, { config })
   // While shutting down, answers close their connection: a keep-alive connection would otherwise
   // outlive the requests in flight and hold the process until the grace period kills it.

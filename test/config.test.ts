@@ -27,7 +27,8 @@ describe('loadConfig', () => {
       },
       cache: { ttlSeconds: 60, staleSeconds: 600, negativeTtlSeconds: 10, maxEntries: 10_000, maxBytes: 256 * 1024 * 1024 },
       redis: undefined,
-      legacy: { enabled: true, maxBodyBytes: 10 * 1024 * 1024, allowCidrs: undefined },
+      legacy: { enabled: true, maxBodyBytes: 10 * 1024 * 1024, allowCidrs: undefined, connections: 64, queue: 64 },
+      client: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000 },
       auth: { keys: [KEY], keysFile: undefined, disabled: false },
       rateLimit: { perMinute: 600, upstreamPerMinute: 120 },
       corsOrigins: [],
@@ -72,7 +73,11 @@ describe('loadConfig', () => {
       METRICS_PORT: '9100',
       CIRCUIT_FAILURES: '3',
       CIRCUIT_RESET_SECONDS: '30',
-      MAX_EVENT_LOOP_DELAY_MS: '500'
+      MAX_EVENT_LOOP_DELAY_MS: '500',
+      LEGACY_CONNECTIONS: '8',
+      LEGACY_QUEUE: '0',
+      REQUEST_TIMEOUT_MS: '5000',
+      HEADERS_TIMEOUT_MS: '2000'
     })).toStrictEqual({
       mor: {
         baseUrl: 'https://mor.example.com/billing',
@@ -84,7 +89,8 @@ describe('loadConfig', () => {
       },
       cache: { ttlSeconds: 30, staleSeconds: 300, negativeTtlSeconds: 5, maxEntries: 1000, maxBytes: 2_097_152 },
       redis: { url: 'redis://127.0.0.1:6379/2', timeoutMs: 500 },
-      legacy: { enabled: false, maxBodyBytes: 1024, allowCidrs: ['10.0.0.0/8', '192.0.2.7'] },
+      legacy: { enabled: false, maxBodyBytes: 1024, allowCidrs: ['10.0.0.0/8', '192.0.2.7'], connections: 8, queue: 0 },
+      client: { requestTimeoutMs: 5000, headersTimeoutMs: 2000 },
       auth: { keys: [KEY, 'j'.repeat(20)], keysFile: '/etc/mor-gateway/keys', disabled: false },
       rateLimit: { perMinute: 100, upstreamPerMinute: 10 },
       corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
@@ -178,6 +184,16 @@ describe('loadConfig', () => {
   it('rejects an UPSTREAM_TIMEOUT_MS of 0', () => {
     expect(configError({ ...REQUIRED, UPSTREAM_TIMEOUT_MS: '0' }).message)
       .toBe('invalid configuration:\n  UPSTREAM_TIMEOUT_MS must be a whole number from 1 to 600000')
+  })
+
+  it('rejects a HEADERS_TIMEOUT_MS larger than REQUEST_TIMEOUT_MS, naming both', () => {
+    expect(configError({ ...REQUIRED, REQUEST_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '6000' }).message)
+      .toBe('invalid configuration:\n  HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS (the headers are part of the request)')
+  })
+
+  it('rejects a REQUEST_TIMEOUT_MS under one second', () => {
+    expect(configError({ ...REQUIRED, REQUEST_TIMEOUT_MS: '999' }).message)
+      .toBe('invalid configuration:\n  REQUEST_TIMEOUT_MS must be a whole number from 1000 to 3600000')
   })
 
   it('rejects an unknown LOG_LEVEL, listing the allowed ones', () => {

@@ -1,7 +1,7 @@
 // Which request paths the legacy passthrough forwards. MOR's API methods are plain words
 // (devices_get, user_details_get, ...), so the path after the API prefix is held to an allowlist:
 // no percent-encoding at all (which rules out %2e%2e, %2f and double encoding in one go), no
-// backslashes, no empty or "." segments, no ".." anywhere (reply-from refuses "a../b" on its own,
+// backslashes, no empty or "." segments, no ".." anywhere (proxies commonly refuse "a../b",
 // and the legacy lane must refuse what the Fastify scope refuses). What passes cannot leave the
 // prefix, whatever a proxy, URL parser or Rails does with it afterwards.
 

@@ -1,12 +1,23 @@
 // Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection and are never copied across the
 // proxy, in either direction; nor is anything a Connection header names. The request side is built
 // as a flat name, value list (what undici takes), by one function for the proxy route and the
-// legacy lane alike.
+// legacy lane alike. It also decides what MOR learns about the client: only the gateway's own view
+// (X-Forwarded-For/-Proto/-Host), never a client's claims about its address.
 import type { IncomingHttpHeaders } from 'node:http'
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate'])
-/** Set by the gateway for this hop, never copied from the client. */
-const THIS_HOP = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'])
+/**
+ * Never copied from the client. The gateway sets Host and X-Forwarded-* for this hop; the other
+ * names are ways a client could claim an address or URL that Rails (remote_ip) or a proxy in front
+ * of MOR might believe. `Expect` is answered by the gateway itself (Node sends 100 Continue), and
+ * undici refuses to send it.
+ */
+const NOT_FORWARDED = new Set([
+  'host', 'expect',
+  'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-prefix', 'x-forwarded-server', 'x-forwarded-ssl',
+  'forwarded', 'x-real-ip', 'true-client-ip', 'x-client-ip', 'x-cluster-client-ip', 'cf-connecting-ip', 'fastly-client-ip',
+  'x-original-url', 'x-rewrite-url', 'x-original-host'
+])
 
 type Headers = IncomingHttpHeaders | Record<string, string | string[] | number | undefined>
 
@@ -29,23 +40,23 @@ export function withoutHopByHop<T extends Headers> (headers: T): T {
   return out as T
 }
 
-export interface Client { ip: string, protocol: string, host: string }
+/** The gateway's view of the client: the X-Forwarded-For chain (net/forwarded.ts), scheme and host. */
+export interface Client { forwardedFor: string, protocol: string, host: string }
 
 /**
- * The request headers for MOR as a flat name, value list: the client's, without hop-by-hop ones,
- * Host set to MOR's, this hop appended to X-Forwarded-For, and how the client reached the gateway.
+ * The request headers for MOR as a flat name, value list: the client's, without hop-by-hop and
+ * forwarding ones, Host set to MOR's, and the gateway's own X-Forwarded-For/-Proto/-Host.
  */
 export function upstreamRequestHeaders (headers: IncomingHttpHeaders, upstreamHost: string, client: Client): string[] {
   const dropped = hopByHop(headers.connection)
   const out = ['host', upstreamHost]
   for (const name in headers) {
     const value = headers[name]
-    if (value === undefined || THIS_HOP.has(name) || dropped(name)) continue
+    if (value === undefined || NOT_FORWARDED.has(name) || dropped(name)) continue
     if (typeof value === 'string') out.push(name, value)
     else for (const one of value) out.push(name, one)
   }
-  const prior = headers['x-forwarded-for']
-  out.push('x-forwarded-for', prior ? `${prior}, ${client.ip}` : client.ip, 'x-forwarded-proto', client.protocol, 'x-forwarded-host', client.host)
+  out.push('x-forwarded-for', client.forwardedFor, 'x-forwarded-proto', client.protocol, 'x-forwarded-host', client.host)
   return out
 }
 

@@ -5,7 +5,7 @@ import type { Config } from '../config.js'
 import { devicesGetHash } from './sign.js'
 import { createTranslator, type Translator } from './translator.js'
 import {
-  UpstreamBadResponseError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError, rejectedError
+  UpstreamBadResponseError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError, rejectedError, unreachableReason
 } from './errors.js'
 
 export type MorSettings = Config['mor']
@@ -76,8 +76,7 @@ export function createMorClient (settings: MorSettings, translator: Translator =
     } catch (err) {
       if (err instanceof UpstreamBadResponseError) throw err
       if (signal.aborted || isTimeout(err)) throw new UpstreamTimeoutError(settings.timeoutMs, { cause: err })
-      const code = (err as { code?: string }).code ?? 'network error'
-      throw new UpstreamUnavailableError(code, { cause: err })
+      throw new UpstreamUnavailableError(unreachableReason((err as { code?: string }).code), { cause: err })
     }
     const answer = await translator.translate(raw.body, raw.encoding, settings.maxBytes)
     if (answer.kind === 'devices') return answer.json

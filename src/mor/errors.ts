@@ -13,6 +13,17 @@ export function badResponseDetail (err: Error): string {
   return err.message.startsWith(BAD_RESPONSE_PREFIX) ? err.message.slice(BAD_RESPONSE_PREFIX.length) : err.message
 }
 export const UpstreamUnavailableError = createError('MOR_UNAVAILABLE', 'MOR could not be reached: %s', 502)
+
+/** Why MOR could not be reached, in words: a client never sees a library's internal error code. */
+export function unreachableReason (code: string | undefined): string {
+  switch (code) {
+    case 'ECONNREFUSED': return 'connection refused'
+    case 'ENOTFOUND': case 'EAI_AGAIN': return 'host name not found'
+    case 'EHOSTUNREACH': case 'ENETUNREACH': return 'host unreachable'
+    case 'ECONNRESET': case 'EPIPE': case 'UND_ERR_SOCKET': case 'UND_ERR_CLOSED': return 'the connection was closed'
+    default: return 'network error'
+  }
+}
 export const UpstreamTimeoutError = createError('MOR_TIMEOUT', 'MOR did not answer within %d ms', 504)
 
 /** MOR's own error texts, as documented; anything else is reported without quoting it. */

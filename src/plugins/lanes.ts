@@ -5,7 +5,6 @@
 // (for the debug access log, X-Forwarded-For and LEGACY_ALLOW_CIDRS), which only Fastify does.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import fp from 'fastify-plugin'
-import { Pool } from 'undici'
 import type { Config } from '../config.js'
 import { completedLevel } from '../logger.js'
 import { requestId } from '../request-id.js'
@@ -13,7 +12,6 @@ import { bearerKeyId } from './auth.js'
 import { createHitLane, type Lane } from '../lanes/hit-lane.js'
 import { createLegacyLane } from '../lanes/legacy-lane.js'
 import { createLaneLookup } from '../lanes/lookup.js'
-import { legacyPoolOptions, legacyTarget } from '../legacy/proxy.js'
 import { DEVICES_ROUTE } from '../routes/devices.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
@@ -53,7 +51,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   }
 
   const hitLane = fastify.apiKeys.disabled || (debugLevel && behindProxy) ? undefined : createDevicesHitLane()
-  const legacy = config.legacy.enabled && !behindProxy ? createLegacy() : undefined
+  const legacy = fastify.hasDecorator('passthrough') && !behindProxy ? createLegacy() : undefined
   if (!hitLane && !legacy) return
 
   function createDevicesHitLane (): Lane {
@@ -79,16 +77,12 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   }
 
   function createLegacy (): { prefix: string, lane: Lane } {
-    const target = legacyTarget(config)
-    const route = `${target.apiPrefix}/*`
-    // Its own pool (same settings as the proxy's), closed with the app once its calls have ended.
-    const pool = new Pool(target.origin, legacyPoolOptions(config))
-    fastify.addHook('onClose', async () => { await pool.close() })
+    const { passthrough } = fastify
+    const route = `${passthrough.apiPrefix}/*`
     let answers = 0
     metrics.addCounter('gateway_legacy_lane_answers_total', 'Legacy GETs relayed by the legacy lane, before the framework (also counted in the request metrics)', () => answers)
     const lane = createLegacyLane({
-      dispatcher: pool,
-      ...target,
+      passthrough,
       open,
       requestId: identified,
       served (req, id, status, startedAt) {
@@ -96,7 +90,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
         completed(req, id, status, `GET ${status} ${route}`, () => ({ method: 'GET', route, status: String(status) }), startedAt)
       }
     })
-    return { prefix: `${target.apiPrefix}/`, lane }
+    return { prefix: `${passthrough.apiPrefix}/`, lane }
   }
 
   // One lane per request, by path; whatever a lane does not answer goes to Fastify.

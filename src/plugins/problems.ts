@@ -1,12 +1,13 @@
 // The root error and not-found handlers: every failure leaves as RFC 9457
 // application/problem+json with a stable type slug. 5xx answers never show internals; the log
 // gets the context instead.
-import { STATUS_CODES } from 'node:http'
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import fp from 'fastify-plugin'
 import createError from '@fastify/error'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { Problem } from '../schemas/problem.js'
+import { failRelayedRequest } from '../legacy/relay.js'
 
 /** Where problem types live; the slug after it is the stable part clients match on. */
 export const PROBLEM_TYPE_BASE = '/problems/'
@@ -28,11 +29,15 @@ const KINDS: Record<string, ProblemKind> = {
   LEGACY_FORBIDDEN: { slug: 'forbidden', title: 'Forbidden' },
   LEGACY_INVALID_PATH: { slug: 'invalid-request', title: 'Invalid request' },
   LEGACY_BODY_TOO_LARGE: { slug: 'payload-too-large', title: 'Payload too large' },
+  LEGACY_BUSY: { slug: 'overloaded', title: 'Gateway overloaded' },
+  CLIENT_REQUEST_TIMEOUT: { slug: 'request-timeout', title: 'Request timeout' },
+  CLIENT_MALFORMED_REQUEST: { slug: 'invalid-request', title: 'Invalid request' },
   FST_ERR_CTP_BODY_TOO_LARGE: { slug: 'payload-too-large', title: 'Payload too large' }
 }
 const NOT_FOUND: ProblemKind = { slug: 'not-found', title: 'Not found' }
 const INTERNAL: ProblemKind = { slug: 'internal-error', title: 'Internal error' }
 const GENERIC_CLIENT: ProblemKind = { slug: 'invalid-request', title: 'Invalid request' }
+const REQUEST_TIMEOUT: ProblemKind = { slug: 'request-timeout', title: 'Request timeout' }
 
 const OverloadedBase = createError('GATEWAY_OVERLOADED', 'The gateway is overloaded; retry shortly', 503)
 
@@ -74,17 +79,62 @@ export function frameworkErrorProblem (error: FastifyError, request: FastifyRequ
   sendProblem(reply, problem(GENERIC_CLIENT, status, 'The request URL is not valid'))
 }
 
+/** Node's request timeout (REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS) met by a request still arriving. */
+export const RequestTimeoutError = createError('CLIENT_REQUEST_TIMEOUT', 'The request did not arrive in time', 408)
+/** Node's HTTP parser refused what followed the headers (a malformed chunk, say). */
+export const MalformedRequestError = createError('CLIENT_MALFORMED_REQUEST', 'The request is not valid HTTP', 400)
+
+const kAnswerEnds = Symbol('connection closes once its answer ends')
+
+/** What Node's HTTP server keeps on a socket, read the way Node's own client-error handler reads it. */
+interface HttpSocket extends Duplex {
+  /** The answer in progress on this connection, if any. */
+  _httpMessage?: ServerResponse | null
+  /** The parser; `incoming` is the request it is parsing or last parsed. */
+  parser?: { incoming?: IncomingMessage | null } | null
+  [kAnswerEnds]?: true
+}
+
+function asClientError (error: Error & { code?: string }): Error {
+  return error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new RequestTimeoutError() : new MalformedRequestError()
+}
+
 /**
- * Requests Node's HTTP parser refuses (a malformed request line, headers over 16 KiB) never reach
- * Fastify; the server option `clientErrorHandler` answers them as problems too, on the raw socket.
+ * The connection closes once the answer under way has gone out whole; nothing else is read from it.
+ * Node's parser has failed, so it would refuse every later byte anyway.
  */
-export function clientErrorProblem (error: Error & { code?: string }, socket: Duplex): void {
+function closeAfterAnswer (socket: HttpSocket): void {
+  socket[kAnswerEnds] = true
+  socket.pause()
+  const answer = socket._httpMessage
+  if (answer && !answer.writableFinished) answer.once('close', () => socket.end())
+  else socket.end()
+}
+
+/**
+ * Requests Node's HTTP parser refuses (a malformed request line, headers over 16 KiB, a request
+ * slower than REQUEST_TIMEOUT_MS) never reach Fastify: the server option `clientErrorHandler`
+ * decides here. A connection carries at most one answer per request, so a problem is written
+ * only when no request on it is being answered: an error inside the body of a request a route
+ * already has (answered or not) is that route's to answer (the passthrough answers 408 or 400),
+ * and garbage pipelined behind an answer in progress closes the connection after that answer.
+ */
+export function clientErrorProblem (error: Error & { code?: string }, rawSocket: Duplex): void {
+  const socket = rawSocket as HttpSocket
+  if (socket[kAnswerEnds]) return
+  const current = socket.parser?.incoming
+  if (current && !current.complete) {
+    if (!failRelayedRequest(current, asClientError(error))) closeAfterAnswer(socket)
+    return
+  }
+  if (socket._httpMessage) return closeAfterAnswer(socket)
   if (!socket.writable) {
     socket.destroy()
     return
   }
-  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
-  const body = JSON.stringify(problem(GENERIC_CLIENT, status, status === 431 ? 'The request headers are too large' : 'The request is not valid HTTP'))
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+  const detail = status === 431 ? 'The request headers are too large' : status === 408 ? 'The request did not arrive in time' : 'The request is not valid HTTP'
+  const body = JSON.stringify(problem(status === 408 ? REQUEST_TIMEOUT : GENERIC_CLIENT, status, detail))
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/problem+json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
 }
 
@@ -94,9 +144,11 @@ export default fp(async (fastify) => {
     // Errors that know when to come back say so (an open circuit, for one).
     const retryAfter = (error as { retryAfter?: unknown }).retryAfter
     if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter))
+    // A known failure (MOR down, the passthrough full) is a warning; anything else is a bug.
     if (body.status >= 500) {
-      const upstream = error.code?.startsWith('MOR_')
-      request.log[upstream ? 'warn' : 'error']({ err: error, problem: body.type }, upstream ? 'upstream failure' : 'unhandled error')
+      const known = KINDS[error.code] !== undefined
+      const message = error.code.startsWith('MOR_') ? 'upstream failure' : known ? 'request refused' : 'unhandled error'
+      request.log[known ? 'warn' : 'error']({ err: error, problem: body.type }, message)
     }
     return sendProblem(reply, body)
   })

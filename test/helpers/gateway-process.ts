@@ -18,6 +18,10 @@ export interface GatewayProcess {
   url: string
   /** Resident memory from the gateway's own /metrics (process_resident_memory_bytes). */
   rss: () => Promise<number>
+  /** One value from the gateway's own /metrics, by its exact series name (NaN when absent). */
+  metric: (series: string) => Promise<number>
+  /** The log lines (JSON) written so far. */
+  logs: () => string[]
   stop: () => Promise<number | null>
 }
 
@@ -38,8 +42,10 @@ export async function startGatewayProcess (morUrl: string, env: Record<string, s
       UPSTREAM_BUDGET_PER_MINUTE: '1000000',
       ...env
     },
-    stdio: ['ignore', 'ignore', 'pipe']
+    stdio: ['ignore', 'pipe', 'pipe']
   })
+  let output = ''
+  proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 15_000
@@ -51,13 +57,17 @@ export async function startGatewayProcess (morUrl: string, env: Record<string, s
     if (Date.now() > deadline) throw new Error('gateway did not start')
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
+  async function metric (series: string): Promise<number> {
+    const text = await (await fetch(`${url}/metrics`)).text()
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `))
+    return Number(line?.slice(series.length + 1) ?? NaN)
+  }
   return {
     proc,
     url,
-    rss: async () => {
-      const text = await (await fetch(`${url}/metrics`)).text()
-      return Number(/^process_resident_memory_bytes (\d+)/m.exec(text)?.[1] ?? NaN)
-    },
+    rss: async () => await metric('process_resident_memory_bytes'),
+    metric,
+    logs: () => output.split('\n').filter((line) => line !== ''),
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM')
       const timer = setTimeout(() => proc.kill('SIGKILL'), 12_000)

@@ -24,7 +24,7 @@ describe('withoutHopByHop', () => {
 })
 
 describe('upstreamRequestHeaders', () => {
-  const client = { ip: '127.0.0.1', protocol: 'http', host: 'gw:3000' }
+  const client = { forwardedFor: '127.0.0.1', protocol: 'http', host: 'gw:3000' }
 
   it('sets Host to MOR\'s and starts X-Forwarded-For with the client address', () => {
     expect(upstreamRequestHeaders({ host: 'gw:3000', accept: '*/*' }, 'mor:80', client)).toStrictEqual([
@@ -32,9 +32,32 @@ describe('upstreamRequestHeaders', () => {
     ])
   })
 
-  it('appends the client address to an existing X-Forwarded-For, and replaces the client\'s other forwarding headers', () => {
-    const list = upstreamRequestHeaders({ 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil' }, 'mor', { ip: '10.1.1.1', protocol: 'http', host: 'api' })
-    expect(headersObject(list)).toStrictEqual({ host: 'mor', 'x-forwarded-for': '203.0.113.9, 10.1.1.1', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'api' })
+  it('replaces every forwarding header a client sends with the gateway\'s own view', () => {
+    const list = upstreamRequestHeaders({
+      'x-forwarded-for': '10.0.0.1',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'evil',
+      'x-forwarded-port': '443',
+      forwarded: 'for=10.0.0.1',
+      'x-real-ip': '10.0.0.1',
+      'true-client-ip': '10.0.0.1',
+      'x-original-url': '/admin',
+      'x-rewrite-url': '/admin',
+      'x-keep': 'v'
+    }, 'mor', { forwardedFor: '203.0.113.9', protocol: 'http', host: 'api' })
+    expect(headersObject(list)).toStrictEqual({ host: 'mor', 'x-keep': 'v', 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'api' })
+  })
+
+  it('never sends a header undici refuses to send (a refused header would poison a pool connection)', () => {
+    const list = upstreamRequestHeaders({
+      expect: '100-continue',
+      'transfer-encoding': 'chunked',
+      'keep-alive': 'timeout=5',
+      upgrade: 'h2c',
+      connection: 'keep-alive, Upgrade',
+      host: 'gw'
+    }, 'mor', client)
+    expect(headersObject(list)).toStrictEqual({ host: 'mor', 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'gw:3000' })
   })
 
   it('drops hop-by-hop headers and those Connection names, and keeps repeated headers repeated', () => {

@@ -186,7 +186,7 @@ describe('health', () => {
 
 describe('the MOR circuit breaker', () => {
   const CIRCUIT = { CIRCUIT_FAILURES: '3', CIRCUIT_RESET_SECONDS: '1' }
-  const unavailable = { type: '/problems/upstream-unavailable', title: 'MOR unavailable', status: 502, detail: 'MOR could not be reached: ECONNREFUSED' }
+  const unavailable = { type: '/problems/upstream-unavailable', title: 'MOR unavailable', status: 502, detail: 'MOR could not be reached: connection refused' }
   const paused = { type: '/problems/upstream-unavailable', title: 'MOR unavailable', status: 503, detail: 'MOR is failing; calls to it are paused for 1 s' }
 
   it('opens after 3 refused calls, fails fast with 503 and Retry-After, and closes after a successful trial', async () => {

@@ -203,7 +203,7 @@ describe('the integration scenarios, at LOG_LEVEL=trace', () => {
   })
 
   it('answers 502 problems when MOR is down, for the passthrough and for /v1', async () => {
-    const unavailable = problem('upstream-unavailable', 'MOR unavailable', 502, 'MOR could not be reached: ECONNREFUSED')
+    const unavailable = problem('upstream-unavailable', 'MOR unavailable', 502, 'MOR could not be reached: connection refused')
     const get = await call(down.url, `/billing/api/devices_get?u=admin&user_id=2&hash=${hash(2)}&p=${MOR_PASSWORD}`, { key: null })
     expect(get.status).toBe(502)
     expect(get.json()).toStrictEqual(unavailable)
