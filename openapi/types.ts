@@ -336,8 +336,26 @@ export interface operations {
                     "application/octet-stream": string;
                 };
             };
-            /** @description `invalid-request`: the path is not a plain MOR API method */
+            /** @description `invalid-request`: the path is not a plain MOR API method, or the request is not valid HTTP */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: the client address is outside LEGACY_ALLOW_CIDRS */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: the request did not arrive within REQUEST_TIMEOUT_MS */
+            408: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -357,6 +375,17 @@ export interface operations {
             /** @description `upstream-unavailable`: MOR could not be reached */
             502: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `overloaded`: every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE) */
+            503: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -400,8 +429,26 @@ export interface operations {
                     "application/octet-stream": string;
                 };
             };
-            /** @description `invalid-request`: the path is not a plain MOR API method */
+            /** @description `invalid-request`: the path is not a plain MOR API method, or the request is not valid HTTP */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: the client address is outside LEGACY_ALLOW_CIDRS */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: the request did not arrive within REQUEST_TIMEOUT_MS */
+            408: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -421,6 +468,17 @@ export interface operations {
             /** @description `upstream-unavailable`: MOR could not be reached */
             502: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `overloaded`: every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE) */
+            503: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -24,9 +24,12 @@ function legacyOperation (apiPrefix: string) {
     ...(method === 'post' ? { requestBody: { description: 'passed to MOR unchanged', content: { 'application/x-www-form-urlencoded': { schema: { type: 'string' } } } } } : {}),
     responses: {
       200: { description: 'MOR\'s answer, unchanged', content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } },
-      400: problem('`invalid-request`: the path is not a plain MOR API method'),
+      400: problem('`invalid-request`: the path is not a plain MOR API method, or the request is not valid HTTP'),
+      403: problem('`forbidden`: the client address is outside LEGACY_ALLOW_CIDRS'),
+      408: problem('`request-timeout`: the request did not arrive within REQUEST_TIMEOUT_MS'),
       413: problem('`payload-too-large`: the body is over LEGACY_MAX_BODY_BYTES'),
       502: problem('`upstream-unavailable`: MOR could not be reached'),
+      503: { ...problem('`overloaded`: every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE)'), headers: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer', minimum: 1 } } } },
       504: problem('`upstream-timeout`: MOR did not answer in time')
     }
   })

@@ -2,49 +2,14 @@
 // against the compiled gateway in its own process. Each block is a defect that was seen (crash,
 // wedge, unbounded uploads, redaction gaps, spoofed forwarding headers, doubled answers, noise in
 // the logs); each test fails on the code that had it. Run by `npm run test:faults`.
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { devicesXml } from '../../src/demo/xml.js'
-import { generatedUser } from '../../src/demo/data.js'
 import { AUTH, TEST_API_KEY } from '../helpers/gateway.js'
 import { buildOnce, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js'
 import { inBatches, rawClient, sleep, statusCodes } from '../helpers/raw-client.js'
 import { waitFor } from '../helpers/wait.js'
+import { BIG, startLegacyUpstream } from '../helpers/legacy-upstream.js'
 
-const BIG = 3 * 1024 * 1024
-const DEVICES = gzipSync(devicesXml(generatedUser(7, 400).devices))
-
-/** A healthy MOR: echoes what reached it, serves a large answer, and the devices of any user. */
-async function startUpstream () {
-  const state = { requests: 0, active: 0 }
-  const server: Server = createServer((req, res) => {
-    state.requests++
-    state.active++
-    res.once('close', () => { state.active-- })
-    let bodyLength = 0
-    req.on('data', (chunk: Buffer) => { bodyLength += chunk.length })
-    req.on('end', () => {
-      if (req.url?.startsWith('/billing/api/big')) {
-        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(BIG) }).end(Buffer.alloc(BIG, 'x'))
-      } else if (req.url?.startsWith('/billing/api/devices_get') && req.method === 'POST' && bodyLength > 0 && req.headers['content-type']?.startsWith('application/x-www-form-urlencoded') === true && !req.headers['x-forwarded-for']) {
-        res.writeHead(200, { 'content-type': 'text/xml', 'content-encoding': 'gzip' }).end(DEVICES)
-      } else {
-        const echo = JSON.stringify({ method: req.method, url: req.url, headers: req.headers, bodyLength })
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(echo)) }).end(echo)
-      }
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/billing`,
-    state,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) })
-  }
-}
-
-let upstream: Awaited<ReturnType<typeof startUpstream>>
+let upstream: Awaited<ReturnType<typeof startLegacyUpstream>>
 let gw: GatewayProcess
 let port: number
 
@@ -53,7 +18,7 @@ const HEADERS_TIMEOUT_MS = 1000
 
 beforeAll(async () => {
   buildOnce()
-  upstream = await startUpstream()
+  upstream = await startLegacyUpstream()
   gw = await startGatewayProcess(upstream.url, {
     LOG_LEVEL: 'debug',
     REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
