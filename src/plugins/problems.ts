@@ -124,7 +124,10 @@ export function clientErrorProblem (error: Error & { code?: string }, rawSocket:
   if (socket[kAnswerEnds]) return
   const current = socket.parser?.incoming
   if (current && !current.complete) {
-    if (!failRelayedRequest(current, asClientError(error))) closeAfterAnswer(socket)
+    // The passthrough answers it (408, 400) if its answer has not started; any other route's
+    // answer stands. Either way the connection ends with that answer.
+    failRelayedRequest(current, asClientError(error))
+    closeAfterAnswer(socket)
     return
   }
   if (socket._httpMessage) return closeAfterAnswer(socket)
