@@ -10,17 +10,19 @@ import { DeviceSchema } from './schemas/device.js'
 import { ProblemSchema } from './schemas/problem.js'
 import problems, { clientErrorProblem, frameworkErrorProblem, OverloadedError } from './plugins/problems.js'
 import docs from './plugins/docs.js'
-import { AccessLogController } from './logger.js'
+import { AccessLogController } from './logging/logger.js'
 import metrics from './plugins/metrics.js'
 import auth from './plugins/auth.js'
 import mor from './plugins/mor.js'
+import redis from './plugins/redis.js'
+import rateLimit from './plugins/rate-limit.js'
 import cache from './plugins/cache.js'
 import v1 from './routes/v1.js'
 import health from './routes/health.js'
 import legacyUpstream from './legacy/upstream.js'
 import legacyProxy from './legacy/proxy.js'
 import lanes from './plugins/lanes.js'
-import { requestId } from './request-id.js'
+import { requestId } from './logging/request-id.js'
 import { trustFunction } from './net/forwarded.js'
 
 export interface AppOptions {
@@ -70,6 +72,8 @@ async function app (fastify: FastifyInstance, { config }: AppOptions): Promise<v
 
   await fastify.register(metrics, { config })
   await fastify.register(auth, { config })
+  await fastify.register(redis, { config })
+  await fastify.register(rateLimit, { config })
   await fastify.register(mor, { config })
   await fastify.register(cache, { config })
 

@@ -4,7 +4,7 @@
 import { Type, type Static, type TObject, type TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import { parseCidr } from './net/cidr.js'
-import { parseRedisTarget } from './cache/redis-target.js'
+import { parseRedisTarget } from './redis/target.js'
 
 /** API keys are bearer secrets: too short and they can be guessed. */
 export const MIN_API_KEY_LENGTH = 16

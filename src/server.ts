@@ -1,12 +1,12 @@
 // The process: configuration, logger, graceful shutdown, listen. Everything else is in app.ts.
-// First, before anything queues work: pins the hidden classes of nextTick entries (why: tick-shape.ts).
-import './tick-shape.js'
+// First, before anything queues work: pins the hidden classes of nextTick entries (why: runtime/tick-shape.ts).
+import './runtime/tick-shape.js'
 import { realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import Fastify from 'fastify'
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, type Config } from './config.js'
-import { loggerOptions } from './logger.js'
+import { loggerOptions } from './logging/logger.js'
 import app, { appServerOptions } from './app.js'
 
 const SHUTDOWN_GRACE_MS = 10_000

@@ -1,13 +1,12 @@
 // The devices cache: an in-process LRU in front of an optional shared Redis tier, with request
 // coalescing (one upstream call per key per instance, about one across instances through a Redis
 // lock), stale-while-revalidate, stale-if-error and negative caching of "User not found".
-import { retryAfterError } from '../retry-after-error.js'
+import { retryAfterError } from '../problems/retry-after.js'
 import { LRUCache } from 'lru-cache'
 import type { FastifyBaseLogger } from 'fastify'
-import { UpstreamBadResponseError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError } from '../mor/errors.js'
+import { UPSTREAM_KINDS, upstreamKind } from '../mor/errors.js'
 import { decodeEntry, encodeEntry, isFresh, isServable, newEntry, ownBytes, type CacheEntry, type Lifetimes } from './entry.js'
-import type { RedisStore } from './redis-store.js'
-import { CircuitOpenError } from '../mor/circuit.js'
+import type { RedisStore } from '../redis/store.js'
 
 /** How the answer was obtained, for Cache-Status and metrics. */
 export type CacheOutcome = 'hit' | 'stale' | 'miss' | 'revalidated' | 'stale-if-error'
@@ -56,7 +55,6 @@ export interface DevicesCache {
 export const UpstreamBudgetError = retryAfterError('UPSTREAM_BUDGET_EXHAUSTED', 'This API key has used its budget of calls to MOR for this minute', 429)
 
 // Errors that mean "MOR cannot answer now": a stale copy beats an error page for these.
-const STALE_IF_ERROR = [UpstreamUnavailableError, UpstreamTimeoutError, UpstreamBadResponseError, CircuitOpenError]
 const LOCK_POLL_MS = 25
 /**
  * Per-entry memory besides the body: entry object, key, LRU bookkeeping and allocator slack. The
@@ -128,7 +126,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
         const devices = await opts.fetchDevicesJson(userId)
         entry = newEntry(200, ownBytes(`{"userId":${userId},"devices":${devices}}`), Date.now(), opts)
       } catch (err) {
-        if (!(err instanceof UserNotFoundError)) throw err
+        if (upstreamKind(err) !== 'not-found') throw err
         entry = newEntry(404, Buffer.alloc(0), Date.now(), opts)
       }
       remember(userId, entry, Date.now())
@@ -188,7 +186,8 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
       return { entry: await promise, outcome: revalidate ? 'revalidated' : 'miss', collapsed }
     } catch (err) {
       const fallback = cached && isServable(cached, Date.now()) && cached.status === 200 ? cached : undefined
-      if (fallback && STALE_IF_ERROR.some((type) => err instanceof type)) {
+      const kind = upstreamKind(err)
+      if (fallback && kind !== undefined && UPSTREAM_KINDS[kind].staleIfError) {
         log.warn({ err, userId }, 'MOR failed; serving the cached answer instead')
         return { entry: fallback, outcome: 'stale-if-error', collapsed }
       }

@@ -6,7 +6,7 @@
 // variant, CORS, a refusal, an error) it hands to Fastify untouched, which answers it as before.
 // A test sends every kind of request both ways and compares the answers.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { rateLimitHeaders, type RateDecision } from '../auth/request-limiter.js'
+import { rateLimitHeaders, type RateDecision } from '../rate-limit/request-limiter.js'
 import type { CacheEntry } from '../cache/entry.js'
 import { cacheHeaders, COMPRESS_MIN_BYTES, negotiate } from '../cache/http.js'
 

@@ -1,6 +1,6 @@
 // The passthrough's own failures, and how MOR's failure to answer reads to a legacy client.
 import createError from '@fastify/error'
-import { retryAfterError } from '../retry-after-error.js'
+import { retryAfterError } from '../problems/retry-after.js'
 import { UpstreamTimeoutError, UpstreamUnavailableError, unreachableReason } from '../mor/errors.js'
 
 export const InvalidLegacyPathError = createError('LEGACY_INVALID_PATH', 'Not forwarded to MOR: %s', 400)

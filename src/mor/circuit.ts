@@ -2,11 +2,11 @@
 // fails fast for `resetMs`, sparing a struggling billing server and the gateway's sockets; then a
 // single trial call (half-open) decides whether to close it again. Any answer from MOR, even a
 // rejection, proves MOR is up.
-import { retryAfterError } from '../retry-after-error.js'
-import { UpstreamTimeoutError, UpstreamUnavailableError } from './errors.js'
+import { retryAfterError } from '../problems/retry-after.js'
+import { UPSTREAM_KINDS, upstreamKind, withKind } from './errors.js'
 
 /** Carries the seconds until the trial call, for Retry-After. */
-export const CircuitOpenError = retryAfterError('MOR_CIRCUIT_OPEN', 'MOR is failing; calls to it are paused for %d s', 503)
+export const CircuitOpenError = withKind('circuit-open', retryAfterError('MOR_CIRCUIT_OPEN', 'MOR is failing; calls to it are paused for %d s', 503))
 
 export type CircuitState = 'closed' | 'open' | 'half-open'
 
@@ -16,7 +16,7 @@ export interface CircuitBreaker {
   retryAfterSeconds: () => number
 }
 
-const isOutage = (err: unknown) => err instanceof UpstreamUnavailableError || err instanceof UpstreamTimeoutError
+const isOutage = (err: unknown) => UPSTREAM_KINDS[upstreamKind(err) ?? 'rejected'].outage
 
 export function createCircuitBreaker (opts: { failures: number, resetMs: number, now?: () => number, onChange?: (state: CircuitState) => void }): CircuitBreaker {
   const now = opts.now ?? Date.now

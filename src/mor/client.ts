@@ -3,7 +3,7 @@
 import { Pool, errors as undiciErrors } from 'undici'
 import type { Config } from '../config.js'
 import { devicesGetHash } from './sign.js'
-import { createTranslator, type Translator } from './translator.js'
+import { createTranslator, type Translator } from './translate-pool.js'
 import {
   UpstreamBadResponseError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError, rejectedError, unreachableReason
 } from './errors.js'

@@ -1,18 +1,54 @@
-// One typed error per way a MOR call can fail. The problems plugin turns each into an RFC 9457
-// answer; the cache (stale-if-error) and metrics tell them apart by class. Messages are written for
-// clients: they never carry the secret, a hash or upstream bytes.
+// One typed error per way a MOR call can fail, each carrying its kind as data. Everything that
+// treats failures differently reads the kind and this one table: the problem's slug, whether the
+// circuit breaker counts it as an outage, whether stale data may answer instead, and the metric's
+// outcome label. Messages are written for clients: they never carry the secret, a hash or
+// upstream bytes.
 import createError from '@fastify/error'
 
-export const UserNotFoundError = createError('MOR_USER_NOT_FOUND', 'MOR has no user %s visible to the gateway\'s API user', 404)
-export const UpstreamRejectedError = createError('MOR_REJECTED', 'MOR refused the request: %s', 502)
+/** How a call to MOR failed (also the `outcome` label of gateway_mor_call_duration_seconds). */
+export type UpstreamKind = 'not-found' | 'rejected' | 'bad-response' | 'unavailable' | 'timeout' | 'circuit-open'
+
+export interface UpstreamKindRules {
+  slug: string
+  title: string
+  /** MOR itself is down or too slow: the circuit breaker counts it. */
+  outage: boolean
+  /** A cached answer, even a stale one, may answer instead (stale-if-error). */
+  staleIfError: boolean
+}
+
+export const UPSTREAM_KINDS: Record<UpstreamKind, UpstreamKindRules> = {
+  'not-found': { slug: 'user-not-found', title: 'User not found', outage: false, staleIfError: false },
+  rejected: { slug: 'upstream-rejected', title: 'MOR rejected the request', outage: false, staleIfError: false },
+  'bad-response': { slug: 'upstream-bad-response', title: 'Bad response from MOR', outage: false, staleIfError: true },
+  unavailable: { slug: 'upstream-unavailable', title: 'MOR unavailable', outage: true, staleIfError: true },
+  timeout: { slug: 'upstream-timeout', title: 'MOR timed out', outage: true, staleIfError: true },
+  // The breaker's own refusal: never counted again as an outage.
+  'circuit-open': { slug: 'upstream-unavailable', title: 'MOR unavailable', outage: false, staleIfError: true }
+}
+
+/** The kind of an upstream failure, or undefined for any other error. */
+export function upstreamKind (err: unknown): UpstreamKind | undefined {
+  return (err as { upstreamKind?: UpstreamKind } | undefined)?.upstreamKind
+}
+
+/** Marks a Fastify error class with its kind. */
+export function withKind<T extends new (...args: any[]) => Error> (kind: UpstreamKind, Base: T) {
+  return class extends Base {
+    readonly upstreamKind: UpstreamKind = kind
+  }
+}
+
+export const UserNotFoundError = withKind('not-found', createError('MOR_USER_NOT_FOUND', 'MOR has no user %s visible to the gateway\'s API user', 404))
+export const UpstreamRejectedError = withKind('rejected', createError('MOR_REJECTED', 'MOR refused the request: %s', 502))
 const BAD_RESPONSE_PREFIX = 'MOR sent a response the gateway cannot use: '
-export const UpstreamBadResponseError = createError('MOR_BAD_RESPONSE', `${BAD_RESPONSE_PREFIX}%s`, 502)
+export const UpstreamBadResponseError = withKind('bad-response', createError('MOR_BAD_RESPONSE', `${BAD_RESPONSE_PREFIX}%s`, 502))
 
 /** What went wrong, without the prefix: lets the error cross a worker-thread boundary and back. */
 export function badResponseDetail (err: Error): string {
   return err.message.startsWith(BAD_RESPONSE_PREFIX) ? err.message.slice(BAD_RESPONSE_PREFIX.length) : err.message
 }
-export const UpstreamUnavailableError = createError('MOR_UNAVAILABLE', 'MOR could not be reached: %s', 502)
+export const UpstreamUnavailableError = withKind('unavailable', createError('MOR_UNAVAILABLE', 'MOR could not be reached: %s', 502))
 
 /** Why MOR could not be reached, in words: a client never sees a library's internal error code. */
 export function unreachableReason (code: string | undefined): string {
@@ -24,7 +60,7 @@ export function unreachableReason (code: string | undefined): string {
     default: return 'network error'
   }
 }
-export const UpstreamTimeoutError = createError('MOR_TIMEOUT', 'MOR did not answer within %d ms', 504)
+export const UpstreamTimeoutError = withKind('timeout', createError('MOR_TIMEOUT', 'MOR did not answer within %d ms', 504))
 
 /** MOR's own error texts, as documented; anything else is reported without quoting it. */
 const KNOWN_MOR_ERRORS = new Set([

@@ -6,8 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import { completedLevel } from '../logger.js'
-import { requestId } from '../request-id.js'
+import { completedLevel } from '../logging/logger.js'
+import { requestId } from '../logging/request-id.js'
 import { bearerKeyId } from './auth.js'
 import { createHitLane, type Lane } from '../lanes/hit-lane.js'
 import { createLegacyLane } from '../lanes/legacy-lane.js'
@@ -32,7 +32,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   fastify.addHook('preClose', (done) => { closing = true; done() })
   const open = () => !closing && fastify.isUnderPressure?.() !== true
 
-  // What logger.ts's `req` serializer reads (it scrubs the URL's credentials).
+  // What logging/logger.ts's `req` serializer reads (it scrubs the URL's credentials).
   const logged = (req: IncomingMessage) => ({ method: req.method, url: req.url, host: req.headers.host, ip: req.socket.remoteAddress })
 
   /** The request id, and the access log's incoming line at debug, as Fastify writes it. */
@@ -107,4 +107,4 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     server.on('request', fastifyHandler)
     done()
   })
-}, { name: 'lanes', dependencies: ['auth', 'cache', 'metrics'], fastify: '5.x' })
+}, { name: 'lanes', dependencies: ['auth', 'cache', 'metrics', 'rate-limit'], fastify: '5.x' })

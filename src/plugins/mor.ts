@@ -3,10 +3,8 @@
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { createMorClient } from '../mor/client.js'
-import { CircuitOpenError, createCircuitBreaker, type CircuitBreaker } from '../mor/circuit.js'
-import {
-  UpstreamBadResponseError, UpstreamRejectedError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError
-} from '../mor/errors.js'
+import { createCircuitBreaker, type CircuitBreaker } from '../mor/circuit.js'
+import { upstreamKind } from '../mor/errors.js'
 
 export interface MorService {
   /** The user's devices as a JSON array, in MOR's order. */
@@ -22,15 +20,9 @@ declare module 'fastify' {
 
 const CIRCUIT_GAUGE = { closed: 0, 'half-open': 1, open: 2 } as const
 
+/** The call's outcome label: ok, the failure's kind, or error for anything else. */
 export function outcomeOf (err: unknown): string {
-  if (err === undefined) return 'ok'
-  if (err instanceof UserNotFoundError) return 'not-found'
-  if (err instanceof UpstreamRejectedError) return 'rejected'
-  if (err instanceof UpstreamBadResponseError) return 'bad-response'
-  if (err instanceof UpstreamTimeoutError) return 'timeout'
-  if (err instanceof CircuitOpenError) return 'circuit-open'
-  if (err instanceof UpstreamUnavailableError) return 'unavailable'
-  return 'error'
+  return err === undefined ? 'ok' : upstreamKind(err) ?? 'error'
 }
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {

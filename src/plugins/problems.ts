@@ -8,6 +8,7 @@ import createError from '@fastify/error'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { Problem } from '../schemas/problem.js'
 import { failRelayedRequest } from '../legacy/relay.js'
+import { UPSTREAM_KINDS, upstreamKind } from '../mor/errors.js'
 
 /** Where problem types live; the slug after it is the stable part clients match on. */
 export const PROBLEM_TYPE_BASE = '/problems/'
@@ -16,12 +17,7 @@ interface ProblemKind { slug: string, title: string }
 
 const KINDS: Record<string, ProblemKind> = {
   FST_ERR_VALIDATION: { slug: 'invalid-request', title: 'Invalid request' },
-  MOR_USER_NOT_FOUND: { slug: 'user-not-found', title: 'User not found' },
-  MOR_REJECTED: { slug: 'upstream-rejected', title: 'MOR rejected the request' },
-  MOR_BAD_RESPONSE: { slug: 'upstream-bad-response', title: 'Bad response from MOR' },
-  MOR_UNAVAILABLE: { slug: 'upstream-unavailable', title: 'MOR unavailable' },
-  MOR_TIMEOUT: { slug: 'upstream-timeout', title: 'MOR timed out' },
-  MOR_CIRCUIT_OPEN: { slug: 'upstream-unavailable', title: 'MOR unavailable' },
+  INVALID_USER_ID: { slug: 'invalid-request', title: 'Invalid request' },
   UNAUTHORIZED: { slug: 'unauthorized', title: 'Unauthorized' },
   RATE_LIMITED: { slug: 'rate-limited', title: 'Too many requests' },
   UPSTREAM_BUDGET_EXHAUSTED: { slug: 'rate-limited', title: 'Too many requests' },
@@ -54,8 +50,14 @@ export function sendProblem (reply: FastifyReply, body: Problem): FastifyReply {
   return reply.code(body.status).type('application/problem+json').send(body)
 }
 
+/** What the error is to a client: an upstream failure by its kind, the gateway's own by its code. */
+function knownKind (error: FastifyError): ProblemKind | undefined {
+  const kind = upstreamKind(error)
+  return kind === undefined ? KINDS[error.code] : UPSTREAM_KINDS[kind]
+}
+
 function toProblem (error: FastifyError): Problem {
-  const known = KINDS[error.code]
+  const known = knownKind(error)
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
   if (known) return problem(known, status, error.message)
   // Fastify's own 4xx errors (bad JSON, body too large, ...) are safe to describe; anything else is a bug.
@@ -149,8 +151,8 @@ export default fp(async (fastify) => {
     if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter))
     // A known failure (MOR down, the passthrough full) is a warning; anything else is a bug.
     if (body.status >= 500) {
-      const known = KINDS[error.code] !== undefined
-      const message = error.code.startsWith('MOR_') ? 'upstream failure' : known ? 'request refused' : 'unhandled error'
+      const known = knownKind(error) !== undefined
+      const message = upstreamKind(error) !== undefined ? 'upstream failure' : known ? 'request refused' : 'unhandled error'
       request.log[known ? 'warn' : 'error']({ err: error, problem: body.type }, message)
     }
     return sendProblem(reply, body)

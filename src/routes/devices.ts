@@ -11,7 +11,7 @@ import { UpstreamBudgetError, type CacheResult } from '../cache/devices-cache.js
 import type { GatewayMetrics } from '../plugins/metrics.js'
 import { cacheHeaders, compressedBody, COMPRESS_MIN_BYTES, matchesIfNoneMatch, negotiate } from '../cache/http.js'
 
-const InvalidUserIdError = createError('FST_ERR_VALIDATION', 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
+const InvalidUserIdError = createError('INVALID_USER_ID', 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
 
 function countCacheResult (metrics: GatewayMetrics, result: CacheResult): void {
   if (result.outcome === 'hit' && result.entry.status === 200) metrics.countCacheHit()

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import app, { appServerOptions } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
-import { loggerOptions } from '../../src/logger.js'
+import { loggerOptions } from '../../src/logging/logger.js'
 import { checkContract } from './contract.js'
 
 export const TEST_API_USER = 'admin'

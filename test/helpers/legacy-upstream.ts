@@ -36,4 +36,3 @@ export async function startLegacyUpstream () {
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) })
   }
 }
-

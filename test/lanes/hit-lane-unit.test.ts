@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { describe, expect, it, vi } from 'vitest'
 import { createHitLane, laneUserId, takenDecision, type HitLaneDeps } from '../../src/lanes/hit-lane.js'
-import { createRequestLimiter, type RequestLimiter } from '../../src/auth/request-limiter.js'
+import { createRequestLimiter, type RequestLimiter } from '../../src/rate-limit/request-limiter.js'
 import { newEntry, ownBytes, type CacheEntry } from '../../src/cache/entry.js'
 import { createLaneLookup } from '../../src/lanes/lookup.js'
 

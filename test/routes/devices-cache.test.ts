@@ -123,7 +123,11 @@ describe('in-process cache', () => {
     expect(new Set(responses.map((r) => JSON.stringify(r.body))).size).toBe(1)
     const statuses = responses.map((r) => r.headers.get('cache-status'))
     expect(statuses.filter((s) => s === 'mor-gateway; fwd=miss; stored')).toHaveLength(1)
-    expect(statuses.filter((s) => s === 'mor-gateway; fwd=miss; stored; collapsed')).toHaveLength(499)
+    // The rest waited for that call, unless the client's own queue let them in after it had ended.
+    const waited = statuses.filter((s) => s === 'mor-gateway; fwd=miss; stored; collapsed').length
+    const later = statuses.filter((s) => s?.startsWith('mor-gateway; hit; ttl=') === true).length
+    expect(waited + later).toBe(499)
+    expect(waited).toBeGreaterThan(400)
   })
 
   it('coalesces concurrent no-cache revalidations into one call', async () => {

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
 import { getJson, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
-import { upstreamKeyPrefix } from '../../src/plugins/cache.js'
+import { upstreamKeyPrefix } from '../../src/redis/namespace.js'
 import { Redis } from 'ioredis'
 import { waitFor } from '../helpers/wait.js'
 

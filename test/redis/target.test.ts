@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseRedisTarget } from '../../src/cache/redis-target.js'
+import { parseRedisTarget } from '../../src/redis/target.js'
 
 describe('parseRedisTarget', () => {
   it.each(['redis://127.0.0.1:6379', 'rediss://user:pw@redis.example.com:6380/2', 'redis://localhost'])('leaves %s to ioredis', (url) => {

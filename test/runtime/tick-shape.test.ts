@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { beforeAll, expect, it } from 'vitest'
 import { buildOnce } from '../helpers/gateway-process.js'
 
-const TICK_SHAPE = fileURLToPath(new URL('../../dist/src/tick-shape.js', import.meta.url))
+const TICK_SHAPE = fileURLToPath(new URL('../../dist/src/runtime/tick-shape.js', import.meta.url))
 
 // Captures the next nextTick entry. A function, so that nothing keeps the entry once the caller
 // drops it (a loop-scoped variable captured by the hook would keep the last one alive).

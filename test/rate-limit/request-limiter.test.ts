@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
-import { createRequestLimiter, decide, rateLimitHeaders } from '../../src/auth/request-limiter.js'
-import { createRedisStore, type RedisStore } from '../../src/cache/redis-store.js'
+import { createRequestLimiter, decide, rateLimitHeaders } from '../../src/rate-limit/request-limiter.js'
+import { createRedisStore, type RedisStore } from '../../src/redis/store.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
 import { waitFor } from '../helpers/wait.js'
 

@@ -1,7 +1,7 @@
 // The per-key budget of calls to MOR as a unit, on an injected clock: taking, running out,
 // refilling at the turn of the minute, and how long a client is told to wait.
 import { describe, expect, it } from 'vitest'
-import { createUpstreamBudget } from '../../src/auth/upstream-budget.js'
+import { createUpstreamBudget } from '../../src/rate-limit/upstream-budget.js'
 
 function clock (start = 1_700_000_000_000) {
   const state = { now: start }

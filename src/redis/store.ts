@@ -3,7 +3,7 @@
 // client reconnects by itself. The availability change is logged once, not per request.
 import { randomUUID } from 'node:crypto'
 import { Cluster, Redis } from 'ioredis'
-import { parseRedisTarget } from './redis-target.js'
+import { parseRedisTarget } from './target.js'
 import type { FastifyBaseLogger } from 'fastify'
 
 export type LockResult = { token: string } | 'busy' | 'unavailable'

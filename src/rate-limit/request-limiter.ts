@@ -5,7 +5,7 @@
 // count from the result, exactly as if they had been counted one by one.
 // When Redis cannot answer, this instance's own windows decide: an outage neither refuses
 // everyone nor lifts the limit.
-import type { RedisStore, WindowHit } from '../cache/redis-store.js'
+import type { RedisStore, WindowHit } from '../redis/store.js'
 import { createFixedWindows, wholeSecondsLeft, WINDOW_MS } from './fixed-window.js'
 
 export interface RateDecision {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { scrubUrl } from '../src/logger.js'
+import { scrubUrl } from '../../src/logging/logger.js'
 
 describe('scrubUrl', () => {
   it.each([
