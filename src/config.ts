@@ -5,16 +5,7 @@ import { Type, type Static, type TObject, type TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import { parseCidr } from './net/cidr.js'
 import { parseRedisTarget } from './redis/target.js'
-
-/** API keys are bearer secrets: too short and they can be guessed. */
-export const MIN_API_KEY_LENGTH = 16
-/** RFC 6750 token68 characters: a key with others could never be presented. */
-const BEARER_TOKEN = /^[A-Za-z0-9._~+/=-]+$/
-
-/** How many of `keys` are unusable as API keys (too short, or not sendable as a Bearer token). */
-export function invalidApiKeys (keys: string[]): number {
-  return keys.filter((key) => key.length < MIN_API_KEY_LENGTH || !BEARER_TOKEN.test(key)).length
-}
+import { invalidApiKeys, MIN_API_KEY_LENGTH, readKeyFile } from './auth/api-keys.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -112,8 +103,8 @@ function coerce (schema: TSchema, raw: string): unknown {
   return raw
 }
 
-/** Validates the variables `schema` names; throws one ConfigError naming every bad variable. */
-export function parseEnv<T extends TObject> (schema: T, env: Record<string, string | undefined>): Static<T> {
+/** Checks the variables `schema` names: the values (defaults filled in) and a problem per bad variable. */
+function checkEnv<T extends TObject> (schema: T, env: Record<string, string | undefined>): { values: Static<T>, problems: Map<string, string> } {
   const input: Record<string, unknown> = {}
   for (const [name, property] of Object.entries(schema.properties)) {
     const raw = env[name]
@@ -131,17 +122,25 @@ export function parseEnv<T extends TObject> (schema: T, env: Record<string, stri
       if (!problems.has(name)) problems.set(name, describe(schema.properties[name] as TSchema))
     }
   }
-  if (problems.size > 0) {
-    const lines = [...problems].map(([name, why]) => `  ${name} ${why}`)
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
-  }
-  return values as Static<T>
+  return { values: values as Static<T>, problems }
 }
 
+const configError = (lines: string[]) => new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
+
+/** Validates the variables `schema` names; throws one ConfigError naming every bad variable. */
+export function parseEnv<T extends TObject> (schema: T, env: Record<string, string | undefined>): Static<T> {
+  const { values, problems } = checkEnv(schema, env)
+  if (problems.size > 0) throw configError([...problems].map(([name, why]) => `  ${name} ${why}`))
+  return values
+}
+
+/** The gateway's configuration; every problem, of any variable, in one ConfigError. */
 export function loadConfig (env: Record<string, string | undefined>): Config {
-  const values = parseEnv(EnvSchema, env)
-  const problems = checkCombinations(values)
-  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`)
+  const { values, problems } = checkEnv(EnvSchema, env)
+  const lines = [...problems].map(([name, why]) => `  ${name} ${why}`)
+  // Rules across variables are checked on the variables that passed on their own.
+  for (const line of checkCombinations(values, new Set(problems.keys()))) if (!lines.includes(line)) lines.push(line)
+  if (lines.length > 0) throw configError(lines)
   return toConfig(values)
 }
 
@@ -167,21 +166,29 @@ function trustProxyOf (value: string): Config['trustProxy'] {
 
 const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean)
 
-/** Rules that span variables; each message names the variable to fix. */
-function checkCombinations (env: Env): string[] {
+/** Rules that span variables, and the key file's content; each message names the variable to fix. */
+function checkCombinations (env: Env, bad: Set<string>): string[] {
   const problems: string[] = []
+  const ok = (name: keyof Env) => !bad.has(name) && env[name] !== undefined
   if (!env.AUTH_DISABLED && env.GATEWAY_API_KEYS === undefined && env.GATEWAY_API_KEYS_FILE === undefined) {
     problems.push('  GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE is required (or AUTH_DISABLED=true, which leaves /v1 open to anyone)')
   }
   const weak = invalidApiKeys(list(env.GATEWAY_API_KEYS))
   if (weak > 0) problems.push(`  GATEWAY_API_KEYS holds ${weak} key(s) shorter than ${MIN_API_KEY_LENGTH} characters or with characters a Bearer token cannot carry`)
-  for (const cidr of env.TRUST_PROXY.includes('.') || env.TRUST_PROXY.includes(':') ? list(env.TRUST_PROXY) : []) {
-    if (parseCidr(cidr) === undefined) problems.push('  TRUST_PROXY must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses/CIDR blocks')
+  if (ok('GATEWAY_API_KEYS_FILE')) {
+    const { problem } = readKeyFile(env.GATEWAY_API_KEYS_FILE as string)
+    // An empty file is fine while GATEWAY_API_KEYS has keys.
+    if (problem !== undefined && !(problem === 'holds no keys' && list(env.GATEWAY_API_KEYS).length > 0)) problems.push(`  GATEWAY_API_KEYS_FILE ${problem}`)
   }
-  if (env.REDIS_URL !== undefined && parseRedisTarget(env.REDIS_URL) === undefined) {
+  if (ok('TRUST_PROXY')) {
+    for (const cidr of env.TRUST_PROXY.includes('.') || env.TRUST_PROXY.includes(':') ? list(env.TRUST_PROXY) : []) {
+      if (parseCidr(cidr) === undefined) problems.push('  TRUST_PROXY must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses/CIDR blocks')
+    }
+  }
+  if (ok('REDIS_URL') && parseRedisTarget(env.REDIS_URL as string) === undefined) {
     problems.push('  REDIS_URL must be a redis://, rediss://, redis-sentinel://host:port,.../master or redis-cluster://host:port,... URL')
   }
-  if (env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
+  if (ok('HEADERS_TIMEOUT_MS') && ok('REQUEST_TIMEOUT_MS') && env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
     problems.push('  HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS (the headers are part of the request)')
   }
   for (const cidr of list(env.LEGACY_ALLOW_CIDRS)) {

@@ -49,19 +49,31 @@ export async function buildServer (config: Config) {
   return server
 }
 
-function readConfig (): Config {
-  try {
-    return loadConfig(process.env)
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err
-    process.stderr.write(`mor-gateway: ${err.message}\n`)
-    process.exit(1)
-  }
+/**
+ * Why the gateway could not start, in words that name the setting to change; undefined for
+ * anything else (a bug, which keeps its stack trace).
+ */
+export function startProblem (err: unknown, config: Config | undefined): string | undefined {
+  if (err instanceof ConfigError) return err.message
+  const e = err as NodeJS.ErrnoException & { port?: number, address?: string }
+  const variable = config !== undefined && e.port === config.metricsPort ? 'METRICS_PORT' : 'PORT'
+  if (e.code === 'EADDRINUSE') return `port ${e.port} on ${e.address} is already in use: set ${variable} (or HOST) to a free one`
+  if (e.code === 'EACCES') return `not allowed to listen on port ${e.port}: set ${variable} to a port above 1023`
+  if (e.code === 'EADDRNOTAVAIL') return `${e.address} is not an address of this machine: set HOST to one that is (127.0.0.1, 0.0.0.0, ...)`
+  return undefined
 }
 
 // Run when started directly (npm start), not when imported by the demo.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  const config = readConfig()
-  const server = await buildServer(config)
-  await server.listen({ host: config.host, port: config.port })
+  let config: Config | undefined
+  try {
+    config = loadConfig(process.env)
+    const server = await buildServer(config)
+    await server.listen({ host: config.host, port: config.port })
+  } catch (err) {
+    const problem = startProblem(err, config)
+    if (problem === undefined) throw err
+    process.stderr.write(`mor-gateway: ${problem}\n`)
+    process.exit(1)
+  }
 }

@@ -1,5 +1,13 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig, loadSimulatorConfig } from '../src/config.js'
+
+const DIR = mkdtempSync(join(tmpdir(), 'mor-gw-config-'))
+/** A key file with one good key, for the settings that name one. */
+const KEY_FILE = join(DIR, 'keys')
+writeFileSync(KEY_FILE, `# test keys\n${'f'.repeat(20)}\n`)
 
 const KEY = 'k'.repeat(16)
 const REQUIRED = { MOR_URL: 'http://10.0.0.5/billing', MOR_API_USER: 'admin', MOR_API_SECRET: '456789', GATEWAY_API_KEYS: KEY }
@@ -64,7 +72,7 @@ describe('loadConfig', () => {
       LEGACY_MAX_BODY_BYTES: '1024',
       LEGACY_ALLOW_CIDRS: '10.0.0.0/8, 192.0.2.7',
       GATEWAY_API_KEYS: `${KEY}, ${'j'.repeat(20)}`,
-      GATEWAY_API_KEYS_FILE: '/etc/mor-gateway/keys',
+      GATEWAY_API_KEYS_FILE: KEY_FILE,
       AUTH_DISABLED: 'false',
       RATE_LIMIT_PER_MINUTE: '100',
       UPSTREAM_BUDGET_PER_MINUTE: '10',
@@ -91,7 +99,7 @@ describe('loadConfig', () => {
       redis: { url: 'redis://127.0.0.1:6379/2', timeoutMs: 500 },
       legacy: { enabled: false, maxBodyBytes: 1024, allowCidrs: ['10.0.0.0/8', '192.0.2.7'], connections: 8, queue: 0 },
       client: { requestTimeoutMs: 5000, headersTimeoutMs: 2000 },
-      auth: { keys: [KEY, 'j'.repeat(20)], keysFile: '/etc/mor-gateway/keys', disabled: false },
+      auth: { keys: [KEY, 'j'.repeat(20)], keysFile: KEY_FILE, disabled: false },
       rateLimit: { perMinute: 100, upstreamPerMinute: 10 },
       corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
       trustProxy: ['10.0.0.0/8', '192.0.2.1'],
@@ -129,7 +137,7 @@ describe('loadConfig', () => {
     const { GATEWAY_API_KEYS: _unused, ...noKeys } = REQUIRED
     expect(configError(noKeys).message).toBe('invalid configuration:\n  GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE is required (or AUTH_DISABLED=true, which leaves /v1 open to anyone)')
     expect(loadConfig({ ...noKeys, AUTH_DISABLED: 'true' }).auth).toStrictEqual({ keys: [], keysFile: undefined, disabled: true })
-    expect(loadConfig({ ...noKeys, GATEWAY_API_KEYS_FILE: '/run/keys' }).auth.keysFile).toBe('/run/keys')
+    expect(loadConfig({ ...noKeys, GATEWAY_API_KEYS_FILE: KEY_FILE }).auth.keysFile).toBe(KEY_FILE)
   })
 
   it('refuses API keys shorter than 16 characters, without echoing them', () => {
@@ -165,7 +173,8 @@ describe('loadConfig', () => {
     const err = configError({})
     expect(err).toBeInstanceOf(ConfigError)
     expect(err.name).toBe('ConfigError')
-    expect(err.message).toBe('invalid configuration:\n  MOR_URL is required\n  MOR_API_USER is required\n  MOR_API_SECRET is required')
+    expect(err.message).toBe('invalid configuration:\n  MOR_URL is required\n  MOR_API_USER is required\n  MOR_API_SECRET is required\n' +
+      '  GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE is required (or AUTH_DISABLED=true, which leaves /v1 open to anyone)')
   })
 
   it('counts an empty required variable as missing', () => {
@@ -196,6 +205,31 @@ describe('loadConfig', () => {
       .toBe('invalid configuration:\n  REQUEST_TIMEOUT_MS must be a whole number from 1000 to 3600000')
   })
 
+  it('reports every problem in one pass: bad values, rules across variables and the key file', () => {
+    expect(configError({
+      MOR_URL: 'ftp://x',
+      MOR_API_USER: 'admin',
+      PORT: 'eighty',
+      GATEWAY_API_KEYS_FILE: join(DIR, 'missing'),
+      REQUEST_TIMEOUT_MS: '5000',
+      HEADERS_TIMEOUT_MS: '6000',
+      LEGACY_ALLOW_CIDRS: 'not-an-address'
+    }).message).toBe('invalid configuration:\n' +
+      '  MOR_API_SECRET is required\n' +
+      '  MOR_URL must be an http(s) URL without query or fragment\n' +
+      '  PORT must be a whole number from 0 to 65535\n' +
+      '  GATEWAY_API_KEYS_FILE cannot be read (ENOENT)\n' +
+      '  HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS (the headers are part of the request)\n' +
+      '  LEGACY_ALLOW_CIDRS must be a comma-separated list of addresses or CIDR blocks')
+  })
+
+  it('refuses a key file with an unusable key, naming the variable and never the key', () => {
+    const weak = join(DIR, 'weak')
+    writeFileSync(weak, 'short-key\n')
+    const message = configError({ ...REQUIRED, GATEWAY_API_KEYS_FILE: weak }).message
+    expect(message).toBe('invalid configuration:\n  GATEWAY_API_KEYS_FILE holds 1 key(s) shorter than 16 characters or with characters a Bearer token cannot carry')
+  })
+
   it('rejects an unknown LOG_LEVEL, listing the allowed ones', () => {
     expect(configError({ ...REQUIRED, LOG_LEVEL: 'verbose' }).message)
       .toBe('invalid configuration:\n  LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent')
@@ -222,7 +256,8 @@ describe('loadConfig', () => {
       '  MOR_API_SECRET is required',
       '  MOR_URL must be an http(s) URL without query or fragment',
       '  PORT must be a whole number from 0 to 65535',
-      '  LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'
+      '  LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      '  GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE is required (or AUTH_DISABLED=true, which leaves /v1 open to anyone)'
     ].join('\n'))
   })
 

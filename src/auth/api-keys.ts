@@ -3,6 +3,7 @@
 // the hash next time (see createKeyRing). A key is known in logs and metrics by a short id
 // derived from its digest, never by itself.
 import { hash, timingSafeEqual } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 
 export interface KeyRing {
   /** The id of the key `token` is, or undefined. */
@@ -12,6 +13,34 @@ export interface KeyRing {
 
 // The one-shot hash: every request is verified, and a Hash object costs twice as much.
 const digest = (value: string) => hash('sha256', value, 'buffer')
+
+/** API keys are bearer secrets: too short and they can be guessed. */
+export const MIN_API_KEY_LENGTH = 16
+/** RFC 6750 token68 characters: a key with others could never be presented. */
+const BEARER_TOKEN = /^[A-Za-z0-9._~+/=-]+$/
+
+/** How many of `keys` are unusable as API keys (too short, or not sendable as a Bearer token). */
+export function invalidApiKeys (keys: string[]): number {
+  return keys.filter((key) => key.length < MIN_API_KEY_LENGTH || !BEARER_TOKEN.test(key)).length
+}
+
+/**
+ * The keys of GATEWAY_API_KEYS_FILE, or why they cannot be used (never quoting a key). Read at
+ * start by the config check and the auth plugin, and on SIGHUP.
+ */
+export function readKeyFile (path: string): { keys: string[], problem: string | undefined } {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    return { keys: [], problem: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` }
+  }
+  const keys = parseKeyFile(text)
+  const invalid = invalidApiKeys(keys)
+  if (invalid > 0) return { keys, problem: `holds ${invalid} key(s) shorter than ${MIN_API_KEY_LENGTH} characters or with characters a Bearer token cannot carry` }
+  if (keys.length === 0) return { keys, problem: 'holds no keys' }
+  return { keys, problem: undefined }
+}
 
 /** One key per line; blank lines and `#` comments are ignored. */
 export function parseKeyFile (text: string): string[] {

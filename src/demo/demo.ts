@@ -1,11 +1,13 @@
 // npm run demo: the MOR simulator plus a gateway pointed at it, with zero configuration.
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
-import { ConfigError, loadConfig, loadSimulatorConfig } from '../config.js'
-import { buildServer } from '../server.js'
+import { loadConfig, loadSimulatorConfig, type Config } from '../config.js'
+import { buildServer, startProblem } from '../server.js'
+import { devicesGetHash } from '../mor/sign.js'
 import { DEMO_API_SECRET, DEMO_API_USER } from './data.js'
 import { startMorSimulator } from './simulator.js'
 
+let config: Config | undefined
 try {
   // The simulator takes a free port unless MOR_SIM_PORT is given, so the demo never clashes.
   const simSettings = loadSimulatorConfig({ MOR_SIM_PORT: '0', ...process.env })
@@ -14,7 +16,7 @@ try {
   }, simSettings.MOR_SIM_PORT, simSettings.MOR_SIM_HOST)
   // A fresh key per run, unless the environment brings its own keys.
   const demoKey = `demo-${randomBytes(16).toString('hex')}`
-  const config = loadConfig({ GATEWAY_API_KEYS: demoKey, ...process.env, MOR_URL: sim.url, MOR_API_USER: DEMO_API_USER, MOR_API_SECRET: DEMO_API_SECRET })
+  config = loadConfig({ GATEWAY_API_KEYS: demoKey, ...process.env, MOR_URL: sim.url, MOR_API_USER: DEMO_API_USER, MOR_API_SECRET: DEMO_API_SECRET })
   const keyNote = config.auth.keys.includes(demoKey) ? demoKey : '<one of your GATEWAY_API_KEYS>'
   const server = await buildServer(config)
   server.addHook('onClose', async () => { await sim.close() })
@@ -28,12 +30,14 @@ try {
   Try it       curl -s -H "Authorization: Bearer ${keyNote}" ${base}/v1/users/2/devices
   Swagger UI   ${base}/docs  (Authorize with the key, then "Try it out")
   Other users  0 (no devices), 3 (one IAX2 trunk), 5 (five devices), 100 (5,000 devices), 9 (not found)
-  Legacy API   ${base}/billing/api/devices_get (MOR's own API, passed through)
+  Legacy API   curl -s --compressed --data "u=${DEMO_API_USER}&user_id=2&hash=${devicesGetHash(2, DEMO_API_SECRET)}" ${base}/billing/api/devices_get
+               (MOR's own API, passed through unchanged; the client signs: hash = sha1(user_id + API secret))
   Metrics      ${config.metricsPort === undefined ? `${base}/metrics` : `port ${config.metricsPort}/metrics`}
   Stop         Ctrl+C
 `)
 } catch (err) {
-  if (!(err instanceof ConfigError)) throw err
-  console.error(`demo: ${err.message}`)
+  const problem = startProblem(err, config)
+  if (problem === undefined) throw err
+  console.error(`demo: ${problem}`)
   process.exit(1)
 }

@@ -1,4 +1,5 @@
 // npm run mor-sim: the MOR simulator on its own, e.g. to point a gateway (or curl) at it.
+import { randomBytes } from 'node:crypto'
 import { loadSimulatorConfig, ConfigError } from '../config.js'
 import { DEMO_API_SECRET, DEMO_API_USER } from './data.js'
 import { startMorSimulator } from './simulator.js'
@@ -10,7 +11,9 @@ try {
   }, settings.MOR_SIM_PORT, settings.MOR_SIM_HOST)
   console.log(`MOR simulator (simulated data) at ${sim.url}, answering ${settings.MOR_SIM_ENCODING}`)
   console.log(`  API user ${DEMO_API_USER}, API secret ${DEMO_API_SECRET} (demo values, not a real MOR)`)
-  console.log(`  point a gateway at it: MOR_URL=${sim.url} MOR_API_USER=${DEMO_API_USER} MOR_API_SECRET=${DEMO_API_SECRET} npm start`)
+  // A gateway needs an API key of its own to start: a fresh one, ready to paste.
+  const key = `demo-${randomBytes(16).toString('hex')}`
+  console.log(`  point a gateway at it: MOR_URL=${sim.url} MOR_API_USER=${DEMO_API_USER} MOR_API_SECRET=${DEMO_API_SECRET} GATEWAY_API_KEYS=${key} PORT=3000 npm start`)
   const stop = () => { sim.close().then(() => process.exit(0), () => process.exit(1)) }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)

@@ -1,12 +1,11 @@
 // Who may call /v1: bearer API keys from GATEWAY_API_KEYS and GATEWAY_API_KEYS_FILE (re-read on
 // SIGHUP). The key ring is decorated on the app; `requireApiKey` is the hook the /v1 scope adds.
-import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import fp from 'fastify-plugin'
 import createError from '@fastify/error'
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import { ConfigError, invalidApiKeys, MIN_API_KEY_LENGTH, type Config } from '../config.js'
-import { createKeyRing, parseKeyFile, type KeyRing } from '../auth/api-keys.js'
+import { ConfigError, type Config } from '../config.js'
+import { createKeyRing, invalidApiKeys, parseKeyFile, readKeyFile, type KeyRing } from '../auth/api-keys.js'
 
 export const UnauthorizedError = createError('UNAUTHORIZED', '%s', 401)
 
@@ -58,12 +57,10 @@ export function requireApiKey (request: FastifyRequest, reply: FastifyReply, don
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const { keys, keysFile, disabled } = config.auth
-  const fromFile = (text: string) => parseKeyFile(text)
-  const fileKeys = keysFile ? fromFile(readKeyFile(keysFile)) : []
-  if (invalidApiKeys(fileKeys) > 0) {
-    throw new ConfigError(`invalid configuration:\n  GATEWAY_API_KEYS_FILE holds ${invalidApiKeys(fileKeys)} key(s) shorter than ${MIN_API_KEY_LENGTH} characters or with characters a Bearer token cannot carry`)
-  }
-  let ring = createKeyRing([...keys, ...fileKeys])
+  // loadConfig has checked the file; it is read again here for its keys (it may have changed since).
+  const file = keysFile ? readKeyFile(keysFile) : { keys: [], problem: undefined }
+  if (file.problem !== undefined && file.problem !== 'holds no keys') throw new ConfigError(`invalid configuration:\n  GATEWAY_API_KEYS_FILE ${file.problem}`)
+  let ring = createKeyRing([...keys, ...file.keys])
   if (!disabled && ring.size === 0) throw new ConfigError('invalid configuration:\n  GATEWAY_API_KEYS_FILE holds no keys')
   if (disabled) fastify.log.warn('AUTH_DISABLED=true: /v1 answers anyone, with the MOR API secret\'s full access')
 
@@ -73,7 +70,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     async reload () {
       if (!keysFile) return
       try {
-        const reloaded = fromFile(await readFile(keysFile, 'utf8'))
+        const reloaded = parseKeyFile(await readFile(keysFile, 'utf8'))
         // A half-written or emptied file must not lock every caller out, nor let weak keys in.
         if (reloaded.length === 0 || invalidApiKeys(reloaded) > 0) {
           fastify.log.error({ invalid: invalidApiKeys(reloaded) }, 'API key file holds no keys or unusable ones; the keys in force stay')
@@ -93,11 +90,3 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   if (keysFile) process.on('SIGHUP', onHangup)
   fastify.addHook('onClose', async () => { process.off('SIGHUP', onHangup) })
 }, { name: 'auth', fastify: '5.x' })
-
-function readKeyFile (path: string): string {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new ConfigError(`invalid configuration:\n  GATEWAY_API_KEYS_FILE cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
-  }
-}

@@ -2,6 +2,8 @@
 // requests finish and exits 0; a configuration error exits 1 naming the variable.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Agent, request } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
@@ -113,5 +115,24 @@ describe('the server process', () => {
     expect(await server.exited).toBe(1)
     expect(server.stderr()).toBe('mor-gateway: invalid configuration:\n  MOR_URL is required\n')
     expect(server.stdout()).toBe('')
+  })
+
+  it('exits 1 naming PORT when the port is taken, without a stack trace', async () => {
+    const busy = createServer()
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+    const port = (busy.address() as AddressInfo).port
+    try {
+      const server = startServer({ ...GATEWAY_ENV, MOR_URL: sim.url, PORT: String(port) })
+      expect(await server.exited).toBe(1)
+      expect(server.stderr()).toBe(`mor-gateway: port ${port} on 127.0.0.1 is already in use: set PORT (or HOST) to a free one\n`)
+    } finally {
+      busy.close()
+    }
+  })
+
+  it('exits 1 with a clean message, not a stack trace, when GATEWAY_API_KEYS_FILE cannot be read', async () => {
+    const server = startServer({ ...GATEWAY_ENV, MOR_URL: sim.url, PORT: '0', GATEWAY_API_KEYS: '', GATEWAY_API_KEYS_FILE: '/nonexistent/keys' })
+    expect(await server.exited).toBe(1)
+    expect(server.stderr()).toBe('mor-gateway: invalid configuration:\n  GATEWAY_API_KEYS_FILE cannot be read (ENOENT)\n')
   })
 })
