@@ -1,5 +1,5 @@
 // Where MOR answers are translated. Small ones inline: a thread hop would cost more than the
-// work. Large ones (a 5,000-device answer is ~100 ms of parsing) in a Piscina worker pool, so one
+// work. Large ones (a 5,000-device answer takes a noticeable time to parse) in a Piscina worker pool, so one
 // big user never stalls every other request's event loop. The pool needs the compiled worker
 // file; run from TypeScript sources (the unit tests) everything is translated inline.
 import { existsSync } from 'node:fs'

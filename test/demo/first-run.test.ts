@@ -2,8 +2,8 @@
 // at it" command, and the demo banner's legacy curl line.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { promisify } from 'node:util'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { buildOnce, freePort, ROOT } from '../helpers/gateway-process.js'
+import { afterEach, describe, expect, it } from 'vitest'
+import { freePort, ROOT } from '../helpers/gateway-process.js'
 import { waitFor } from '../helpers/wait.js'
 
 const run = promisify(execFile)
@@ -18,7 +18,6 @@ function start (script: string, env: Record<string, string>) {
   return { proc, output: () => out }
 }
 
-beforeAll(() => { buildOnce() }, 120_000)
 afterEach(() => { for (const child of children.splice(0)) child.kill('SIGKILL') })
 
 describe('first run', () => {

@@ -4,7 +4,7 @@
 // the logs); each test fails on the code that had it. Run by `npm run test:faults`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AUTH, TEST_API_KEY } from '../helpers/gateway.js'
-import { buildOnce, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js'
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js'
 import { inBatches, rawClient, sleep, statusCodes } from '../helpers/raw-client.js'
 import { waitFor } from '../helpers/wait.js'
 import { BIG, startLegacyUpstream } from '../helpers/legacy-upstream.js'
@@ -17,7 +17,6 @@ const REQUEST_TIMEOUT_MS = 2000
 const HEADERS_TIMEOUT_MS = 1000
 
 beforeAll(async () => {
-  buildOnce()
   upstream = await startLegacyUpstream()
   gw = await startGatewayProcess(upstream.url, {
     LOG_LEVEL: 'debug',

@@ -5,7 +5,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AUTH } from '../helpers/gateway.js'
-import { buildOnce, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js'
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js'
 import { rawClient, sleep } from '../helpers/raw-client.js'
 import { waitFor } from '../helpers/wait.js'
 import { startLegacyUpstream } from '../helpers/legacy-upstream.js'
@@ -19,7 +19,6 @@ let gw: GatewayProcess
 let port: number
 
 beforeAll(async () => {
-  buildOnce()
   upstream = await startLegacyUpstream()
   gw = await startGatewayProcess(upstream.url, { LOG_LEVEL: 'info', REQUEST_TIMEOUT_MS: '2000', HEADERS_TIMEOUT_MS: '1000' })
   port = Number(new URL(gw.url).port)

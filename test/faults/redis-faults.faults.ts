@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
 import { AUTH, TEST_API_SECRET, TEST_API_USER } from '../helpers/gateway.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
-import { buildOnce, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js'
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js'
 import { waitFor } from '../helpers/wait.js'
 
 const REQUESTS = 600
@@ -15,7 +15,6 @@ let redis: TestRedis
 let gw: GatewayProcess
 
 beforeAll(async () => {
-  buildOnce()
   sim = await startMorSimulator({ apiUser: TEST_API_USER, secret: TEST_API_SECRET, delayMs: 5 })
   redis = await startRedis()
   gw = await startGatewayProcess(sim.url, { REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '100', CACHE_MAX_ENTRIES: '50' })

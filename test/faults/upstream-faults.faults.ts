@@ -7,7 +7,7 @@ import { devicesXml } from '../../src/demo/xml.js'
 import { generatedUser } from '../../src/demo/data.js'
 import { AUTH } from '../helpers/gateway.js'
 import { startFaultUpstream, type FaultHandler, type FaultUpstream } from '../helpers/fault-upstream.js'
-import { buildOnce, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js'
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js'
 
 const TIMEOUT_MS = 500
 const BURST = 20
@@ -23,7 +23,6 @@ let cached: GatewayProcess
 let bomb: Buffer
 
 beforeAll(async () => {
-  buildOnce()
   upstream = await startFaultUpstream()
   upstream.handle(good)
   // No caching here: every request meets the fault.

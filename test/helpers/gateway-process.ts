@@ -1,6 +1,6 @@
-// The compiled gateway (dist/src/server.js) as a child process, the way operators run it: for
-// tests about the process itself (memory, signals, faults under load).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+// The compiled gateway (dist/src/server.js, built once per run by test/global-setup.ts) as a child
+// process, the way operators run it: for tests about the process itself (memory, signals, faults).
+import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { TEST_API_KEY, TEST_API_SECRET, TEST_API_USER } from './gateway.js'
 import { freePort } from '../../scripts/ports.js'
@@ -8,10 +8,6 @@ import { freePort } from '../../scripts/ports.js'
 export { freePort }
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-
-export function buildOnce (): void {
-  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' })
-}
 
 export interface GatewayProcess {
   proc: ChildProcess

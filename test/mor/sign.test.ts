@@ -24,8 +24,8 @@ describe('signParams', () => {
     expect(signParams(['12', '3'], 'ab')).toBe('3ff2b8e69efa4d028602b13918f05bdcd2b5c1b5')
   })
 
-  it('agrees with devicesGetHash for the single user_id value', () => {
-    expect(signParams(['100'], '456789')).toBe(devicesGetHash(100, '456789'))
+  it('signs a single value as the MOR wiki\'s worked example does (user_id 100, secret 456789)', () => {
+    expect(signParams(['100'], '456789')).toBe('71516eea4850f7e0300ac86adf9fb64bca845aa7')
   })
 
   it('returns 40 lowercase hex digits', () => {

@@ -1,10 +1,9 @@
-// tick-shape.ts keeps one nextTick entry alive, so full GCs cannot drop the hidden classes that
+// runtime/tick-shape.ts keeps one nextTick entry alive, so full GCs cannot drop the hidden classes that
 // later entries are built with. Checked with V8's own map comparison in a child process, where
 // --expose-gc and --allow-natives-syntax can be turned on.
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { beforeAll, expect, it } from 'vitest'
-import { buildOnce } from '../helpers/gateway-process.js'
+import { expect, it } from 'vitest'
 
 const TICK_SHAPE = fileURLToPath(new URL('../../dist/src/runtime/tick-shape.js', import.meta.url))
 
@@ -36,25 +35,9 @@ for (let i = 0; i < 5; i++) {
 process.stdout.write(JSON.stringify({ kept: keptTickEntry !== undefined, sameShape }))
 `
 
-// The same without the module: %DebugPrint writes each new entry's hidden class ("map").
-const CONTROL = `${NEXT_ENTRY}
-for (let i = 0; i < 3; i++) {
-  await fullGc()
-  ;%DebugPrint(nextEntry()) // the semicolon: a line starting with % would continue the line above
-}
-`
-
-beforeAll(() => { buildOnce() }, 120_000)
-
-// If this starts failing after a Node upgrade, V8 or Node no longer drops the classes, and
-// tick-shape.ts can go.
-it('without it, each full GC gives new nextTick entries a new hidden class (what tick-shape.ts prevents)', () => {
-  const out = execFileSync(process.execPath, ['--expose-gc', '--allow-natives-syntax', '--input-type=module', '-e', CONTROL], { encoding: 'utf8' })
-  const maps = [...out.matchAll(/^ - map: (0x[0-9a-f]+)/gm)].map((m) => m[1])
-  expect(maps).toHaveLength(3)
-  expect(new Set(maps).size).toBe(3)
-})
-
+// Why the module exists (each full GC gave new entries a new hidden class) is recorded in
+// docs/decisions/nextTick-hidden-classes.md; it was seen with %DebugPrint, whose text output is no
+// contract to test against. This test checks the module's effect with V8's own map comparison.
 it('keeps a nextTick entry, and entries built after full GCs share its hidden class', () => {
   const out = execFileSync(process.execPath, ['--expose-gc', '--allow-natives-syntax', '--input-type=module', '-e', PROBE, TICK_SHAPE], { encoding: 'utf8' })
   expect(JSON.parse(out)).toEqual({ kept: true, sameShape: [true, true, true, true, true] })

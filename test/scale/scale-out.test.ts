@@ -1,7 +1,7 @@
 // Scale-out: several compiled gateways (as operators run them) behind a round-robin client, sharing
 // one Redis and one MOR simulator. They must act as one gateway: one cache, one rate-limit budget,
 // about one upstream call per cold user, and no failed request when an instance dies mid-run.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { Agent, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -127,7 +127,6 @@ const devicesPath = (userId: number) => `/v1/users/${userId}/devices`
 
 beforeAll(async () => {
   // The gateways run as built, the way `npm start` runs them.
-  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' })
   redis = await startRedis()
   const sim = await startChild('MOR simulator', 'dist/src/demo/main.js', (port) => ({ MOR_SIM_PORT: String(port), MOR_SIM_DELAY_MS: String(SIM_DELAY_MS) }),
     async (url) => (await request(url + STATS_PATH, { dispatcher: agent }).then((res) => res.body.dump().then(() => res.statusCode))) === 200)

@@ -1,6 +1,6 @@
 // The process as operators run it: the compiled server in a child process. SIGTERM lets in-flight
 // requests finish and exits 0; a configuration error exits 1 naming the variable.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -26,7 +26,6 @@ let sim: MorSimulator
 
 beforeAll(async () => {
   // The server runs as built, the way `npm start` runs it.
-  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' })
   sim = await startMorSimulator({ apiUser: TEST_API_USER, secret: TEST_API_SECRET, delayMs: 400 })
 }, 120_000)
 afterEach(async () => {

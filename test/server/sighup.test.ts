@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
 import { TEST_API_SECRET, TEST_API_USER } from '../helpers/gateway.js'
-import { buildOnce, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js'
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js'
 
 const OLD_KEY = 'old-key-0123456789abcdef'
 const NEW_KEY = 'new-key-0123456789abcdef'
@@ -15,7 +15,6 @@ let sim: MorSimulator
 let gw: GatewayProcess
 
 beforeAll(async () => {
-  buildOnce()
   sim = await startMorSimulator({ apiUser: TEST_API_USER, secret: TEST_API_SECRET })
   writeFileSync(keyFile, `# gateway keys\n${OLD_KEY}\n`)
   gw = await startGatewayProcess(sim.url, { GATEWAY_API_KEYS: '', GATEWAY_API_KEYS_FILE: keyFile })
