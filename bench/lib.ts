@@ -43,12 +43,24 @@ export interface LoadResult {
   rounds?: number[]
 }
 
-export async function load (url: string, opts: { seconds: number, connections?: number, headers?: Record<string, string>, paths?: () => string }): Promise<LoadResult> {
+export interface LoadOptions {
+  seconds: number
+  connections?: number
+  headers?: Record<string, string>
+  paths?: () => string
+  /** GET unless given; with `body`, what legacy clients send (a form POST). */
+  method?: 'GET' | 'POST'
+  body?: string
+}
+
+export async function load (url: string, opts: LoadOptions): Promise<LoadResult> {
   const result = await autocannon({
     url,
     connections: opts.connections ?? 32,
     duration: opts.seconds,
     headers: opts.headers,
+    ...(opts.method ? { method: opts.method } : {}),
+    ...(opts.body !== undefined ? { body: opts.body } : {}),
     ...(opts.paths ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, path: opts.paths?.() ?? '/' }) }] } : {})
   })
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx }

@@ -1,8 +1,9 @@
-// Baseline: the least a Node relay can do, to show in the same run how close the legacy lane comes
-// to Node's own ceiling. node:http in, undici's Pool.dispatch out (the lane's own client and pool
-// settings), MOR's headers copied without hop-by-hop ones, and nothing else: no confinement, no
-// forwarded headers, no request id, no metrics, no log, no backpressure, no failure handling
-// worth the name.
+// Baseline: the least a Node relay can do, to show in the same run how close the passthrough comes
+// to Node's own ceiling. node:http in, undici's Pool.dispatch out (the gateway's pool settings),
+// the request's method, Content-Type and body forwarded (a body read whole, as the gateway reads
+// small ones), MOR's headers copied without hop-by-hop ones, and nothing else: no confinement, no
+// forwarded headers, no request id, no metrics, no log, no limits, no backpressure, no failure
+// handling worth the name.
 import { createServer, type ServerResponse } from 'node:http'
 import { Pool, type Dispatcher } from 'undici'
 import { hopByHop } from '../../src/legacy/headers.js'
@@ -43,5 +44,16 @@ class Relay implements Dispatcher.DispatchHandler {
 }
 
 createServer((req, res) => {
-  pool.dispatch({ origin: upstream.origin, method: 'GET', path: req.url ?? '/', headers: ['host', upstream.host] }, new Relay(res))
+  const headers = ['host', upstream.host]
+  const type = req.headers['content-type']
+  if (type !== undefined) headers.push('content-type', type)
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    pool.dispatch({ origin: upstream.origin, method: req.method, path: req.url ?? '/', headers }, new Relay(res))
+    return
+  }
+  const chunks: Buffer[] = []
+  req.on('data', (chunk: Buffer) => chunks.push(chunk))
+  req.on('end', () => {
+    pool.dispatch({ origin: upstream.origin, method: req.method ?? 'POST', path: req.url ?? '/', headers, body: Buffer.concat(chunks) }, new Relay(res))
+  })
 }).listen(Number(process.env.PORT), '127.0.0.1')

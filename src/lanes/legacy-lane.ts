@@ -1,14 +1,15 @@
-// The legacy lane: a plain legacy GET relayed to MOR before the framework, through the same relay
-// as the proxy route (legacy/relay.ts). Relaying is all the passthrough does, and the framework's
+// The legacy lane: a plain legacy GET, or a POST with a small body (what MOR documents and legacy
+// clients send: a short form), relayed to MOR before the framework, through the same relay as the
+// proxy route (legacy/relay.ts). Relaying is all the passthrough does, and the framework's
 // request and reply objects and hooks cost as much again as the relay itself. The lane forwards
 // exactly what the route would (same confinement, same headers either way, same relay), and hands
-// everything else to Fastify untouched: bodies, other methods, CORS, refused paths and addresses,
-// and anything while closing or overloaded. A failure before the answer has started is handed
+// everything else to Fastify untouched: large or chunked bodies, other methods, CORS, Expect,
+// refused paths and addresses, and anything while closing or overloaded. A failure before the answer has started is handed
 // over too, marked, and the route answers it with its usual problem.
 import type { IncomingMessage } from 'node:http'
 import { upstreamRequestHeaders } from '../legacy/headers.js'
 import { refusePath } from '../legacy/confine.js'
-import { relay } from '../legacy/relay.js'
+import { relay, SMALL_BODY_BYTES } from '../legacy/relay.js'
 import type { Passthrough } from '../legacy/upstream.js'
 import type { Lane } from './hit-lane.js'
 
@@ -28,12 +29,16 @@ export function laneFailure (req: IncomingMessage): Error | undefined {
   return (req as Marked)[FAILURE]
 }
 
-/** True when the request is one the lane relays: a body-less, same-origin GET to an allowed path. */
-function relayable (req: IncomingMessage, apiPrefix: string): boolean {
-  if (req.method !== 'GET') return false
-  const { headers } = req
-  if (headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0')) return false
-  if (headers.origin !== undefined || headers.expect !== undefined) return false
+/**
+ * True when the request is one the lane relays: a same-origin GET without a body or POST with a
+ * small one (read whole by the relay), to an allowed path.
+ */
+function relayable (req: IncomingMessage, apiPrefix: string, maxBody: number): boolean {
+  const { method, headers } = req
+  if (method !== 'GET' && method !== 'POST') return false
+  if (headers['transfer-encoding'] !== undefined || headers.origin !== undefined || headers.expect !== undefined) return false
+  const length = headers['content-length']
+  if (length !== undefined && length !== '0' && !(method === 'POST' && Number(length) <= Math.min(SMALL_BODY_BYTES, maxBody))) return false
   const url = req.url ?? ''
   const query = url.indexOf('?')
   return refusePath(query === -1 ? url : url.slice(0, query), apiPrefix) === undefined
@@ -44,7 +49,7 @@ export function createLegacyLane (deps: LegacyLaneDeps): Lane {
   const { apiPrefix, allowed, origin } = passthrough
 
   return function legacyLane (req, res, next) {
-    if (!relayable(req, apiPrefix) || !open()) return next()
+    if (!relayable(req, apiPrefix, passthrough.relay.maxBodyBytes) || !open()) return next()
     // The lane runs only at the edge (no TRUST_PROXY): the client is the socket's peer.
     const ip = req.socket.remoteAddress ?? ''
     if (allowed && !allowed(ip)) return next()

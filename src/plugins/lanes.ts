@@ -80,14 +80,15 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     const { passthrough } = fastify
     const route = `${passthrough.apiPrefix}/*`
     let answers = 0
-    metrics.addCounter('gateway_legacy_lane_answers_total', 'Legacy GETs relayed by the legacy lane, before the framework (also counted in the request metrics)', () => answers)
+    metrics.addCounter('gateway_legacy_lane_answers_total', 'Legacy GETs and small POSTs relayed by the legacy lane, before the framework (also counted in the request metrics)', () => answers)
     const lane = createLegacyLane({
       passthrough,
       open,
       requestId: identified,
       served (req, id, status, startedAt) {
         answers++
-        completed(req, id, status, `GET ${status} ${route}`, () => ({ method: 'GET', route, status: String(status) }), startedAt)
+        const method = req.method ?? 'GET'
+        completed(req, id, status, `${method} ${status} ${route}`, () => ({ method, route, status: String(status) }), startedAt)
       }
     })
     return { prefix: `${passthrough.apiPrefix}/`, lane }

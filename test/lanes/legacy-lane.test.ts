@@ -22,7 +22,7 @@ async function laneAnswers (gw: TestGateway): Promise<number> {
   return Number(/^gateway_legacy_lane_answers_total (\d+)$/m.exec(res.body)?.[1] ?? NaN)
 }
 
-async function viaSocket (url: string, opts: { method?: 'GET' | 'POST' | 'HEAD', headers?: Record<string, string>, body?: string } = {}) {
+async function viaSocket (url: string, opts: { method?: 'GET' | 'POST' | 'PUT' | 'HEAD', headers?: Record<string, string>, body?: string } = {}) {
   const res = await request(url, { method: opts.method ?? 'GET', headers: opts.headers, body: opts.body })
   return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) }
 }
@@ -100,18 +100,40 @@ describe('the legacy lane', () => {
     ])
   })
 
-  it('hands the route everything but a plain GET to an allowed path', async () => {
+  it('relays a small form POST as the route does: same upstream request, body and answer', async () => {
     const echo = await startEchoUpstream()
     closeAfterTest(echo.close)
     const gw = await gateway(echo.url)
+    const api = `${gw.url}/billing/api/devices_get?x=1`
+    const form = { method: 'POST' as const, body: 'u=admin&user_id=3&hash=abc', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-client': 'legacy' } }
+    const lane = await viaSocket(api, form)
+    expect(await laneAnswers(gw)).toBe(1)
+    // An Origin makes the lane hand the same request to the route.
+    const route = await viaSocket(api, { ...form, headers: { ...form.headers, origin: 'http://app.example' } })
+    expect(await laneAnswers(gw)).toBe(1)
+    const [laneEcho, routeEcho] = [lane, route].map((a) => JSON.parse(a.body.toString()) as Echo)
+    expect(lane.status).toBe(200)
+    expect(laneEcho.method).toBe('POST')
+    expect(laneEcho.bodyLength).toBe(form.body.length)
+    expect(laneEcho.bodySha256).toBe(routeEcho?.bodySha256)
+    const { origin: _origin, ...routeHeaders } = routeEcho?.headers ?? {}
+    expect(comparable(laneEcho.headers)).toStrictEqual(comparable(routeHeaders))
+    expect(comparable(lane.headers)).toStrictEqual(comparable(route.headers))
+  })
+
+  it('hands the route everything but a plain GET or a small POST to an allowed path', async () => {
+    const echo = await startEchoUpstream()
+    closeAfterTest(echo.close)
+    const gw = await gateway(echo.url, { LEGACY_MAX_BODY_BYTES: '100000' })
     const api = `${gw.url}/billing/api/user_details_get`
     const answers = [
-      await viaSocket(api, { method: 'POST', body: 'u=admin' }),
+      await viaSocket(api, { method: 'POST', body: 'x'.repeat(70_000) }), // over the size read whole
+      await viaSocket(api, { method: 'PUT', body: 'u=admin' }),
       await viaSocket(api, { method: 'HEAD' }),
       await viaSocket(api, { headers: { origin: 'https://app.example' } }),
-      await viaSocket(api, { headers: { 'content-length': '3' }, body: 'a=1' })
+      await viaSocket(api, { headers: { 'content-length': '3' }, body: 'a=1' }) // a GET with a body
     ]
-    expect(answers.map((a) => a.status)).toStrictEqual([200, 200, 200, 200])
+    expect(answers.map((a) => a.status)).toStrictEqual([200, 200, 200, 200, 200])
     // Refused paths get the route's problem, and never reach MOR.
     const before = echo.requests
     const refused = await viaSocket(`${gw.url}/billing/api/a..b`)
