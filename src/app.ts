@@ -24,6 +24,8 @@ import legacyProxy from './legacy/proxy.js'
 import lanes from './plugins/lanes.js'
 import { requestId } from './logging/request-id.js'
 import { trustFunction } from './net/forwarded.js'
+import { frontDoorServer } from './lanes/front-door.js'
+import { corsOptions } from './net/cors.js'
 
 export interface AppOptions {
   config: Config
@@ -35,6 +37,8 @@ export function appServerOptions (config: Config) {
     // A userId longer than find-my-way's default 100 characters would otherwise be a 404 rather
     // than the 400 the contract promises.
     routerOptions: { maxParamLength: 8192 },
+    // The server Fastify listens with: its front door lets the lanes answer before the framework.
+    serverFactory: frontDoorServer,
     frameworkErrors: frameworkErrorProblem,
     clientErrorHandler: clientErrorProblem,
     genReqId: requestId,
@@ -44,8 +48,6 @@ export function appServerOptions (config: Config) {
     trustProxy: config.trustProxy === false ? false : trustFunction(config.trustProxy)
   } satisfies FastifyServerOptions
 }
-
-const EXPOSED_HEADERS = ['ETag', 'Cache-Status', 'Age', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'X-Request-Id']
 
 async function app (fastify: FastifyInstance, { config }: AppOptions): Promise<void> {
   // Shared schemas first: routes refer to them, and the contract names them as components.
@@ -61,13 +63,7 @@ async function app (fastify: FastifyInstance, { config }: AppOptions): Promise<v
     pressureHandler: (_request, reply) => { reply.send(new OverloadedError()) }
   })
   if (config.corsOrigins.length > 0) {
-    await fastify.register(cors, {
-      origin: config.corsOrigins,
-      methods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'If-None-Match', 'Cache-Control', 'X-Request-Id'],
-      exposedHeaders: EXPOSED_HEADERS,
-      maxAge: 600
-    })
+    await fastify.register(cors, corsOptions(config.corsOrigins))
   }
 
   await fastify.register(metrics, { config })

@@ -74,6 +74,21 @@ export function cacheHeaders (result: CacheResult, clock: number): Record<string
   return headers
 }
 
+/** A devices answer's Vary: Accept-Encoding after whatever the answer already varies by (CORS: Origin). */
+export function devicesVary (existing: string | undefined): string {
+  return existing ? `${existing}, Accept-Encoding` : 'Accept-Encoding'
+}
+
+/**
+ * The headers every devices answer from the cache carries, as a flat name, value list: the cache
+ * headers and Vary. The one renderer for the route and the hit lane.
+ */
+export function devicesAnswerHeaders (result: CacheResult, now: number, vary: string): string[] {
+  const out = Object.entries(cacheHeaders(result, now)).flat()
+  out.push('vary', vary)
+  return out
+}
+
 /** Weak comparison (RFC 9110 13.1.2), as If-None-Match requires. */
 export function matchesIfNoneMatch (header: string | undefined, etag: string): boolean {
   if (!header) return false

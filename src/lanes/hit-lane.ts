@@ -8,7 +8,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { rateLimitHeaders, type RateDecision } from '../rate-limit/request-limiter.js'
 import type { CacheEntry } from '../cache/entry.js'
-import { cacheHeaders, COMPRESS_MIN_BYTES, negotiate } from '../cache/http.js'
+import { COMPRESS_MIN_BYTES, devicesAnswerHeaders, negotiate } from '../cache/http.js'
+import { USER_ID_PATTERN } from '../schemas/device.js'
+import { DEVICES_ROUTE } from '../routes/devices.js'
 
 export interface HitLaneDeps {
   /** The caller's key id from the Authorization header, or undefined. */
@@ -20,6 +22,8 @@ export interface HitLaneDeps {
   requestId: (req: IncomingMessage) => string
   /** The Vary header the route sends (Origin joins Accept-Encoding once CORS is configured). */
   vary: string
+  /** Headers the route's hooks add to every such answer (CORS's, once configured), as a flat list. */
+  extraHeaders: string[]
   /** Called once the answer is written: metrics and the access log. */
   served: (req: IncomingMessage, id: string, startedAt: number) => void
   /** A bug in the lane: logged, and the request goes to Fastify if it still can. */
@@ -39,8 +43,8 @@ export function takenDecision (req: IncomingMessage): RateDecision | undefined {
   return (req as Marked)[DECISION]
 }
 
-const PATH = /^\/v1\/users\/(0|[1-9][0-9]{0,9})\/devices$/
-const MAX_USER_ID = 2_147_483_647
+// The route's own path and user-id pattern, so the lane can never accept an id the route refuses.
+const PATH = new RegExp(`^${DEVICES_ROUTE.replace(':userId', `(${USER_ID_PATTERN.slice(1, -1)})`)}$`)
 
 /** The user id when the request is one the lane may answer from the cache, else undefined. */
 export function laneUserId (req: IncomingMessage): number | undefined {
@@ -50,12 +54,11 @@ export function laneUserId (req: IncomingMessage): number | undefined {
   const { headers } = req
   // Conditional and revalidating requests, and cross-origin ones, take the full route.
   if (headers['if-none-match'] !== undefined || headers['cache-control'] !== undefined || headers.pragma !== undefined || headers.origin !== undefined) return undefined
-  const userId = Number(match[1])
-  return userId <= MAX_USER_ID ? userId : undefined
+  return Number(match[1])
 }
 
 export function createHitLane (deps: HitLaneDeps): Lane {
-  const { identify, lookup, open, requestId, vary, served, failed } = deps
+  const { identify, lookup, open, requestId, vary, extraHeaders, served, failed } = deps
   // An entry's headers change once a second (Age, TTL), not per request: rendered then, reused.
   const rendered = new WeakMap<CacheEntry, { age: number, ttl: number, headers: string[] }>()
   function entryHeaders (entry: CacheEntry): string[] {
@@ -64,8 +67,8 @@ export function createHitLane (deps: HitLaneDeps): Lane {
     const ttl = Math.floor((entry.freshUntil - now) / 1000)
     let memo = rendered.get(entry)
     if (memo?.age !== age || memo.ttl !== ttl) {
-      const headers = Object.entries(cacheHeaders({ entry, outcome: 'hit', collapsed: false }, now)).flat()
-      headers.push('vary', vary, 'content-type', 'application/json; charset=utf-8', 'content-length', String(entry.body.length))
+      const headers = devicesAnswerHeaders({ entry, outcome: 'hit', collapsed: false }, now, vary)
+      headers.push('content-type', 'application/json; charset=utf-8', 'content-length', String(entry.body.length), ...extraHeaders)
       memo = { age, ttl, headers }
       rendered.set(entry, memo)
     }

@@ -12,9 +12,12 @@ import { refusePath } from '../legacy/confine.js'
 import { relay, SMALL_BODY_BYTES } from '../legacy/relay.js'
 import type { Passthrough } from '../legacy/upstream.js'
 import type { Lane } from './hit-lane.js'
+import { clientView, forwardedFor, type Trust } from '../net/forwarded.js'
 
 export interface LegacyLaneDeps {
   passthrough: Passthrough
+  /** TRUST_PROXY's trust function: the client's address, host and scheme as the route sees them. */
+  trust: Trust
   open: () => boolean
   requestId: (req: IncomingMessage) => string
   /** Called once the answer has ended (metrics and the access log). */
@@ -45,22 +48,17 @@ function relayable (req: IncomingMessage, apiPrefix: string, maxBody: number): b
 }
 
 export function createLegacyLane (deps: LegacyLaneDeps): Lane {
-  const { passthrough, open, requestId, served } = deps
+  const { passthrough, trust, open, requestId, served } = deps
   const { apiPrefix, allowed, origin } = passthrough
 
   return function legacyLane (req, res, next) {
     if (!relayable(req, apiPrefix, passthrough.relay.maxBodyBytes) || !open()) return next()
-    // The lane runs only at the edge (no TRUST_PROXY): the client is the socket's peer.
-    const ip = req.socket.remoteAddress ?? ''
-    if (allowed && !allowed(ip)) return next()
+    const client = clientView(req, trust)
+    if (allowed && !allowed(client.ip)) return next()
     const startedAt = performance.now()
     const id = requestId(req)
     relay(passthrough.relay, req, res, req.url ?? '/', {
-      headers: upstreamRequestHeaders(req.headers, origin.host, {
-        forwardedFor: ip,
-        protocol: 'encrypted' in req.socket && req.socket.encrypted === true ? 'https' : 'http',
-        host: req.headers.host ?? ''
-      }),
+      headers: upstreamRequestHeaders(req.headers, origin.host, { forwardedFor: forwardedFor(req, trust), protocol: client.protocol, host: client.host }),
       answerHeaders: () => ['x-request-id', id],
       onStart: () => {},
       onFailure: (err) => {

@@ -26,3 +26,32 @@ export function forwardedFor (req: IncomingMessage, trust: Trust): string {
   if (trust === TRUST_NONE || peer === '') return peer
   return proxyAddr.all(req, trust).reverse().join(', ')
 }
+
+const lastEntry = (value: string) => {
+  const at = value.lastIndexOf(',')
+  return at === -1 ? value.trim() : value.slice(at + 1).trim()
+}
+
+/** How the client reached the gateway, as Fastify's request.ip, .host and .protocol say it. */
+export interface ClientView { ip: string, host: string, protocol: string }
+
+/**
+ * The client's address, the host it asked for and its scheme: from the trusted proxy in front when
+ * the socket's peer is one, else from the connection itself. The same rules as Fastify's own
+ * request.ip/host/protocol, for the paths that answer before Fastify (the lanes' logs, the
+ * passthrough's X-Forwarded-*), so no path can tell a different story.
+ */
+export function clientView (req: IncomingMessage, trust: Trust): ClientView {
+  const peer = req.socket.remoteAddress ?? ''
+  const { headers } = req
+  const ownProtocol = 'encrypted' in req.socket && req.socket.encrypted === true ? 'https' : 'http'
+  if (trust === TRUST_NONE || peer === '' || !trust(peer, 0)) return { ip: peer, host: headers.host ?? '', protocol: ownProtocol }
+  const chain = proxyAddr.all(req, trust)
+  const forwardedHost = headers['x-forwarded-host']
+  const forwardedProto = headers['x-forwarded-proto']
+  return {
+    ip: chain[chain.length - 1] ?? peer,
+    host: typeof forwardedHost === 'string' && forwardedHost !== '' ? lastEntry(forwardedHost) : headers.host ?? '',
+    protocol: typeof forwardedProto === 'string' && forwardedProto !== '' ? lastEntry(forwardedProto) : ownProtocol
+  }
+}

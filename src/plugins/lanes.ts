@@ -1,9 +1,9 @@
-// Puts the lanes (src/lanes/) in front of Fastify's request handler on the app's server, and takes
-// them away when the app closes: the hit lane for /v1 cache hits, the legacy lane for plain legacy
-// GETs. Both stand aside while the app closes or is overloaded. The hit lane needs callers known by
-// API key. Neither is installed when the client's address must be resolved through TRUST_PROXY
-// (for the debug access log, X-Forwarded-For and LEGACY_ALLOW_CIDRS), which only Fastify does.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+// Installs the lanes (src/lanes/) at the server's front door (lanes/front-door.ts, the server
+// Fastify makes through `serverFactory`), and takes them away when the app closes: the hit lane for
+// /v1 cache hits, the legacy lane for plain legacy GETs and small form POSTs. Both stand aside
+// while the app closes or is overloaded. The hit lane needs callers known by API key. What they
+// log and forward about the client comes from the same trust rules as Fastify's request.ip.
+import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { completedLevel } from '../logging/logger.js'
@@ -12,28 +12,31 @@ import { bearerKeyId } from './auth.js'
 import { createHitLane, type Lane } from '../lanes/hit-lane.js'
 import { createLegacyLane } from '../lanes/legacy-lane.js'
 import { createLaneLookup } from '../lanes/lookup.js'
+import { frontDoorOf } from '../lanes/front-door.js'
 import { DEVICES_ROUTE } from '../routes/devices.js'
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => void
+import { devicesVary } from '../cache/http.js'
+import { clientView, trustFunction } from '../net/forwarded.js'
+import { CORS_SAME_ORIGIN } from '../net/cors.js'
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const { server, log, metrics } = fastify
-  const handlers = server.listeners('request') as Handler[]
-  const [fastifyHandler] = handlers
-  if (handlers.length !== 1 || fastifyHandler === undefined) return
+  // Only a server made by the app's serverFactory has a front door; on any other, Fastify answers all.
+  const front = frontDoorOf(server)
+  if (front === undefined) return
 
   // Read once: LOG_LEVEL is fixed for the life of the process, and this is asked on every answer.
   const debugLevel = log.level === 'debug' || log.level === 'trace'
-  // Behind a proxy the client's address is Fastify's to resolve: the debug access log shows it, and
-  // the legacy passthrough forwards it (X-Forwarded-For) and checks it (LEGACY_ALLOW_CIDRS).
-  const behindProxy = config.trustProxy !== false && config.trustProxy !== 0
+  const trust = trustFunction(config.trustProxy)
 
   let closing = false
   fastify.addHook('preClose', (done) => { closing = true; done() })
   const open = () => !closing && fastify.isUnderPressure?.() !== true
 
-  // What logging/logger.ts's `req` serializer reads (it scrubs the URL's credentials).
-  const logged = (req: IncomingMessage) => ({ method: req.method, url: req.url, host: req.headers.host, ip: req.socket.remoteAddress })
+  // What logging/logger.ts's `req` serializer reads (it scrubs the URL's credentials), as Fastify has it.
+  const logged = (req: IncomingMessage) => {
+    const { ip, host } = clientView(req, trust)
+    return { method: req.method, url: req.url, host, ip }
+  }
 
   /** The request id, and the access log's incoming line at debug, as Fastify writes it. */
   function identified (req: IncomingMessage): string {
@@ -50,11 +53,12 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     if (level !== 'debug' || debugLevel) log[level]({ reqId: id, req: logged(req), res: { statusCode: status }, responseTime: ms }, 'request completed')
   }
 
-  const hitLane = fastify.apiKeys.disabled || (debugLevel && behindProxy) ? undefined : createDevicesHitLane()
-  const legacy = fastify.hasDecorator('passthrough') && !behindProxy ? createLegacy() : undefined
+  const hitLane = fastify.apiKeys.disabled ? undefined : createDevicesHitLane()
+  const legacy = fastify.hasDecorator('passthrough') ? createLegacy() : undefined
   if (!hitLane && !legacy) return
 
   function createDevicesHitLane (): Lane {
+    const cors = config.corsOrigins.length > 0
     const hitSeries = `GET 200 ${DEVICES_ROUTE}`
     const hitLabels = () => ({ method: 'GET', route: DEVICES_ROUTE, status: '200' })
     // Counted in a plain number and read at scrape time: nothing per request but an increment.
@@ -65,8 +69,9 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       lookup: createLaneLookup(fastify.requestLimiter, fastify.devicesCache),
       open,
       requestId: identified,
-      // @fastify/cors varies every answer by Origin once it is configured.
-      vary: config.corsOrigins.length > 0 ? 'Origin, Accept-Encoding' : 'Accept-Encoding',
+      // What @fastify/cors adds to every answer once configured; the route reads it from the reply.
+      vary: devicesVary(cors ? CORS_SAME_ORIGIN.vary : undefined),
+      extraHeaders: cors ? CORS_SAME_ORIGIN.headers : [],
       served (req, id, startedAt) {
         answers++
         metrics.countCacheHit()
@@ -83,6 +88,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     metrics.addCounter('gateway_legacy_lane_answers_total', 'Legacy GETs and small POSTs relayed by the legacy lane, before the framework (also counted in the request metrics)', () => answers)
     const lane = createLegacyLane({
       passthrough,
+      trust,
       open,
       requestId: identified,
       served (req, id, status, startedAt) {
@@ -95,17 +101,13 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   }
 
   // One lane per request, by path; whatever a lane does not answer goes to Fastify.
-  const handler: Handler = (req, res) => {
-    const next = () => { fastifyHandler(req, res) }
+  front.lane = (req, res, next) => {
     if (legacy && req.url?.startsWith(legacy.prefix) === true) legacy.lane(req, res, next)
     else if (hitLane) hitLane(req, res, next)
     else next()
   }
-  server.removeListener('request', fastifyHandler)
-  server.on('request', handler)
   fastify.addHook('onClose', (_instance, done) => {
-    server.removeListener('request', handler)
-    server.on('request', fastifyHandler)
+    front.lane = undefined
     done()
   })
 }, { name: 'lanes', dependencies: ['auth', 'cache', 'metrics', 'rate-limit'], fastify: '5.x' })

@@ -9,7 +9,7 @@ import { CACHE_HEADERS, jsonResponse, NEGATIVE_CACHE_HEADERS, problemResponse, R
 import { UserNotFoundError } from '../mor/errors.js'
 import { UpstreamBudgetError, type CacheResult } from '../cache/devices-cache.js'
 import type { GatewayMetrics } from '../plugins/metrics.js'
-import { cacheHeaders, compressedBody, COMPRESS_MIN_BYTES, matchesIfNoneMatch, negotiate } from '../cache/http.js'
+import { compressedBody, COMPRESS_MIN_BYTES, devicesAnswerHeaders, devicesVary, matchesIfNoneMatch, negotiate } from '../cache/http.js'
 
 const InvalidUserIdError = createError('INVALID_USER_ID', 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
 
@@ -77,9 +77,10 @@ const devicesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     }
     const { entry } = result
     countCacheResult(fastify.metrics, result)
-    // Added to, not replaced: CORS has already said the answer varies by Origin.
+    // Vary is added to, not replaced: CORS has already said the answer varies by Origin.
     const vary = reply.getHeader('vary')
-    reply.headers(cacheHeaders(result, Date.now())).header('vary', vary ? `${String(vary)}, Accept-Encoding` : 'Accept-Encoding')
+    const headers = devicesAnswerHeaders(result, Date.now(), devicesVary(vary === undefined ? undefined : String(vary)))
+    for (let i = 0; i + 1 < headers.length; i += 2) reply.header(headers[i] as string, headers[i + 1])
     if (entry.status === 404) throw new UserNotFoundError(userId)
     if (matchesIfNoneMatch(request.headers['if-none-match'], entry.etag)) return reply.code(304).send()
     // The body is JSON already serialized once per cache entry, so it is sent as bytes.

@@ -34,6 +34,7 @@ function deps (overrides: Partial<HitLaneDeps> = {}): HitLaneDeps {
     open: () => true,
     requestId: () => 'rid',
     vary: 'Accept-Encoding',
+    extraHeaders: [],
     served: () => {},
     failed: () => {},
     ...overrides

@@ -138,3 +138,39 @@ describe('the hit lane on the Redis tier', () => {
     expect(await laneAnswers(gw)).toBe(1)
   })
 })
+
+describe('the hit lane and the route give one answer and one log line', () => {
+  const settings: Array<[string, Record<string, string>, Record<string, string>]> = [
+    ['with CORS configured', { CORS_ORIGINS: 'https://app.example' }, {}],
+    ['on the Redis tier', { CACHE_MAX_ENTRIES: '0' }, {}],
+    ['behind TRUST_PROXY', { TRUST_PROXY: '1' }, { 'x-forwarded-for': '10.0.0.1, 198.51.100.7', 'x-forwarded-host': 'api.example', 'x-forwarded-proto': 'https' }],
+    ['with all three', { CORS_ORIGINS: 'https://app.example', CACHE_MAX_ENTRIES: '0', TRUST_PROXY: '1' }, { 'x-forwarded-for': '198.51.100.8', 'x-forwarded-host': 'api.example' }]
+  ]
+  for (const [name, env, sent] of settings) {
+    it(name, async () => {
+      const redis = env.CACHE_MAX_ENTRIES === '0' ? await startRedis() : undefined
+      if (redis) closeAfterTest(redis.close)
+      const gw = await gateway((await simulator()).url, { ...env, ...(redis ? { REDIS_URL: redis.url } : {}) })
+      if (redis) await waitFor(() => gw.app.redisStore?.available === true)
+      const path = '/v1/users/3/devices'
+      await getJson(gw.url + path)
+
+      const lane = await fetch(gw.url + path, { headers: { ...AUTH, ...sent, 'x-request-id': 'via-lane' } })
+      const laneBody = await lane.text()
+      expect(await laneAnswers(gw)).toBe(1)
+      const route = await gw.app.inject({ url: path, headers: { ...AUTH, ...sent, host: new URL(gw.url).host, 'x-request-id': 'via-route' }, remoteAddress: '127.0.0.1' })
+      expect(await laneAnswers(gw)).toBe(1)
+
+      expect(lane.status).toBe(route.statusCode)
+      expect(laneBody).toBe(route.body)
+      expect(comparable(Object.fromEntries(lane.headers.entries()))).toStrictEqual(comparable(route.headers as Record<string, string>))
+      // The access log's lines, field by field: the client address and host as the trusted proxy gave them.
+      const logged = (id: string) => gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.reqId === id)
+        .map(({ level, msg, req, res }) => ({ level, msg, req, res }))
+      const viaLane = logged('via-lane')
+      expect(viaLane).toHaveLength(2)
+      expect(viaLane).toStrictEqual(logged('via-route'))
+      if (env.TRUST_PROXY) expect(viaLane[1]?.req).toMatchObject({ host: 'api.example', remoteAddress: sent['x-forwarded-for']?.split(', ').pop() })
+    })
+  }
+})

@@ -143,15 +143,24 @@ describe('the legacy lane', () => {
     expect(await laneAnswers(gw)).toBe(0)
   })
 
-  it('is not installed when LEGACY_ALLOW_CIDRS or the client address need TRUST_PROXY', async () => {
+  it('behind TRUST_PROXY forwards and checks the client address as the route resolves it', async () => {
     const echo = await startEchoUpstream()
     closeAfterTest(echo.close)
-    const gw = await gateway(echo.url, { TRUST_PROXY: '1' })
-    const res = await viaSocket(`${gw.url}/billing/api/user_details_get`, { headers: { 'x-forwarded-for': '198.51.100.9' } })
-    expect(res.status).toBe(200)
-    // The route keeps what the trusted proxy (the test itself) said and appends that proxy's hop.
-    expect((JSON.parse(res.body.toString()) as Echo).headers['x-forwarded-for']).toBe('198.51.100.9, 127.0.0.1')
-    expect(await laneAnswers(gw)).toBeNaN()
+    const gw = await gateway(echo.url, { TRUST_PROXY: '1', LEGACY_ALLOW_CIDRS: '198.51.100.0/24' })
+    const headers = { 'x-forwarded-for': '10.9.9.9, 198.51.100.9', 'x-forwarded-host': 'legacy.example', 'x-forwarded-proto': 'https' }
+    const lane = await viaSocket(`${gw.url}/billing/api/user_details_get`, { headers })
+    expect(await laneAnswers(gw)).toBe(1)
+    const route = await viaSocket(`${gw.url}/billing/api/user_details_get`, { headers: { ...headers, origin: 'http://app.example' } })
+    expect(await laneAnswers(gw)).toBe(1)
+    const [laneEcho, routeEcho] = [lane, route].map((a) => (JSON.parse(a.body.toString()) as Echo).headers)
+    // The trusted proxy (the test itself) said 198.51.100.9; its own hop follows. 10.9.9.9 was the client's claim.
+    expect(laneEcho?.['x-forwarded-for']).toBe('198.51.100.9, 127.0.0.1')
+    expect(laneEcho?.['x-forwarded-host']).toBe('legacy.example')
+    expect(laneEcho?.['x-forwarded-proto']).toBe('https')
+    for (const name of ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']) expect(laneEcho?.[name]).toBe(routeEcho?.[name])
+    // An address outside LEGACY_ALLOW_CIDRS, as the proxy reports it, is refused either way.
+    const refused = await viaSocket(`${gw.url}/billing/api/user_details_get`, { headers: { 'x-forwarded-for': '203.0.113.1' } })
+    expect(refused.status).toBe(403)
   })
 
   it('refuses addresses outside LEGACY_ALLOW_CIDRS through the route', async () => {
