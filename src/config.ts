@@ -5,7 +5,7 @@ import { Type, type Static, type TObject, type TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import { parseCidr } from './net/cidr.js'
 import { parseRedisTarget } from './redis/target.js'
-import { invalidApiKeys, MIN_API_KEY_LENGTH, readKeyFile } from './auth/api-keys.js'
+import { readKeyFile, unusableKeys } from './auth/api-keys.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -173,8 +173,8 @@ function checkCombinations (env: Env, bad: Set<string>): string[] {
   if (!env.AUTH_DISABLED && env.GATEWAY_API_KEYS === undefined && env.GATEWAY_API_KEYS_FILE === undefined) {
     problems.push('  GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE is required (or AUTH_DISABLED=true, which leaves /v1 open to anyone)')
   }
-  const weak = invalidApiKeys(list(env.GATEWAY_API_KEYS))
-  if (weak > 0) problems.push(`  GATEWAY_API_KEYS holds ${weak} key(s) shorter than ${MIN_API_KEY_LENGTH} characters or with characters a Bearer token cannot carry`)
+  const weak = unusableKeys(list(env.GATEWAY_API_KEYS))
+  if (weak !== undefined) problems.push(`  GATEWAY_API_KEYS ${weak}`)
   if (ok('GATEWAY_API_KEYS_FILE')) {
     const { problem } = readKeyFile(env.GATEWAY_API_KEYS_FILE as string)
     // An empty file is fine while GATEWAY_API_KEYS has keys.

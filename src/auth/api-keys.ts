@@ -24,6 +24,12 @@ export function invalidApiKeys (keys: string[]): number {
   return keys.filter((key) => key.length < MIN_API_KEY_LENGTH || !BEARER_TOKEN.test(key)).length
 }
 
+/** What is wrong with a set of keys, for a configuration error (never quoting a key), or undefined. */
+export function unusableKeys (keys: string[]): string | undefined {
+  const invalid = invalidApiKeys(keys)
+  return invalid > 0 ? `holds ${invalid} key(s) shorter than ${MIN_API_KEY_LENGTH} characters or with characters a Bearer token cannot carry` : undefined
+}
+
 /**
  * The keys of GATEWAY_API_KEYS_FILE, or why they cannot be used (never quoting a key). Read at
  * start by the config check and the auth plugin, and on SIGHUP.
@@ -36,10 +42,7 @@ export function readKeyFile (path: string): { keys: string[], problem: string | 
     return { keys: [], problem: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` }
   }
   const keys = parseKeyFile(text)
-  const invalid = invalidApiKeys(keys)
-  if (invalid > 0) return { keys, problem: `holds ${invalid} key(s) shorter than ${MIN_API_KEY_LENGTH} characters or with characters a Bearer token cannot carry` }
-  if (keys.length === 0) return { keys, problem: 'holds no keys' }
-  return { keys, problem: undefined }
+  return { keys, problem: unusableKeys(keys) ?? (keys.length === 0 ? 'holds no keys' : undefined) }
 }
 
 /** One key per line; blank lines and `#` comments are ignored. */

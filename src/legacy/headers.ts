@@ -19,8 +19,6 @@ const NOT_FORWARDED = new Set([
   'x-original-url', 'x-rewrite-url', 'x-original-host'
 ])
 
-type Headers = IncomingHttpHeaders | Record<string, string | string[] | number | undefined>
-
 /**
  * A test for "is this lower-case name never copied", given a Connection value. Most messages name
  * nothing beyond keep-alive or close, and get the fixed set.
@@ -30,14 +28,25 @@ export function hopByHop (connection: string | undefined): (name: string) => boo
   return named.length === 0 ? (name) => HOP_BY_HOP.has(name) : (name) => HOP_BY_HOP.has(name) || named.includes(name)
 }
 
-export function withoutHopByHop<T extends Headers> (headers: T): T {
-  const dropped = hopByHop(headers.connection === undefined ? undefined : String(headers.connection))
-  const out: Record<string, unknown> = {}
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || dropped(name.toLowerCase())) continue
-    out[name] = value
+/**
+ * MOR's answer headers (undici's raw name, value list) after the gateway's own `first` ones, as one
+ * flat list for writeHead: hop-by-hop ones, and any MOR's Connection header names, left out.
+ */
+export function responseHeaders (first: string[], raw: Buffer[]): string[] {
+  const pairs: string[] = []
+  let connection: string | undefined
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = String(raw[i]?.toString('latin1')).toLowerCase()
+    const value = String(raw[i + 1]?.toString('latin1'))
+    if (name === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`
+    pairs.push(name, value)
   }
-  return out as T
+  const dropped = hopByHop(connection)
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    const name = pairs[i] as string
+    if (!dropped(name)) first.push(name, pairs[i + 1] as string)
+  }
+  return first
 }
 
 /** The gateway's view of the client: the X-Forwarded-For chain (net/forwarded.ts), scheme and host. */
@@ -57,17 +66,5 @@ export function upstreamRequestHeaders (headers: IncomingHttpHeaders, upstreamHo
     else for (const one of value) out.push(name, one)
   }
   out.push('x-forwarded-for', client.forwardedFor, 'x-forwarded-proto', client.protocol, 'x-forwarded-host', client.host)
-  return out
-}
-
-/** A flat name, value list as a headers object (repeated names become arrays). */
-export function headersObject (list: string[]): IncomingHttpHeaders {
-  const out: Record<string, string | string[]> = {}
-  for (let i = 0; i + 1 < list.length; i += 2) {
-    const name = list[i] as string
-    const value = list[i + 1] as string
-    const prior = out[name]
-    out[name] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [prior, value]
-  }
   return out
 }

@@ -11,7 +11,7 @@
 import { Transform, type TransformCallback } from 'node:stream'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
-import { hopByHop } from './headers.js'
+import { responseHeaders } from './headers.js'
 import { ClientGoneError, PassthroughBusyError, PayloadTooLargeError, upstreamError } from './errors.js'
 import type { Gate } from './gate.js'
 
@@ -78,24 +78,6 @@ function countingStream (maxBytes: number): Transform {
   return counter
 }
 
-/** MOR's response headers (undici's raw list) after the gateway's own, hop-by-hop ones left out. */
-function answerHeaders (own: string[], raw: Buffer[]): string[] {
-  const pairs: string[] = []
-  let connection: string | undefined
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = String(raw[i]?.toString('latin1')).toLowerCase()
-    const value = String(raw[i + 1]?.toString('latin1'))
-    if (name === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`
-    pairs.push(name, value)
-  }
-  const dropped = hopByHop(connection)
-  for (let i = 0; i + 1 < pairs.length; i += 2) {
-    const name = pairs[i] as string
-    if (!dropped(name)) own.push(name, pairs[i + 1] as string)
-  }
-  return own
-}
-
 /**
  * One call as undici's dispatch handler. A class rather than a literal of closures: its methods
  * are shared, so a call allocates one object.
@@ -126,7 +108,7 @@ class Relay implements Dispatcher.DispatchHandler {
     }
     this.call.onStart()
     this.status = statusCode
-    this.res.writeHead(statusCode, answerHeaders(this.call.answerHeaders(), rawHeaders))
+    this.res.writeHead(statusCode, responseHeaders(this.call.answerHeaders(), rawHeaders))
     this.resume = resume
     return true
   }

@@ -1,25 +1,42 @@
+import type { IncomingHttpHeaders } from 'node:http'
 import { describe, expect, it } from 'vitest'
-import { headersObject, upstreamRequestHeaders, withoutHopByHop } from '../../src/legacy/headers.js'
+import { responseHeaders, upstreamRequestHeaders } from '../../src/legacy/headers.js'
 
-describe('withoutHopByHop', () => {
-  it('drops the RFC 9110 hop-by-hop headers and those Connection names, keeping the rest', () => {
-    expect(withoutHopByHop({
-      connection: 'keep-alive, X-Named',
-      'keep-alive': 'timeout=5',
-      'transfer-encoding': 'chunked',
-      te: 'trailers',
-      trailer: 'x',
-      upgrade: 'websocket',
-      'proxy-connection': 'keep-alive',
-      'proxy-authorization': 'Basic eA==',
-      'x-named': '1',
-      'content-type': 'text/xml',
-      'set-cookie': ['a=1', 'b=2']
-    })).toStrictEqual({ 'content-type': 'text/xml', 'set-cookie': ['a=1', 'b=2'] })
+/** A flat name, value list as a headers object (repeated names become arrays). */
+function headersObject (list: string[]): IncomingHttpHeaders {
+  const out: Record<string, string | string[]> = {}
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const name = list[i] as string
+    const value = list[i + 1] as string
+    const prior = out[name]
+    out[name] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [prior, value]
+  }
+  return out
+}
+
+/** Header pairs as undici hands them over: a flat list of Buffers. */
+const raw = (...pairs: string[]) => pairs.map((text) => Buffer.from(text, 'latin1'))
+
+describe('responseHeaders', () => {
+  it('drops the RFC 9110 hop-by-hop headers and those Connection names, keeping the rest after the gateway\'s own', () => {
+    expect(headersObject(responseHeaders(['x-request-id', 'r1'], raw(
+      'Connection', 'keep-alive, X-Named',
+      'Keep-Alive', 'timeout=5',
+      'Transfer-Encoding', 'chunked',
+      'TE', 'trailers',
+      'Trailer', 'x',
+      'Upgrade', 'websocket',
+      'Proxy-Connection', 'keep-alive',
+      'Proxy-Authorization', 'Basic eA==',
+      'X-Named', '1',
+      'Content-Type', 'text/xml',
+      'Set-Cookie', 'a=1',
+      'Set-Cookie', 'b=2'
+    )))).toStrictEqual({ 'x-request-id': 'r1', 'content-type': 'text/xml', 'set-cookie': ['a=1', 'b=2'] })
   })
 
   it('leaves headers without hop-by-hop ones as they are', () => {
-    expect(withoutHopByHop({ 'content-encoding': 'gzip', 'content-length': '10' })).toStrictEqual({ 'content-encoding': 'gzip', 'content-length': '10' })
+    expect(headersObject(responseHeaders([], raw('Content-Encoding', 'gzip', 'Content-Length', '10')))).toStrictEqual({ 'content-encoding': 'gzip', 'content-length': '10' })
   })
 })
 
