@@ -1,5 +1,16 @@
-// Benchmark plumbing: child processes on loopback, free ports, autocannon runs, statistics.
-import { spawn, type ChildProcess } from 'node:child_process'
+// Benchmark plumbing: child processes on loopback, free ports, load runs, statistics.
+//
+// The load comes from wrk (C, installed from Debian when missing): autocannon, written in
+// JavaScript, needs about as much CPU as the server it loads, so on a small machine it measured
+// its own scheduling as much as the server. A scenario with one server under test (the cache hit)
+// also keeps them apart: wrk and anything auxiliary on CPU 0, the server under test on the
+// others. A scenario with an upstream (the passthrough) cannot be split fairly on two CPUs (the
+// simulator would starve either the relay or the load), so it runs unpinned as before.
+// BENCH_LOADGEN=autocannon, or a machine without wrk or taskset, loads with autocannon.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { freePort, waitForPort } from '../scripts/ports.js'
 
@@ -10,9 +21,43 @@ export { freePort, waitForPort }
 
 const children = new Set<ChildProcess>()
 
+const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).stdout.trim() || undefined
+
+/** A Debian tool the bench needs: found on PATH (or in /usr/sbin), else installed once with apt-get. */
+export function debianTool (command: string, pkg: string): string | undefined {
+  const find = () => has(command) ?? (spawnSync('ls', [`/usr/sbin/${command}`], { encoding: 'utf8' }).stdout.trim() || undefined)
+  const found = find()
+  if (found || process.env.BENCH_NO_INSTALL === '1') return found
+  process.stdout.write(`installing ${pkg} for the bench...\n`)
+  spawnSync('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkg}`], { stdio: 'inherit' })
+  return find()
+}
+
+const wrk = process.env.BENCH_LOADGEN === 'autocannon' ? undefined : debianTool('wrk', 'wrk')
+const cpus = availableParallelism()
+const pinnable = wrk !== undefined && cpus >= 2 && has('taskset') !== undefined
+const LOAD_CPUS = '0'
+const SERVER_CPUS = cpus === 2 ? '1' : `1-${cpus - 1}`
+
+/** Where a process runs: with the load generator, apart from it, or wherever the OS puts it. */
+export type Placement = 'load' | 'server' | undefined
+
+const cpusOf = (placement: Placement) => (!pinnable || placement === undefined ? undefined : placement === 'load' ? LOAD_CPUS : SERVER_CPUS)
+
+/** How the load is made, for the report. */
+export const LOAD_GENERATOR = wrk === undefined
+  ? 'autocannon in the bench process, sharing the CPUs with the servers'
+  : `wrk (1 thread); cache-hit scenarios: wrk and Redis on CPU ${LOAD_CPUS}, the server under test on CPU ${SERVER_CPUS}${pinnable ? '' : ' (not pinned: no taskset or one CPU)'}; passthrough: unpinned`
+
+const placed = (placement: Placement, command: string, args: string[]): [string, string[]] => {
+  const cpusFor = cpusOf(placement)
+  return cpusFor === undefined ? [command, args] : ['taskset', ['-c', cpusFor, command, ...args]]
+}
+
 /** Starts a process that must listen on `port`; it is killed when the bench ends, whatever happens. */
-export async function startProcess (command: string, args: string[], port: number, env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
+export async function startProcess (command: string, args: string[], port: number, env: Record<string, string> = {}, placement?: Placement): Promise<ChildProcess> {
+  const [file, argv] = placed(placement, command, args)
+  const child = spawn(file, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
   children.add(child)
   child.once('exit', () => children.delete(child))
   await waitForPort(port)
@@ -51,9 +96,13 @@ export interface LoadOptions {
   /** GET unless given; with `body`, what legacy clients send (a form POST). */
   method?: 'GET' | 'POST'
   body?: string
+  /** Pins wrk to the load generator's CPU (scenarios whose servers were started as 'server'). */
+  pinned?: boolean
 }
 
 export async function load (url: string, opts: LoadOptions): Promise<LoadResult> {
+  // wrk takes one path per run; a run over many paths stays with autocannon.
+  if (wrk !== undefined && !opts.paths) return wrkLoad(wrk, url, opts)
   const result = await autocannon({
     url,
     connections: opts.connections ?? 32,
@@ -64,6 +113,54 @@ export async function load (url: string, opts: LoadOptions): Promise<LoadResult>
     ...(opts.paths ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, path: opts.paths?.() ?? '/' }) }] } : {})
   })
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx }
+}
+
+/** One wrk run: the method, headers and body go in a Lua script, as wrk takes them. */
+async function wrkLoad (wrk: string, url: string, opts: LoadOptions): Promise<LoadResult> {
+  const script = join(mkdtempSync(join(tmpdir(), 'bench-wrk-')), 'request.lua')
+  const lines = [`wrk.method = ${JSON.stringify(opts.method ?? 'GET')}`]
+  for (const [name, value] of Object.entries(opts.headers ?? {})) lines.push(`wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`)
+  if (opts.body !== undefined) lines.push(`wrk.body = ${JSON.stringify(opts.body)}`)
+  writeFileSync(script, lines.join('\n') + '\n')
+  const [file, args] = placed(opts.pinned === true ? 'load' : undefined, wrk, ['-t1', `-c${opts.connections ?? 32}`, `-d${opts.seconds}s`, '--latency', '-s', script, url])
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+    let text = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { text += chunk })
+    child.once('error', reject)
+    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited with ${code}: ${text}`))))
+  })
+  return parseWrk(out)
+}
+
+const MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 }
+
+/** wrk's report: req/s, the 50% and 99% latencies (ms), socket errors and non-2xx/3xx answers. */
+export function parseWrk (out: string): LoadResult {
+  const latency = (pct: string) => {
+    const m = new RegExp(`^\\s*${pct}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out)
+    return m ? Number(m[1]) * (MS[m[2] ?? 'ms'] ?? 1) : NaN
+  }
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
+    p50: latency('50'),
+    p99: latency('99'),
+    errors: errors ? errors.slice(1).reduce((n, v) => n + Number(v), 0) : 0,
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
+  }
+}
+
+/**
+ * The target's rate over the baseline's, paired round by round (each round runs them back to back)
+ * and the median of those ratios kept: a slow drift of the machine moves both sides of a pair, and
+ * cancels, where a ratio of two medians taken from different rounds would keep it.
+ */
+export function pairedRatio (target: LoadResult | undefined, baseline: LoadResult | undefined): number {
+  const a = target?.rounds ?? []
+  const b = baseline?.rounds ?? []
+  if (a.length === 0 || a.length !== b.length) return (target?.rps ?? 0) / (baseline?.rps ?? NaN)
+  return median(a.map((rps, i) => rps / (b[i] ?? NaN)))
 }
 
 export const median = (values: number[]) => {
