@@ -20,6 +20,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the caller's own MOR user's devices
+         * @description For an API key or token whose scope is exactly one MOR user: that user's devices, the same answer as `/v1/users/{thatId}/devices`. A caller that may read several users names one with that route instead.
+         */
+        get: operations["listMyDevices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -239,7 +259,160 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unauthorized`: no valid API key in `Authorization: Bearer <key>` */
+            /** @description `unauthorized`: no valid API key or token in `Authorization: Bearer <value>` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="mor-gateway"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: this caller may not read this user (the same answer whether or not the user exists) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `user-not-found`: MOR says User not found (cached briefly) */
+            404: {
+                headers: {
+                    /** @description RFC 9211, e.g. `mor-gateway; hit; ttl=42` or `mor-gateway; fwd=miss; stored` */
+                    "Cache-Status"?: string;
+                    /** @description seconds since the answer was fetched from MOR */
+                    Age?: number;
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description `Accept-Encoding` */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate-limited`: this caller's request rate, or its budget of calls to MOR, is spent */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upstream-rejected`, `upstream-bad-response` or `upstream-unavailable` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upstream-unavailable`: MOR is failing and calls to it are paused (circuit open), or `overloaded` */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upstream-timeout`: MOR did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyDevices: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "if-none-match"?: string;
+                /** @description `no-cache` revalidates with MOR */
+                "cache-control"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's devices */
+            200: {
+                headers: {
+                    /** @description strong validator of the body; send it back in If-None-Match */
+                    ETag?: string;
+                    /** @description RFC 9211, e.g. `mor-gateway; hit; ttl=42` or `mor-gateway; fwd=miss; stored` */
+                    "Cache-Status"?: string;
+                    /** @description seconds since the answer was fetched from MOR */
+                    Age?: number;
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description `Accept-Encoding` */
+                    Vary?: string;
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        userId: number;
+                        devices: components["schemas"]["Device"][];
+                    };
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current */
+            304: {
+                headers: {
+                    /** @description strong validator of the body; send it back in If-None-Match */
+                    ETag?: string;
+                    /** @description RFC 9211, e.g. `mor-gateway; hit; ttl=42` or `mor-gateway; fwd=miss; stored` */
+                    "Cache-Status"?: string;
+                    /** @description seconds since the answer was fetched from MOR */
+                    Age?: number;
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description `Accept-Encoding` */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid-request`: this caller may read more than one user, so it must name one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: no valid API key or token in `Authorization: Bearer <value>` */
             401: {
                 headers: {
                     /** @description `Bearer realm="mor-gateway"` */
@@ -267,7 +440,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `rate-limited`: this key's request rate, or its budget of calls to MOR, is spent */
+            /** @description `rate-limited`: this caller's request rate, or its budget of calls to MOR, is spent */
             429: {
                 headers: {
                     /** @description seconds to wait before trying again */

@@ -5,7 +5,8 @@ import { Type, type Static, type TObject, type TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import { parseCidr } from './net/cidr.js'
 import { parseRedisTarget } from './redis/target.js'
-import { readKeyFile, unusableKeys } from './auth/api-keys.js'
+import { readKeyFile, unusableKeys, type KeyFile, type KeySpec } from './auth/api-keys.js'
+import { looksLikeJwt, type JwtSettings } from './auth/jwt.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -31,6 +32,10 @@ export const EnvSchema = Type.Object({
   GATEWAY_API_KEYS: Type.Optional(Type.String({ minLength: 1 })),
   GATEWAY_API_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   AUTH_DISABLED: Type.Boolean({ default: false }),
+  JWT_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', errorMessage: 'must be an http(s) URL of a JSON Web Key Set' })),
+  JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  JWT_USER_CLAIM: Type.String({ minLength: 1, maxLength: 200, default: 'mor_user_id' }),
   RATE_LIMIT_PER_MINUTE: Int(1, 10_000_000, 600),
   UPSTREAM_BUDGET_PER_MINUTE: Int(1, 10_000_000, 120),
   CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^https?://[^,\\s]+(\\s*,\\s*https?://[^,\\s]+)*$', errorMessage: 'must be a comma-separated list of http(s) origins' })),
@@ -78,7 +83,15 @@ export interface Config {
   }
   /** How long a client may take to send a whole request, and its headers alone. */
   client: { requestTimeoutMs: number, headersTimeoutMs: number }
-  auth: { keys: string[], keysFile: string | undefined, disabled: boolean }
+  auth: {
+    keys: string[]
+    keysFile: string | undefined
+    /** GATEWAY_API_KEYS_FILE's keys as read (and checked) at start. */
+    fileKeys: KeySpec[]
+    disabled: boolean
+    /** Set when JWT_JWKS_URL is. */
+    jwt: JwtSettings | undefined
+  }
   rateLimit: { perMinute: number, upstreamPerMinute: number }
   corsOrigins: string[]
   /** false, a hop count, or the addresses of trusted proxies (Fastify's trustProxy). */
@@ -138,10 +151,12 @@ export function parseEnv<T extends TObject> (schema: T, env: Record<string, stri
 export function loadConfig (env: Record<string, string | undefined>): Config {
   const { values, problems } = checkEnv(EnvSchema, env)
   const lines = [...problems].map(([name, why]) => `  ${name} ${why}`)
+  // Read once, here: the file's problems are configuration problems like any other.
+  const keyFile: KeyFile = values.GATEWAY_API_KEYS_FILE === undefined ? { keys: [], problem: undefined } : readKeyFile(values.GATEWAY_API_KEYS_FILE)
   // Rules across variables are checked on the variables that passed on their own.
-  for (const line of checkCombinations(values, new Set(problems.keys()))) if (!lines.includes(line)) lines.push(line)
+  for (const line of checkCombinations(values, new Set(problems.keys()), keyFile)) if (!lines.includes(line)) lines.push(line)
   if (lines.length > 0) throw configError(lines)
-  return toConfig(values)
+  return toConfig(values, keyFile.keys)
 }
 
 function describe (schema: TSchema): string {
@@ -167,18 +182,27 @@ function trustProxyOf (value: string): Config['trustProxy'] {
 const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean)
 
 /** Rules that span variables, and the key file's content; each message names the variable to fix. */
-function checkCombinations (env: Env, bad: Set<string>): string[] {
+function checkCombinations (env: Env, bad: Set<string>, keyFile: KeyFile): string[] {
   const problems: string[] = []
   const ok = (name: keyof Env) => !bad.has(name) && env[name] !== undefined
-  if (!env.AUTH_DISABLED && env.GATEWAY_API_KEYS === undefined && env.GATEWAY_API_KEYS_FILE === undefined) {
-    problems.push('  GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE is required (or AUTH_DISABLED=true, which leaves /v1 open to anyone)')
+  const jwt = env.JWT_JWKS_URL !== undefined
+  if (!env.AUTH_DISABLED && env.GATEWAY_API_KEYS === undefined && env.GATEWAY_API_KEYS_FILE === undefined && !jwt) {
+    problems.push('  GATEWAY_API_KEYS, GATEWAY_API_KEYS_FILE or JWT_JWKS_URL is required (or AUTH_DISABLED=true, which leaves /v1 open to anyone)')
   }
   const weak = unusableKeys(list(env.GATEWAY_API_KEYS))
   if (weak !== undefined) problems.push(`  GATEWAY_API_KEYS ${weak}`)
   if (ok('GATEWAY_API_KEYS_FILE')) {
-    const { problem } = readKeyFile(env.GATEWAY_API_KEYS_FILE as string)
-    // An empty file is fine while GATEWAY_API_KEYS has keys.
-    if (problem !== undefined && !(problem === 'holds no keys' && list(env.GATEWAY_API_KEYS).length > 0)) problems.push(`  GATEWAY_API_KEYS_FILE ${problem}`)
+    // An empty file is fine while other credentials exist (keys may be added later, with SIGHUP).
+    if (keyFile.problem !== undefined) problems.push(`  GATEWAY_API_KEYS_FILE ${keyFile.problem}`)
+    else if (keyFile.keys.length === 0 && list(env.GATEWAY_API_KEYS).length === 0 && !jwt) problems.push('  GATEWAY_API_KEYS_FILE holds no keys')
+  }
+  if (jwt) {
+    if (env.JWT_ISSUER === undefined) problems.push('  JWT_ISSUER is required with JWT_JWKS_URL (the iss every token must carry)')
+    if (env.JWT_AUDIENCE === undefined) problems.push('  JWT_AUDIENCE is required with JWT_JWKS_URL (the aud every token must carry)')
+    // Such a key would be read as a token and never match.
+    if ([...list(env.GATEWAY_API_KEYS), ...keyFile.keys.map((spec) => spec.key)].some(looksLikeJwt)) {
+      problems.push('  GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE holds a key shaped like a JWT (three base64url parts joined by dots), which JWT_JWKS_URL makes a token')
+    }
   }
   if (ok('TRUST_PROXY')) {
     for (const cidr of env.TRUST_PROXY.includes('.') || env.TRUST_PROXY.includes(':') ? list(env.TRUST_PROXY) : []) {
@@ -197,7 +221,7 @@ function checkCombinations (env: Env, bad: Set<string>): string[] {
   return [...new Set(problems)]
 }
 
-function toConfig (env: Env): Config {
+function toConfig (env: Env, fileKeys: KeySpec[]): Config {
   return {
     mor: {
       baseUrl: env.MOR_URL.replace(/\/+$/, ''),
@@ -223,7 +247,15 @@ function toConfig (env: Env): Config {
       queue: env.LEGACY_QUEUE
     },
     client: { requestTimeoutMs: env.REQUEST_TIMEOUT_MS, headersTimeoutMs: env.HEADERS_TIMEOUT_MS },
-    auth: { keys: list(env.GATEWAY_API_KEYS), keysFile: env.GATEWAY_API_KEYS_FILE, disabled: env.AUTH_DISABLED },
+    auth: {
+      keys: list(env.GATEWAY_API_KEYS),
+      keysFile: env.GATEWAY_API_KEYS_FILE,
+      fileKeys,
+      disabled: env.AUTH_DISABLED,
+      jwt: env.JWT_JWKS_URL === undefined || env.JWT_ISSUER === undefined || env.JWT_AUDIENCE === undefined
+        ? undefined
+        : { jwksUrl: env.JWT_JWKS_URL, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, userClaim: env.JWT_USER_CLAIM }
+    },
     rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, upstreamPerMinute: env.UPSTREAM_BUDGET_PER_MINUTE },
     corsOrigins: list(env.CORS_ORIGINS),
     trustProxy: trustProxyOf(env.TRUST_PROXY),

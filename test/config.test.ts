@@ -37,7 +37,7 @@ describe('loadConfig', () => {
       redis: undefined,
       legacy: { enabled: true, maxBodyBytes: 10 * 1024 * 1024, allowCidrs: undefined, connections: 64, queue: 64 },
       client: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000 },
-      auth: { keys: [KEY], keysFile: undefined, disabled: false },
+      auth: { keys: [KEY], keysFile: undefined, fileKeys: [], disabled: false, jwt: undefined },
       rateLimit: { perMinute: 600, upstreamPerMinute: 120 },
       corsOrigins: [],
       trustProxy: false,
@@ -74,6 +74,10 @@ describe('loadConfig', () => {
       GATEWAY_API_KEYS: `${KEY}, ${'j'.repeat(20)}`,
       GATEWAY_API_KEYS_FILE: KEY_FILE,
       AUTH_DISABLED: 'false',
+      JWT_JWKS_URL: 'https://id.example.com/.well-known/jwks.json',
+      JWT_ISSUER: 'https://id.example.com/',
+      JWT_AUDIENCE: 'mor-gateway',
+      JWT_USER_CLAIM: 'mor_users',
       RATE_LIMIT_PER_MINUTE: '100',
       UPSTREAM_BUDGET_PER_MINUTE: '10',
       CORS_ORIGINS: 'https://app.example.com,http://localhost:5173',
@@ -99,7 +103,13 @@ describe('loadConfig', () => {
       redis: { url: 'redis://127.0.0.1:6379/2', timeoutMs: 500 },
       legacy: { enabled: false, maxBodyBytes: 1024, allowCidrs: ['10.0.0.0/8', '192.0.2.7'], connections: 8, queue: 0 },
       client: { requestTimeoutMs: 5000, headersTimeoutMs: 2000 },
-      auth: { keys: [KEY, 'j'.repeat(20)], keysFile: KEY_FILE, disabled: false },
+      auth: {
+        keys: [KEY, 'j'.repeat(20)],
+        keysFile: KEY_FILE,
+        fileKeys: [{ key: 'f'.repeat(20) }],
+        disabled: false,
+        jwt: { jwksUrl: 'https://id.example.com/.well-known/jwks.json', issuer: 'https://id.example.com/', audience: 'mor-gateway', userClaim: 'mor_users' }
+      },
       rateLimit: { perMinute: 100, upstreamPerMinute: 10 },
       corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
       trustProxy: ['10.0.0.0/8', '192.0.2.1'],
@@ -135,8 +145,8 @@ describe('loadConfig', () => {
 
   it('refuses to start without API keys unless AUTH_DISABLED=true', () => {
     const { GATEWAY_API_KEYS: _unused, ...noKeys } = REQUIRED
-    expect(configError(noKeys).message).toBe('invalid configuration:\n  GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE is required (or AUTH_DISABLED=true, which leaves /v1 open to anyone)')
-    expect(loadConfig({ ...noKeys, AUTH_DISABLED: 'true' }).auth).toStrictEqual({ keys: [], keysFile: undefined, disabled: true })
+    expect(configError(noKeys).message).toBe('invalid configuration:\n  GATEWAY_API_KEYS, GATEWAY_API_KEYS_FILE or JWT_JWKS_URL is required (or AUTH_DISABLED=true, which leaves /v1 open to anyone)')
+    expect(loadConfig({ ...noKeys, AUTH_DISABLED: 'true' }).auth).toStrictEqual({ keys: [], keysFile: undefined, fileKeys: [], disabled: true, jwt: undefined })
     expect(loadConfig({ ...noKeys, GATEWAY_API_KEYS_FILE: KEY_FILE }).auth.keysFile).toBe(KEY_FILE)
   })
 
@@ -174,7 +184,7 @@ describe('loadConfig', () => {
     expect(err).toBeInstanceOf(ConfigError)
     expect(err.name).toBe('ConfigError')
     expect(err.message).toBe('invalid configuration:\n  MOR_URL is required\n  MOR_API_USER is required\n  MOR_API_SECRET is required\n' +
-      '  GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE is required (or AUTH_DISABLED=true, which leaves /v1 open to anyone)')
+      '  GATEWAY_API_KEYS, GATEWAY_API_KEYS_FILE or JWT_JWKS_URL is required (or AUTH_DISABLED=true, which leaves /v1 open to anyone)')
   })
 
   it('counts an empty required variable as missing', () => {
@@ -227,7 +237,7 @@ describe('loadConfig', () => {
     const weak = join(DIR, 'weak')
     writeFileSync(weak, 'short-key\n')
     const message = configError({ ...REQUIRED, GATEWAY_API_KEYS_FILE: weak }).message
-    expect(message).toBe('invalid configuration:\n  GATEWAY_API_KEYS_FILE holds 1 key(s) shorter than 16 characters or with characters a Bearer token cannot carry')
+    expect(message).toBe('invalid configuration:\n  GATEWAY_API_KEYS_FILE has unusable lines: line 1: the key is shorter than 16 characters or has characters a Bearer token cannot carry')
   })
 
   it('rejects an unknown LOG_LEVEL, listing the allowed ones', () => {
@@ -257,7 +267,7 @@ describe('loadConfig', () => {
       '  MOR_URL must be an http(s) URL without query or fragment',
       '  PORT must be a whole number from 0 to 65535',
       '  LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
-      '  GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE is required (or AUTH_DISABLED=true, which leaves /v1 open to anyone)'
+      '  GATEWAY_API_KEYS, GATEWAY_API_KEYS_FILE or JWT_JWKS_URL is required (or AUTH_DISABLED=true, which leaves /v1 open to anyone)'
     ].join('\n'))
   })
 

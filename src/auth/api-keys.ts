@@ -4,10 +4,12 @@
 // derived from its digest, never by itself.
 import { hash, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import type { Caller } from './caller.js'
+import { EVERY_USER, parseUsers, type Scope } from './scope.js'
 
 export interface KeyRing {
-  /** The id of the key `token` is, or undefined. */
-  verify: (token: string) => string | undefined
+  /** The caller whose key `token` is, or undefined. */
+  verify: (token: string) => Caller | undefined
   readonly size: number
 }
 
@@ -30,24 +32,85 @@ export function unusableKeys (keys: string[]): string | undefined {
   return invalid > 0 ? `holds ${invalid} key(s) shorter than ${MIN_API_KEY_LENGTH} characters or with characters a Bearer token cannot carry` : undefined
 }
 
+/** One key and what the key file says of it. */
+export interface KeySpec {
+  key: string
+  name?: string | undefined
+  users?: Scope | undefined
+  rate?: number | undefined
+}
+
+/** What is wrong with a key file, line by line (never quoting a key), or its keys. */
+export type KeyFile = { keys: KeySpec[], problem: undefined } | { keys: KeySpec[], problem: string }
+
+/** A key's name: what logs and metrics show, so short and plain. */
+const NAME = /^[A-Za-z0-9._-]{1,64}$/
+const MAX_RATE = 10_000_000
+
 /**
- * The keys of GATEWAY_API_KEYS_FILE, or why they cannot be used (never quoting a key). Read at
- * start by the config check and the auth plugin, and on SIGHUP.
+ * One line: `<key> [name=<name>] [users=<list>] [rate=<n>]`, fields in any order. The reason the
+ * line is unusable (naming the field, never the key), or its spec.
  */
-export function readKeyFile (path: string): { keys: string[], problem: string | undefined } {
+function parseKeyLine (line: string): KeySpec | string {
+  const [key = '', ...fields] = line.split(/[ \t]+/)
+  if (key.length < MIN_API_KEY_LENGTH || !BEARER_TOKEN.test(key)) return `the key is shorter than ${MIN_API_KEY_LENGTH} characters or has characters a Bearer token cannot carry`
+  const spec: KeySpec = { key }
+  for (const field of fields) {
+    const eq = field.indexOf('=')
+    const name = eq === -1 ? field : field.slice(0, eq)
+    const value = field.slice(eq + 1)
+    if (eq === -1 || !['name', 'users', 'rate'].includes(name)) return `unknown field "${name.slice(0, 20)}" (fields are name=, users=, rate=)`
+    if (spec[name as 'name' | 'users' | 'rate'] !== undefined) return `${name}= given twice`
+    if (name === 'name') {
+      if (!NAME.test(value)) return 'name= must be 1-64 characters of A-Za-z0-9._-'
+      spec.name = value
+    } else if (name === 'users') {
+      const users = parseUsers(value)
+      if (!users) return 'users= must be * or user ids and ranges, e.g. users=100-199,205'
+      spec.users = users
+    } else {
+      const rate = /^[1-9][0-9]{0,7}$/.test(value) ? Number(value) : NaN
+      if (!(rate <= MAX_RATE)) return `rate= must be a whole number of requests per minute from 1 to ${MAX_RATE}`
+      spec.rate = rate
+    }
+  }
+  return spec
+}
+
+/**
+ * A key file: one key per line with its fields; blank lines and `#` comments are ignored. Every
+ * unusable line is reported by number, two keys with one name too (the rate limit counts by name).
+ */
+export function parseKeyFile (text: string): KeyFile {
+  const keys: KeySpec[] = []
+  const problems: string[] = []
+  const names = new Map<string, number>()
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.replace(/#.*$/, '').trim()
+    if (line === '') return
+    const spec = parseKeyLine(line)
+    if (typeof spec === 'string') {
+      problems.push(`line ${index + 1}: ${spec}`)
+      return
+    }
+    const earlier = spec.name === undefined ? undefined : names.get(spec.name)
+    if (earlier !== undefined) problems.push(`line ${index + 1}: name=${spec.name ?? ''} is already line ${earlier}'s`)
+    if (spec.name !== undefined) names.set(spec.name, index + 1)
+    keys.push(spec)
+  })
+  if (problems.length > 0) return { keys, problem: `has unusable lines: ${problems.join('; ')}` }
+  return { keys, problem: undefined }
+}
+
+/** The key file at `path`, or why it cannot be used. Read at start by the config check, and on SIGHUP. */
+export function readKeyFile (path: string): KeyFile {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
     return { keys: [], problem: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` }
   }
-  const keys = parseKeyFile(text)
-  return { keys, problem: unusableKeys(keys) ?? (keys.length === 0 ? 'holds no keys' : undefined) }
-}
-
-/** One key per line; blank lines and `#` comments are ignored. */
-export function parseKeyFile (text: string): string[] {
-  return text.split(/\r?\n/).map((line) => line.replace(/#.*$/, '').trim()).filter(Boolean)
+  return parseKeyFile(text)
 }
 
 export function keyId (key: string): string {
@@ -57,21 +120,29 @@ export function keyId (key: string): string {
 /** Past this many remembered tokens the memo starts over (a valid key has few spellings). */
 const MEMO_LIMIT = 1000
 
-export function createKeyRing (keys: string[]): KeyRing {
-  const entries = [...new Set(keys)].map((key) => ({ digest: digest(key), id: keyId(key) }))
+/** The caller a key stands for: named and scoped by the key file, else every user at the default rate. */
+export function callerOf (spec: KeySpec): Caller {
+  const label = spec.name ?? keyId(spec.key)
+  return { rateKey: `key:${label}`, label, scope: spec.users ?? EVERY_USER, rate: spec.rate }
+}
+
+export function createKeyRing (specs: KeySpec[]): KeyRing {
+  // One entry per key; a key listed twice keeps its first line.
+  const seen = new Set<string>()
+  const entries = specs.filter((spec) => !seen.has(spec.key) && seen.add(spec.key)).map((spec) => ({ digest: digest(spec.key), caller: callerOf(spec) }))
   // Tokens already verified, valid ones only: hashing every request's key was a fifth of the cost
   // of a cache hit. This keeps the keys in use in memory, as process.env does for
   // GATEWAY_API_KEYS; a wrong token is never remembered, so guesses always pay the full check.
-  const verified = new Map<string, string>()
+  const verified = new Map<string, Caller>()
   return {
     verify (token) {
       const known = verified.get(token)
       if (known !== undefined) return known
       const candidate = digest(token)
-      let found: string | undefined
+      let found: Caller | undefined
       // No early exit: the time taken does not depend on which key (if any) matched.
       for (const entry of entries) {
-        if (timingSafeEqual(candidate, entry.digest)) found = entry.id
+        if (timingSafeEqual(candidate, entry.digest)) found = entry.caller
       }
       if (found !== undefined) {
         if (verified.size >= MEMO_LIMIT) verified.clear()

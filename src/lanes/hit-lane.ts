@@ -7,16 +7,18 @@
 // A test sends every kind of request both ways and compares the answers.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { rateLimitHeaders, type RateDecision } from '../rate-limit/request-limiter.js'
+import type { Caller } from '../auth/caller.js'
+import { mayRead } from '../plugins/auth.js'
 import type { CacheEntry } from '../cache/entry.js'
 import { COMPRESS_MIN_BYTES, devicesAnswerHeaders, negotiate } from '../cache/http.js'
 import { USER_ID_PATTERN } from '../schemas/device.js'
 import { DEVICES_ROUTE } from '../routes/devices.js'
 
 export interface HitLaneDeps {
-  /** The caller's key id from the Authorization header, or undefined. */
-  identify: (authorization: string | undefined) => string | undefined
+  /** The caller the Authorization header stands for (a promise while a new token is verified). */
+  identify: (authorization: string | undefined) => Caller | undefined | Promise<Caller | undefined>
   /** Counts the request against the caller's rate limit and finds a fresh entry, if any. */
-  lookup: (keyId: string, userId: number) => Lookup | Promise<Lookup>
+  lookup: (caller: Caller, userId: number) => Lookup | Promise<Lookup>
   /** False while the app is closing or overloaded: those answers are Fastify's. */
   open: () => boolean
   requestId: (req: IncomingMessage) => string
@@ -25,7 +27,7 @@ export interface HitLaneDeps {
   /** Headers the route's hooks add to every such answer (CORS's, once configured), as a flat list. */
   extraHeaders: string[]
   /** Called once the answer is written: metrics and the access log. */
-  served: (req: IncomingMessage, id: string, startedAt: number) => void
+  served: (req: IncomingMessage, id: string, startedAt: number, caller: Caller) => void
   /** A bug in the lane: logged, and the request goes to Fastify if it still can. */
   failed: (err: unknown) => void
 }
@@ -78,8 +80,10 @@ export function createHitLane (deps: HitLaneDeps): Lane {
   function answer (req: IncomingMessage, res: ServerResponse, next: () => void): void {
     const userId = laneUserId(req)
     if (userId === undefined || !open()) return next()
-    const keyId = identify(req.headers.authorization)
-    if (keyId === undefined) return next()
+    const caller = identify(req.headers.authorization)
+    // Unknown callers, tokens not verified yet, and users outside the caller's scope (a 403, made
+    // by the route's one decision, mayRead) are the route's to answer, before any cache lookup.
+    if (caller === undefined || caller instanceof Promise || !mayRead(caller, userId)) return next()
     const startedAt = performance.now()
 
     // Marked only when handed over: a property added to every request would change the hidden
@@ -98,10 +102,10 @@ export function createHitLane (deps: HitLaneDeps): Lane {
       for (const value of entryHeaders(entry)) headers.push(value)
       res.writeHead(200, headers)
       res.end(entry.body)
-      served(req, id, startedAt)
+      served(req, id, startedAt, caller)
     }
     const settle = ({ decision, entry }: Lookup) => (decision.allowed ? serve(entry, decision) : handOver(decision))
-    const found = lookup(keyId, userId)
+    const found = lookup(caller, userId)
     if (found instanceof Promise) found.then(settle).catch((err: unknown) => { giveUp(err, res, next) })
     else settle(found)
   }

@@ -83,6 +83,7 @@ export class AccessLogController extends LogController {
       reply.log.error({ req: request, res: reply, err: error, responseTime }, 'request errored')
       return
     }
-    reply.log[completedLevel(status, responseTime)]({ req: request, res: reply, responseTime }, 'request completed')
+    // The caller's label (a key's name or id, or `jwt`): never the key or token.
+    reply.log[completedLevel(status, responseTime)]({ req: request, res: reply, caller: request.caller?.label, responseTime }, 'request completed')
   }
 }

@@ -1,16 +1,23 @@
-// Who may call /v1: bearer API keys from GATEWAY_API_KEYS and GATEWAY_API_KEYS_FILE (re-read on
-// SIGHUP). The key ring is decorated on the app; `requireApiKey` is the hook the /v1 scope adds.
+// Who may call /v1, and which MOR users each caller may read. Callers present
+// `Authorization: Bearer <value>`: a value shaped like a JWS compact token is a JWT (when
+// JWT_JWKS_URL is set), anything else an API key from GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE
+// (re-read on SIGHUP with names, scopes and rates). The app gets `fastify.auth`; the /v1 scope
+// adds `identifyCaller` and `requireCaller`, and routes ask `authorizeUser`.
 import { readFile } from 'node:fs/promises'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import createError from '@fastify/error'
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import { ConfigError, type Config } from '../config.js'
-import { createKeyRing, invalidApiKeys, parseKeyFile, readKeyFile, type KeyRing } from '../auth/api-keys.js'
+import type { Config } from '../config.js'
+import { createKeyRing, parseKeyFile, type KeyRing } from '../auth/api-keys.js'
+import type { Caller } from '../auth/caller.js'
+import { createJwtVerifier, looksLikeJwt, type JwtVerifier } from '../auth/jwt.js'
 
 export const UnauthorizedError = createError('UNAUTHORIZED', '%s', 401)
+export const ForbiddenUserError = createError('FORBIDDEN_USER', 'This caller may not read this MOR user\'s devices', 403)
 
-export interface ApiKeys {
-  readonly ring: KeyRing
+export interface Auth {
+  /** The caller a bearer header stands for; synchronous for API keys and tokens seen before. */
+  authenticate: (authorization: string | undefined) => Caller | undefined | Promise<Caller | undefined>
   readonly disabled: boolean
   /** Re-reads GATEWAY_API_KEYS_FILE; on failure the keys in force stay. */
   reload: () => Promise<void>
@@ -18,75 +25,104 @@ export interface ApiKeys {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    apiKeys: ApiKeys
+    auth: Auth
   }
   interface FastifyRequest {
-    /** The caller's key id (never the key), once authenticated. */
-    apiKeyId: string | undefined
+    /** Who is calling, once authenticated (never the key or token itself). */
+    caller: Caller | undefined
   }
 }
 
 const BEARER = /^Bearer[ \t]+([A-Za-z0-9._~+/=-]+)[ \t]*$/i
+
+/** The bearer value of an Authorization header, or undefined. */
+export const bearerToken = (header: string | undefined) => (header === undefined ? undefined : BEARER.exec(header)?.[1])
 
 /**
  * First step (onRequest): who is calling. Never refuses, so the rate limiter that runs next can
  * count failed attempts per address: guessing keys is rate-limited like everything else.
  */
 export function identifyCaller (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  request.apiKeyId = bearerKeyId(request.server.apiKeys.ring, request.headers.authorization)
-  done()
+  const identified = (caller: Caller | undefined) => {
+    request.caller = caller
+    if (caller !== undefined) request.server.metrics.countCaller(caller.label)
+    done()
+  }
+  const found = request.server.auth.authenticate(request.headers.authorization)
+  if (found instanceof Promise) found.then(identified, done)
+  else identified(found)
 }
 
-/** The id of the key an `Authorization: Bearer` header carries, or undefined. */
-export function bearerKeyId (ring: KeyRing, header: string | undefined): string | undefined {
-  const token = header === undefined ? undefined : BEARER.exec(header)?.[1]
-  return token === undefined ? undefined : ring.verify(token)
-}
-
-/** Second step (after the rate limit): refuse callers without a valid key. */
-export function requireApiKey (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  if (request.apiKeyId !== undefined || request.server.apiKeys.disabled) {
+/** Second step (after the rate limit): refuse callers without a valid key or token. */
+export function requireCaller (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  if (request.caller !== undefined || request.server.auth.disabled) {
     done()
     return
   }
   const header = request.headers.authorization
-  // RFC 6750: no credentials get a bare challenge; wrong ones say so.
+  // RFC 6750: no credentials get a bare challenge; wrong ones say so, and no more (expired and
+  // forged tokens read the same).
   reply.header('www-authenticate', header === undefined ? 'Bearer realm="mor-gateway"' : 'Bearer realm="mor-gateway", error="invalid_token"')
-  done(new UnauthorizedError(header === undefined ? 'Send an API key as Authorization: Bearer <key>' : 'The API key is not valid'))
+  done(new UnauthorizedError(header === undefined ? 'Send an API key or a token as Authorization: Bearer <value>' : 'The API key or token is not valid'))
+}
+
+/**
+ * The one authorization decision, for the route and the hit lane alike: may this caller read this
+ * user? Asked before any cache lookup or call to MOR, so the answer is the same whether or not the
+ * user exists. Without authentication (AUTH_DISABLED) every user may be read.
+ */
+export function mayRead (caller: Caller | undefined, userId: number): boolean {
+  return caller === undefined || caller.scope.has(userId)
+}
+
+/** Throws the 403 unless the request's caller may read `userId`. */
+export function authorizeUser (request: FastifyRequest, userId: number): void {
+  if (!mayRead(request.caller, userId)) throw new ForbiddenUserError()
 }
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
-  const { keys, keysFile, disabled } = config.auth
-  // loadConfig has checked the file; it is read again here for its keys (it may have changed since).
-  const file = keysFile ? readKeyFile(keysFile) : { keys: [], problem: undefined }
-  if (file.problem !== undefined && file.problem !== 'holds no keys') throw new ConfigError(`invalid configuration:\n  GATEWAY_API_KEYS_FILE ${file.problem}`)
-  let ring = createKeyRing([...keys, ...file.keys])
-  if (!disabled && ring.size === 0) throw new ConfigError('invalid configuration:\n  GATEWAY_API_KEYS_FILE holds no keys')
+  const { keys, keysFile, fileKeys, disabled, jwt: jwtSettings } = config.auth
+  let ring: KeyRing = createKeyRing([...keys.map((key) => ({ key })), ...fileKeys])
   if (disabled) fastify.log.warn('AUTH_DISABLED=true: /v1 answers anyone, with the MOR API secret\'s full access')
 
-  const apiKeys: ApiKeys = {
-    get ring () { return ring },
+  let jwt: JwtVerifier | undefined
+  if (jwtSettings !== undefined) {
+    jwt = createJwtVerifier(jwtSettings, fastify.log)
+    // Not awaited: the gateway starts while the provider is slow; the first token waits for it.
+    jwt.refresh().catch(() => {})
+  }
+
+  const auth: Auth = {
+    authenticate (header) {
+      const token = bearerToken(header)
+      if (token === undefined) return undefined
+      if (jwt !== undefined && looksLikeJwt(token)) return jwt.verify(token)
+      return ring.verify(token)
+    },
     disabled,
     async reload () {
       if (!keysFile) return
       try {
-        const reloaded = parseKeyFile(await readFile(keysFile, 'utf8'))
+        const file = parseKeyFile(await readFile(keysFile, 'utf8'))
         // A half-written or emptied file must not lock every caller out, nor let weak keys in.
-        if (reloaded.length === 0 || invalidApiKeys(reloaded) > 0) {
-          fastify.log.error({ invalid: invalidApiKeys(reloaded) }, 'API key file holds no keys or unusable ones; the keys in force stay')
+        if (file.problem !== undefined || (file.keys.length === 0 && keys.length === 0 && jwt === undefined)) {
+          fastify.log.error({ problem: file.problem ?? 'holds no keys' }, 'API key file is unusable; the keys in force stay')
           return
         }
-        ring = createKeyRing([...keys, ...reloaded])
+        ring = createKeyRing([...keys.map((key) => ({ key })), ...file.keys])
         fastify.log.info({ keys: ring.size }, 'API keys reloaded')
       } catch (err) {
         fastify.log.error({ err }, 'API key file could not be read; the keys in force stay')
       }
     }
   }
-  fastify.decorate('apiKeys', apiKeys)
-  fastify.decorateRequest('apiKeyId', undefined)
+  fastify.decorate('auth', auth)
+  fastify.decorateRequest('caller', undefined)
 
-  const onHangup = () => { apiKeys.reload().catch(() => {}) }
+  const onHangup = () => { auth.reload().catch(() => {}) }
   if (keysFile) process.on('SIGHUP', onHangup)
-  fastify.addHook('onClose', async () => { process.off('SIGHUP', onHangup) })
+  fastify.addHook('onClose', async () => {
+    process.off('SIGHUP', onHangup)
+    jwt?.close()
+  })
 }, { name: 'auth', fastify: '5.x' })

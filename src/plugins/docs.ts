@@ -48,7 +48,12 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       },
       components: {
         securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'A gateway API key (GATEWAY_API_KEYS), sent as `Authorization: Bearer <key>`' }
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A gateway API key (GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE), or a JWT from the identity provider set by JWT_JWKS_URL ' +
+              '(a value of three base64url parts joined by dots is read as a JWT). Either may be limited to some MOR users; others get 403.'
+          }
         }
       },
       tags: [

@@ -8,7 +8,6 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { completedLevel } from '../logging/logger.js'
 import { requestId } from '../logging/request-id.js'
-import { bearerKeyId } from './auth.js'
 import { createHitLane, type Lane } from '../lanes/hit-lane.js'
 import { createLegacyLane } from '../lanes/legacy-lane.js'
 import { createLaneLookup } from '../lanes/lookup.js'
@@ -46,14 +45,14 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   }
 
   /** Request metrics and the access log's completed line, as the routes' hooks write them. */
-  function completed (req: IncomingMessage, id: string, status: number, series: string, labels: () => Record<string, string>, startedAt: number): void {
+  function completed (req: IncomingMessage, id: string, status: number, series: string, labels: () => Record<string, string>, startedAt: number, caller?: string): void {
     const ms = performance.now() - startedAt
     metrics.requests.observe(series, labels, ms / 1000)
     const level = completedLevel(status, ms)
-    if (level !== 'debug' || debugLevel) log[level]({ reqId: id, req: logged(req), res: { statusCode: status }, responseTime: ms }, 'request completed')
+    if (level !== 'debug' || debugLevel) log[level]({ reqId: id, req: logged(req), res: { statusCode: status }, caller, responseTime: ms }, 'request completed')
   }
 
-  const hitLane = fastify.apiKeys.disabled ? undefined : createDevicesHitLane()
+  const hitLane = fastify.auth.disabled ? undefined : createDevicesHitLane()
   const legacy = fastify.hasDecorator('passthrough') ? createLegacy() : undefined
   if (!hitLane && !legacy) return
 
@@ -65,17 +64,18 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     let answers = 0
     metrics.addCounter('gateway_hit_lane_answers_total', 'Cache hits answered by the hit lane, before the framework (also counted in the request and cache metrics)', () => answers)
     return createHitLane({
-      identify: (header) => bearerKeyId(fastify.apiKeys.ring, header),
+      identify: fastify.auth.authenticate,
       lookup: createLaneLookup(fastify.requestLimiter, fastify.devicesCache),
       open,
       requestId: identified,
       // What @fastify/cors adds to every answer once configured; the route reads it from the reply.
       vary: devicesVary(cors ? CORS_SAME_ORIGIN.vary : undefined),
       extraHeaders: cors ? CORS_SAME_ORIGIN.headers : [],
-      served (req, id, startedAt) {
+      served (req, id, startedAt, caller) {
         answers++
         metrics.countCacheHit()
-        completed(req, id, 200, hitSeries, hitLabels, startedAt)
+        metrics.countCaller(caller.label)
+        completed(req, id, 200, hitSeries, hitLabels, startedAt, caller.label)
       },
       failed: (err) => { log.error({ err }, 'hit lane failed; the route answers instead') }
     })

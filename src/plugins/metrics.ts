@@ -17,6 +17,8 @@ export interface GatewayMetrics {
   /** One cache hit: a plain increment, added to `cache` at scrape time (hits are the hot path). */
   countCacheHit: () => void
   rateLimited: Counter<'limit'>
+  /** One /v1 request from an authenticated caller, by its label (a key's name or id, or `jwt`). */
+  countCaller: (label: string) => void
   /** A gauge read at scrape time (never stale); registered only by the plugin that can read it. */
   addGauge: (name: string, help: string, read: () => number) => void
   /** A counter whose running total a plugin keeps itself (a plain number on a hot path), read at scrape time. */
@@ -36,6 +38,9 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     'Requests answered by the gateway, by method, route template and status',
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
   let pendingHits = 0
+  // Per caller, kept in a plain map on the hot path and added at scrape time. Labels are bounded:
+  // key names and ids come from the operator's configuration, and every token counts as `jwt`.
+  const pendingCallers = new Map<string, number>()
   const metrics: GatewayMetrics = {
     registry,
     requests,
@@ -57,6 +62,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       }
     }),
     countCacheHit: () => { pendingHits++ },
+    countCaller: (label) => { pendingCallers.set(label, (pendingCallers.get(label) ?? 0) + 1) },
     rateLimited: new Counter({ name: 'gateway_rate_limit_rejections_total', help: 'Requests refused by a rate limit: requests (per key) or upstream (per-key MOR budget)', labelNames: ['limit'] as const, registers: [registry] }),
     addGauge (name, help, read) {
       new Gauge({ name, help, registers: [registry], collect () { this.set(read()) } }) // eslint-disable-line no-new
@@ -76,6 +82,17 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       })
     }
   }
+  // eslint-disable-next-line no-new
+  new Counter({
+    name: 'gateway_caller_requests_total',
+    help: '/v1 requests by authenticated caller: an API key\'s name (or id when it has none), or jwt for every token',
+    labelNames: ['caller'] as const,
+    registers: [registry],
+    collect () {
+      for (const [caller, n] of pendingCallers) this.inc({ caller }, n)
+      pendingCallers.clear()
+    }
+  })
   fastify.decorate('metrics', metrics)
 
   fastify.addHook('onResponse', (request, reply, done) => {

@@ -18,7 +18,9 @@ interface ProblemKind { slug: string, title: string }
 const KINDS: Record<string, ProblemKind> = {
   FST_ERR_VALIDATION: { slug: 'invalid-request', title: 'Invalid request' },
   INVALID_USER_ID: { slug: 'invalid-request', title: 'Invalid request' },
+  NOT_ONE_USER: { slug: 'invalid-request', title: 'Invalid request' },
   UNAUTHORIZED: { slug: 'unauthorized', title: 'Unauthorized' },
+  FORBIDDEN_USER: { slug: 'forbidden', title: 'Forbidden' },
   RATE_LIMITED: { slug: 'rate-limited', title: 'Too many requests' },
   UPSTREAM_BUDGET_EXHAUSTED: { slug: 'rate-limited', title: 'Too many requests' },
   GATEWAY_OVERLOADED: { slug: 'overloaded', title: 'Gateway overloaded' },

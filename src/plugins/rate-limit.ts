@@ -11,7 +11,7 @@ import { upstreamKeyPrefix } from '../redis/namespace.js'
 import { takenDecision } from '../lanes/hit-lane.js'
 
 /** The key's request rate for this minute is spent. */
-export const RateLimitedError = retryAfterError('RATE_LIMITED', 'Too many requests for this API key in this minute', 429)
+export const RateLimitedError = retryAfterError('RATE_LIMITED', 'Too many requests from this caller in this minute', 429)
 
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
 
@@ -39,7 +39,8 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       metrics.rateLimited.inc({ limit: 'requests' })
       done(new RateLimitedError(d.resetSeconds))
     }
-    const decision = takenDecision(request.raw) ?? requestLimiter.take(request.apiKeyId ?? `ip:${request.ip}`)
+    const { caller } = request
+    const decision = takenDecision(request.raw) ?? requestLimiter.take(caller?.rateKey ?? `ip:${request.ip}`, caller?.rate)
     if (decision instanceof Promise) decision.then(apply, done)
     else apply(decision)
   }

@@ -17,8 +17,8 @@ export interface RateDecision {
 }
 
 export interface RequestLimiter {
-  /** Counts one request for `key`. */
-  take: (key: string) => RateDecision | Promise<RateDecision>
+  /** Counts one request for `key`, against `limit` (the caller's own) or the limiter's default. */
+  take: (key: string, limit?: number) => RateDecision | Promise<RateDecision>
 }
 
 export function decide (limit: number, count: number, msLeft: number): RateDecision {
@@ -33,10 +33,10 @@ export function rateLimitHeaders (d: RateDecision): string[] {
 /** The requests of one key waiting for the next INCRBY. */
 interface Batch { hits: number, result: Promise<WindowHit | undefined> }
 
-export function createRequestLimiter (limit: number, opts: { redis?: RedisStore, keyPrefix?: string, now?: () => number } = {}): RequestLimiter {
+export function createRequestLimiter (defaultLimit: number, opts: { redis?: RedisStore, keyPrefix?: string, now?: () => number } = {}): RequestLimiter {
   const { redis, keyPrefix = '', now = Date.now } = opts
   const windows = createFixedWindows(now)
-  const local = (key: string): RateDecision => {
+  const local = (key: string, limit = defaultLimit): RateDecision => {
     const window = windows.current(key)
     window.used++
     return decide(limit, window.used, window.start + WINDOW_MS - now())
@@ -61,11 +61,11 @@ export function createRequestLimiter (limit: number, opts: { redis?: RedisStore,
     return { batch, index: batch.hits++ }
   }
   return {
-    take (key) {
-      if (!redis.available) return local(key)
+    take (key, limit = defaultLimit) {
+      if (!redis.available) return local(key, limit)
       const { batch, index } = join(key)
       // The batch's total is the count after its last request; earlier ones get earlier counts.
-      return batch.result.then((hit) => (hit ? decide(limit, hit.count - batch.hits + index + 1, hit.msLeft) : local(key)))
+      return batch.result.then((hit) => (hit ? decide(limit, hit.count - batch.hits + index + 1, hit.msLeft) : local(key, limit)))
     }
   }
 }

@@ -1,7 +1,7 @@
 // The /v1 scope: every route in it needs an API key and counts against that key's rate limit.
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
-import { identifyCaller, requireApiKey } from '../plugins/auth.js'
+import { identifyCaller, requireCaller } from '../plugins/auth.js'
 import devicesRoute from './devices.js'
 
 export default async function v1 (fastify: FastifyInstance, _opts: { config: Config }) {
@@ -9,6 +9,6 @@ export default async function v1 (fastify: FastifyInstance, _opts: { config: Con
   // refuse the unauthenticated: so failed attempts are limited too.
   fastify.addHook('onRequest', identifyCaller)
   fastify.addHook('onRequest', fastify.limitRequests)
-  fastify.addHook('preValidation', requireApiKey)
+  fastify.addHook('preValidation', requireCaller)
   await fastify.register(devicesRoute)
 }

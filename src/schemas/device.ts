@@ -7,6 +7,8 @@ import { Nullable } from './nullable.js'
  * A decimal integer from 0 to 2147483647 (MOR's INT(11) ids), no sign, no leading zeros. The range
  * lives in the pattern so the contract states it exactly and nothing past it reaches MOR.
  */
+export const MAX_USER_ID = 2_147_483_647
+
 export const USER_ID_PATTERN = '^(0|[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|' +
   '2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])$'
 

@@ -1,47 +1,113 @@
 // Gateway API keys as a unit: the key file format, verification, and the ids logs see.
 import { describe, expect, it } from 'vitest'
-import { createKeyRing, keyId, parseKeyFile } from '../../src/auth/api-keys.js'
+import { createKeyRing, keyId, parseKeyFile, type KeySpec } from '../../src/auth/api-keys.js'
 
 const KEY_A = 'key-a-0123456789abcdef'
 const KEY_B = 'key-b-fedcba9876543210'
+/** The keys of a key file that parsed. */
+const keysOf = (text: string) => {
+  const file = parseKeyFile(text)
+  expect(file.problem).toBeUndefined()
+  return file.keys.map((spec) => spec.key)
+}
+const specs = (...keys: string[]): KeySpec[] => keys.map((key) => ({ key }))
+const idOf = (ring: ReturnType<typeof createKeyRing>, token: string) => ring.verify(token)?.label
 
 describe('parseKeyFile', () => {
   it('reads one key per line', () => {
-    expect(parseKeyFile(`${KEY_A}\n${KEY_B}\n`)).toStrictEqual([KEY_A, KEY_B])
+    expect(keysOf(`${KEY_A}\n${KEY_B}\n`)).toStrictEqual([KEY_A, KEY_B])
   })
 
   it('ignores blank lines, whitespace-only lines and comment lines', () => {
     const text = `# gateway keys, one per line\n\n${KEY_A}\n   \n\t\n# retired: old-key-000000000000\n${KEY_B}`
-    expect(parseKeyFile(text)).toStrictEqual([KEY_A, KEY_B])
+    expect(keysOf(text)).toStrictEqual([KEY_A, KEY_B])
   })
 
   it('drops a comment after a key on the same line', () => {
-    expect(parseKeyFile(`${KEY_A}   # billing team\n${KEY_B}#ops`)).toStrictEqual([KEY_A, KEY_B])
+    expect(keysOf(`${KEY_A}   # billing team\n${KEY_B}#ops`)).toStrictEqual([KEY_A, KEY_B])
   })
 
   it('trims spaces and tabs around keys', () => {
-    expect(parseKeyFile(`  ${KEY_A}\t\n\t${KEY_B}  `)).toStrictEqual([KEY_A, KEY_B])
+    expect(keysOf(`  ${KEY_A}\t\n\t${KEY_B}  `)).toStrictEqual([KEY_A, KEY_B])
   })
 
   it('reads a file with Windows line endings without keeping the carriage returns', () => {
-    expect(parseKeyFile(`# keys\r\n${KEY_A}\r\n\r\n${KEY_B}\r\n`)).toStrictEqual([KEY_A, KEY_B])
+    expect(keysOf(`# keys\r\n${KEY_A}\r\n\r\n${KEY_B}\r\n`)).toStrictEqual([KEY_A, KEY_B])
   })
 
   it('returns no keys for an empty file or one with only comments', () => {
-    expect(parseKeyFile('')).toStrictEqual([])
-    expect(parseKeyFile('# nothing here yet\n\n# still nothing\n')).toStrictEqual([])
+    expect(keysOf('')).toStrictEqual([])
+    expect(keysOf('# nothing here yet\n\n# still nothing\n')).toStrictEqual([])
+  })
+})
+
+describe('key file fields', () => {
+  it('reads name, users and rate after the key, in any order', () => {
+    const { keys, problem } = parseKeyFile(`${KEY_A} name=portal users=100-199,205 rate=30\n${KEY_B} rate=5 users=* name=ops\n`)
+    expect(problem).toBeUndefined()
+    expect(keys.map((k) => ({ key: k.key, name: k.name, users: k.users?.text, rate: k.rate }))).toStrictEqual([
+      { key: KEY_A, name: 'portal', users: '100-199,205', rate: 30 },
+      { key: KEY_B, name: 'ops', users: '*', rate: 5 }
+    ])
+  })
+
+  it('makes a bare key every user at the default rate, known by its id', () => {
+    const caller = createKeyRing(parseKeyFile(KEY_A).keys).verify(KEY_A)
+    expect(caller?.scope.has(0)).toBe(true)
+    expect(caller?.scope.has(2147483647)).toBe(true)
+    expect(caller?.rate).toBeUndefined()
+    expect(caller?.label).toBe(keyId(KEY_A))
+    expect(caller?.rateKey).toBe(`key:${keyId(KEY_A)}`)
+  })
+
+  it('makes a named key known by its name, scoped and rated as the file says', () => {
+    const caller = createKeyRing(parseKeyFile(`${KEY_A} name=portal users=100-102,205 rate=30`).keys).verify(KEY_A)
+    expect(caller?.label).toBe('portal')
+    expect(caller?.rateKey).toBe('key:portal')
+    expect(caller?.rate).toBe(30)
+    expect([99, 100, 101, 102, 103, 204, 205, 206].map((id) => caller?.scope.has(id))).toStrictEqual([false, true, true, true, false, false, true, false])
+  })
+
+  it.each([
+    [`${KEY_A} name=`, 'line 1: name= must be'],
+    [`${KEY_A} name=a b`, 'line 1: unknown field "b"'],
+    [`${KEY_A} users=`, 'line 1: users= must be'],
+    [`${KEY_A} users=5-3`, 'line 1: users= must be'],
+    [`${KEY_A} users=01`, 'line 1: users= must be'],
+    [`${KEY_A} users=1,,2`, 'line 1: users= must be'],
+    [`${KEY_A} users=2147483648`, 'line 1: users= must be'],
+    [`${KEY_A} rate=0`, 'line 1: rate= must be'],
+    [`${KEY_A} rate=1.5`, 'line 1: rate= must be'],
+    [`${KEY_A} rate=99999999`, 'line 1: rate= must be'],
+    [`${KEY_A} colour=blue`, 'line 1: unknown field "colour"'],
+    [`${KEY_A} rate=1 rate=2`, 'line 1: rate= given twice'],
+    ['# keys\n\nshort-key name=x', 'line 3: the key is shorter than 16'],
+    [`${KEY_A} name=x\n${KEY_B} name=x`, 'line 2: name=x is already line 1\'s']
+  ])('reports %j by line number, never quoting the key', (text, message) => {
+    const { problem } = parseKeyFile(text)
+    expect(problem).toContain(message)
+    expect(problem).not.toContain(KEY_A)
+    expect(problem).not.toContain(KEY_B)
+    expect(problem).not.toContain('short-key')
+  })
+
+  it('reports every unusable line at once', () => {
+    const { problem } = parseKeyFile(`${KEY_A} rate=0\n${KEY_B}\n${KEY_B}x users=x`)
+    expect(problem).toContain('line 1:')
+    expect(problem).toContain('line 3:')
+    expect(problem).not.toContain('line 2:')
   })
 })
 
 describe('createKeyRing', () => {
   it('verifies each configured key to its id', () => {
-    const ring = createKeyRing([KEY_A, KEY_B])
-    expect(ring.verify(KEY_A)).toBe(keyId(KEY_A))
-    expect(ring.verify(KEY_B)).toBe(keyId(KEY_B))
+    const ring = createKeyRing(specs(KEY_A, KEY_B))
+    expect(idOf(ring, KEY_A)).toBe(keyId(KEY_A))
+    expect(idOf(ring, KEY_B)).toBe(keyId(KEY_B))
   })
 
   it('rejects a wrong key, a key that differs in one character, a prefix, and a longer key', () => {
-    const ring = createKeyRing([KEY_A])
+    const ring = createKeyRing(specs(KEY_A))
     expect(ring.verify('not-a-key-at-all-000000')).toBeUndefined()
     expect(ring.verify(`${KEY_A.slice(0, -1)}0`)).toBeUndefined()
     expect(ring.verify(KEY_A.slice(0, -1))).toBeUndefined()
@@ -50,7 +116,7 @@ describe('createKeyRing', () => {
   })
 
   it('rejects an empty token', () => {
-    expect(createKeyRing([KEY_A]).verify('')).toBeUndefined()
+    expect(createKeyRing(specs(KEY_A)).verify('')).toBeUndefined()
   })
 
   it('rejects everything when it holds no keys', () => {
@@ -61,16 +127,16 @@ describe('createKeyRing', () => {
   })
 
   it('counts a key listed twice once', () => {
-    const ring = createKeyRing([KEY_A, KEY_B, KEY_A])
+    const ring = createKeyRing(specs(KEY_A, KEY_B, KEY_A))
     expect(ring.size).toBe(2)
-    expect(ring.verify(KEY_A)).toBe(keyId(KEY_A))
+    expect(idOf(ring, KEY_A)).toBe(keyId(KEY_A))
   })
 })
 
 describe('keyId', () => {
   it('is stable for a key, across calls and across key rings', () => {
     expect(keyId(KEY_A)).toBe(keyId(KEY_A))
-    expect(createKeyRing([KEY_A]).verify(KEY_A)).toBe(createKeyRing([KEY_B, KEY_A]).verify(KEY_A))
+    expect(idOf(createKeyRing(specs(KEY_A)), KEY_A)).toBe(idOf(createKeyRing(specs(KEY_B, KEY_A)), KEY_A))
   })
 
   it('is a short key-prefixed hex id', () => {

@@ -8,9 +8,9 @@ import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.j
 import { getJson, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from './gateway.js'
 
 export const problem = (slug: string, title: string, status: number, detail: string) => ({ type: `/problems/${slug}`, title, status, detail })
-export const MISSING_KEY = problem('unauthorized', 'Unauthorized', 401, 'Send an API key as Authorization: Bearer <key>')
-export const INVALID_KEY = problem('unauthorized', 'Unauthorized', 401, 'The API key is not valid')
-export const RATE_LIMITED = problem('rate-limited', 'Too many requests', 429, 'Too many requests for this API key in this minute')
+export const MISSING_KEY = problem('unauthorized', 'Unauthorized', 401, 'Send an API key or a token as Authorization: Bearer <value>')
+export const INVALID_KEY = problem('unauthorized', 'Unauthorized', 401, 'The API key or token is not valid')
+export const RATE_LIMITED = problem('rate-limited', 'Too many requests', 429, 'Too many requests from this caller in this minute')
 export const BUDGET_SPENT = problem('rate-limited', 'Too many requests', 429, 'This API key has used its budget of calls to MOR for this minute')
 export const LEGACY_FORBIDDEN = problem('forbidden', 'Forbidden', 403, 'This client address may not use the legacy passthrough')
 export const CHALLENGE = 'Bearer realm="mor-gateway"'

@@ -6,6 +6,8 @@ import { createHitLane, laneUserId, takenDecision, type HitLaneDeps } from '../.
 import { createRequestLimiter, type RequestLimiter } from '../../src/rate-limit/request-limiter.js'
 import { newEntry, ownBytes, type CacheEntry } from '../../src/cache/entry.js'
 import { createLaneLookup } from '../../src/lanes/lookup.js'
+import type { Caller } from '../../src/auth/caller.js'
+import { EVERY_USER, parseUsers } from '../../src/auth/scope.js'
 
 const request = (url: string, headers: Record<string, string> = {}, method = 'GET') =>
   ({ method, url, headers: { authorization: 'Bearer k', ...headers }, socket: {} }) as unknown as IncomingMessage
@@ -21,6 +23,8 @@ function response () {
   return { res: res as unknown as ServerResponse, written, destroy: res.destroy }
 }
 
+const KEY_CALLER: Caller = { rateKey: 'key:key-1', label: 'key-1', scope: EVERY_USER, rate: undefined }
+
 const entry = newEntry(200, ownBytes('{"userId":3,"devices":[]}'), Date.now(), { ttlSeconds: 60, staleSeconds: 0, negativeTtlSeconds: 5 })
 
 /** The lane's lookup over a local limiter and an in-process tier holding `cached`. */
@@ -29,7 +33,7 @@ const lookupOf = (limiter: RequestLimiter, cached: CacheEntry | undefined) =>
 
 function deps (overrides: Partial<HitLaneDeps> = {}): HitLaneDeps {
   return {
-    identify: (header) => (header === 'Bearer k' ? 'key-1' : undefined),
+    identify: (header) => (header === 'Bearer k' ? KEY_CALLER : undefined),
     lookup: lookupOf(createRequestLimiter(100), entry),
     open: () => true,
     requestId: () => 'rid',
@@ -78,6 +82,35 @@ describe('createHitLane', () => {
     createHitLane(deps({ lookup: lookupOf(limiter, undefined) }))(missing, response().res, next)
     expect(next).toHaveBeenCalledTimes(2)
     expect(takenDecision(missing)).toMatchObject({ allowed: true, remaining: 99 })
+  })
+
+  it('hands a user outside the caller\'s scope to the route without counting or looking up', () => {
+    const scoped: Caller = { rateKey: 'key:team', label: 'team', scope: parseUsers('1-2') as Caller['scope'], rate: undefined }
+    const lookup = vi.fn(lookupOf(createRequestLimiter(100), entry))
+    const next = vi.fn()
+    const outside = request('/v1/users/3/devices')
+    createHitLane(deps({ identify: () => scoped, lookup }))(outside, response().res, next)
+    expect(next).toHaveBeenCalledOnce()
+    expect(lookup).not.toHaveBeenCalled()
+    expect(takenDecision(outside)).toBeUndefined()
+    const { res, written } = response()
+    createHitLane(deps({ identify: () => scoped, lookup }))(request('/v1/users/2/devices'), res, next)
+    expect(written.status).toBe(200)
+  })
+
+  it('counts against the caller\'s own rate', () => {
+    const limited: Caller = { rateKey: 'key:slow', label: 'slow', scope: EVERY_USER, rate: 7 }
+    const { res, written } = response()
+    createHitLane(deps({ identify: () => limited }))(request('/v1/users/3/devices'), res, vi.fn())
+    expect(written.headers?.slice(2, 6)).toStrictEqual(['ratelimit-limit', '7', 'ratelimit-remaining', '6'])
+  })
+
+  it('hands over a token still being verified', () => {
+    const next = vi.fn()
+    const lookup = vi.fn(lookupOf(createRequestLimiter(100), entry))
+    createHitLane(deps({ identify: async () => KEY_CALLER, lookup }))(request('/v1/users/3/devices'), response().res, next)
+    expect(next).toHaveBeenCalledOnce()
+    expect(lookup).not.toHaveBeenCalled()
   })
 
   it('hands a request to the route when a step throws, and logs it', () => {

@@ -46,11 +46,11 @@ describe('the committed contract', () => {
     }
     expect(operation.operationId).toBe('listUserDevices')
     expect(operation.parameters.find((p) => p.name === 'userId')?.schema.pattern).toMatch(/^\^\(0\|/)
-    expect(Object.keys(operation.responses).sort()).toStrictEqual(['200', '304', '400', '401', '404', '429', '502', '503', '504'])
+    expect(Object.keys(operation.responses).sort()).toStrictEqual(['200', '304', '400', '401', '403', '404', '429', '502', '503', '504'])
     for (const status of ['400', '401', '404', '429', '502', '503', '504']) expect(Object.keys(operation.responses[status]?.content ?? {})).toStrictEqual(['application/problem+json'])
     expect(Object.keys(operation.responses['200']?.headers ?? {})).toStrictEqual(['ETag', 'Cache-Status', 'Age', 'Cache-Control', 'Vary', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'])
     expect(Object.keys(operation.responses['429']?.headers ?? {})).toStrictEqual(['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'])
-    expect((operation as unknown as { security: unknown }).security).toStrictEqual([{ apiKey: [] }])
+    expect((operation as unknown as { security: unknown }).security).toStrictEqual([{ bearer: [] }])
     const device = CONTRACT.components.schemas.Device as { properties: Record<string, { type: unknown }> }
     expect(device.properties.ipAddress?.type).toStrictEqual(['string', 'null'])
     expect(device.properties.port?.type).toStrictEqual(['integer', 'null'])

@@ -118,14 +118,14 @@ describe('API keys from GATEWAY_API_KEYS_FILE', () => {
     expect(logged(gw).some((line) => line.msg === 'API keys reloaded')).toBe(true)
   })
 
-  it('takes up a rewritten key file when apiKeys.reload() is called', async () => {
+  it('takes up a rewritten key file when auth.reload() is called', async () => {
     const path = await keyFile('reload.keys', `${KEY_ONE}\n`)
     const gw = await gateway({ GATEWAY_API_KEYS: '', GATEWAY_API_KEYS_FILE: path })
     const url = `${gw.url}/v1/users/2/devices`
     await writeFile(path, `${KEY_TWO}\n`)
     expect(await statusWith(url, KEY_ONE)).toBe(200)
 
-    await gw.app.apiKeys.reload()
+    await gw.app.auth.reload()
     expect(await statusWith(url, KEY_TWO)).toBe(200)
     expect(await statusWith(url, KEY_ONE)).toBe(401)
   })
@@ -134,7 +134,7 @@ describe('API keys from GATEWAY_API_KEYS_FILE', () => {
     const path = await keyFile('vanishing.keys', `${KEY_ONE}\n`)
     const gw = await gateway({ GATEWAY_API_KEYS: '', GATEWAY_API_KEYS_FILE: path })
     await unlink(path)
-    await gw.app.apiKeys.reload()
+    await gw.app.auth.reload()
     expect(await statusWith(`${gw.url}/v1/users/2/devices`, KEY_ONE)).toBe(200)
     const errors = logged(gw).filter((line) => line.msg.includes('API key file could not be read'))
     expect(errors).toHaveLength(1)
@@ -147,7 +147,7 @@ describe('API keys from GATEWAY_API_KEYS_FILE', () => {
     // A directory in the file's place: unreadable even for root, who ignores file modes.
     await unlink(path)
     await mkdir(path)
-    await gw.app.apiKeys.reload()
+    await gw.app.auth.reload()
     expect(await statusWith(`${gw.url}/v1/users/2/devices`, KEY_ONE)).toBe(200)
     expect(gw.logs.some((line) => line.includes('API key file could not be read'))).toBe(true)
   })

@@ -185,7 +185,7 @@ describe.each([3, 2])('%i gateway instances sharing one Redis', (size) => {
     expect(refused.map((a) => ({ status: a.status, remaining: a.remaining, body: JSON.parse(a.body) as unknown }))).toStrictEqual(Array.from({ length: size }, () => ({
       status: 429,
       remaining: '0',
-      body: { type: '/problems/rate-limited', title: 'Too many requests', status: 429, detail: 'Too many requests for this API key in this minute' }
+      body: { type: '/problems/rate-limited', title: 'Too many requests', status: 429, detail: 'Too many requests from this caller in this minute' }
     })))
   })
 

@@ -159,10 +159,10 @@ describe('the integration scenarios, at LOG_LEVEL=trace', () => {
     const wrong = await call(gw.url, '/v1/users/2/devices', { key: `${KEY_A}x` })
     expect(wrong.status).toBe(401)
     expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="mor-gateway", error="invalid_token"')
-    expect(wrong.json()).toStrictEqual(problem('unauthorized', 'Unauthorized', 401, 'The API key is not valid'))
+    expect(wrong.json()).toStrictEqual(problem('unauthorized', 'Unauthorized', 401, 'The API key or token is not valid'))
     const missing = await call(gw.url, '/v1/users/2/devices', { key: null })
     expect(missing.status).toBe(401)
-    expect(missing.json()).toStrictEqual(problem('unauthorized', 'Unauthorized', 401, 'Send an API key as Authorization: Bearer <key>'))
+    expect(missing.json()).toStrictEqual(problem('unauthorized', 'Unauthorized', 401, 'Send an API key or a token as Authorization: Bearer <value>'))
     const inQuery = await call(gw.url, `/v1/users/2/devices?api_key=${KEY_B}&key=${KEY_B}&token=${KEY_B}`, { key: null })
     expect(inQuery.status).toBe(401)
   })
@@ -171,7 +171,7 @@ describe('the integration scenarios, at LOG_LEVEL=trace', () => {
     for (let i = 0; i < RATE_LIMIT; i++) expect((await call(gw.url, '/v1/users/3/devices', { key: KEY_B })).status).toBe(200)
     const limited = await call(gw.url, '/v1/users/3/devices', { key: KEY_B })
     expect(limited.status).toBe(429)
-    expect(limited.json()).toStrictEqual(problem('rate-limited', 'Too many requests', 429, 'Too many requests for this API key in this minute'))
+    expect(limited.json()).toStrictEqual(problem('rate-limited', 'Too many requests', 429, 'Too many requests from this caller in this minute'))
   })
 
   it('passes legacy GET and POST calls, with hash and p in the query and the body, through to MOR', async () => {

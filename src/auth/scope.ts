@@ -1,0 +1,88 @@
+// Which MOR users a caller may read: every user, or a set of ids and inclusive ranges. Parsed once
+// per key (at start and on SIGHUP) and once per token (its verification is cached), so the check
+// on every request is a walk over a few ranges.
+import { MAX_USER_ID } from '../schemas/device.js'
+
+export interface Scope {
+  /** True when the caller may read this user's devices. */
+  has: (userId: number) => boolean
+  /** The one user the scope holds, when it holds exactly one (GET /v1/me/devices), else undefined. */
+  readonly single: number | undefined
+  /** How the scope reads in a key file (`*` or `100-199,205`); for logs and tests. */
+  readonly text: string
+}
+
+export const EVERY_USER: Scope = { has: () => true, single: undefined, text: '*' }
+
+/** Sorted, merged inclusive ranges. */
+function scopeOf (ranges: Array<[number, number]>): Scope {
+  const sorted = [...ranges].sort((a, b) => a[0] - b[0])
+  const merged: Array<[number, number]> = []
+  for (const [from, to] of sorted) {
+    const last = merged.at(-1)
+    if (last && from <= last[1] + 1) last[1] = Math.max(last[1], to)
+    else merged.push([from, to])
+  }
+  const first = merged[0]
+  return {
+    has (userId) {
+      for (const [from, to] of merged) {
+        if (userId < from) return false
+        if (userId <= to) return true
+      }
+      return false
+    },
+    single: merged.length === 1 && first !== undefined && first[0] === first[1] ? first[0] : undefined,
+    text: merged.map(([from, to]) => (from === to ? String(from) : `${from}-${to}`)).join(',')
+  }
+}
+
+// The user-id spelling the route accepts: decimal, no sign, no leading zeros.
+const ID = '(0|[1-9][0-9]{0,9})'
+const ITEM = new RegExp(`^${ID}(?:-${ID})?$`)
+
+const toId = (text: string): number | undefined => {
+  const n = Number(text)
+  return n <= MAX_USER_ID ? n : undefined
+}
+
+/**
+ * A key file's `users=` value: `*`, or ids and inclusive ranges separated by commas
+ * (`100-199,205`). Undefined when malformed (an empty item, a reversed range, an id out of range).
+ */
+export function parseUsers (text: string): Scope | undefined {
+  if (text === '*') return EVERY_USER
+  const ranges: Array<[number, number]> = []
+  for (const item of text.split(',')) {
+    const match = ITEM.exec(item)
+    if (!match) return undefined
+    const from = toId(match[1] ?? '')
+    const to = match[2] === undefined ? from : toId(match[2])
+    if (from === undefined || to === undefined || to < from) return undefined
+    ranges.push([from, to])
+  }
+  return scopeOf(ranges)
+}
+
+const claimId = (value: unknown): number | undefined => {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 && value <= MAX_USER_ID ? value : undefined
+  if (typeof value === 'string' && new RegExp(`^${ID}$`).test(value)) return toId(value)
+  return undefined
+}
+
+/**
+ * A token's user claim: an id (integer or string of digits), an array of them, or `"*"`.
+ * Undefined when it is anything else, or an empty array: such a token may read nobody.
+ */
+export function scopeFromClaim (claim: unknown): Scope | undefined {
+  if (claim === '*') return EVERY_USER
+  const items = Array.isArray(claim) ? claim : [claim]
+  if (items.length === 0 || items.length > 10_000) return undefined
+  const ranges: Array<[number, number]> = []
+  for (const item of items) {
+    const id = claimId(item)
+    if (id === undefined) return undefined
+    ranges.push([id, id])
+  }
+  return scopeOf(ranges)
+}
