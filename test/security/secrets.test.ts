@@ -13,6 +13,7 @@ import { startRedis, type TestRedis } from '../helpers/redis-server.js'
 import { refusedUrl, startFaultUpstream, type FaultUpstream } from '../helpers/fault-upstream.js'
 import { checkContract } from '../helpers/contract.js'
 import { waitFor } from '../helpers/wait.js'
+import { jwtEnv, signingKey, startIdentityProvider, token, type IdentityProvider } from '../helpers/identity-provider.js'
 
 const MOR_PASSWORD = 'mor-pw-4f3e2d'
 const KEY_A = 'alpha-key-7c6b5a4d3e2f1a0b'
@@ -64,6 +65,9 @@ const problem = (slug: string, title: string, status: number, detail: string) =>
 let redis: TestRedis
 let sim: MorSimulator
 let fault: FaultUpstream
+let idp: IdentityProvider
+/** JWTs the scenarios send: a valid one and a forged one; pushed into SECRETS once signed. */
+const tokens: { valid: string, forged: string } = { valid: '', forged: '' }
 let gw: TestGateway
 let down: TestGateway
 let bad: TestGateway
@@ -105,14 +109,20 @@ beforeAll(async () => {
   redis = await startRedis()
   sim = await startMorSimulator({ apiUser: TEST_API_USER, secret: TEST_API_SECRET, password: MOR_PASSWORD })
   fault = await startFaultUpstream()
-  gw = await startGateway(sim.url, { ...gatewayEnv, REDIS_URL: redis.url })
+  const key = await signingKey('secrets-1')
+  idp = await startIdentityProvider([key])
+  tokens.valid = await token(key, { mor_user_id: [2, 3] })
+  tokens.forged = await token(await signingKey('secrets-1'), { mor_user_id: '*' })
+  // A token is a credential; its signature alone is enough to look for.
+  SECRETS.push(['a valid JWT', tokens.valid], ['its signature', tokens.valid.split('.')[2] ?? ''], ['a forged JWT', tokens.forged])
+  gw = await startGateway(sim.url, { ...gatewayEnv, ...jwtEnv(idp), REDIS_URL: redis.url })
   down = await startGateway(await refusedUrl(), { ...gatewayEnv, REDIS_URL: redis.url })
   bad = await startGateway(fault.url, { ...gatewayEnv, ...NO_CACHE, CIRCUIT_FAILURES: '100' })
   await waitFor(() => gw.app.redisStore?.available === true && down.app.redisStore?.available === true)
 })
 afterAll(async () => {
   await Promise.all([gw?.close(), down?.close(), bad?.close()])
-  await Promise.all([sim?.close(), fault?.close(), redis?.close()])
+  await Promise.all([sim?.close(), fault?.close(), redis?.close(), idp?.close()])
 })
 
 describe('the integration scenarios, at LOG_LEVEL=trace', () => {
@@ -165,6 +175,16 @@ describe('the integration scenarios, at LOG_LEVEL=trace', () => {
     expect(missing.json()).toStrictEqual(problem('unauthorized', 'Unauthorized', 401, 'Send an API key or a token as Authorization: Bearer <value>'))
     const inQuery = await call(gw.url, `/v1/users/2/devices?api_key=${KEY_B}&key=${KEY_B}&token=${KEY_B}`, { key: null })
     expect(inQuery.status).toBe(401)
+  })
+
+  it('answers a JWT caller for its users, 403 for others and 401 for a forged token', async () => {
+    expect((await call(gw.url, '/v1/users/2/devices', { key: tokens.valid })).json()).toStrictEqual(seededBody(2))
+    expect((await call(gw.url, '/v1/users/2/devices', { key: tokens.valid })).headers.get('cache-status')).toMatch(/^mor-gateway; hit; /)
+    const forbidden = await call(gw.url, '/v1/users/5/devices', { key: tokens.valid })
+    expect(forbidden.json()).toStrictEqual(problem('forbidden', 'Forbidden', 403, 'This caller may not read this MOR user\'s devices'))
+    const forged = await call(gw.url, '/v1/users/2/devices', { key: tokens.forged })
+    expect(forged.status).toBe(401)
+    expect(forged.headers.get('www-authenticate')).toBe('Bearer realm="mor-gateway", error="invalid_token"')
   })
 
   it('answers 429 once the second key has used its rate limit', async () => {
