@@ -60,7 +60,16 @@ export function cacheStatus (result: CacheResult, now: number): string {
   return parts.join('; ')
 }
 
-export function cacheHeaders (result: CacheResult, clock: number): Record<string, string> {
+/**
+ * The strong ETag of one coding of an entry: RFC 9110 8.8.3 requires a strong validator to differ
+ * between content codings, as the bytes do. Identity keeps the entry's own tag; a coded variant
+ * adds its coding inside the quotes (`"abc"`, `"abc-br"`, `"abc-gzip"`).
+ */
+export function codedEtag (etag: string, coding: Coding | undefined): string {
+  return coding === undefined ? etag : `${etag.slice(0, -1)}-${coding}"`
+}
+
+export function cacheHeaders (result: CacheResult, clock: number, coding?: Coding): Record<string, string> {
   const { entry } = result
   // An entry made for this very request is exactly as old as it looks: age 0, the full TTL.
   const now = result.outcome === 'miss' || result.outcome === 'revalidated' ? entry.storedAt : clock
@@ -70,7 +79,7 @@ export function cacheHeaders (result: CacheResult, clock: number): Record<string
     age: String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))),
     'cache-control': `private, max-age=${freshLeft}`
   }
-  if (entry.status === 200) headers.etag = entry.etag
+  if (entry.status === 200) headers.etag = codedEtag(entry.etag, coding)
   return headers
 }
 
@@ -81,10 +90,10 @@ export function devicesVary (existing: string | undefined): string {
 
 /**
  * The headers every devices answer from the cache carries, as a flat name, value list: the cache
- * headers and Vary. The one renderer for the route and the hit lane.
+ * headers (the ETag of the coding sent) and Vary. The one renderer for the route and the hit lane.
  */
-export function devicesAnswerHeaders (result: CacheResult, now: number, vary: string): string[] {
-  const out = Object.entries(cacheHeaders(result, now)).flat()
+export function devicesAnswerHeaders (result: CacheResult, now: number, vary: string, coding?: Coding): string[] {
+  const out = Object.entries(cacheHeaders(result, now, coding)).flat()
   out.push('vary', vary)
   return out
 }

@@ -1,9 +1,10 @@
-// The hit lane: a fresh cached answer for an authenticated caller, written straight to the socket.
-// A cache hit is what the gateway does most, and the framework's per-request machinery (request
-// and reply objects, child logger, hook chain, send pipeline) cost more than half its time. The
-// lane does exactly what the route would for this one case: the same authentication, rate limit,
-// headers, metrics and access log. Whatever else a request needs (a miss, a 304, a compressed
-// variant, CORS, a refusal, an error) it hands to Fastify untouched, which answers it as before.
+// The hit lane: a fresh cached answer for an authenticated caller who may read that user, written
+// straight to the socket. A cache hit is what the gateway does most, and the framework's
+// per-request machinery (request and reply objects, child logger, hook chain, send pipeline) cost
+// more than half its time. The lane does exactly what the route would for this one case: the same
+// authentication, scope decision (mayRead), rate limit, headers, metrics and access log. Whatever
+// else a request needs (a miss, a 304, a compressed variant, CORS, a token not verified yet, a
+// refusal, an error) it hands to Fastify untouched, which answers it as before.
 // A test sends every kind of request both ways and compares the answers.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { rateLimitHeaders, type RateDecision } from '../rate-limit/request-limiter.js'

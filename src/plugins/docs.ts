@@ -76,4 +76,6 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   })
   await fastify.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: true, displayOperationId: true, persistAuthorization: true } })
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
+  // The gateway's root is where a person lands first: the documentation.
+  fastify.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs', 302))
 }, { name: 'docs', fastify: '5.x' })

@@ -11,7 +11,7 @@ import { UserNotFoundError } from '../mor/errors.js'
 import { UpstreamBudgetError, type CacheResult } from '../cache/devices-cache.js'
 import type { GatewayMetrics } from '../plugins/metrics.js'
 import { authorizeUser } from '../plugins/auth.js'
-import { compressedBody, COMPRESS_MIN_BYTES, devicesAnswerHeaders, devicesVary, matchesIfNoneMatch, negotiate } from '../cache/http.js'
+import { codedEtag, compressedBody, COMPRESS_MIN_BYTES, devicesAnswerHeaders, devicesVary, matchesIfNoneMatch, negotiate } from '../cache/http.js'
 
 const InvalidUserIdError = createError('INVALID_USER_ID', 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
 const NotOneUserError = createError('NOT_ONE_USER', 'This caller may read more than one MOR user: name the user with GET /v1/users/{userId}/devices', 400)
@@ -50,15 +50,17 @@ async function answerDevices (fastify: FastifyInstance, request: FastifyRequest,
   }
   const { entry } = result
   countCacheResult(fastify.metrics, result)
+  // The coding decides the ETag (one per coding), so it is chosen before any header is written.
+  const coding = entry.status === 200 && entry.body.length >= COMPRESS_MIN_BYTES ? negotiate(request.headers['accept-encoding']) : undefined
   // Vary is added to, not replaced: CORS has already said the answer varies by Origin.
   const vary = reply.getHeader('vary')
-  const headers = devicesAnswerHeaders(result, Date.now(), devicesVary(vary === undefined ? undefined : String(vary)))
+  const headers = devicesAnswerHeaders(result, Date.now(), devicesVary(vary === undefined ? undefined : String(vary)), coding)
   for (let i = 0; i + 1 < headers.length; i += 2) reply.header(headers[i] as string, headers[i + 1])
   if (entry.status === 404) throw new UserNotFoundError(userId)
-  if (matchesIfNoneMatch(request.headers['if-none-match'], entry.etag)) return reply.code(304).send()
+  // Weak comparison against the ETag of the representation this request selects.
+  if (matchesIfNoneMatch(request.headers['if-none-match'], codedEtag(entry.etag, coding))) return reply.code(304).send()
   // The body is JSON already serialized once per cache entry, so it is sent as bytes.
   reply.type('application/json; charset=utf-8')
-  const coding = entry.body.length >= COMPRESS_MIN_BYTES ? negotiate(request.headers['accept-encoding']) : undefined
   if (!coding) return reply.send(entry.body)
   return reply.header('content-encoding', coding).send(await compressedBody(entry, coding))
 }

@@ -42,12 +42,12 @@ export default async function health (fastify: FastifyInstance, { config }: { co
 
   fastify.get('/health/live', {
     logLevel: 'warn',
-    schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } }
+    schema: { operationId: 'getLiveness', tags: ['operations'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } }
   }, async () => ({ status: 'ok' as const }))
 
   fastify.get('/health/ready', {
     logLevel: 'warn',
-    schema: { tags: ['operations'], summary: 'The gateway can serve; Redis and MOR are reported', response: { 200: ReadySchema } }
+    schema: { operationId: 'getReadiness', tags: ['operations'], summary: 'The gateway can serve; Redis and MOR are reported', response: { 200: ReadySchema } }
   }, async () => {
     const redis = fastify.redisStore ? (fastify.redisStore.available ? 'up' : 'down') : 'disabled'
     const mor = (await morReachable()) ? 'reachable' : 'unreachable'

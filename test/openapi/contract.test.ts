@@ -31,6 +31,18 @@ describe('the committed contract', () => {
     expect(await res.json()).toStrictEqual(JSON.parse(committed('openapi.json')))
   })
 
+  it('names every operation with a unique operationId', () => {
+    const ids = Object.values(CONTRACT.paths).flatMap((ops) => Object.values(ops as Record<string, { operationId?: string }>).map((op) => op.operationId))
+    expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true)
+    expect(new Set(ids).size).toBe(ids.length)
+  })
+
+  it('sends a person at the root to the documentation', async () => {
+    const res = await fetch(`${gw.url}/`, { redirect: 'manual' })
+    expect(res.status).toBe(302)
+    expect(res.headers.get('location')).toBe('/docs')
+  })
+
   it('is valid OpenAPI 3.1', async () => {
     const validator = new Validator()
     const result = await validator.validate(JSON.parse(committed('openapi.json')) as Parameters<Validator['validate']>[0])

@@ -162,6 +162,32 @@ describe('in-process cache', () => {
   })
 })
 
+describe('ETags per content coding (RFC 9110 8.8.3)', () => {
+  it('gives identity, br and gzip bodies their own strong ETag, each revalidating to a 304 for its own coding only', async () => {
+    const sim = await simulator()
+    const gw = await gateway(sim.url)
+    const { request } = await import('undici')
+    const url = `${gw.url}/v1/users/100/devices`
+    const tags: Record<string, string> = {}
+    for (const coding of ['identity', 'br', 'gzip']) {
+      const res = await request(url, { headers: { ...AUTH, 'accept-encoding': coding } })
+      await res.body.arrayBuffer()
+      tags[coding] = String(res.headers.etag)
+    }
+    expect(tags.identity).toMatch(/^"[^"]+"$/)
+    expect(tags.br).toBe(`${tags.identity?.slice(0, -1)}-br"`)
+    expect(tags.gzip).toBe(`${tags.identity?.slice(0, -1)}-gzip"`)
+    for (const coding of ['identity', 'br', 'gzip']) {
+      for (const [tagOf, tag] of Object.entries(tags)) {
+        const res = await request(url, { headers: { ...AUTH, 'accept-encoding': coding, 'if-none-match': tag } })
+        await res.body.arrayBuffer()
+        expect(res.statusCode, `${coding} request with the ${tagOf} ETag`).toBe(tagOf === coding ? 304 : 200)
+        expect(res.headers.etag).toBe(tags[coding])
+      }
+    }
+  })
+})
+
 describe('stale-if-error', () => {
   const GOOD_XML = devicesXml([{ device_id: 1, device_type: 'SIP', ipaddr: '192.0.2.1', port: 5060 }])
   const GOOD = { userId: 7, devices: [{ id: 1, type: 'SIP', ipAddress: '192.0.2.1', port: 5060, username: null, callerId: null, deviceGroupId: null, primary: null }] }
