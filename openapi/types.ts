@@ -74,6 +74,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/problems/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a problem type means
+         * @description The page a problem's `type` points to: its title and what to do about it. HTML when the client accepts it, else plain text.
+         */
+        get: operations["getProblemType"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/billing/api/{method}": {
         parameters: {
             query?: never;
@@ -119,11 +139,15 @@ export interface components {
             primary: boolean | null;
         };
         Problem: {
-            /** @description stable URI reference; its last segment is the slug documented in the README */
-            type: string;
+            /**
+             * @description stable URI reference to a page describing the problem (GET it); match on its last segment, the slug
+             * @enum {string}
+             */
+            type: "/problems/invalid-request" | "/problems/unauthorized" | "/problems/forbidden" | "/problems/not-found" | "/problems/user-not-found" | "/problems/rate-limited" | "/problems/payload-too-large" | "/problems/request-timeout" | "/problems/overloaded" | "/problems/upstream-rejected" | "/problems/upstream-bad-response" | "/problems/upstream-unavailable" | "/problems/upstream-timeout" | "/problems/internal-error";
             title: string;
             status: number;
             detail: string;
+            /** @description the request, as `urn:uuid:<X-Request-Id>`: quote it to support (absent when the caller chose its own X-Request-Id) */
             instance?: string;
         };
     };
@@ -206,6 +230,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "UserId is not a decimal integer from 0 to 2147483647",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -217,6 +250,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "No valid API key or token in `Authorization: Bearer <value>`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -226,6 +268,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This caller may not read this user (the same answer whether or not the user exists)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -243,6 +294,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/user-not-found",
+                     *       "title": "User not found",
+                     *       "status": 404,
+                     *       "detail": "MOR says User not found (cached briefly)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -260,6 +320,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "This caller's request rate, or its budget of calls to MOR, is spent",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -269,6 +338,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-rejected",
+                     *       "title": "MOR rejected the request",
+                     *       "status": 502,
+                     *       "detail": "`upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -280,6 +358,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-unavailable",
+                     *       "title": "MOR unavailable",
+                     *       "status": 503,
+                     *       "detail": "MOR is failing and calls to it are paused (circuit open), or `overloaded`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -289,6 +376,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-timeout",
+                     *       "title": "MOR timed out",
+                     *       "status": 504,
+                     *       "detail": "MOR did not answer in time",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -359,6 +455,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "This caller may read more than one user, so it must name one",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -370,6 +475,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "No valid API key or token in `Authorization: Bearer <value>`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -387,6 +501,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/user-not-found",
+                     *       "title": "User not found",
+                     *       "status": 404,
+                     *       "detail": "MOR says User not found (cached briefly)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -404,6 +527,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "This caller's request rate, or its budget of calls to MOR, is spent",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -413,6 +545,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-rejected",
+                     *       "title": "MOR rejected the request",
+                     *       "status": 502,
+                     *       "detail": "`upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -424,6 +565,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-unavailable",
+                     *       "title": "MOR unavailable",
+                     *       "status": 503,
+                     *       "detail": "MOR is failing and calls to it are paused (circuit open), or `overloaded`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -433,6 +583,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-timeout",
+                     *       "title": "MOR timed out",
+                     *       "status": 504,
+                     *       "detail": "MOR did not answer in time",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -490,6 +649,48 @@ export interface operations {
             };
         };
     };
+    getProblemType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the last segment of a problem's `type` */
+                slug: "invalid-request" | "unauthorized" | "forbidden" | "not-found" | "user-not-found" | "rate-limited" | "payload-too-large" | "request-timeout" | "overloaded" | "upstream-rejected" | "upstream-bad-response" | "upstream-unavailable" | "upstream-timeout" | "internal-error";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The problem type described */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                    "text/html": string;
+                };
+            };
+            /** @description `not-found`: no such problem type */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "No such problem type",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     legacyPassthroughGet: {
         parameters: {
             query?: never;
@@ -517,6 +718,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "The path is not a plain MOR API method, or the request is not valid HTTP",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -526,6 +736,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "The client address is outside LEGACY_ALLOW_CIDRS",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -535,6 +754,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-timeout",
+                     *       "title": "Request timeout",
+                     *       "status": 408,
+                     *       "detail": "The request did not arrive within REQUEST_TIMEOUT_MS",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -544,6 +772,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/payload-too-large",
+                     *       "title": "Payload too large",
+                     *       "status": 413,
+                     *       "detail": "The body is over LEGACY_MAX_BODY_BYTES",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -553,6 +790,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-unavailable",
+                     *       "title": "MOR unavailable",
+                     *       "status": 502,
+                     *       "detail": "MOR could not be reached",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -564,6 +810,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/overloaded",
+                     *       "title": "Gateway overloaded",
+                     *       "status": 503,
+                     *       "detail": "Every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -573,6 +828,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-timeout",
+                     *       "title": "MOR timed out",
+                     *       "status": 504,
+                     *       "detail": "MOR did not answer in time",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -610,6 +874,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "The path is not a plain MOR API method, or the request is not valid HTTP",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -619,6 +892,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "The client address is outside LEGACY_ALLOW_CIDRS",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -628,6 +910,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-timeout",
+                     *       "title": "Request timeout",
+                     *       "status": 408,
+                     *       "detail": "The request did not arrive within REQUEST_TIMEOUT_MS",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -637,6 +928,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/payload-too-large",
+                     *       "title": "Payload too large",
+                     *       "status": 413,
+                     *       "detail": "The body is over LEGACY_MAX_BODY_BYTES",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -646,6 +946,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-unavailable",
+                     *       "title": "MOR unavailable",
+                     *       "status": 502,
+                     *       "detail": "MOR could not be reached",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -657,6 +966,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/overloaded",
+                     *       "title": "Gateway overloaded",
+                     *       "status": 503,
+                     *       "detail": "Every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -666,6 +984,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-timeout",
+                     *       "title": "MOR timed out",
+                     *       "status": 504,
+                     *       "detail": "MOR did not answer in time",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

@@ -18,6 +18,7 @@ import redis from './plugins/redis.js'
 import rateLimit from './plugins/rate-limit.js'
 import cache from './plugins/cache.js'
 import v1 from './routes/v1.js'
+import problemPages from './routes/problem-pages.js'
 import health from './routes/health.js'
 import legacyUpstream from './legacy/upstream.js'
 import legacyProxy from './legacy/proxy.js'
@@ -75,6 +76,7 @@ async function app (fastify: FastifyInstance, { config }: AppOptions): Promise<v
 
   await fastify.register(v1, { config })
   await fastify.register(health, { config })
+  await fastify.register(problemPages)
   if (config.legacy.enabled) {
     await fastify.register(legacyUpstream, { config })
     await fastify.register(legacyProxy, { config })

@@ -4,13 +4,13 @@
 // outcome label. Messages are written for clients: they never carry the secret, a hash or
 // upstream bytes.
 import createError from '@fastify/error'
+import type { ProblemSlug } from '../problems/catalog.js'
 
 /** How a call to MOR failed (also the `outcome` label of gateway_mor_call_duration_seconds). */
 export type UpstreamKind = 'not-found' | 'rejected' | 'bad-response' | 'unavailable' | 'timeout' | 'circuit-open'
 
 export interface UpstreamKindRules {
-  slug: string
-  title: string
+  slug: ProblemSlug
   /** MOR itself is down or too slow: the circuit breaker counts it. */
   outage: boolean
   /** A cached answer, even a stale one, may answer instead (stale-if-error). */
@@ -18,13 +18,13 @@ export interface UpstreamKindRules {
 }
 
 export const UPSTREAM_KINDS: Record<UpstreamKind, UpstreamKindRules> = {
-  'not-found': { slug: 'user-not-found', title: 'User not found', outage: false, staleIfError: false },
-  rejected: { slug: 'upstream-rejected', title: 'MOR rejected the request', outage: false, staleIfError: false },
-  'bad-response': { slug: 'upstream-bad-response', title: 'Bad response from MOR', outage: false, staleIfError: true },
-  unavailable: { slug: 'upstream-unavailable', title: 'MOR unavailable', outage: true, staleIfError: true },
-  timeout: { slug: 'upstream-timeout', title: 'MOR timed out', outage: true, staleIfError: true },
+  'not-found': { slug: 'user-not-found', outage: false, staleIfError: false },
+  rejected: { slug: 'upstream-rejected', outage: false, staleIfError: false },
+  'bad-response': { slug: 'upstream-bad-response', outage: false, staleIfError: true },
+  unavailable: { slug: 'upstream-unavailable', outage: true, staleIfError: true },
+  timeout: { slug: 'upstream-timeout', outage: true, staleIfError: true },
   // The breaker's own refusal: never counted again as an outage.
-  'circuit-open': { slug: 'upstream-unavailable', title: 'MOR unavailable', outage: false, staleIfError: true }
+  'circuit-open': { slug: 'upstream-unavailable', outage: false, staleIfError: true }
 }
 
 /** The kind of an upstream failure, or undefined for any other error. */

@@ -5,10 +5,32 @@ import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { Config } from '../config.js'
+import { isProblemSlug, PROBLEM_TYPE_BASE, PROBLEM_TYPES } from '../problems/catalog.js'
 
 type OpenApiDocument = { paths?: Record<string, Record<string, unknown>> } & Record<string, unknown>
 
 export const API_VERSION = '1.0.0'
+
+type Responses = Record<string, { description?: string, content?: Record<string, { example?: unknown }> }>
+
+/**
+ * Gives every problem response an example with its own status: the slug is the first one its
+ * description names (descriptions start with it, in backticks), the detail the rest of the text.
+ */
+function withProblemExamples (paths: Record<string, Record<string, unknown>>): void {
+  for (const item of Object.values(paths)) {
+    for (const operation of Object.values(item)) {
+      const responses = (operation as { responses?: Responses }).responses ?? {}
+      for (const [status, response] of Object.entries(responses)) {
+        const media = response.content?.['application/problem+json']
+        const slug = /^`([a-z-]+)`/.exec(response.description ?? '')?.[1]
+        if (!media || media.example !== undefined || slug === undefined || !isProblemSlug(slug)) continue
+        const detail = (response.description ?? '').replace(/^[^:]*:\s*/, '')
+        media.example = { type: PROBLEM_TYPE_BASE + slug, title: PROBLEM_TYPES[slug].title, status: Number(status), detail: detail.charAt(0).toUpperCase() + detail.slice(1), instance: 'urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a' }
+      }
+    }
+  }
+}
 
 function legacyOperation (apiPrefix: string) {
   const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } })
@@ -71,11 +93,13 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
         if (!path.startsWith(`${apiPrefix}/`) && path !== apiPrefix) paths[path] = item
       }
       if (config.legacy.enabled) Object.assign(paths, legacyOperation(apiPrefix))
+      withProblemExamples(paths)
       return { ...doc, paths }
     }
   })
   await fastify.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: true, displayOperationId: true, persistAuthorization: true } })
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
   // The gateway's root is where a person lands first: the documentation.
-  fastify.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs', 302))
+  // The router also lands an asterisk-form target (`GET *`) here: that one is not the root.
+  fastify.get('/', { schema: { hide: true } }, async (request, reply) => request.url === '/' ? reply.redirect('/docs', 302) : reply.callNotFound())
 }, { name: 'docs', fastify: '5.x' })

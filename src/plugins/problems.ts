@@ -9,33 +9,26 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { Problem } from '../schemas/problem.js'
 import { failRelayedRequest } from '../legacy/relay.js'
 import { UPSTREAM_KINDS, upstreamKind } from '../mor/errors.js'
+import { PROBLEM_TYPE_BASE, PROBLEM_TYPES, problemInstance, type ProblemSlug } from '../problems/catalog.js'
 
-/** Where problem types live; the slug after it is the stable part clients match on. */
-export const PROBLEM_TYPE_BASE = '/problems/'
-
-interface ProblemKind { slug: string, title: string }
-
-const KINDS: Record<string, ProblemKind> = {
-  FST_ERR_VALIDATION: { slug: 'invalid-request', title: 'Invalid request' },
-  INVALID_USER_ID: { slug: 'invalid-request', title: 'Invalid request' },
-  NOT_ONE_USER: { slug: 'invalid-request', title: 'Invalid request' },
-  UNAUTHORIZED: { slug: 'unauthorized', title: 'Unauthorized' },
-  FORBIDDEN_USER: { slug: 'forbidden', title: 'Forbidden' },
-  RATE_LIMITED: { slug: 'rate-limited', title: 'Too many requests' },
-  UPSTREAM_BUDGET_EXHAUSTED: { slug: 'rate-limited', title: 'Too many requests' },
-  GATEWAY_OVERLOADED: { slug: 'overloaded', title: 'Gateway overloaded' },
-  LEGACY_FORBIDDEN: { slug: 'forbidden', title: 'Forbidden' },
-  LEGACY_INVALID_PATH: { slug: 'invalid-request', title: 'Invalid request' },
-  LEGACY_BODY_TOO_LARGE: { slug: 'payload-too-large', title: 'Payload too large' },
-  LEGACY_BUSY: { slug: 'overloaded', title: 'Gateway overloaded' },
-  CLIENT_REQUEST_TIMEOUT: { slug: 'request-timeout', title: 'Request timeout' },
-  CLIENT_MALFORMED_REQUEST: { slug: 'invalid-request', title: 'Invalid request' },
-  FST_ERR_CTP_BODY_TOO_LARGE: { slug: 'payload-too-large', title: 'Payload too large' }
+/** The gateway's own errors, by code, and the problem each is to a client. */
+const KINDS: Record<string, ProblemSlug> = {
+  FST_ERR_VALIDATION: 'invalid-request',
+  INVALID_USER_ID: 'invalid-request',
+  NOT_ONE_USER: 'invalid-request',
+  UNAUTHORIZED: 'unauthorized',
+  FORBIDDEN_USER: 'forbidden',
+  RATE_LIMITED: 'rate-limited',
+  UPSTREAM_BUDGET_EXHAUSTED: 'rate-limited',
+  GATEWAY_OVERLOADED: 'overloaded',
+  LEGACY_FORBIDDEN: 'forbidden',
+  LEGACY_INVALID_PATH: 'invalid-request',
+  LEGACY_BODY_TOO_LARGE: 'payload-too-large',
+  LEGACY_BUSY: 'overloaded',
+  CLIENT_REQUEST_TIMEOUT: 'request-timeout',
+  CLIENT_MALFORMED_REQUEST: 'invalid-request',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload-too-large'
 }
-const NOT_FOUND: ProblemKind = { slug: 'not-found', title: 'Not found' }
-const INTERNAL: ProblemKind = { slug: 'internal-error', title: 'Internal error' }
-const GENERIC_CLIENT: ProblemKind = { slug: 'invalid-request', title: 'Invalid request' }
-const REQUEST_TIMEOUT: ProblemKind = { slug: 'request-timeout', title: 'Request timeout' }
 
 const OverloadedBase = createError('GATEWAY_OVERLOADED', 'The gateway is overloaded; retry shortly', 503)
 
@@ -44,18 +37,20 @@ export class OverloadedError extends OverloadedBase {
   readonly retryAfter = 1
 }
 
-export function problem (kind: ProblemKind, status: number, detail: string): Problem {
-  return { type: PROBLEM_TYPE_BASE + kind.slug, title: kind.title, status, detail }
+export function problem (slug: ProblemSlug, status: number, detail: string): Problem {
+  return { type: PROBLEM_TYPE_BASE + slug, title: PROBLEM_TYPES[slug].title, status, detail }
 }
 
+/** Sends a problem, its `instance` naming the request (so it can be quoted to support). */
 export function sendProblem (reply: FastifyReply, body: Problem): FastifyReply {
-  return reply.code(body.status).type('application/problem+json').send(body)
+  const instance = problemInstance(reply.request.id)
+  return reply.code(body.status).type('application/problem+json').send(instance === undefined ? body : { ...body, instance })
 }
 
 /** What the error is to a client: an upstream failure by its kind, the gateway's own by its code. */
-function knownKind (error: FastifyError): ProblemKind | undefined {
+function knownKind (error: FastifyError): ProblemSlug | undefined {
   const kind = upstreamKind(error)
-  return kind === undefined ? KINDS[error.code] : UPSTREAM_KINDS[kind]
+  return kind === undefined ? KINDS[error.code] : UPSTREAM_KINDS[kind].slug
 }
 
 function toProblem (error: FastifyError): Problem {
@@ -63,8 +58,8 @@ function toProblem (error: FastifyError): Problem {
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
   if (known) return problem(known, status, error.message)
   // Fastify's own 4xx errors (bad JSON, body too large, ...) are safe to describe; anything else is a bug.
-  if (status < 500) return problem(GENERIC_CLIENT, status, error.message)
-  return problem(INTERNAL, 500, 'The gateway failed to handle this request.')
+  if (status < 500) return problem('invalid-request', status, error.message)
+  return problem('internal-error', 500, 'The gateway failed to handle this request.')
 }
 
 /** The path alone, shortened: the query may carry credentials and the path is caller-controlled. */
@@ -80,7 +75,7 @@ function pathOf (url: string): string {
 export function frameworkErrorProblem (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   reply.header('x-request-id', request.id) // no onRequest hook has run to set it
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400
-  sendProblem(reply, problem(GENERIC_CLIENT, status, 'The request URL is not valid'))
+  sendProblem(reply, problem('invalid-request', status, 'The request URL is not valid'))
 }
 
 /** Node's request timeout (REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS) met by a request still arriving. */
@@ -141,7 +136,7 @@ export function clientErrorProblem (error: Error & { code?: string }, rawSocket:
   }
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
   const detail = status === 431 ? 'The request headers are too large' : status === 408 ? 'The request did not arrive in time' : 'The request is not valid HTTP'
-  const body = JSON.stringify(problem(status === 408 ? REQUEST_TIMEOUT : GENERIC_CLIENT, status, detail))
+  const body = JSON.stringify(problem(status === 408 ? 'request-timeout' : 'invalid-request', status, detail))
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/problem+json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
 }
 
@@ -161,6 +156,6 @@ export default fp(async (fastify) => {
   })
 
   fastify.setNotFoundHandler((request, reply) => {
-    return sendProblem(reply, problem(NOT_FOUND, 404, `No route for ${request.method} ${pathOf(request.url)}`))
+    return sendProblem(reply, problem('not-found', 404, `No route for ${request.method} ${pathOf(request.url)}`))
   })
 }, { name: 'problems', fastify: '5.x' })

@@ -8,6 +8,7 @@ import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-pro
 import { inBatches, rawClient, sleep, statusCodes } from '../helpers/raw-client.js'
 import { waitFor } from '../helpers/wait.js'
 import { BIG, startLegacyUpstream } from '../helpers/legacy-upstream.js'
+import { INSTANCE } from '../helpers/expected.js'
 
 let upstream: Awaited<ReturnType<typeof startLegacyUpstream>>
 let gw: GatewayProcess
@@ -115,7 +116,7 @@ describe('uploads and headers held open', () => {
       expect(client.statuses()).toStrictEqual([408])
       const text = client.received()
       expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toStrictEqual({
-        type: '/problems/request-timeout', title: 'Request timeout', status: 408, detail: 'The request did not arrive in time'
+        type: '/problems/request-timeout', title: 'Request timeout', status: 408, detail: 'The request did not arrive in time', instance: INSTANCE
       })
       expect(waited).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 200)
       await waitFor(async () => await inFlight() === 0, { what: 'the upload\'s place back' })
@@ -144,7 +145,7 @@ describe('uploads and headers held open', () => {
       const res = await fetch(`${small.url}/billing/api/echo?x=1`)
       expect(res.status).toBe(503)
       expect(res.headers.get('retry-after')).toBe('1')
-      expect(await res.json()).toStrictEqual({ type: '/problems/overloaded', title: 'Gateway overloaded', status: 503, detail: 'Every connection to MOR is busy; retry shortly' })
+      expect(await res.json()).toStrictEqual({ type: '/problems/overloaded', title: 'Gateway overloaded', status: 503, detail: 'Every connection to MOR is busy; retry shortly', instance: INSTANCE })
       // The request timeout frees the places; then the passthrough serves again.
       await Promise.all(holders.map(async (client) => { await client.closed }))
       await waitFor(async () => await small.metric('gateway_legacy_calls_in_flight') === 0, { what: 'places back' })

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
+import { problem } from './expected.js'
 import { getJson, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from './gateway.js'
 
-export const problem = (slug: string, title: string, status: number, detail: string) => ({ type: `/problems/${slug}`, title, status, detail })
+export { problem }
 export const MISSING_KEY = problem('unauthorized', 'Unauthorized', 401, 'Send an API key or a token as Authorization: Bearer <value>')
 export const INVALID_KEY = problem('unauthorized', 'Unauthorized', 401, 'The API key or token is not valid')
 export const RATE_LIMITED = problem('rate-limited', 'Too many requests', 429, 'Too many requests from this caller in this minute')

@@ -1,4 +1,5 @@
 // What the gateway owes for the simulator's data, built from the simulator's own records.
+import { expect } from 'vitest'
 import { BULK_DEVICES, generatedUser } from '../../src/demo/data.js'
 
 /** The JSON the gateway makes of a generated bulk user (ids 1000..999999). */
@@ -16,4 +17,20 @@ export function expectedBulkBody (userId: number) {
       primary: d.primary_device === 'yes'
     }))
   }
+}
+
+/** A problem's `instance`: the gateway's request id as a URN (problems/catalog.ts). */
+export const INSTANCE = expect.stringMatching(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+
+/** The problem body the gateway answers, `instance` included (it names the request, so it varies). */
+export const problem = (slug: string, title: string, status: number, detail: string) => ({ type: `/problems/${slug}`, title, status, detail, instance: INSTANCE })
+
+/** A problem the HTTP parser's refusal gets: no request was made of it, so no `instance`. */
+export const parserProblem = (slug: string, title: string, status: number, detail: string) => ({ type: `/problems/${slug}`, title, status, detail })
+
+/** A problem body without its `instance`, to compare two answers to different requests. */
+export const withoutInstance = (body: unknown) => {
+  const { instance, ...rest } = body as { instance?: unknown }
+  expect(instance).toEqual(INSTANCE)
+  return rest
 }

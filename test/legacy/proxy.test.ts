@@ -13,9 +13,9 @@ import { getJson, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway
 import { startEchoUpstream, type Echo } from '../helpers/echo-upstream.js'
 import { rawRequest } from '../helpers/raw-http.js'
 import { refusedUrl, startFaultUpstream } from '../helpers/fault-upstream.js'
+import { problem } from '../helpers/expected.js'
 
 const run = promisify(execFile)
-const problem = (slug: string, title: string, status: number, detail: string) => ({ type: `/problems/${slug}`, title, status, detail })
 const portOf = (url: string) => Number(new URL(url).port)
 
 let sim: MorSimulator

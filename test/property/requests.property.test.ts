@@ -12,13 +12,15 @@ import { USER_ID_PATTERN } from '../../src/schemas/device.js'
 import { AUTH, getJson, startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startEchoUpstream, type Echo } from '../helpers/echo-upstream.js'
 import { rawRequest, type RawResponse } from '../helpers/raw-http.js'
+import { INSTANCE } from '../helpers/expected.js'
 
 const API_PREFIX = '/billing/api'
 const INVALID_USER_ID = {
   type: '/problems/invalid-request',
   title: 'Invalid request',
   status: 400,
-  detail: 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros'
+  detail: 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros',
+  instance: INSTANCE
 }
 const UPSTREAM_BAD_RESPONSE = '/problems/upstream-bad-response'
 

@@ -5,13 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { devicesXml } from '../../src/demo/xml.js'
 import { getJson, NO_CACHE, startGateway, type TestGateway } from '../helpers/gateway.js'
 import { refusedUrl, startFaultUpstream, type FaultHandler, type FaultUpstream } from '../helpers/fault-upstream.js'
+import { problem } from '../helpers/expected.js'
 
 const TIMEOUT_MS = 400
 const MAX_BYTES = 256 * 1024
 const GOOD_XML = devicesXml([{ device_id: 1, device_type: 'SIP', ipaddr: '192.0.2.1', port: 5060 }])
 const GOOD_BODY = { userId: 7, devices: [{ id: 1, type: 'SIP', ipAddress: '192.0.2.1', port: 5060, username: null, callerId: null, deviceGroupId: null, primary: null }] }
 
-const problem = (slug: string, title: string, status: number, detail: string) => ({ type: `/problems/${slug}`, title, status, detail })
 const bad = (detail: string) => problem('upstream-bad-response', 'Bad response from MOR', 502, `MOR sent a response the gateway cannot use: ${detail}`)
 
 const xml = (body: string | Buffer, headers: Record<string, string> = {}): FaultHandler => (_req, res) => {

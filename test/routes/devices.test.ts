@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startMorSimulator, SIM_ENCODINGS, type MorSimulator } from '../../src/demo/simulator.js'
 import { devicesGetHash } from '../../src/mor/sign.js'
 import { AUTH, getJson, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
+import { parserProblem, problem } from '../helpers/expected.js'
 
 const ALICE = {
   userId: 2,
@@ -16,7 +17,6 @@ const BOB = {
   userId: 3,
   devices: [{ id: 55, type: 'IAX2', ipAddress: '198.51.100.7', port: 4569, username: '101', callerId: '"Bob & Sons" <101>', deviceGroupId: 3, primary: true }]
 }
-const problem = (slug: string, title: string, status: number, detail: string) => ({ type: `/problems/${slug}`, title, status, detail })
 const INVALID_USER_ID = problem('invalid-request', 'Invalid request', 400, 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros')
 
 let sim: MorSimulator
@@ -119,10 +119,10 @@ describe('GET /v1/users/:userId/devices against the MOR simulator', () => {
     const port = Number(new URL(gw.url).port)
     const malformed = await rawRequest(port, 'GET /v1/users/\u00ff/devices HTTP/1.1\r\nHost: gw\r\n\r\n')
     expect(malformed.status).toBe(400)
-    expect(JSON.parse(malformed.body)).toStrictEqual(problem('invalid-request', 'Invalid request', 400, 'The request is not valid HTTP'))
+    expect(JSON.parse(malformed.body)).toStrictEqual(parserProblem('invalid-request', 'Invalid request', 400, 'The request is not valid HTTP'))
     const huge = await rawRequest(port, `GET /v1/users/2/devices HTTP/1.1\r\nHost: gw\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)
     expect(huge.status).toBe(431)
-    expect(JSON.parse(huge.body)).toStrictEqual(problem('invalid-request', 'Invalid request', 431, 'The request headers are too large'))
+    expect(JSON.parse(huge.body)).toStrictEqual(parserProblem('invalid-request', 'Invalid request', 431, 'The request headers are too large'))
   })
 
   it('returns a 404 problem for unknown routes', async () => {

@@ -9,6 +9,7 @@ import { refusedUrl } from '../helpers/fault-upstream.js'
 import { rawRequest } from '../helpers/raw-http.js'
 import { closeAfterTest, gateway, simulator } from '../helpers/scoped.js'
 import { waitFor } from '../helpers/wait.js'
+import { INSTANCE } from '../helpers/expected.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** A loopback port nothing listens on (yet). */
@@ -140,7 +141,7 @@ describe('GET /metrics', () => {
     const main = await fetch(`${gw.url}/metrics`)
     expect(main.status).toBe(404)
     expect(main.headers.get('content-type')).toBe('application/problem+json; charset=utf-8')
-    expect(await main.json()).toStrictEqual({ type: '/problems/not-found', title: 'Not found', status: 404, detail: 'No route for GET /metrics' })
+    expect(await main.json()).toStrictEqual({ type: '/problems/not-found', title: 'Not found', status: 404, detail: 'No route for GET /metrics', instance: INSTANCE })
   })
 })
 
@@ -186,8 +187,8 @@ describe('health', () => {
 
 describe('the MOR circuit breaker', () => {
   const CIRCUIT = { CIRCUIT_FAILURES: '3', CIRCUIT_RESET_SECONDS: '1' }
-  const unavailable = { type: '/problems/upstream-unavailable', title: 'MOR unavailable', status: 502, detail: 'MOR could not be reached: connection refused' }
-  const paused = { type: '/problems/upstream-unavailable', title: 'MOR unavailable', status: 503, detail: 'MOR is failing; calls to it are paused for 1 s' }
+  const unavailable = { type: '/problems/upstream-unavailable', title: 'MOR unavailable', status: 502, detail: 'MOR could not be reached: connection refused', instance: INSTANCE }
+  const paused = { type: '/problems/upstream-unavailable', title: 'MOR unavailable', status: 503, detail: 'MOR is failing; calls to it are paused for 1 s', instance: INSTANCE }
 
   it('opens after 3 refused calls, fails fast with 503 and Retry-After, and closes after a successful trial', async () => {
     let sim = await simulator()
@@ -335,6 +336,6 @@ describe('overload', () => {
     }
     expect(res.status).toBe(503)
     expect(res.headers.get('retry-after')).toBe('1')
-    expect(await res.json()).toStrictEqual({ type: '/problems/overloaded', title: 'Gateway overloaded', status: 503, detail: 'The gateway is overloaded; retry shortly' })
+    expect(await res.json()).toStrictEqual({ type: '/problems/overloaded', title: 'Gateway overloaded', status: 503, detail: 'The gateway is overloaded; retry shortly', instance: INSTANCE })
   })
 })

@@ -10,6 +10,7 @@ import { STATS_PATH } from '../../src/demo/simulator.js'
 import { freePort } from '../../scripts/ports.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
 import { expectedBulkBody } from '../helpers/expected.js'
+import { INSTANCE } from '../helpers/expected.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const SIM_DELAY_MS = 100
@@ -185,7 +186,7 @@ describe.each([3, 2])('%i gateway instances sharing one Redis', (size) => {
     expect(refused.map((a) => ({ status: a.status, remaining: a.remaining, body: JSON.parse(a.body) as unknown }))).toStrictEqual(Array.from({ length: size }, () => ({
       status: 429,
       remaining: '0',
-      body: { type: '/problems/rate-limited', title: 'Too many requests', status: 429, detail: 'Too many requests from this caller in this minute' }
+      body: { type: '/problems/rate-limited', title: 'Too many requests', status: 429, detail: 'Too many requests from this caller in this minute', instance: INSTANCE }
     })))
   })
 

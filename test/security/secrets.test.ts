@@ -14,6 +14,7 @@ import { refusedUrl, startFaultUpstream, type FaultUpstream } from '../helpers/f
 import { checkContract } from '../helpers/contract.js'
 import { waitFor } from '../helpers/wait.js'
 import { jwtEnv, signingKey, startIdentityProvider, token, type IdentityProvider } from '../helpers/identity-provider.js'
+import { problem } from '../helpers/expected.js'
 
 const MOR_PASSWORD = 'mor-pw-4f3e2d'
 const KEY_A = 'alpha-key-7c6b5a4d3e2f1a0b'
@@ -60,7 +61,6 @@ const toJson = (d: SimDevice) => ({
 })
 const seededBody = (id: number) => ({ userId: id, devices: (SEEDED_USERS.find((u) => u.id === id)?.devices ?? []).map(toJson) })
 const bulkBody = (id: number) => ({ userId: id, devices: generatedUser(id, BULK_DEVICES).devices.map(toJson) })
-const problem = (slug: string, title: string, status: number, detail: string) => ({ type: `/problems/${slug}`, title, status, detail })
 
 let redis: TestRedis
 let sim: MorSimulator
