@@ -703,13 +703,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description MOR's answer, unchanged */
+            /** @description MOR's answer, unchanged: XML, usually gzipped (with or without Content-Encoding: gzip, depending on the MOR version) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "text/xml": string;
+                    "application/gzip": string;
                 };
             };
             /** @description `invalid-request`: the path is not a plain MOR API method, or the request is not valid HTTP */
@@ -859,13 +860,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description MOR's answer, unchanged */
+            /** @description MOR's answer, unchanged: XML, usually gzipped (with or without Content-Encoding: gzip, depending on the MOR version) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "text/xml": string;
+                    "application/gzip": string;
                 };
             };
             /** @description `invalid-request`: the path is not a plain MOR API method, or the request is not valid HTTP */

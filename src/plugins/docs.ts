@@ -45,7 +45,13 @@ function legacyOperation (apiPrefix: string) {
     parameters: [{ name: 'method', in: 'path', required: true, description: 'a MOR API method such as devices_get', schema: { type: 'string', pattern: '^[A-Za-z0-9_~-][A-Za-z0-9_.~-]*$' } }],
     ...(method === 'post' ? { requestBody: { description: 'passed to MOR unchanged', content: { 'application/x-www-form-urlencoded': { schema: { type: 'string' } } } } } : {}),
     responses: {
-      200: { description: 'MOR\'s answer, unchanged', content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } },
+      200: {
+        description: 'MOR\'s answer, unchanged: XML, usually gzipped (with or without Content-Encoding: gzip, depending on the MOR version)',
+        content: {
+          'text/xml': { schema: { type: 'string', contentMediaType: 'text/xml' } },
+          'application/gzip': { schema: { type: 'string', contentMediaType: 'application/gzip', contentEncoding: 'binary' } }
+        }
+      },
       400: problem('`invalid-request`: the path is not a plain MOR API method, or the request is not valid HTTP'),
       403: problem('`forbidden`: the client address is outside LEGACY_ALLOW_CIDRS'),
       408: problem('`request-timeout`: the request did not arrive within REQUEST_TIMEOUT_MS'),

@@ -74,6 +74,9 @@ describe('the committed contract', () => {
     expect(Object.keys(legacy)).toStrictEqual(['get', 'post'])
     expect(legacy.post?.['x-raw-passthrough']).toBe(true)
     expect(legacy.get?.operationId).toBe('legacyPassthroughGet')
+    // MOR's answer is XML or gzip, said so, not an anonymous byte stream.
+    const ok = (legacy.get as unknown as { responses: Record<string, { content: Record<string, unknown> }> }).responses['200']
+    expect(Object.keys(ok?.content ?? {})).toStrictEqual(['text/xml', 'application/gzip'])
   })
 
   it('gives frontend code types that follow the schema', () => {
