@@ -170,10 +170,10 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description MOR user id (0 is the admin)
+                 * @description MOR user id (0 is the admin), in decimal without sign or leading zeros
                  * @example 2
                  */
-                userId: string;
+                userId: number;
             };
             cookie?: never;
         };

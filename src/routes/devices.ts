@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import createError from '@fastify/error'
 import { Type } from 'typebox'
-import { DevicesResponseSchema, UserIdParamsSchema } from '../schemas/device.js'
+import { DevicesResponseSchema, MAX_USER_ID, UserIdParamsSchema } from '../schemas/device.js'
 import { CACHE_HEADERS, jsonResponse, NEGATIVE_CACHE_HEADERS, problemResponse, RATE_LIMIT_HEADERS, RETRY_AFTER, WWW_AUTHENTICATE } from '../schemas/responses.js'
 import { UserNotFoundError } from '../mor/errors.js'
 import { UpstreamBudgetError, type CacheResult } from '../cache/devices-cache.js'
@@ -21,6 +21,10 @@ function countCacheResult (metrics: GatewayMetrics, result: CacheResult): void {
   else metrics.cache.inc({ result: result.entry.status === 404 ? 'negative' : result.outcome })
   if (result.collapsed) metrics.cache.inc({ result: 'collapsed' })
 }
+
+const DOCUMENTED_PARAMS = Type.Object({
+  userId: Type.Integer({ minimum: 0, maximum: MAX_USER_ID, description: 'MOR user id (0 is the admin), in decimal without sign or leading zeros', examples: [2] })
+})
 
 const REQUEST_HEADERS = Type.Object({
   'if-none-match': Type.Optional(Type.String({ description: 'an ETag from an earlier answer' })),
@@ -83,7 +87,10 @@ const devicesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     attachValidation: true,
     // The request headers are documented, not validated: validating headers on every hit cost a measurable share
     // of the throughput of a cache hit, and both are optional free-form strings anyway.
-    config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, headers: REQUEST_HEADERS }, url }) },
+    // Documented as the integer it is on the wire, so Swagger UI checks it in words ("must be an
+    // integer", "less than ...") instead of quoting the validation regex; the route still refuses
+    // signs and leading zeros by that pattern.
+    config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, params: DOCUMENTED_PARAMS, headers: REQUEST_HEADERS }, url }) },
     schema: {
       operationId: 'listUserDevices',
       summary: 'List a MOR user\'s devices',

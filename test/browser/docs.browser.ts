@@ -54,6 +54,12 @@ it('runs "Try it out" in Swagger UI and renders the simulated devices of a seede
   await page.locator('.modal-ux button.btn-done').first().click()
   const operation = page.locator('#operations-devices-listUserDevices')
   await operation.locator('.opblock-summary').click()
+  // A bad id is explained in words, not with the validation regex.
+  await operation.locator('input[placeholder="userId"]').fill('abc')
+  await operation.locator('button.execute').click()
+  const complaint = operation.locator('.validation-errors').first()
+  await expect.poll(() => complaint.textContent(), { timeout: 15_000 }).toMatch(/integer/i)
+  expect(await complaint.textContent()).not.toContain('^(')
   await operation.locator('input[placeholder="userId"]').fill('3')
   await operation.locator('button.execute').click()
   const status = operation.locator('.live-responses-table .response .response-col_status').first()
