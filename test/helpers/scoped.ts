@@ -1,6 +1,7 @@
 // Servers that live for one test: a simulator and gateways started through these are closed by
-// the afterEach hook this module registers in the test file that imports it.
-import { afterEach } from 'vitest'
+// the afterEach hook this module registers in the test file that imports it. sharedGateway() is
+// the same pair for a whole file.
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
 import { startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from './gateway.js'
 
@@ -21,4 +22,18 @@ export async function gateway (url: string, env: Record<string, string> = {}): P
   const gw = await startGateway(url, env)
   cleanups.push(gw.close)
   return gw
+}
+
+/** A simulator and a gateway shared by every test of the calling file, closed after the last. */
+export function sharedGateway (env: Record<string, string> = {}): { sim: MorSimulator, gw: TestGateway } {
+  const shared = {} as { sim: MorSimulator, gw: TestGateway }
+  beforeAll(async () => {
+    shared.sim = await startMorSimulator({ apiUser: TEST_API_USER, secret: TEST_API_SECRET })
+    shared.gw = await startGateway(shared.sim.url, env)
+  })
+  afterAll(async () => {
+    await shared.gw?.close()
+    await shared.sim?.close()
+  })
+  return shared
 }
