@@ -21,14 +21,12 @@ export const MIN_API_KEY_LENGTH = 16
 /** RFC 6750 token68 characters: a key with others could never be presented. */
 const BEARER_TOKEN = /^[A-Za-z0-9._~+/=-]+$/
 
-/** How many of `keys` are unusable as API keys (too short, or not sendable as a Bearer token). */
-export function invalidApiKeys (keys: string[]): number {
-  return keys.filter((key) => key.length < MIN_API_KEY_LENGTH || !BEARER_TOKEN.test(key)).length
-}
+/** Long enough not to be guessed, and sendable as a Bearer token. */
+const usableKey = (key: string) => key.length >= MIN_API_KEY_LENGTH && BEARER_TOKEN.test(key)
 
 /** What is wrong with a set of keys, for a configuration error (never quoting a key), or undefined. */
 export function unusableKeys (keys: string[]): string | undefined {
-  const invalid = invalidApiKeys(keys)
+  const invalid = keys.filter((key) => !usableKey(key)).length
   return invalid > 0 ? `holds ${invalid} key(s) shorter than ${MIN_API_KEY_LENGTH} characters or with characters a Bearer token cannot carry` : undefined
 }
 
@@ -40,8 +38,8 @@ export interface KeySpec {
   rate?: number | undefined
 }
 
-/** What is wrong with a key file, line by line (never quoting a key), or its keys. */
-export type KeyFile = { keys: KeySpec[], problem: undefined } | { keys: KeySpec[], problem: string }
+/** A key file's keys, and what is wrong with it (line by line, never quoting a key), if anything. */
+export interface KeyFile { keys: KeySpec[], problem: string | undefined }
 
 /** A key's name: what logs and metrics show, so short and plain. */
 const NAME = /^[A-Za-z0-9._-]{1,64}$/
@@ -53,7 +51,7 @@ const MAX_RATE = 10_000_000
  */
 function parseKeyLine (line: string): KeySpec | string {
   const [key = '', ...fields] = line.split(/[ \t]+/)
-  if (key.length < MIN_API_KEY_LENGTH || !BEARER_TOKEN.test(key)) return `the key is shorter than ${MIN_API_KEY_LENGTH} characters or has characters a Bearer token cannot carry`
+  if (!usableKey(key)) return `the key is shorter than ${MIN_API_KEY_LENGTH} characters or has characters a Bearer token cannot carry`
   const spec: KeySpec = { key }
   for (const field of fields) {
     const eq = field.indexOf('=')

@@ -1,7 +1,7 @@
 // Which MOR users a caller may read: every user, or a set of ids and inclusive ranges. Parsed once
 // per key (at start and on SIGHUP) and once per token (its verification is cached), so the check
 // on every request is a walk over a few ranges.
-import { MAX_USER_ID } from '../schemas/device.js'
+import { MAX_USER_ID, USER_ID_PATTERN } from '../schemas/device.js'
 
 export interface Scope {
   /** True when the caller may read this user's devices. */
@@ -37,14 +37,11 @@ function scopeOf (ranges: Array<[number, number]>): Scope {
   }
 }
 
-// The user-id spelling the route accepts: decimal, no sign, no leading zeros.
-const ID = '(0|[1-9][0-9]{0,9})'
-const ITEM = new RegExp(`^${ID}(?:-${ID})?$`)
-
-const toId = (text: string): number | undefined => {
-  const n = Number(text)
-  return n <= MAX_USER_ID ? n : undefined
-}
+// The route's own user-id rule (decimal, no sign or leading zeros, at most MAX_USER_ID), so a
+// scope can never name an id the route refuses: one id, and one id or range.
+const ID_RULE = USER_ID_PATTERN.slice(1, -1)
+const ID = new RegExp(`^${ID_RULE}$`)
+const ITEM = new RegExp(`^${ID_RULE}(?:-${ID_RULE})?$`)
 
 /**
  * A key file's `users=` value: `*`, or ids and inclusive ranges separated by commas
@@ -56,9 +53,9 @@ export function parseUsers (text: string): Scope | undefined {
   for (const item of text.split(',')) {
     const match = ITEM.exec(item)
     if (!match) return undefined
-    const from = toId(match[1] ?? '')
-    const to = match[2] === undefined ? from : toId(match[2])
-    if (from === undefined || to === undefined || to < from) return undefined
+    const from = Number(match[1])
+    const to = match[2] === undefined ? from : Number(match[2])
+    if (to < from) return undefined
     ranges.push([from, to])
   }
   return scopeOf(ranges)
@@ -66,7 +63,7 @@ export function parseUsers (text: string): Scope | undefined {
 
 const claimId = (value: unknown): number | undefined => {
   if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 && value <= MAX_USER_ID ? value : undefined
-  if (typeof value === 'string' && new RegExp(`^${ID}$`).test(value)) return toId(value)
+  if (typeof value === 'string' && ID.test(value)) return Number(value)
   return undefined
 }
 

@@ -1,6 +1,6 @@
-// The hit lane's one question, "may this key make a request, and is there a fresh entry?": both
+// The hit lane's one question, "may this caller make a request, and is there a fresh entry?": both
 // halves at once, each answered in memory when it can be and from Redis when it must (the count
-// batched per key, the lookup shared by concurrent requests for one user).
+// batched per caller, the lookup shared by concurrent requests for one user).
 import type { RequestLimiter } from '../rate-limit/request-limiter.js'
 import type { DevicesCache } from '../cache/devices-cache.js'
 import type { Lookup } from './hit-lane.js'

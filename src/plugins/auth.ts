@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import fp from 'fastify-plugin'
 import createError from '@fastify/error'
 import type { Config } from '../config.js'
-import { createKeyRing, parseKeyFile, type KeyRing } from '../auth/api-keys.js'
+import { createKeyRing, parseKeyFile, type KeyRing, type KeySpec } from '../auth/api-keys.js'
 import type { Caller } from '../auth/caller.js'
 import { createJwtVerifier, looksLikeJwt, type JwtVerifier } from '../auth/jwt.js'
 
@@ -82,7 +82,9 @@ export function authorizeUser (request: FastifyRequest, userId: number): void {
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const { keys, keysFile, fileKeys, disabled, jwt: jwtSettings } = config.auth
-  let ring: KeyRing = createKeyRing([...keys.map((key) => ({ key })), ...fileKeys])
+  // GATEWAY_API_KEYS's keys (every user, the default rate) before the file's.
+  const ringWith = (specs: KeySpec[]) => createKeyRing([...keys.map((key) => ({ key })), ...specs])
+  let ring: KeyRing = ringWith(fileKeys)
   if (disabled) fastify.log.warn('AUTH_DISABLED=true: /v1 answers anyone, with the MOR API secret\'s full access')
 
   let jwt: JwtVerifier | undefined
@@ -109,7 +111,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
           fastify.log.error({ problem: file.problem ?? 'holds no keys' }, 'API key file is unusable; the keys in force stay')
           return
         }
-        ring = createKeyRing([...keys.map((key) => ({ key })), ...file.keys])
+        ring = ringWith(file.keys)
         fastify.log.info({ keys: ring.size }, 'API keys reloaded')
       } catch (err) {
         fastify.log.error({ err }, 'API key file could not be read; the keys in force stay')

@@ -1,8 +1,9 @@
 // Installs the lanes (src/lanes/) at the server's front door (lanes/front-door.ts, the server
 // Fastify makes through `serverFactory`), and takes them away when the app closes: the hit lane for
 // /v1 cache hits, the legacy lane for plain legacy GETs and small form POSTs. Both stand aside
-// while the app closes or is overloaded. The hit lane needs callers known by API key. What they
-// log and forward about the client comes from the same trust rules as Fastify's request.ip.
+// while the app closes or is overloaded. The hit lane needs authenticated callers (none with
+// AUTH_DISABLED). What the lanes log and forward about the client comes from the same trust rules
+// as Fastify's request.ip.
 import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'

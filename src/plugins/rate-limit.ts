@@ -13,6 +13,12 @@ import { takenDecision } from '../lanes/hit-lane.js'
 /** The key's request rate for this minute is spent. */
 export const RateLimitedError = retryAfterError('RATE_LIMITED', 'Too many requests from this caller in this minute', 429)
 
+/**
+ * Whom both limits count a request against: its caller (a key's name or id, a token's subject),
+ * or its address when no valid credential came with it.
+ */
+export const limitKeyOf = (request: FastifyRequest) => request.caller?.rateKey ?? `ip:${request.ip}`
+
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
 
 declare module 'fastify' {
@@ -39,8 +45,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       metrics.rateLimited.inc({ limit: 'requests' })
       done(new RateLimitedError(d.resetSeconds))
     }
-    const { caller } = request
-    const decision = takenDecision(request.raw) ?? requestLimiter.take(caller?.rateKey ?? `ip:${request.ip}`, caller?.rate)
+    const decision = takenDecision(request.raw) ?? requestLimiter.take(limitKeyOf(request), request.caller?.rate)
     if (decision instanceof Promise) decision.then(apply, done)
     else apply(decision)
   }

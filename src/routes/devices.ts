@@ -11,6 +11,7 @@ import { UserNotFoundError } from '../mor/errors.js'
 import { UpstreamBudgetError, type CacheResult } from '../cache/devices-cache.js'
 import type { GatewayMetrics } from '../plugins/metrics.js'
 import { authorizeUser } from '../plugins/auth.js'
+import { limitKeyOf } from '../plugins/rate-limit.js'
 import { codedEtag, compressedBody, COMPRESS_MIN_BYTES, devicesAnswerHeaders, devicesVary, matchesIfNoneMatch, negotiate } from '../cache/http.js'
 
 const InvalidUserIdError = createError('INVALID_USER_ID', 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
@@ -41,7 +42,7 @@ export const MY_DEVICES_ROUTE = '/v1/me/devices'
 
 /** The answer both routes give for one user the caller may read. */
 async function answerDevices (fastify: FastifyInstance, request: FastifyRequest, reply: FastifyReply, userId: number): Promise<FastifyReply> {
-  const caller = request.caller?.rateKey ?? `ip:${request.ip}`
+  const caller = limitKeyOf(request)
   let result: CacheResult
   try {
     result = await fastify.devicesCache.get(userId, {
