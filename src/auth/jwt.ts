@@ -82,9 +82,13 @@ export function createJwtVerifier (settings: JwtSettings, log: JwtLog, now: () =
   const timer = setInterval(() => { refresh().catch(() => {}) }, JWKS_REFRESH_MS)
   timer.unref()
 
-  /** jose's key lookup, over the cached set: an unknown kid refetches, at most once per cooldown. */
+  /**
+   * jose's key lookup, over the cached set. A fetch under way (the one at start) is waited for; an
+   * unknown kid, or no keys at all yet, fetches again at most once per cooldown, so a provider
+   * that is down is not asked once per token.
+   */
   const getKey: JWTVerifyGetKey = async (header, token) => {
-    if (keys === undefined) await refresh()
+    if (fetching !== undefined) await fetching
     try {
       if (keys === undefined) throw new errors.JWKSNoMatchingKey()
       return await keys(header, token)

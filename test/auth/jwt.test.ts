@@ -161,6 +161,19 @@ describe('JWT verification', () => {
     await expect(verify(v, await token(rotated))).resolves.toBeUndefined()
   })
 
+  it('asks a provider that has never answered at most once per cooldown, however many tokens come', async () => {
+    idp.down = true
+    const clock = { now: Date.now() }
+    const v = verifier(clock)
+    const before = idp.fetches
+    for (let i = 0; i < 5; i++) expect(await verify(v, await token(rsa, { sub: `s${i}` }))).toBeUndefined()
+    expect(idp.fetches - before).toBe(1)
+    clock.now += JWKS_COOLDOWN_MS + 1
+    idp.down = false
+    expect(await verify(v, await token(rsa, { sub: 'back' }))).toBeDefined()
+    expect(idp.fetches - before).toBe(2)
+  })
+
   it('refuses every token, without throwing, when the provider has never answered', async () => {
     idp.down = true
     await expect(verify(verifier(), await token(rsa))).resolves.toBeUndefined()
