@@ -16,3 +16,12 @@ export interface Caller {
   /** Requests per minute; undefined: RATE_LIMIT_PER_MINUTE. */
   readonly rate: number | undefined
 }
+
+/**
+ * The one authorization decision, for the route and the hit lane alike: may this caller read this
+ * user? Asked before any cache lookup or call to MOR, so the answer is the same whether or not the
+ * user exists. Without authentication (AUTH_DISABLED) every user may be read.
+ */
+export function mayRead (caller: Caller | undefined, userId: number): boolean {
+  return caller === undefined || caller.scope.has(userId)
+}

@@ -8,8 +8,7 @@
 // A test sends every kind of request both ways and compares the answers.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { rateLimitHeaders, type RateDecision } from '../rate-limit/request-limiter.js'
-import type { Caller } from '../auth/caller.js'
-import { mayRead } from '../plugins/auth.js'
+import { mayRead, type Caller } from '../auth/caller.js'
 import type { CacheEntry } from '../cache/entry.js'
 import { COMPRESS_MIN_BYTES, devicesAnswerHeaders, negotiate } from '../cache/http.js'
 import { USER_ID_PATTERN } from '../schemas/device.js'

@@ -9,7 +9,7 @@ import fp from 'fastify-plugin'
 import createError from '@fastify/error'
 import type { Config } from '../config.js'
 import { createKeyRing, parseKeyFile, type KeyRing, type KeySpec } from '../auth/api-keys.js'
-import type { Caller } from '../auth/caller.js'
+import { mayRead, type Caller } from '../auth/caller.js'
 import { createJwtVerifier, looksLikeJwt, type JwtVerifier } from '../auth/jwt.js'
 
 export const UnauthorizedError = createError('UNAUTHORIZED', '%s', 401)
@@ -64,15 +64,6 @@ export function requireCaller (request: FastifyRequest, reply: FastifyReply, don
   // forged tokens read the same).
   reply.header('www-authenticate', header === undefined ? 'Bearer realm="mor-gateway"' : 'Bearer realm="mor-gateway", error="invalid_token"')
   done(new UnauthorizedError(header === undefined ? 'Send an API key or a token as Authorization: Bearer <value>' : 'The API key or token is not valid'))
-}
-
-/**
- * The one authorization decision, for the route and the hit lane alike: may this caller read this
- * user? Asked before any cache lookup or call to MOR, so the answer is the same whether or not the
- * user exists. Without authentication (AUTH_DISABLED) every user may be read.
- */
-export function mayRead (caller: Caller | undefined, userId: number): boolean {
-  return caller === undefined || caller.scope.has(userId)
 }
 
 /** Throws the 403 unless the request's caller may read `userId`. */
