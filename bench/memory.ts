@@ -3,13 +3,14 @@
 import { createDevicesCache, ENTRY_OVERHEAD_BYTES } from '../src/cache/devices-cache.js'
 import { generatedUser } from '../src/demo/data.js'
 import { toDevices } from '../src/mor/map.js'
+import { serializeDevices } from '../src/paging/device-index.js'
 
 const ENTRIES = 100_000
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
 const silent = { warn () {}, info () {}, error () {}, debug () {}, trace () {}, fatal () {}, child () { return silent }, level: 'silent', silent () {} }
 
 // One realistic 5-device answer per user, made the way the gateway makes it.
-const json = (id: number) => JSON.stringify(toDevices(generatedUser(id, 5).devices.map((d) => Object.fromEntries(Object.entries(d).map(([k, v]) => [k, String(v)])))))
+const list = (id: number) => serializeDevices(toDevices(generatedUser(id, 5).devices.map((d) => Object.fromEntries(Object.entries(d).map(([k, v]) => [k, String(v)])))))
 
 const cache = createDevicesCache({
   ttlSeconds: 3600,
@@ -21,7 +22,8 @@ const cache = createDevicesCache({
   upstreamTimeoutMs: 1000,
   redis: undefined,
   log: silent as never,
-  fetchDevicesJson: async (id) => json(id)
+  fetchDevices: async (id) => list(id),
+  fetchDevice: () => Promise.reject(new Error('not measured'))
 })
 gc()
 const before = process.memoryUsage()

@@ -1,7 +1,7 @@
 // Who is calling /v1, once authenticated: an API key (named in the key file, else known by its
 // derived id) or a JWT's subject. Everything downstream reads this one shape: the scope check,
 // the rate limit, the access log and the per-caller metric.
-import type { Scope } from './scope.js'
+import { EVERY_USER, type Scope } from './scope.js'
 
 export interface Caller {
   /** What the rate limit counts by: `key:<name or id>`, or `jwt:<sub>`. Never a metric label. */
@@ -24,4 +24,13 @@ export interface Caller {
  */
 export function mayRead (caller: Caller | undefined, userId: number): boolean {
   return caller === undefined || caller.scope.has(userId)
+}
+
+/**
+ * May this caller read a device of this owner? A device is read through its owner's scope; one
+ * whose owner MOR does not name (old MOR revisions) only by a caller who may read every user.
+ */
+export function mayReadDevice (caller: Caller | undefined, owner: number | null): boolean {
+  if (owner === null) return caller === undefined || caller.scope === EVERY_USER
+  return mayRead(caller, owner)
 }

@@ -1,12 +1,15 @@
 // The devices cache: an in-process LRU in front of an optional shared Redis tier, with request
 // coalescing (one upstream call per key per instance, about one across instances through a Redis
-// lock), stale-while-revalidate, stale-if-error and negative caching of "User not found".
+// lock), stale-while-revalidate, stale-if-error and negative caching of "not found". It holds two
+// kinds of answer, users' device lists and single devices' details, under one memory budget and
+// exactly the same rules.
 import { retryAfterError } from '../problems/retry-after.js'
 import { LRUCache } from 'lru-cache'
 import type { FastifyBaseLogger } from 'fastify'
 import { UPSTREAM_KINDS, upstreamKind } from '../mor/errors.js'
-import { decodeEntry, encodeEntry, isFresh, isServable, newEntry, ownBytes, type CacheEntry, type Lifetimes } from './entry.js'
+import { decodeEntry, encodeEntry, entryBytes, isFresh, isServable, newEntry, ownBytes, type CacheEntry, type EntryFacts, type Lifetimes } from './entry.js'
 import type { RedisStore } from '../redis/store.js'
+import { shiftIndex, type IndexedList } from '../paging/device-index.js'
 
 /** How the answer was obtained, for Cache-Status and metrics. */
 export type CacheOutcome = 'hit' | 'stale' | 'miss' | 'revalidated' | 'stale-if-error'
@@ -25,8 +28,10 @@ export interface DevicesCacheOptions extends Lifetimes {
   keyPrefix: string
   /** Upper bound of one upstream call; a cross-instance lock never outlives it. */
   upstreamTimeoutMs: number
-  /** The user's devices as a JSON array (already serialized, possibly in a worker thread). */
-  fetchDevicesJson: (userId: number) => Promise<string>
+  /** The user's devices as an indexed JSON array (already serialized, possibly in a worker thread). */
+  fetchDevices: (userId: number) => Promise<IndexedList>
+  /** One device's details as a JSON object, and the MOR user it belongs to. */
+  fetchDevice: (deviceId: number) => Promise<DeviceJson>
   redis: RedisStore | undefined
   log: FastifyBaseLogger
 }
@@ -41,8 +46,13 @@ export interface GetOptions {
   admit?: () => number | undefined
 }
 
+export interface DeviceJson { json: string, userId: number | null }
+
 export interface DevicesCache {
+  /** A user's device list. */
   get: (userId: number, opts?: GetOptions) => Promise<CacheResult>
+  /** One device's details; a 200 entry's `owner` is the user it belongs to. */
+  getDevice: (deviceId: number, opts?: GetOptions) => Promise<CacheResult>
   /**
    * A fresh entry without ever calling MOR: at once from the in-process tier, as a promise from
    * Redis (one GET shared by concurrent callers), undefined when neither has one. The hit lane's
@@ -64,25 +74,58 @@ export const ENTRY_OVERHEAD_BYTES = 2048
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** One cached thing: its keys in both tiers and how to fetch it from MOR. */
+interface Target {
+  /** The in-process key: a user id as is, a device id as -1 - id (ids are never negative). */
+  local: number
+  /** The Redis key, namespaced by upstream and kind. */
+  key: string
+  /** For logs: which user or device. */
+  label: { userId: number } | { deviceId: number }
+  fetch: () => Promise<{ body: string, facts: EntryFacts }>
+}
+
+/** A list's body: the array with the user id before it and nextCursor (null: the whole list) after it. */
+async function listBody (userId: number, list: Promise<IndexedList>): Promise<{ body: string, facts: EntryFacts }> {
+  const { json, index } = await list
+  const head = `{"userId":${userId},"devices":`
+  return { body: `${head}${json},"nextCursor":null}`, facts: { index: shiftIndex(index, Buffer.byteLength(head)) } }
+}
+
 export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
   const { redis, log } = opts
   // CACHE_MAX_ENTRIES=0 turns the in-process tier off (Redis only, or no cache at all).
   const lru = opts.maxEntries === 0
     ? undefined
-    // Keyed by the user id itself: a number needs no string built and hashed per lookup (the hit
-    // path's cost); the namespaced string key is Redis's, built only when Redis is asked.
+    // Keyed by numbers: a number needs no string built and hashed per lookup (the hit path's
+    // cost); the namespaced string key is Redis's, built only when Redis is asked.
     : new LRUCache<number, CacheEntry>({
       max: opts.maxEntries,
       maxSize: opts.maxBytes,
-      // The body dominates; the constant covers the entry object, key and LRU bookkeeping.
-      sizeCalculation: (entry) => entry.body.length + ENTRY_OVERHEAD_BYTES
+      // The body (and a list's index) dominate; the constant covers the entry object, key and LRU bookkeeping.
+      sizeCalculation: (entry) => entryBytes(entry, ENTRY_OVERHEAD_BYTES)
     })
   const fetches = new Map<string, Promise<CacheEntry>>()
   const lookups = new Map<string, Promise<CacheEntry | undefined>>()
-  const keyOf = (userId: number) => `${opts.keyPrefix}:devices:${userId}`
 
-  function remember (userId: number, entry: CacheEntry, now: number): void {
-    if (isServable(entry, now)) lru?.set(userId, entry, { ttl: entry.staleUntil - now })
+  const listTarget = (userId: number): Target => ({
+    local: userId,
+    key: `${opts.keyPrefix}:devices:${userId}`,
+    label: { userId },
+    fetch: () => listBody(userId, opts.fetchDevices(userId))
+  })
+  const deviceTarget = (deviceId: number): Target => ({
+    local: -1 - deviceId,
+    key: `${opts.keyPrefix}:device:${deviceId}`,
+    label: { deviceId },
+    fetch: async () => {
+      const { json, userId } = await opts.fetchDevice(deviceId)
+      return { body: json, facts: { owner: userId } }
+    }
+  })
+
+  function remember (target: Target, entry: CacheEntry, now: number): void {
+    if (isServable(entry, now)) lru?.set(target.local, entry, { ttl: entry.staleUntil - now })
   }
 
   function lookupRemote (key: string): Promise<CacheEntry | undefined> {
@@ -109,27 +152,28 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     return undefined
   }
 
-  async function fetchAndStore (key: string, userId: number): Promise<CacheEntry> {
+  async function fetchAndStore (target: Target): Promise<CacheEntry> {
+    const { key } = target
     const started = Date.now()
     const lockKey = `${key}:lock`
     const lock = redis ? await redis.lock(lockKey, opts.upstreamTimeoutMs + 1000) : 'unavailable'
     if (lock === 'busy') {
       const theirs = await awaitOtherInstance(key, started)
       if (theirs) {
-        remember(userId, theirs, Date.now())
+        remember(target, theirs, Date.now())
         return theirs
       }
     }
     try {
       let entry: CacheEntry
       try {
-        const devices = await opts.fetchDevicesJson(userId)
-        entry = newEntry(200, ownBytes(`{"userId":${userId},"devices":${devices}}`), Date.now(), opts)
+        const { body, facts } = await target.fetch()
+        entry = newEntry(200, ownBytes(body), Date.now(), opts, facts)
       } catch (err) {
         if (upstreamKind(err) !== 'not-found') throw err
         entry = newEntry(404, Buffer.alloc(0), Date.now(), opts)
       }
-      remember(userId, entry, Date.now())
+      remember(target, entry, Date.now())
       if (redis && entry.staleUntil > entry.storedAt) await redis.set(key, encodeEntry(entry), entry.staleUntil - entry.storedAt)
       return entry
     } finally {
@@ -138,43 +182,42 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
   }
 
   /** At most one upstream call per key in this process; latecomers share its result. */
-  function fetchCoalesced (key: string, userId: number, admit?: GetOptions['admit']): { promise: Promise<CacheEntry>, collapsed: boolean } {
-    const running = fetches.get(key)
+  function fetchCoalesced (target: Target, admit?: GetOptions['admit']): { promise: Promise<CacheEntry>, collapsed: boolean } {
+    const running = fetches.get(target.key)
     if (running) return { promise: running, collapsed: true }
     const wait = admit?.()
     if (wait !== undefined) throw new UpstreamBudgetError(wait)
-    const promise = fetchAndStore(key, userId)
-    fetches.set(key, promise)
-    promise.then(() => fetches.delete(key), () => fetches.delete(key))
+    const promise = fetchAndStore(target)
+    fetches.set(target.key, promise)
+    promise.then(() => fetches.delete(target.key), () => fetches.delete(target.key))
     return { promise, collapsed: false }
   }
 
-  function refreshInBackground (key: string, userId: number): void {
-    fetchCoalesced(key, userId).promise.catch((err: unknown) => {
-      log.warn({ err, userId }, 'background refresh failed; serving stale')
+  function refreshInBackground (target: Target): void {
+    fetchCoalesced(target).promise.catch((err: unknown) => {
+      log.warn({ err, ...target.label }, 'background refresh failed; serving stale')
     })
   }
 
-  async function get (userId: number, { revalidate = false, admit }: GetOptions = {}): Promise<CacheResult> {
-    let cached = lru?.get(userId)
+  async function getTarget (target: Target, { revalidate = false, admit }: GetOptions): Promise<CacheResult> {
+    let cached = lru?.get(target.local)
     if (!revalidate && cached && isFresh(cached, Date.now())) return { entry: cached, outcome: 'hit', collapsed: false }
-    const key = keyOf(userId)
     if (!revalidate) {
-      const remote = await lookupRemote(key)
+      const remote = await lookupRemote(target.key)
       const now = Date.now()
       if (remote && isServable(remote, now) && (!cached || remote.storedAt > cached.storedAt)) {
-        remember(userId, remote, now)
+        remember(target, remote, now)
         cached = remote
       }
       if (cached && isFresh(cached, now)) return { entry: cached, outcome: 'hit', collapsed: false }
       if (cached && isServable(cached, now) && cached.status === 200) {
-        refreshInBackground(key, userId)
+        refreshInBackground(target)
         return { entry: cached, outcome: 'stale', collapsed: false }
       }
     }
     let started: ReturnType<typeof fetchCoalesced>
     try {
-      started = fetchCoalesced(key, userId, admit)
+      started = fetchCoalesced(target, admit)
     } catch (err) {
       // Out of budget: what is cached still answers (a no-cache request gets the cached copy).
       const now = Date.now()
@@ -188,7 +231,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
       const fallback = cached && isServable(cached, Date.now()) && cached.status === 200 ? cached : undefined
       const kind = upstreamKind(err)
       if (fallback && kind !== undefined && UPSTREAM_KINDS[kind].staleIfError) {
-        log.warn({ err, userId }, 'MOR failed; serving the cached answer instead')
+        log.warn({ err, ...target.label }, 'MOR failed; serving the cached answer instead')
         return { entry: fallback, outcome: 'stale-if-error', collapsed }
       }
       throw err
@@ -199,13 +242,18 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     const cached = lru?.get(userId)
     if (cached && isFresh(cached, Date.now())) return cached
     if (!redis?.available) return undefined
-    return lookupRemote(keyOf(userId)).then((remote) => {
+    const target = listTarget(userId)
+    return lookupRemote(target.key).then((remote) => {
       const now = Date.now()
       if (!remote || !isFresh(remote, now)) return undefined
-      remember(userId, remote, now)
+      remember(target, remote, now)
       return remote
     })
   }
 
-  return { get, peek }
+  return {
+    get: (userId, getOpts = {}) => getTarget(listTarget(userId), getOpts),
+    getDevice: (deviceId, getOpts = {}) => getTarget(deviceTarget(deviceId), getOpts),
+    peek
+  }
 }

@@ -1,9 +1,11 @@
-// A cached answer for one user: the serialized JSON body (or a negative "User not found"), with
-// its freshness window. Pure functions only, shared by the in-process and Redis tiers.
+// A cached answer: a user's device list or one device's details as serialized JSON (or a negative
+// "not found"), with its freshness window. Pure functions only, shared by the in-process and
+// Redis tiers.
 import { createHash } from 'node:crypto'
+import { indexBytes, loadIndex, storeIndex, type DeviceIndex, type StoredIndex } from '../paging/device-index.js'
 
 export interface CacheEntry {
-  /** 200: body is the devices JSON; 404: MOR said User not found (body empty). */
+  /** 200: body is the JSON answer; 404: MOR said the user or device was not found (body empty). */
   status: 200 | 404
   body: Buffer
   /** Strong validator of the body, quoted as HTTP wants it. */
@@ -12,9 +14,18 @@ export interface CacheEntry {
   freshUntil: number
   /** Until then a stale entry may be served while refreshing, or instead of an error. */
   staleUntil: number
+  /** A device list's index into body: what pages and filters are cut from. */
+  index?: DeviceIndex
+  /** A device's details: the MOR user it belongs to, null when MOR did not say. */
+  owner?: number | null
   /** Compressed bodies, made once per process on first demand (never stored in Redis). */
   variants?: Partial<Record<'br' | 'gzip', Promise<Buffer>>>
+  /** Compressed pages and filtered views of a list, the most recent few (never stored in Redis). */
+  pageVariants?: Map<string, Promise<Buffer>>
 }
+
+/** What an entry holds besides its body. */
+export interface EntryFacts { index?: DeviceIndex | undefined, owner?: number | null | undefined }
 
 export interface Lifetimes {
   ttlSeconds: number
@@ -39,22 +50,36 @@ export function etagOf (body: Buffer): string {
   return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
 }
 
-export function newEntry (status: 200 | 404, body: Buffer, now: number, life: Lifetimes): CacheEntry {
+export function newEntry (status: 200 | 404, body: Buffer, now: number, life: Lifetimes, facts: EntryFacts = {}): CacheEntry {
   const ttl = (status === 200 ? life.ttlSeconds : life.negativeTtlSeconds) * 1000
   // A negative answer is never served stale: the user may have been created meanwhile.
   const stale = status === 200 ? life.staleSeconds * 1000 : 0
-  return { status, body, etag: etagOf(body), storedAt: now, freshUntil: now + ttl, staleUntil: now + ttl + stale }
+  return withFacts({ status, body, etag: etagOf(body), storedAt: now, freshUntil: now + ttl, staleUntil: now + ttl + stale }, facts)
+}
+
+function withFacts (entry: CacheEntry, { index, owner }: EntryFacts): CacheEntry {
+  if (index !== undefined) entry.index = index
+  if (owner !== undefined) entry.owner = owner
+  return entry
+}
+
+/** Memory an entry holds, for the in-process tier's byte budget (the constant is everything else). */
+export function entryBytes (entry: CacheEntry, overhead: number): number {
+  return entry.body.length + (entry.index ? indexBytes(entry.index) : 0) + overhead
 }
 
 export const isFresh = (entry: CacheEntry, now: number) => now < entry.freshUntil
 export const isServable = (entry: CacheEntry, now: number) => now < entry.staleUntil
 
 // Redis layout: one line of JSON metadata, a newline, then the body bytes. Binary-safe and with
-// no second JSON encoding of a body that may be a megabyte.
-interface Meta { v: 1, s: 200 | 404, e: string, t: number, f: number, x: number }
+// no second JSON encoding of a body that may be a megabyte. Version 2 added the list index and the
+// device owner (and lists gained nextCursor), so a version 1 entry is a miss.
+interface Meta { v: 2, s: 200 | 404, e: string, t: number, f: number, x: number, i?: StoredIndex, o?: number | null }
 
 export function encodeEntry (entry: CacheEntry): Buffer {
-  const meta: Meta = { v: 1, s: entry.status, e: entry.etag, t: entry.storedAt, f: entry.freshUntil, x: entry.staleUntil }
+  const meta: Meta = { v: 2, s: entry.status, e: entry.etag, t: entry.storedAt, f: entry.freshUntil, x: entry.staleUntil }
+  if (entry.index) meta.i = storeIndex(entry.index)
+  if (entry.owner !== undefined) meta.o = entry.owner
   return Buffer.concat([Buffer.from(`${JSON.stringify(meta)}\n`), entry.body])
 }
 
@@ -68,7 +93,11 @@ export function decodeEntry (raw: Buffer): CacheEntry | undefined {
   } catch {
     return undefined
   }
-  if (typeof meta !== 'object' || meta === null || meta.v !== 1 || (meta.s !== 200 && meta.s !== 404) || typeof meta.e !== 'string' ||
+  if (typeof meta !== 'object' || meta === null || meta.v !== 2 || (meta.s !== 200 && meta.s !== 404) || typeof meta.e !== 'string' ||
     typeof meta.t !== 'number' || typeof meta.f !== 'number' || typeof meta.x !== 'number') return undefined
-  return { status: meta.s, body: ownBytes(raw.subarray(newline + 1)), etag: meta.e, storedAt: meta.t, freshUntil: meta.f, staleUntil: meta.x }
+  const body = ownBytes(raw.subarray(newline + 1))
+  const index = meta.i === undefined ? undefined : loadIndex(meta.i, body.length)
+  if (meta.i !== undefined && index === undefined) return undefined
+  const owner = meta.o === undefined || meta.o === null || Number.isSafeInteger(meta.o) ? meta.o : undefined
+  return withFacts({ status: meta.s, body, etag: meta.e, storedAt: meta.t, freshUntil: meta.f, staleUntil: meta.x }, { index, owner })
 }

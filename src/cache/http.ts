@@ -46,6 +46,30 @@ export function compressedBody (entry: CacheEntry, coding: Coding): Promise<Buff
   return variant
 }
 
+/** A page or filtered view keeps this many compressed copies per list, the most recent. */
+const PAGE_VARIANTS_KEPT = 32
+
+/**
+ * The compressed bytes of a view of an entry: the whole body's are made once per entry; a page's
+ * are kept among the entry's most recent few, so a client paging through a list with gzip does not
+ * pay for compression twice, and the cache's memory cannot grow without bound.
+ */
+export function compressedView (entry: CacheEntry, variant: string, body: Buffer, coding: Coding): Promise<Buffer> {
+  if (variant === '') return compressedBody(entry, coding)
+  const pages = (entry.pageVariants ??= new Map())
+  const key = `${coding} ${variant}`
+  let made = pages.get(key)
+  if (made) {
+    pages.delete(key) // re-inserted below as the most recent
+  } else {
+    made = coding === 'br' ? brotliAsync(body, BROTLI_OPTIONS) : gzipAsync(body)
+    made.catch(() => pages.delete(key))
+  }
+  pages.set(key, made)
+  if (pages.size > PAGE_VARIANTS_KEPT) pages.delete(pages.keys().next().value as string)
+  return made
+}
+
 export function cacheStatus (result: CacheResult, now: number): string {
   const ttl = Math.floor((result.entry.freshUntil - now) / 1000)
   const parts = [CACHE_NAME]
@@ -69,7 +93,8 @@ export function codedEtag (etag: string, coding: Coding | undefined): string {
   return coding === undefined ? etag : `${etag.slice(0, -1)}-${coding}"`
 }
 
-export function cacheHeaders (result: CacheResult, clock: number, coding?: Coding): Record<string, string> {
+/** The cache headers of an answer; `etag` is the tag of the representation sent (default: the entry's own). */
+export function cacheHeaders (result: CacheResult, clock: number, etag = result.entry.etag): Record<string, string> {
   const { entry } = result
   // An entry made for this very request is exactly as old as it looks: age 0, the full TTL.
   const now = result.outcome === 'miss' || result.outcome === 'revalidated' ? entry.storedAt : clock
@@ -79,7 +104,7 @@ export function cacheHeaders (result: CacheResult, clock: number, coding?: Codin
     age: String(Math.max(0, Math.floor((now - entry.storedAt) / 1000))),
     'cache-control': `private, max-age=${freshLeft}`
   }
-  if (entry.status === 200) headers.etag = codedEtag(entry.etag, coding)
+  if (entry.status === 200) headers.etag = etag
   return headers
 }
 
@@ -90,10 +115,11 @@ export function devicesVary (existing: string | undefined): string {
 
 /**
  * The headers every devices answer from the cache carries, as a flat name, value list: the cache
- * headers (the ETag of the coding sent) and Vary. The one renderer for the route and the hit lane.
+ * headers (with the ETag of the variant and coding sent) and Vary. The one renderer for the route
+ * and the hit lane.
  */
-export function devicesAnswerHeaders (result: CacheResult, now: number, vary: string, coding?: Coding): string[] {
-  const out = Object.entries(cacheHeaders(result, now, coding)).flat()
+export function devicesAnswerHeaders (result: CacheResult, now: number, vary: string, etag?: string): string[] {
+  const out = Object.entries(cacheHeaders(result, now, etag)).flat()
   out.push('vary', vary)
   return out
 }

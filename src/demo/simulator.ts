@@ -1,12 +1,13 @@
-// A MOR-compatible simulator of devices_get (and its old name device_list), over real HTTP. It
-// checks logins and hashes with MOR's own error texts and can answer in each encoding real MOR
-// installs use, so the gateway, the demo and the tests all meet the same upstream behaviour.
+// A MOR-compatible simulator of devices_get (and its old name device_list) and
+// device_details_get, over real HTTP. It checks logins and hashes with MOR's own error texts and
+// can answer in each encoding real MOR installs use, so the gateway, the demo and the tests all
+// meet the same upstream behaviour.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { signParams } from '../mor/sign.js'
-import { findUser, type SimUser } from './data.js'
-import { devicesXml, errorXml, withHtmlWrapper, type ErrorShape } from './xml.js'
+import { findDevice, findUser, type SimOwnedDevice, type SimUser } from './data.js'
+import { deviceDetailsXml, devicesXml, errorXml, withHtmlWrapper, type ErrorShape } from './xml.js'
 
 /** gzip: Content-Encoding gzip; gzip-file: a .gz download with no Content-Encoding; plain: text/xml. */
 export type SimEncoding = 'gzip' | 'gzip-file' | 'plain'
@@ -24,6 +25,8 @@ export interface SimulatorOptions {
   /** Delay before answering, to look like a billing server under load. */
   delayMs?: number
   users?: (id: number) => SimUser | undefined
+  /** device_details_get's lookup: the device and its owner's id. */
+  devices?: (id: number) => SimOwnedDevice | undefined
 }
 
 export interface MorSimulator {
@@ -32,15 +35,22 @@ export interface MorSimulator {
   port: number
   /** Mutable behaviour, so a test can switch encodings or latency between requests. */
   options: Required<Omit<SimulatorOptions, 'password'>> & { password: string | undefined }
-  /** devices_get/device_list calls received, by user_id as sent. */
-  calls: { total: number, byUser: Map<string, number> }
+  /**
+   * API calls received: total counts every method; byUser the devices_get/device_list calls by
+   * user_id as sent; byDevice the device_details_get calls by device_id as sent.
+   */
+  calls: SimCalls
   close: () => Promise<void>
 }
 
+export interface SimCalls { total: number, byUser: Map<string, number>, byDevice: Map<string, number> }
+
 const API_PREFIX = '/billing/api/'
-/** How many devices_get calls the simulator has answered, in total and by user_id. */
+/** How many calls the simulator has answered: in total, devices_get by user_id, device_details_get by device_id. */
 export const STATS_PATH = '/_sim/stats'
-const METHODS = new Set(['devices_get', 'device_list'])
+const LIST_METHODS = new Set(['devices_get', 'device_list'])
+const DETAILS_METHOD = 'device_details_get'
+const ID = /^[0-9]{1,10}$/
 const MAX_FORM_BYTES = 64 * 1024
 
 async function readForm (req: IncomingMessage): Promise<URLSearchParams> {
@@ -69,44 +79,55 @@ function send (res: ServerResponse, xml: string, sim: MorSimulator['options']) {
   res.end(gz)
 }
 
-function answer (params: URLSearchParams, method: string, sim: MorSimulator['options']): string {
+function answer (params: URLSearchParams, apiMethod: string, method: string, sim: MorSimulator['options']): string {
   const err = (message: string) => errorXml(message, sim.errorShape)
   if (method === 'GET' && !sim.allowGet) return err('GET Requests are disabled')
   if (params.get('u') !== sim.apiUser || (sim.password !== undefined && params.get('p') !== sim.password)) return err('Bad login')
+  if (apiMethod === DETAILS_METHOD) {
+    // Only device_id is hashed; an empty or unknown one is simply a device MOR cannot find.
+    const deviceId = params.get('device_id') ?? ''
+    if (params.get('hash') !== signParams([deviceId], sim.secret)) return err('Incorrect hash')
+    const owned = ID.test(deviceId) ? sim.devices(Number(deviceId)) : undefined
+    return owned ? deviceDetailsXml(owned) : err('Device was not found')
+  }
   const userId = params.get('user_id') ?? ''
   if (userId === '') return err('user_id is empty')
   if (params.get('hash') !== signParams([userId], sim.secret)) return err('Incorrect hash')
-  const user = /^[0-9]{1,10}$/.test(userId) ? sim.users(Number(userId)) : undefined
+  const user = ID.test(userId) ? sim.users(Number(userId)) : undefined
   if (!user) return err('User not found')
   return devicesXml(user.devices)
 }
 
+function count (calls: SimCalls, apiMethod: string, params: URLSearchParams): void {
+  calls.total++
+  const [counts, key] = apiMethod === DETAILS_METHOD ? [calls.byDevice, params.get('device_id')] : [calls.byUser, params.get('user_id')]
+  counts.set(key ?? '', (counts.get(key ?? '') ?? 0) + 1)
+}
+
 export async function startMorSimulator (opts: SimulatorOptions, port = 0, host = '127.0.0.1'): Promise<MorSimulator> {
   const options: MorSimulator['options'] = {
-    encoding: 'gzip', allowGet: true, errorShape: 'bare', htmlWrapper: false, delayMs: 0, users: findUser, ...opts, password: opts.password
+    encoding: 'gzip', allowGet: true, errorShape: 'bare', htmlWrapper: false, delayMs: 0, users: findUser, devices: findDevice, ...opts, password: opts.password
   }
-  const calls = { total: 0, byUser: new Map<string, number>() }
+  const calls: SimCalls = { total: 0, byUser: new Map(), byDevice: new Map() }
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sim')
     if (url.pathname === STATS_PATH) {
       // Outside MOR's API: lets the benchmark and curious operators count upstream calls.
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ total: calls.total, byUser: Object.fromEntries(calls.byUser) }))
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ total: calls.total, byUser: Object.fromEntries(calls.byUser), byDevice: Object.fromEntries(calls.byDevice) }))
       return
     }
-    const method = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) : ''
-    if (!METHODS.has(method)) {
+    const apiMethod = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) : ''
+    if (!LIST_METHODS.has(apiMethod) && apiMethod !== DETAILS_METHOD) {
       res.writeHead(404, { 'content-type': 'text/html' }).end('<html><body><h1>404 Not Found</h1></body></html>')
       return
     }
     readForm(req).then(async (form) => {
       // Rails merges both; the form body wins over the query string.
       const params = new URLSearchParams([...form, ...url.searchParams])
-      calls.total++
-      const user = params.get('user_id') ?? ''
-      calls.byUser.set(user, (calls.byUser.get(user) ?? 0) + 1)
+      count(calls, apiMethod, params)
       if (options.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, options.delayMs))
-      send(res, answer(params, req.method ?? 'GET', options), options)
+      send(res, answer(params, apiMethod, req.method ?? 'GET', options), options)
     }).catch(() => res.destroy())
   })
   server.keepAliveTimeout = 5000

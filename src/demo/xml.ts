@@ -1,5 +1,5 @@
 // How the simulator writes MOR's XML: the same element names, order and error shapes MOR uses.
-import type { SimDevice } from './data.js'
+import type { SimCodecs, SimDevice, SimOwnedDevice } from './data.js'
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' }
 export const escapeXml = (value: string) => value.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c)
@@ -13,6 +13,49 @@ function deviceXml (device: SimDevice): string {
     if (value !== undefined) xml += `      <${field}>${escapeXml(String(value))}</${field}>\n`
   }
   return xml + '    </device>\n'
+}
+
+// A fixed registration expiry (2026-01-01T00:00:00Z), so answers stay the same from run to run.
+const REGISTERED_UNTIL = 1_767_225_600
+const DEFAULT_CODECS: SimCodecs = { audio: ['alaw', 'ulaw'], video: [] }
+
+/** device_details_get's flat elements, in MOR's order, credentials included as MOR sends them. */
+function detailFields ({ userId, device }: SimOwnedDevice): Array<[string, string]> {
+  const extras = device.extras ?? {}
+  const str = (value: string | number | undefined) => (value === undefined ? '' : String(value))
+  const host = extras.host ?? 'dynamic'
+  const registered = host === 'dynamic' && device.ipaddr !== undefined && device.ipaddr !== '' && device.ipaddr !== '0.0.0.0'
+  const sip = device.device_type === 'SIP'
+  const codecs = extras.codecs ?? DEFAULT_CODECS
+  return [
+    ['id', String(device.device_id)], ['name', str(device.username)], ['host', host], ['secret', str(device.secret)],
+    ['context', 'mor_local'], ['ipaddr', str(device.ipaddr)], ['port', str(device.port)],
+    ['regseconds', registered ? String(REGISTERED_UNTIL) : '0'], ['accountcode', String(device.device_id)],
+    ['callerid', str(device.callerid)], ['extension', str(device.username)], ['voicemail_active', sip ? '1' : '0'],
+    ['voicemail_password', extras.voicemailPassword ?? String(1000 + (device.device_id * 7919) % 9000)],
+    ['username', str(device.username)], ['device_type', device.device_type], ['user_id', String(userId)],
+    ['primary_did_id', '0'], ['works_not_logged', '1'], ['forward_to', '0'], ['record', '0'], ['transfer', 'no'],
+    ['disallow', 'all'], ['allow', [...codecs.audio, ...codecs.video].join(';')], ['deny', ''], ['permit', '0.0.0.0/0.0.0.0'],
+    ['nat', 'yes'], ['qualify', sip ? '1000' : 'no'],
+    ['fullcontact', registered ? `sip:${str(device.username)}@${str(device.ipaddr)}:${str(device.port)}` : ''],
+    ['canreinvite', 'no'], ['devicegroup_id', str(device.devicegroup_id)], ['dtmfmode', 'rfc2833'],
+    ['callgroup', sip ? '1' : ''], ['pickupgroup', sip ? '1' : ''], ['fromuser', ''], ['fromdomain', ''],
+    ['trustrpid', 'no'], ['sendrpid', 'no'], ['insecure', 'no'], ['progressinband', 'never'],
+    ['videosupport', codecs.video.length > 0 ? 'yes' : 'no'], ['transport', sip ? 'udp' : ''],
+    ['description', extras.description ?? ''], ['istrunk', extras.istrunk ?? '0'], ['cid_from_dids', '0'],
+    ['pin', extras.pin ?? String(100_000 + (device.device_id * 104_729) % 900_000)],
+    ['tell_balance', '0'], ['tell_time', '0'], ['balance', '0.0'], ['device_balance_enabled', '0']
+  ]
+}
+
+const codecsXml = (tag: string, names: string[]) =>
+  `    <${tag}>${names.map((name) => `\n      <codec>${escapeXml(name)}</codec>`).join('')}${names.length > 0 ? '\n    ' : ''}</${tag}>\n`
+
+/** A device_details_get answer: one <page> of flat elements, then the nested codecs. */
+export function deviceDetailsXml (owned: SimOwnedDevice): string {
+  const fields = detailFields(owned).map(([name, value]) => `  <${name}>${escapeXml(value)}</${name}>\n`).join('')
+  const codecs = owned.device.extras?.codecs ?? DEFAULT_CODECS
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<page>\n${fields}  <codecs>\n${codecsXml('audio_codecs', codecs.audio)}${codecsXml('video_codecs', codecs.video)}  </codecs>\n</page>\n`
 }
 
 export type ErrorShape = 'bare' | 'page'

@@ -1,10 +1,11 @@
-// The hit lane: a fresh cached answer for an authenticated caller who may read that user, written
-// straight to the socket. A cache hit is what the gateway does most, and the framework's
+// The hit lane: a fresh cached answer (the whole list, or a page or filtered view cut from it) for
+// an authenticated caller who may read that user, written straight to the socket. A cache hit is what the gateway does most, and the framework's
 // per-request machinery (request and reply objects, child logger, hook chain, send pipeline) cost
 // more than half its time. The lane does exactly what the route would for this one case: the same
-// authentication, scope decision (mayRead), rate limit, headers, metrics and access log. Whatever
-// else a request needs (a miss, a 304, a compressed variant, CORS, a token not verified yet, a
-// refusal, an error) it hands to Fastify untouched, which answers it as before.
+// authentication, scope decision (mayRead), query parser, page cutter (listView), rate limit,
+// headers, metrics and access log. Whatever else a request needs (a miss, a 304, a compressed
+// variant, CORS, a token not verified yet, a bad query or cursor, a refusal, an error) it hands to
+// Fastify untouched, which answers it as before.
 // A test sends every kind of request both ways and compares the answers.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { rateLimitHeaders, type RateDecision } from '../rate-limit/request-limiter.js'
@@ -12,7 +13,10 @@ import { mayRead, type Caller } from '../auth/caller.js'
 import type { CacheEntry } from '../cache/entry.js'
 import { COMPRESS_MIN_BYTES, devicesAnswerHeaders, negotiate } from '../cache/http.js'
 import { USER_ID_PATTERN } from '../schemas/device.js'
-import { DEVICES_ROUTE } from '../routes/devices.js'
+import { DEVICES_ROUTE, nextLink } from '../routes/devices.js'
+import { splitUrl } from '../routes/cached-answer.js'
+import { isWholeList, parseListQuery, type ListQuery } from '../paging/list-query.js'
+import { listView } from '../paging/page.js'
 
 export interface HitLaneDeps {
   /** The caller the Authorization header stands for (a promise while a new token is verified). */
@@ -48,15 +52,21 @@ export function takenDecision (req: IncomingMessage): RateDecision | undefined {
 // The route's own path and user-id pattern, so the lane can never accept an id the route refuses.
 const PATH = new RegExp(`^${DEVICES_ROUTE.replace(':userId', `(${USER_ID_PATTERN.slice(1, -1)})`)}$`)
 
-/** The user id when the request is one the lane may answer from the cache, else undefined. */
-export function laneUserId (req: IncomingMessage): number | undefined {
+export interface LaneRequest { userId: number, path: string, query: ListQuery }
+
+/** The user and list query when the request is one the lane may answer from the cache, else undefined. */
+export function laneRequest (req: IncomingMessage): LaneRequest | undefined {
   if (req.method !== 'GET') return undefined
-  const match = PATH.exec(req.url ?? '')
+  const { path, search } = splitUrl(req.url ?? '')
+  const match = PATH.exec(path)
   if (!match) return undefined
   const { headers } = req
   // Conditional and revalidating requests, and cross-origin ones, take the full route.
   if (headers['if-none-match'] !== undefined || headers['cache-control'] !== undefined || headers.pragma !== undefined || headers.origin !== undefined) return undefined
-  return Number(match[1])
+  const parsed = parseListQuery(search)
+  // A bad query is the route's to refuse.
+  if (!parsed.ok) return undefined
+  return { userId: Number(match[1]), path, query: parsed.query }
 }
 
 export function createHitLane (deps: HitLaneDeps): Lane {
@@ -78,8 +88,9 @@ export function createHitLane (deps: HitLaneDeps): Lane {
   }
 
   function answer (req: IncomingMessage, res: ServerResponse, next: () => void): void {
-    const userId = laneUserId(req)
-    if (userId === undefined || !open()) return next()
+    const wanted = laneRequest(req)
+    if (wanted === undefined || !open()) return next()
+    const { userId, query } = wanted
     const caller = identify(req.headers.authorization)
     // Unknown callers, tokens not verified yet, and users outside the caller's scope (a 403, made
     // by the route's one decision, mayRead) are the route's to answer, before any cache lookup.
@@ -94,14 +105,25 @@ export function createHitLane (deps: HitLaneDeps): Lane {
     }
     const serve = (entry: CacheEntry | undefined, decision: RateDecision) => {
       if (entry?.status !== 200) return handOver(decision)
-      if (entry.body.length >= COMPRESS_MIN_BYTES && negotiate(req.headers['accept-encoding']) !== undefined) return handOver(decision)
+      let body = entry.body
+      let pageHeaders: string[] | undefined
+      if (!isWholeList(query)) {
+        const view = listView(entry, userId, query)
+        // A stale or foreign cursor is the route's to refuse.
+        if (view.kind !== 'page') return handOver(decision)
+        body = view.body
+        pageHeaders = devicesAnswerHeaders({ entry, outcome: 'hit', collapsed: false }, Date.now(), vary, view.etag)
+        pageHeaders.push('content-type', 'application/json; charset=utf-8', 'content-length', String(body.length), ...extraHeaders)
+        if (view.next !== null) pageHeaders.push('link', nextLink(wanted.path, query, view.next))
+      }
+      if (body.length >= COMPRESS_MIN_BYTES && negotiate(req.headers['accept-encoding']) !== undefined) return handOver(decision)
       const id = requestId(req)
       // One flat name, value list for writeHead.
       const headers = ['x-request-id', id]
       for (const value of rateLimitHeaders(decision)) headers.push(value)
-      for (const value of entryHeaders(entry)) headers.push(value)
+      for (const value of pageHeaders ?? entryHeaders(entry)) headers.push(value)
       res.writeHead(200, headers)
-      res.end(entry.body)
+      res.end(body)
       served(req, id, startedAt, caller)
     }
     const settle = ({ decision, entry }: Lookup) => (decision.allowed ? serve(entry, decision) : handOver(decision))

@@ -1,22 +1,34 @@
 // The MOR HTTP client: one keep-alive undici Pool per upstream, signed form-body POSTs, bounded
-// reads, and every failure turned into one of the typed errors in errors.ts.
+// reads, and every failure turned into one of the typed errors in errors.ts. devices_get and
+// device_details_get share one request path; only their parameters and translation differ.
 import { Pool, errors as undiciErrors } from 'undici'
 import type { Config } from '../config.js'
-import { devicesGetHash } from './sign.js'
+import { deviceDetailsHash, devicesGetHash } from './sign.js'
 import { createTranslator, type Translator } from './translate-pool.js'
+import { translateDetailsToJson } from './translate-details.js'
+import type { IndexedList } from '../paging/device-index.js'
 import {
-  UpstreamBadResponseError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError, rejectedError, unreachableReason
+  DeviceNotFoundError, UpstreamBadResponseError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError, rejectedError,
+  unreachableReason
 } from './errors.js'
 
 export type MorSettings = Config['mor']
 
 export interface MorClient {
-  /** The user's devices in MOR's order, as a JSON array; throws a typed upstream error otherwise. */
-  getDevicesJson: (userId: number) => Promise<string>
+  /** The user's devices in MOR's order, as an indexed JSON array; throws a typed upstream error otherwise. */
+  getDevicesList: (userId: number) => Promise<IndexedList>
+  /**
+   * One device's details as DeviceDetails JSON text, with the owner's user id (null when MOR does
+   * not send it); throws DeviceNotFoundError or another typed upstream error otherwise.
+   */
+  getDeviceDetails: (deviceId: number) => Promise<{ json: string, userId: number | null }>
   close: () => Promise<void>
 }
 
 const POOL_CONNECTIONS = 64
+
+interface RawAnswer { body: Buffer, encoding: string | undefined }
+type FailedAnswer = { kind: 'error', message: string } | { kind: 'bad-response', detail: string }
 
 async function readBounded (body: AsyncIterable<Buffer>, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = []
@@ -37,7 +49,7 @@ function isTimeout (err: unknown): boolean {
 
 export function createMorClient (settings: MorSettings, translator: Translator = createTranslator()): MorClient {
   const base = new URL(settings.baseUrl)
-  const apiPath = base.pathname.replace(/\/+$/, '') + '/api/devices_get'
+  const apiBase = base.pathname.replace(/\/+$/, '') + '/api/'
   const pool = new Pool(base.origin, {
     connections: POOL_CONNECTIONS,
     connectTimeout: settings.timeoutMs,
@@ -45,11 +57,11 @@ export function createMorClient (settings: MorSettings, translator: Translator =
     bodyTimeout: settings.timeoutMs
   })
 
-  async function exchange (userId: number, signal: AbortSignal): Promise<{ body: Buffer, encoding: string | undefined }> {
-    const form = new URLSearchParams({ u: settings.user, user_id: String(userId), hash: devicesGetHash(userId, settings.secret) })
+  async function post (method: string, params: Record<string, string>, signal: AbortSignal): Promise<RawAnswer> {
+    const form = new URLSearchParams({ u: settings.user, ...params })
     if (settings.password !== undefined) form.set('p', settings.password)
     const res = await pool.request({
-      path: apiPath,
+      path: apiBase + method,
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-encoding': 'gzip', accept: 'application/xml, text/xml, */*' },
       body: form.toString(),
@@ -68,25 +80,42 @@ export function createMorClient (settings: MorSettings, translator: Translator =
     return { body: await readBounded(res.body, settings.maxBytes), encoding: Array.isArray(encoding) ? encoding.join(',') : encoding }
   }
 
-  async function getDevicesJson (userId: number): Promise<string> {
+  /** One signed call to an API method (u, and p when set, are added here), failures typed. */
+  async function exchange (method: string, params: Record<string, string>): Promise<RawAnswer> {
     const signal = AbortSignal.timeout(settings.timeoutMs)
-    let raw: { body: Buffer, encoding: string | undefined }
     try {
-      raw = await exchange(userId, signal)
+      return await post(method, params, signal)
     } catch (err) {
       if (err instanceof UpstreamBadResponseError) throw err
       if (signal.aborted || isTimeout(err)) throw new UpstreamTimeoutError(settings.timeoutMs, { cause: err })
       throw new UpstreamUnavailableError(unreachableReason((err as { code?: string }).code), { cause: err })
     }
+  }
+
+  /** A failed answer as its typed error: the method's own "not found" text, or a rejection. */
+  function failure (answer: FailedAnswer, notFoundText: string, notFound: () => Error): Error {
+    if (answer.kind === 'bad-response') return new UpstreamBadResponseError(answer.detail)
+    return answer.message === notFoundText ? notFound() : rejectedError(answer.message)
+  }
+
+  async function getDevicesList (userId: number): Promise<IndexedList> {
+    const raw = await exchange('devices_get', { user_id: String(userId), hash: devicesGetHash(userId, settings.secret) })
     const answer = await translator.translate(raw.body, raw.encoding, settings.maxBytes)
-    if (answer.kind === 'devices') return answer.json
-    if (answer.kind === 'bad-response') throw new UpstreamBadResponseError(answer.detail)
-    if (answer.message === 'User not found') throw new UserNotFoundError(userId)
-    throw rejectedError(answer.message)
+    if (answer.kind === 'devices') return answer.list
+    throw failure(answer, 'User not found', () => new UserNotFoundError(userId))
+  }
+
+  async function getDeviceDetails (deviceId: number): Promise<{ json: string, userId: number | null }> {
+    const raw = await exchange('device_details_get', { device_id: String(deviceId), hash: deviceDetailsHash(deviceId, settings.secret) })
+    // One device's answer is small: translated inline, never in the worker pool.
+    const answer = await translateDetailsToJson(raw.body, raw.encoding, settings.maxBytes, deviceId)
+    if (answer.kind === 'device') return { json: answer.json, userId: answer.userId }
+    throw failure(answer, 'Device was not found', () => new DeviceNotFoundError(deviceId))
   }
 
   return {
-    getDevicesJson,
+    getDevicesList,
+    getDeviceDetails,
     close: async () => { await Promise.all([pool.close(), translator.close()]) }
   }
 }

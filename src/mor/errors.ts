@@ -40,6 +40,7 @@ export function withKind<T extends new (...args: any[]) => Error> (kind: Upstrea
 }
 
 export const UserNotFoundError = withKind('not-found', createError('MOR_USER_NOT_FOUND', 'MOR has no user %s visible to the gateway\'s API user', 404))
+export const DeviceNotFoundError = withKind('not-found', createError('MOR_DEVICE_NOT_FOUND', 'No device %s among the devices this caller may read', 404))
 export const UpstreamRejectedError = withKind('rejected', createError('MOR_REJECTED', 'MOR refused the request: %s', 502))
 const BAD_RESPONSE_PREFIX = 'MOR sent a response the gateway cannot use: '
 export const UpstreamBadResponseError = withKind('bad-response', createError('MOR_BAD_RESPONSE', `${BAD_RESPONSE_PREFIX}%s`, 502))
@@ -70,7 +71,8 @@ const KNOWN_MOR_ERRORS = new Set([
   'API Requests are disabled',
   'GET Requests are disabled',
   'You are not authorized to use this functionality',
-  'user_id is empty'
+  'user_id is empty',
+  'Device was not found'
 ])
 
 export function rejectedError (morMessage: string) {

@@ -1,23 +1,30 @@
-// Reads MOR's XML into either a list of raw <device> records or MOR's error text. Upstream XML is
-// untrusted: DOCTYPE (the carrier of entity-expansion attacks) is refused, the document must be
-// well formed (a truncated answer must not pass as a shorter device list), and only the shapes
-// MOR is known to send are accepted.
-import { XMLParser, XMLValidator } from 'fast-xml-parser'
+// Reads MOR's XML into either a list of raw <device> records, one device's raw details, or MOR's
+// error text. Upstream XML is untrusted: DOCTYPE (the carrier of entity-expansion attacks) is
+// refused, the document must be well formed (a truncated answer must not pass as a shorter device
+// list), and only the shapes MOR is known to send are accepted.
+import { XMLParser, XMLValidator, type X2jOptions } from 'fast-xml-parser'
 import { UpstreamBadResponseError } from './errors.js'
 
 export type RawDevice = Record<string, unknown>
 export type MorAnswer =
   | { kind: 'devices', devices: RawDevice[] }
   | { kind: 'error', message: string }
+/** device_details_get: the <page>'s elements as sent (codecs nested), or MOR's error text. */
+export type MorDetailsAnswer =
+  | { kind: 'device', device: RawDevice }
+  | { kind: 'error', message: string }
 
-const parser = new XMLParser({
+const OPTIONS: X2jOptions = {
   ignoreAttributes: true,
   parseTagValue: false, // "0101" and "5060" stay strings; the mapper decides what is a number
-  trimValues: true,
+  trimValues: true, // also drops the trailing spaces old MOR revisions pad values with
   processEntities: true,
-  htmlEntities: true, // numeric references such as &#233; too
-  isArray: (tagName) => tagName === 'device'
-})
+  htmlEntities: true // numeric references such as &#233; too
+}
+const listParser = new XMLParser({ ...OPTIONS, isArray: (tagName) => tagName === 'device' })
+// One <codec> is a list of one, like many. Any other repeated element becomes an array, which the
+// mapper reads as malformed (null).
+const detailsParser = new XMLParser({ ...OPTIONS, isArray: (tagName) => tagName === 'codec' })
 
 const DOCTYPE = /<!DOCTYPE/i
 // The XML API Extension's `<head></head><body>...</body>` has two roots, which strict XML refuses.
@@ -45,7 +52,10 @@ function errorText (value: unknown): string | undefined {
   return undefined
 }
 
-export function parseMorXml (xml: string): MorAnswer {
+type Page = { kind: 'page', page: Node } | { kind: 'error', message: string }
+
+/** The checks and error shapes every MOR answer shares; returns the success <page> or MOR's error. */
+function readPage (xml: string, parser: XMLParser): Page {
   if (DOCTYPE.test(xml)) throw new UpstreamBadResponseError('XML with a DOCTYPE declaration is refused')
   checkWellFormed(xml)
   let doc: Node
@@ -65,11 +75,22 @@ export function parseMorXml (xml: string): MorAnswer {
 
   const pageError = errorText(isNode(page.status) ? page.status.error : page.error)
   if (pageError !== undefined) return { kind: 'error', message: pageError }
+  return { kind: 'page', page }
+}
 
-  const devices = page.devices
+export function parseMorXml (xml: string): MorAnswer {
+  const answer = readPage(xml, listParser)
+  if (answer.kind === 'error') return answer
+  const devices = answer.page.devices
   if (devices === '') return { kind: 'devices', devices: [] } // <devices/> or <devices></devices>
   if (!isNode(devices)) throw new UpstreamBadResponseError('no <devices> list in <page>')
   const list = devices.device ?? []
   if (!Array.isArray(list)) throw new UpstreamBadResponseError('unexpected <device> shape')
   return { kind: 'devices', devices: list.map((d) => (isNode(d) ? d : {})) }
+}
+
+/** A device_details_get answer: the <page>'s elements, unmapped (the mapper picks what it shows). */
+export function parseDeviceDetailsXml (xml: string): MorDetailsAnswer {
+  const answer = readPage(xml, detailsParser)
+  return answer.kind === 'error' ? answer : { kind: 'device', device: answer.page }
 }

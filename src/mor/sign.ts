@@ -1,6 +1,7 @@
 // MOR's request signature: SHA1 hex of the hashed parameters' values concatenated, then the API
-// secret appended. For devices_get only user_id is hashed. The result is a replayable credential
-// for that user (it has no timestamp), so callers must treat it like the secret itself.
+// secret appended. For devices_get only user_id is hashed, for device_details_get only device_id.
+// The result is a replayable credential for that user or device (it has no timestamp), so callers
+// must treat it like the secret itself.
 import { createHash } from 'node:crypto'
 
 export function signParams (values: readonly string[], secret: string): string {
@@ -9,4 +10,8 @@ export function signParams (values: readonly string[], secret: string): string {
 
 export function devicesGetHash (userId: number, secret: string): string {
   return signParams([String(userId)], secret)
+}
+
+export function deviceDetailsHash (deviceId: number, secret: string): string {
+  return signParams([String(deviceId)], secret)
 }

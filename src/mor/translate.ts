@@ -5,6 +5,7 @@ import { decompressBody, xmlText } from './decode.js'
 import { parseMorXml } from './parse.js'
 import { toDevices } from './map.js'
 import { badResponseDetail, UpstreamBadResponseError } from './errors.js'
+import { serializeDevices, type IndexedList } from '../paging/device-index.js'
 
 export type DevicesAnswer =
   | { kind: 'devices', devices: Device[] }
@@ -17,19 +18,19 @@ export async function translateDevicesAnswer (body: Buffer, contentEncoding: str
 }
 
 /**
- * The same, finished to JSON text and with failures as values, so it can run in a worker thread:
- * a string crosses the thread boundary as one copy, where 5,000 device objects would be cloned
- * one by one, and typed errors would lose their class.
+ * The same, finished to indexed JSON text and with failures as values, so it can run in a worker
+ * thread: a string and three typed arrays cross the thread boundary as a few copies, where 5,000
+ * device objects would be cloned one by one, and typed errors would lose their class.
  */
 export type TranslatedAnswer =
-  | { kind: 'devices', json: string }
+  | { kind: 'devices', list: IndexedList }
   | { kind: 'error', message: string }
   | { kind: 'bad-response', detail: string }
 
 export async function translateToJson (body: Buffer, contentEncoding: string | undefined, maxBytes: number): Promise<TranslatedAnswer> {
   try {
     const answer = await translateDevicesAnswer(body, contentEncoding, maxBytes)
-    return answer.kind === 'error' ? answer : { kind: 'devices', json: JSON.stringify(answer.devices) }
+    return answer.kind === 'error' ? answer : { kind: 'devices', list: serializeDevices(answer.devices) }
   } catch (err) {
     if (err instanceof UpstreamBadResponseError) return { kind: 'bad-response', detail: badResponseDetail(err) }
     throw err

@@ -16,7 +16,8 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     ...config.cache,
     keyPrefix: upstreamKeyPrefix(config.mor),
     upstreamTimeoutMs: config.mor.timeoutMs,
-    fetchDevicesJson: (userId) => fastify.mor.getDevicesJson(userId),
+    fetchDevices: (userId) => fastify.mor.getDevicesList(userId),
+    fetchDevice: (deviceId) => fastify.mor.getDeviceDetails(deviceId),
     redis: fastify.redisStore,
     log: fastify.log
   }))

@@ -46,7 +46,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     requests,
     upstream: new Histogram({
       name: 'gateway_mor_call_duration_seconds',
-      help: 'Calls to MOR devices_get by outcome: ok, not-found, rejected, bad-response, unavailable, timeout, circuit-open',
+      help: 'Calls to MOR (devices_get, device_details_get) by outcome: ok, not-found, rejected, bad-response, unavailable, timeout, circuit-open',
       labelNames: ['outcome'] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry]

@@ -5,10 +5,13 @@ import type { Config } from '../config.js'
 import { createMorClient } from '../mor/client.js'
 import { createCircuitBreaker, type CircuitBreaker } from '../mor/circuit.js'
 import { upstreamKind } from '../mor/errors.js'
+import type { IndexedList } from '../paging/device-index.js'
 
 export interface MorService {
-  /** The user's devices as a JSON array, in MOR's order. */
-  getDevicesJson: (userId: number) => Promise<string>
+  /** The user's devices as an indexed JSON array, in MOR's order. */
+  getDevicesList: (userId: number) => Promise<IndexedList>
+  /** One device's details as DeviceDetails JSON text, with the owner's user id (null if MOR sends none). */
+  getDeviceDetails: (deviceId: number) => Promise<{ json: string, userId: number | null }>
   breaker: CircuitBreaker
 }
 
@@ -37,11 +40,12 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   })
   fastify.metrics.addGauge('gateway_circuit_state', 'MOR circuit breaker: 0 closed, 1 half-open, 2 open', () => CIRCUIT_GAUGE[breaker.state])
 
-  async function getDevicesJson (userId: number): Promise<string> {
+  /** Every MOR call goes through the one breaker and is timed by outcome in the one metric. */
+  async function guarded<T> (call: () => Promise<T>): Promise<T> {
     const started = process.hrtime.bigint()
     let failure: unknown
     try {
-      return await breaker.run(() => client.getDevicesJson(userId))
+      return await breaker.run(call)
     } catch (err) {
       failure = err
       throw err
@@ -50,6 +54,9 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     }
   }
 
-  fastify.decorate('mor', { getDevicesJson, breaker })
+  const getDevicesList = (userId: number) => guarded(() => client.getDevicesList(userId))
+  const getDeviceDetails = (deviceId: number) => guarded(() => client.getDeviceDetails(deviceId))
+
+  fastify.decorate('mor', { getDevicesList, getDeviceDetails, breaker })
   fastify.addHook('onClose', async () => { await client.close() })
 }, { name: 'mor', dependencies: ['metrics'], fastify: '5.x' })

@@ -15,6 +15,11 @@ import { PROBLEM_TYPE_BASE, PROBLEM_TYPES, problemInstance, type ProblemSlug } f
 const KINDS: Record<string, ProblemSlug> = {
   FST_ERR_VALIDATION: 'invalid-request',
   INVALID_USER_ID: 'invalid-request',
+  INVALID_DEVICE_ID: 'invalid-request',
+  INVALID_QUERY: 'invalid-request',
+  STALE_CURSOR: 'stale-cursor',
+  // An upstream kind ('not-found') shared with User not found, told apart by its code.
+  MOR_DEVICE_NOT_FOUND: 'device-not-found',
   NOT_ONE_USER: 'invalid-request',
   UNAUTHORIZED: 'unauthorized',
   FORBIDDEN_USER: 'forbidden',
@@ -47,10 +52,12 @@ export function sendProblem (reply: FastifyReply, body: Problem): FastifyReply {
   return reply.code(body.status).type('application/problem+json').send(instance === undefined ? body : { ...body, instance })
 }
 
-/** What the error is to a client: an upstream failure by its kind, the gateway's own by its code. */
+/** What the error is to a client: by its code when listed, else an upstream failure by its kind. */
 function knownKind (error: FastifyError): ProblemSlug | undefined {
+  const listed = Object.hasOwn(KINDS, error.code) ? KINDS[error.code] : undefined
+  if (listed !== undefined) return listed
   const kind = upstreamKind(error)
-  return kind === undefined ? KINDS[error.code] : UPSTREAM_KINDS[kind].slug
+  return kind === undefined ? undefined : UPSTREAM_KINDS[kind].slug
 }
 
 function toProblem (error: FastifyError): Problem {

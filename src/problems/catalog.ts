@@ -11,6 +11,8 @@ export const PROBLEM_TYPES = {
   forbidden: { title: 'Forbidden', text: 'The caller may not do this: the user is outside the users its API key or token may read (the same answer whether or not that user exists), or the client address may not use the legacy passthrough.' },
   'not-found': { title: 'Not found', text: 'No such route. The API is described at /docs and /openapi.json.' },
   'user-not-found': { title: 'User not found', text: 'MOR has no such user visible to the gateway\'s API user. The answer is cached briefly.' },
+  'device-not-found': { title: 'Device not found', text: 'MOR has no such device visible to the gateway\'s API user, or the device belongs to a user outside the users the caller\'s API key or token may read (the two are answered alike). The answer is cached briefly.' },
+  'stale-cursor': { title: 'Stale cursor', text: 'The cursor belongs to an earlier version of the device list: the list has changed since that page was served, so the next page could mix two versions. Start again from the first page (without cursor).' },
   'rate-limited': { title: 'Too many requests', text: 'The caller has sent its requests for this minute, or used its budget of calls to MOR. Wait the number of seconds in Retry-After.' },
   'payload-too-large': { title: 'Payload too large', text: 'The request body is larger than the passthrough forwards (LEGACY_MAX_BODY_BYTES).' },
   'request-timeout': { title: 'Request timeout', text: 'The request did not arrive whole in time (REQUEST_TIMEOUT_MS, or HEADERS_TIMEOUT_MS for its headers).' },

@@ -1,82 +1,70 @@
-// GET /v1/users/:userId/devices: the user's MOR devices as JSON; GET /v1/me/devices: the same
-// for a caller whose scope is exactly one user.
-import type { IncomingHttpHeaders } from 'node:http'
+// GET /v1/users/:userId/devices: the user's MOR devices as JSON, whole or filtered and paged;
+// GET /v1/me/devices: the same for a caller whose scope is exactly one user.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import createError from '@fastify/error'
 import { Type } from 'typebox'
-import { DevicesResponseSchema, MAX_USER_ID, UserIdParamsSchema } from '../schemas/device.js'
+import { DevicesResponseSchema, ListQuerySchema, MAX_USER_ID, UserIdParamsSchema } from '../schemas/device.js'
 import { CACHE_HEADERS, jsonResponse, NEGATIVE_CACHE_HEADERS, problemResponse, RATE_LIMIT_HEADERS, RETRY_AFTER, WWW_AUTHENTICATE } from '../schemas/responses.js'
 import { UserNotFoundError } from '../mor/errors.js'
-import { UpstreamBudgetError, type CacheResult } from '../cache/devices-cache.js'
-import type { GatewayMetrics } from '../plugins/metrics.js'
 import { authorizeUser } from '../plugins/auth.js'
-import { limitKeyOf } from '../plugins/rate-limit.js'
-import { codedEtag, compressedBody, COMPRESS_MIN_BYTES, devicesAnswerHeaders, devicesVary, matchesIfNoneMatch, negotiate } from '../cache/http.js'
+import { devicesAnswerHeaders } from '../cache/http.js'
+import { nextPageSearch, parseListQuery, type ListQuery } from '../paging/list-query.js'
+import { listView } from '../paging/page.js'
+import { answerVary, fetchCached, InvalidQueryError, REQUEST_HEADERS, sendView, splitUrl } from './cached-answer.js'
 
 const InvalidUserIdError = createError('INVALID_USER_ID', 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
 const NotOneUserError = createError('NOT_ONE_USER', 'This caller may read more than one MOR user: name the user with GET /v1/users/{userId}/devices', 400)
+const StaleCursorError = createError('STALE_CURSOR', 'The device list has changed since this cursor was issued: start again from the first page', 409)
 
-function countCacheResult (metrics: GatewayMetrics, result: CacheResult): void {
-  if (result.outcome === 'hit' && result.entry.status === 200) metrics.countCacheHit()
-  else metrics.cache.inc({ result: result.entry.status === 404 ? 'negative' : result.outcome })
-  if (result.collapsed) metrics.cache.inc({ result: 'collapsed' })
+/** The list query of a request, or a 400 naming the parameter at fault. */
+function listQueryOf (search: string): ListQuery {
+  const parsed = parseListQuery(search)
+  if (!parsed.ok) throw new InvalidQueryError(parsed.detail)
+  return parsed.query
+}
+
+/** RFC 8288 Link to the next page, relative to the request's own path. */
+export function nextLink (path: string, query: ListQuery, cursor: string): string {
+  return `<${path}?${nextPageSearch(query, cursor)}>; rel="next"`
 }
 
 const DOCUMENTED_PARAMS = Type.Object({
   userId: Type.Integer({ minimum: 0, maximum: MAX_USER_ID, description: 'MOR user id (0 is the admin), in decimal without sign or leading zeros', examples: [2] })
 })
 
-const REQUEST_HEADERS = Type.Object({
-  'if-none-match': Type.Optional(Type.String({ description: 'an ETag from an earlier answer' })),
-  'cache-control': Type.Optional(Type.String({ description: '`no-cache` revalidates with MOR' }))
-})
-
-/** `Cache-Control: no-cache` (or HTTP/1.0's `Pragma: no-cache`) asks for a fresh answer from MOR. */
-function wantsRevalidation (headers: IncomingHttpHeaders): boolean {
-  return /(^|[\s,])no-cache([\s,]|$)/i.test(headers['cache-control'] ?? '') || /no-cache/i.test(headers.pragma ?? '')
+const LINK_HEADER = {
+  Link: Type.String({ 'x-optional': true, maxLength: 2048, description: 'RFC 8288 `<relative URL of the next page>; rel="next"`, sent when `nextCursor` is not null' })
 }
 
 export const DEVICES_ROUTE = '/v1/users/:userId/devices'
 export const MY_DEVICES_ROUTE = '/v1/me/devices'
 
-/** The answer both routes give for one user the caller may read. */
+/** The answer both routes give for one user the caller may read: the list, or the page the query asks for. */
 async function answerDevices (fastify: FastifyInstance, request: FastifyRequest, reply: FastifyReply, userId: number): Promise<FastifyReply> {
-  const caller = limitKeyOf(request)
-  let result: CacheResult
-  try {
-    result = await fastify.devicesCache.get(userId, {
-      revalidate: wantsRevalidation(request.headers),
-      admit: () => fastify.upstreamBudget.take(caller) ? undefined : fastify.upstreamBudget.retryAfterSeconds(caller)
-    })
-  } catch (err) {
-    if (err instanceof UpstreamBudgetError) fastify.metrics.rateLimited.inc({ limit: 'upstream' })
-    throw err
-  }
+  const { path, search } = splitUrl(request.url)
+  const query = listQueryOf(search)
+  const result = await fetchCached(fastify, request, (opts) => fastify.devicesCache.get(userId, opts))
   const { entry } = result
-  countCacheResult(fastify.metrics, result)
-  // The coding decides the ETag (one per coding), so it is chosen before any header is written.
-  const coding = entry.status === 200 && entry.body.length >= COMPRESS_MIN_BYTES ? negotiate(request.headers['accept-encoding']) : undefined
-  // Vary is added to, not replaced: CORS has already said the answer varies by Origin.
-  const vary = reply.getHeader('vary')
-  const headers = devicesAnswerHeaders(result, Date.now(), devicesVary(vary === undefined ? undefined : String(vary)), coding)
-  for (let i = 0; i + 1 < headers.length; i += 2) reply.header(headers[i] as string, headers[i + 1])
-  if (entry.status === 404) throw new UserNotFoundError(userId)
-  // Weak comparison against the ETag of the representation this request selects.
-  if (matchesIfNoneMatch(request.headers['if-none-match'], codedEtag(entry.etag, coding))) return reply.code(304).send()
-  // The body is JSON already serialized once per cache entry, so it is sent as bytes.
-  reply.type('application/json; charset=utf-8')
-  if (!coding) return reply.send(entry.body)
-  return reply.header('content-encoding', coding).send(await compressedBody(entry, coding))
+  if (entry.status === 404) {
+    const headers = devicesAnswerHeaders(result, Date.now(), answerVary(reply))
+    for (let i = 0; i + 1 < headers.length; i += 2) reply.header(headers[i] as string, headers[i + 1])
+    throw new UserNotFoundError(userId)
+  }
+  const view = listView(entry, userId, query)
+  if (view.kind === 'bad-cursor') throw new InvalidQueryError(view.detail)
+  if (view.kind === 'stale-cursor') throw new StaleCursorError()
+  return sendView(request, reply, result, view, view.next === null ? [] : ['link', nextLink(path, query, view.next)])
 }
 
 const COMMON_RESPONSES = {
-  200: jsonResponse('The user\'s devices', DevicesResponseSchema, { ...CACHE_HEADERS, ...RATE_LIMIT_HEADERS }),
+  200: jsonResponse('The user\'s devices, or the page and filters asked for', DevicesResponseSchema, { ...CACHE_HEADERS, ...RATE_LIMIT_HEADERS, ...LINK_HEADER }),
   304: { description: 'Not modified: the If-None-Match ETag is current', type: 'null', headers: CACHE_HEADERS },
   401: problemResponse('`unauthorized`: no valid API key or token in `Authorization: Bearer <value>`', WWW_AUTHENTICATE),
   404: problemResponse('`user-not-found`: MOR says User not found (cached briefly)', NEGATIVE_CACHE_HEADERS),
   429: problemResponse('`rate-limited`: this caller\'s request rate, or its budget of calls to MOR, is spent', { ...RETRY_AFTER, ...RATE_LIMIT_HEADERS }),
   502: problemResponse('`upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`'),
+  409: problemResponse('`stale-cursor`: the list has changed since the cursor was issued; start again without cursor'),
   503: problemResponse('`upstream-unavailable`: MOR is failing and calls to it are paused (circuit open), or `overloaded`', RETRY_AFTER),
   504: problemResponse('`upstream-timeout`: MOR did not answer in time')
 } as const
@@ -91,18 +79,20 @@ const devicesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
     // Documented as the integer it is on the wire, so Swagger UI checks it in words ("must be an
     // integer", "less than ...") instead of quoting the validation regex; the route still refuses
     // signs and leading zeros by that pattern.
-    config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, params: DOCUMENTED_PARAMS, headers: REQUEST_HEADERS }, url }) },
+    config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, params: DOCUMENTED_PARAMS, querystring: ListQuerySchema, headers: REQUEST_HEADERS }, url }) },
     schema: {
       operationId: 'listUserDevices',
       summary: 'List a MOR user\'s devices',
       description: 'The devices of one MOR user, in MOR\'s order, from the cache or from MOR\'s `devices_get`. ' +
+        'Filter with `type` and `primary`; page with `limit`, then `cursor` set to the answer\'s `nextCursor` (also in the `Link` header). ' +
+        'Every page and filter is served from one cached copy of the list. ' +
         'Send `Cache-Control: no-cache` to revalidate with MOR, `If-None-Match` to get a 304 when nothing changed.',
       tags: ['devices'],
       security: [{ bearer: [] }],
       params: UserIdParamsSchema,
       response: {
         ...COMMON_RESPONSES,
-        400: problemResponse('`invalid-request`: userId is not a decimal integer from 0 to 2147483647'),
+        400: problemResponse('`invalid-request`: userId is not a decimal integer from 0 to 2147483647, or a query parameter is unknown or has a bad value (the detail names it)'),
         403: problemResponse('`forbidden`: this caller may not read this user (the same answer whether or not the user exists)')
       }
     }
@@ -116,17 +106,17 @@ const devicesRoute: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get(MY_DEVICES_ROUTE, {
-    config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, headers: REQUEST_HEADERS }, url }) },
+    config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, querystring: ListQuerySchema, headers: REQUEST_HEADERS }, url }) },
     schema: {
       operationId: 'listMyDevices',
       summary: 'List the caller\'s own MOR user\'s devices',
       description: 'For an API key or token whose scope is exactly one MOR user: that user\'s devices, the same answer as ' +
-        '`/v1/users/{thatId}/devices`. A caller that may read several users names one with that route instead.',
+        '`/v1/users/{thatId}/devices`, with the same filters and paging. A caller that may read several users names one with that route instead.',
       tags: ['devices'],
       security: [{ bearer: [] }],
       response: {
         ...COMMON_RESPONSES,
-        400: problemResponse('`invalid-request`: this caller may read more than one user, so it must name one')
+        400: problemResponse('`invalid-request`: this caller may read more than one user, so it must name one, or a query parameter is unknown or has a bad value')
       }
     }
   }, async (request, typedReply) => {

@@ -2,6 +2,7 @@
 // types and the OpenAPI document.
 import { Type, type Static } from 'typebox'
 import { Nullable } from './nullable.js'
+import { MAX_CURSOR_LENGTH, MAX_LIMIT, MAX_TYPE_LENGTH, MAX_TYPES } from '../paging/list-query.js'
 
 /**
  * A decimal integer from 0 to 2147483647 (MOR's INT(11) ids), no sign, no leading zeros. The range
@@ -31,12 +32,32 @@ export type Device = Static<typeof DeviceSchema>
 export const DevicesResponseSchema = Type.Object({
   userId: Type.Integer(),
   // By reference, so the contract (and the types generated from it) names the Device component.
-  devices: Type.Array(Type.Unsafe<Device>({ $ref: 'Device#' }))
+  devices: Type.Array(Type.Unsafe<Device>({ $ref: 'Device#' })),
+  nextCursor: Nullable(Type.String({
+    maxLength: MAX_CURSOR_LENGTH,
+    description: 'Send as `cursor` (with the same `type`, `primary` and any `limit`) for the next page; null on the last page and always without `limit`'
+  }))
 }, {
   additionalProperties: false,
   examples: [{
     userId: 2,
-    devices: [{ id: 55, type: 'IAX2', ipAddress: '0.0.0.0', port: 0, username: '101', callerId: '"Alice" <201>', deviceGroupId: 3, primary: true }]
+    devices: [{ id: 55, type: 'IAX2', ipAddress: '0.0.0.0', port: 0, username: '101', callerId: '"Alice" <201>', deviceGroupId: 3, primary: true }],
+    nextCursor: null
   }]
 })
 export type DevicesResponse = Static<typeof DevicesResponseSchema>
+
+/**
+ * The list's filters and paging, as documented. The route and the hit lane read the query with
+ * one parser (paging/list-query.ts) that enforces these bounds and names the parameter at fault.
+ */
+export const ListQuerySchema = Type.Object({
+  type: Type.Optional(Type.String({
+    maxLength: MAX_TYPES * (MAX_TYPE_LENGTH + 1),
+    description: `Only devices of these types: up to ${MAX_TYPES} comma-separated device types, matched case-insensitively against MOR's device_type`,
+    examples: ['SIP,IAX2']
+  })),
+  primary: Type.Optional(Type.Boolean({ description: 'Only primary devices (true) or only the others (false)' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, description: 'Page size; without it the whole (filtered) list comes in one answer', examples: [100] })),
+  cursor: Type.Optional(Type.String({ maxLength: MAX_CURSOR_LENGTH, description: '`nextCursor` of the previous page' }))
+}, { additionalProperties: false })

@@ -1,3 +1,4 @@
+import { serializeDevices } from '../../src/paging/device-index.js'
 import { describe, expect, it } from 'vitest'
 import { decodeEntry, encodeEntry, etagOf, isFresh, isServable, newEntry, type CacheEntry, type Lifetimes } from '../../src/cache/entry.js'
 
@@ -10,7 +11,7 @@ const EMPTY_TAG = '"47DEQpj8HBSa-_TImW-5JCeuQeR"'
 
 /** The metadata line encodeEntry writes, with one field replaced or (undefined) removed. */
 function metaLine (field: string, value: unknown): string {
-  const meta: Record<string, unknown> = { v: 1, s: 200, e: BODY_TAG, t: T0, f: T0 + 60_000, x: T0 + 90_000 }
+  const meta: Record<string, unknown> = { v: 2, s: 200, e: BODY_TAG, t: T0, f: T0 + 60_000, x: T0 + 90_000 }
   if (value === undefined) delete meta[field]
   else meta[field] = value
   return `${JSON.stringify(meta)}\n`
@@ -101,7 +102,7 @@ describe('etagOf', () => {
 describe('encodeEntry and decodeEntry', () => {
   it('writes one line of JSON metadata, a newline, then the body bytes', () => {
     expect(encodeEntry(newEntry(200, BODY, T0, LIFE)).toString('utf8')).toBe(
-      `{"v":1,"s":200,"e":${JSON.stringify(BODY_TAG)},"t":${T0},"f":${T0 + 60_000},"x":${T0 + 90_000}}\n{"userId":1,"devices":[]}`
+      `{"v":2,"s":200,"e":${JSON.stringify(BODY_TAG)},"t":${T0},"f":${T0 + 60_000},"x":${T0 + 90_000}}\n{"userId":1,"devices":[]}`
     )
   })
 
@@ -116,6 +117,30 @@ describe('encodeEntry and decodeEntry', () => {
     const decoded = decodeEntry(encodeEntry(entry))
     expect(decoded).toStrictEqual(entry)
     expect(decoded?.body.equals(bytes)).toBe(true)
+  })
+
+  it('round-trips a list with its index, and a device with its owner (or none known)', () => {
+    const { json, index } = serializeDevices([
+      { id: 1, type: 'SIP', ipAddress: null, port: null, username: 'Zoë', callerId: null, deviceGroupId: null, primary: true },
+      { id: 2, type: 'IAX2', ipAddress: null, port: null, username: null, callerId: null, deviceGroupId: null, primary: null }
+    ])
+    const list = newEntry(200, Buffer.from(json), T0, LIFE, { index })
+    expect(decodeEntry(encodeEntry(list))).toStrictEqual(list)
+    for (const owner of [7, null]) {
+      const device = newEntry(200, Buffer.from('{"id":1}'), T0, LIFE, { owner })
+      expect(decodeEntry(encodeEntry(device))).toStrictEqual(device)
+    }
+  })
+
+  it('returns undefined for an index that does not fit its body', () => {
+    const line = (i: unknown) => Buffer.from(`${metaLine('i', i)}[{"a":1}]`)
+    expect(decodeEntry(line({ s: [1, 9], n: ['sip'], t: [0], p: [1] }))).toBeDefined()
+    expect(decodeEntry(line({ s: [1, 99], n: ['sip'], t: [0], p: [1] }))).toBeUndefined() // past the body
+    expect(decodeEntry(line({ s: [5, 1], n: ['sip'], t: [0], p: [1] }))).toBeUndefined() // backwards
+    expect(decodeEntry(line({ s: [1, 9], n: ['sip'], t: [1], p: [1] }))).toBeUndefined() // no such type
+    expect(decodeEntry(line({ s: [1, 9], n: ['sip'], t: [0], p: [2] }))).toBeUndefined()
+    expect(decodeEntry(line({ s: [1], n: [], t: [0], p: [1] }))).toBeUndefined()
+    expect(decodeEntry(line('index'))).toBeUndefined()
   })
 
   it('round-trips a 404 entry with an empty body', () => {
@@ -151,8 +176,10 @@ describe('encodeEntry and decodeEntry', () => {
   })
 
   it('returns undefined for another version of the format', () => {
-    expect(decodeEntry(Buffer.from(`${metaLine('v', 2)}body`))).toBeUndefined()
-    expect(decodeEntry(Buffer.from(`${metaLine('v', '1')}body`))).toBeUndefined()
+    // Version 1 entries (before lists carried an index and nextCursor) are misses.
+    expect(decodeEntry(Buffer.from(`${metaLine('v', 1)}body`))).toBeUndefined()
+    expect(decodeEntry(Buffer.from(`${metaLine('v', 3)}body`))).toBeUndefined()
+    expect(decodeEntry(Buffer.from(`${metaLine('v', '2')}body`))).toBeUndefined()
   })
 
   it('returns undefined for a status other than 200 or 404', () => {
@@ -170,7 +197,7 @@ describe('encodeEntry and decodeEntry', () => {
   })
 
   it('decodes well-formed metadata written by hand, with the rest of the bytes as the body', () => {
-    expect(decodeEntry(Buffer.from(`${metaLine('v', 1)}a\nb`))).toStrictEqual({
+    expect(decodeEntry(Buffer.from(`${metaLine('v', 2)}a\nb`))).toStrictEqual({
       status: 200, body: Buffer.from('a\nb'), etag: BODY_TAG, storedAt: T0, freshUntil: T0 + 60_000, staleUntil: T0 + 90_000
     })
   })

@@ -15,7 +15,8 @@ export function expectedBulkBody (userId: number) {
       callerId: d.callerid,
       deviceGroupId: d.devicegroup_id,
       primary: d.primary_device === 'yes'
-    }))
+    })),
+    nextCursor: null
   }
 }
 

@@ -2,7 +2,7 @@
 // happens when one of its steps throws or rejects (the route answers; nothing crashes).
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { describe, expect, it, vi } from 'vitest'
-import { createHitLane, laneUserId, takenDecision, type HitLaneDeps } from '../../src/lanes/hit-lane.js'
+import { createHitLane, laneRequest, takenDecision, type HitLaneDeps } from '../../src/lanes/hit-lane.js'
 import { createRequestLimiter, type RequestLimiter } from '../../src/rate-limit/request-limiter.js'
 import { newEntry, ownBytes, type CacheEntry } from '../../src/cache/entry.js'
 import { createLaneLookup } from '../../src/lanes/lookup.js'
@@ -45,11 +45,15 @@ function deps (overrides: Partial<HitLaneDeps> = {}): HitLaneDeps {
   }
 }
 
-describe('laneUserId', () => {
-  it('takes plain GETs of a canonical user id only', () => {
+describe('laneRequest', () => {
+  const laneUserId = (req: IncomingMessage) => laneRequest(req)?.userId
+  it('takes plain GETs of a canonical user id only, with a list query the route would accept', () => {
     expect(laneUserId(request('/v1/users/0/devices'))).toBe(0)
     expect(laneUserId(request('/v1/users/2147483647/devices'))).toBe(2147483647)
-    for (const url of ['/v1/users/2147483648/devices', '/v1/users/03/devices', '/v1/users/-1/devices', '/v1/users/3/devices/', '/v1/users/3/devices?x=1', '/v1/users/3/devices#', '/V1/users/3/devices', '/v1/users/%33/devices']) {
+    expect(laneRequest(request('/v1/users/3/devices?limit=5&type=SIP'))).toStrictEqual({
+      userId: 3, path: '/v1/users/3/devices', query: { types: ['sip'], primary: undefined, limit: 5, cursor: undefined }
+    })
+    for (const url of ['/v1/users/2147483648/devices', '/v1/users/03/devices', '/v1/users/-1/devices', '/v1/users/3/devices/', '/v1/users/3/devices?x=1', '/v1/users/3/devices?limit=0', '/v1/users/3/devices?limit=1&limit=1', '/v1/users/3/devices#', '/V1/users/3/devices', '/v1/users/%33/devices']) {
       expect(laneUserId(request(url)), url).toBeUndefined()
     }
     expect(laneUserId(request('/v1/users/3/devices', {}, 'HEAD'))).toBeUndefined()

@@ -43,11 +43,20 @@ async function translateBoth (body: Buffer, encoding: string | undefined): Promi
   const json: TranslatedAnswer = await translateToJson(body, encoding, MAX)
   if (json.kind === 'devices') {
     expect(direct.kind).toBe('devices')
-    const devices = JSON.parse(json.json) as unknown
+    const { json: text, index } = json.list
+    const devices = JSON.parse(text) as unknown
     if (!Array.isArray(devices)) throw new Error('translateToJson devices are not an array')
     devices.forEach(checkDevice)
     expect(devices).toStrictEqual((direct as { devices: Device[] }).devices)
-    expect(json.json).not.toContain(SECRET_MARK)
+    expect(text).not.toContain(SECRET_MARK)
+    // The index finds every device's bytes, and its type and primary flag.
+    const bytes = Buffer.from(text)
+    expect(index.starts.length).toBe(devices.length + 1)
+    devices.forEach((device: Device, i) => {
+      expect(JSON.parse(bytes.toString('utf8', index.starts[i], (index.starts[i + 1] ?? 0) - 1))).toStrictEqual(device)
+      expect(index.typeNames[index.typeIds[i] ?? -1]).toBe(device.type.toLowerCase())
+      expect(index.primary[i]).toBe(device.primary === null ? -1 : device.primary ? 1 : 0)
+    })
   } else {
     expect(json).toStrictEqual(direct)
   }

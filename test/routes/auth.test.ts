@@ -52,7 +52,8 @@ describe('API keys on /v1', () => {
     expect(res.status).toBe(200)
     expect(res.body).toStrictEqual({
       userId: 3,
-      devices: [{ id: 55, type: 'IAX2', ipAddress: '198.51.100.7', port: 4569, username: '101', callerId: '"Bob & Sons" <101>', deviceGroupId: 3, primary: true }]
+      devices: [{ id: 55, type: 'IAX2', ipAddress: '198.51.100.7', port: 4569, username: '101', callerId: '"Bob & Sons" <101>', deviceGroupId: 3, primary: true }],
+      nextCursor: null
     })
   })
 

@@ -59,7 +59,7 @@ describe('in-process cache', () => {
     await sleep(600)
     const fresh = await getJson(`${gw.url}/v1/users/3/devices`)
     expect(fresh.headers.get('cache-status')).toMatch(/^mor-gateway; hit; ttl=/)
-    expect(fresh.body).toStrictEqual({ userId: 3, devices: [{ id: 56, type: 'SIP', ipAddress: null, port: null, username: null, callerId: null, deviceGroupId: null, primary: null }] })
+    expect(fresh.body).toStrictEqual({ userId: 3, devices: [{ id: 56, type: 'SIP', ipAddress: null, port: null, username: null, callerId: null, deviceGroupId: null, primary: null }], nextCursor: null })
     expect(callsFor(sim, 3)).toBe(2)
   })
 
@@ -191,7 +191,7 @@ describe('ETags per content coding (RFC 9110 8.8.3)', () => {
 
 describe('stale-if-error', () => {
   const GOOD_XML = devicesXml([{ device_id: 1, device_type: 'SIP', ipaddr: '192.0.2.1', port: 5060 }])
-  const GOOD = { userId: 7, devices: [{ id: 1, type: 'SIP', ipAddress: '192.0.2.1', port: 5060, username: null, callerId: null, deviceGroupId: null, primary: null }] }
+  const GOOD = { userId: 7, devices: [{ id: 1, type: 'SIP', ipAddress: '192.0.2.1', port: 5060, username: null, callerId: null, deviceGroupId: null, primary: null }], nextCursor: null }
   const failures: Array<[string, FaultHandler]> = [
     ['is unavailable', (req) => { req.socket.destroy() }],
     ['times out', () => {}],

@@ -10,7 +10,7 @@ import { problem } from '../helpers/expected.js'
 const TIMEOUT_MS = 400
 const MAX_BYTES = 256 * 1024
 const GOOD_XML = devicesXml([{ device_id: 1, device_type: 'SIP', ipaddr: '192.0.2.1', port: 5060 }])
-const GOOD_BODY = { userId: 7, devices: [{ id: 1, type: 'SIP', ipAddress: '192.0.2.1', port: 5060, username: null, callerId: null, deviceGroupId: null, primary: null }] }
+const GOOD_BODY = { userId: 7, devices: [{ id: 1, type: 'SIP', ipAddress: '192.0.2.1', port: 5060, username: null, callerId: null, deviceGroupId: null, primary: null }], nextCursor: null }
 
 const bad = (detail: string) => problem('upstream-bad-response', 'Bad response from MOR', 502, `MOR sent a response the gateway cannot use: ${detail}`)
 

@@ -11,11 +11,13 @@ const ALICE = {
     { id: 5, type: 'SIP', ipAddress: '192.0.2.10', port: 5060, username: '201', callerId: '"Alice" <201>', deviceGroupId: 2, primary: true },
     { id: 6, type: 'SIP', ipAddress: '0.0.0.0', port: 0, username: '202', callerId: '"Alice Mobile" <202>', deviceGroupId: 2, primary: false },
     { id: 7, type: 'FAX', ipAddress: null, port: null, username: '203', callerId: null, deviceGroupId: 2, primary: false }
-  ]
+  ],
+  nextCursor: null
 }
 const BOB = {
   userId: 3,
-  devices: [{ id: 55, type: 'IAX2', ipAddress: '198.51.100.7', port: 4569, username: '101', callerId: '"Bob & Sons" <101>', deviceGroupId: 3, primary: true }]
+  devices: [{ id: 55, type: 'IAX2', ipAddress: '198.51.100.7', port: 4569, username: '101', callerId: '"Bob & Sons" <101>', deviceGroupId: 3, primary: true }],
+  nextCursor: null
 }
 const INVALID_USER_ID = problem('invalid-request', 'Invalid request', 400, 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros')
 
@@ -52,7 +54,7 @@ describe('GET /v1/users/:userId/devices against the MOR simulator', () => {
   it('returns an empty list for a user with no devices', async () => {
     const res = await getJson(`${gw.url}/v1/users/0/devices`)
     expect(res.status).toBe(200)
-    expect(res.body).toStrictEqual({ userId: 0, devices: [] })
+    expect(res.body).toStrictEqual({ userId: 0, devices: [], nextCursor: null })
   })
 
   it('reads answers wrapped by MOR\'s XML API Extension', async () => {

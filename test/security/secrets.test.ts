@@ -59,8 +59,8 @@ const toJson = (d: SimDevice) => ({
   deviceGroupId: d.devicegroup_id ?? null,
   primary: d.primary_device === undefined ? null : d.primary_device === 'yes'
 })
-const seededBody = (id: number) => ({ userId: id, devices: (SEEDED_USERS.find((u) => u.id === id)?.devices ?? []).map(toJson) })
-const bulkBody = (id: number) => ({ userId: id, devices: generatedUser(id, BULK_DEVICES).devices.map(toJson) })
+const seededBody = (id: number) => ({ userId: id, devices: (SEEDED_USERS.find((u) => u.id === id)?.devices ?? []).map(toJson), nextCursor: null })
+const bulkBody = (id: number) => ({ userId: id, devices: generatedUser(id, BULK_DEVICES).devices.map(toJson), nextCursor: null })
 
 let redis: TestRedis
 let sim: MorSimulator

@@ -1,0 +1,97 @@
+// A page or filtered view of a cached device list, cut out of the cached bytes with the list's
+// index: the devices' JSON is copied as it is, never parsed or serialized again, so a page of 100
+// costs about the same whether the user has 100 devices or 50,000.
+import { createHash } from 'node:crypto'
+import type { CacheEntry } from '../cache/entry.js'
+import type { DeviceIndex } from './device-index.js'
+import { decodeCursor, encodeCursor } from './cursor.js'
+import { filterKey, isWholeList, type ListQuery } from './list-query.js'
+
+export type PageOutcome =
+  | {
+    kind: 'page'
+    body: Buffer
+    /** The strong ETag of this variant (filters, position, limit) of this version of the list. */
+    etag: string
+    /** Identifies the variant among the entry's, for its compressed copies. */
+    variant: string
+    /** The cursor of the next page, or null when this page ends the list. */
+    next: string | null
+  }
+  /** The cursor is not one this gateway issued for this user and these filters. */
+  | { kind: 'bad-cursor', detail: string }
+  /** The cursor belongs to an earlier version of the list. */
+  | { kind: 'stale-cursor' }
+
+const CLOSE_NULL = Buffer.from('],"nextCursor":null}')
+
+/** Which devices the filters keep: the positions, from `from` on, at most `limit` (and whether more follow). */
+function select (index: DeviceIndex, query: ListQuery, from: number, limit: number): { picked: number[], next: number | undefined } {
+  const n = index.typeIds.length
+  let wanted: Uint8Array | undefined
+  if (query.types) {
+    wanted = new Uint8Array(index.typeNames.length)
+    index.typeNames.forEach((name, id) => { if (query.types?.includes(name) === true) wanted![id] = 1 })
+  }
+  const primary = query.primary === undefined ? undefined : query.primary ? 1 : 0
+  const picked: number[] = []
+  for (let i = from; i < n; i++) {
+    if (wanted !== undefined && wanted[index.typeIds[i] as number] !== 1) continue
+    if (primary !== undefined && index.primary[i] !== primary) continue
+    if (picked.length === limit) return { picked, next: i }
+    picked.push(i)
+  }
+  return { picked, next: undefined }
+}
+
+/** The devices at `picked` as one JSON array body, copying contiguous runs in one piece. */
+function pageBody (entry: CacheEntry, index: DeviceIndex, picked: number[], close: Buffer): Buffer {
+  const { body } = entry
+  const { starts } = index
+  const pieces: Buffer[] = [body.subarray(0, starts[0])]
+  let run = 0
+  while (run < picked.length) {
+    let end = run
+    while (end + 1 < picked.length && picked[end + 1] === (picked[end] as number) + 1) end++
+    if (run > 0) pieces.push(COMMA)
+    pieces.push(body.subarray(starts[picked[run] as number], (starts[(picked[end] as number) + 1] as number) - 1))
+    run = end + 1
+  }
+  pieces.push(close)
+  return Buffer.concat(pieces)
+}
+const COMMA = Buffer.from(',')
+
+/** The ETag of one variant of an entry: the list's own tag with a short digest of the variant. */
+function variantEtag (etag: string, variant: string): string {
+  return `${etag.slice(0, -1)}-${createHash('sha256').update(variant).digest('base64url').slice(0, 12)}"`
+}
+
+/** The page a query asks of a cached list (its filters, from its cursor, at most its limit). */
+export function pageOf (entry: CacheEntry & { index: DeviceIndex }, userId: number, query: ListQuery): PageOutcome {
+  const { index } = entry
+  const version = entry.etag.slice(1, -1)
+  const filter = filterKey(query)
+  let from = 0
+  if (query.cursor !== undefined) {
+    const cursor = decodeCursor(query.cursor)
+    if (cursor === undefined || cursor.userId !== userId) return { kind: 'bad-cursor', detail: 'Query parameter "cursor" is not a cursor this gateway issued for this user' }
+    if (cursor.filter !== filter) return { kind: 'bad-cursor', detail: 'Query parameter "cursor" was issued with other filters: send the same type and primary as the page it came from' }
+    if (cursor.version !== version) return { kind: 'stale-cursor' }
+    if (cursor.position > index.typeIds.length) return { kind: 'bad-cursor', detail: 'Query parameter "cursor" is not a cursor this gateway issued for this user' }
+    from = cursor.position
+  }
+  const { picked, next } = select(index, query, from, query.limit ?? Number.POSITIVE_INFINITY)
+  const nextCursor = next === undefined ? null : encodeCursor({ userId, version, position: next, filter })
+  const close = nextCursor === null ? CLOSE_NULL : Buffer.from(`],"nextCursor":"${nextCursor}"}`)
+  const variant = `${filter}|${from}|${query.limit ?? ''}`
+  return { kind: 'page', body: pageBody(entry, index, picked, close), etag: variantEtag(entry.etag, variant), variant, next: nextCursor }
+}
+
+/** What a list request gets from a cached list: the whole body as cached, or a page cut from it. */
+export function listView (entry: CacheEntry, userId: number, query: ListQuery): PageOutcome {
+  if (isWholeList(query)) return { kind: 'page', body: entry.body, etag: entry.etag, variant: '', next: null }
+  // Every list entry is stored with its index (Redis entries without one are misses).
+  if (entry.index === undefined) throw new Error('a cached device list has no index')
+  return pageOf(entry as CacheEntry & { index: DeviceIndex }, userId, query)
+}

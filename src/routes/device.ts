@@ -1,0 +1,74 @@
+// GET /v1/devices/:deviceId: one device's details, from MOR's device_details_get through the same
+// cache as the lists (coalesced, stale-while-revalidate, stale-if-error, negative caching). A
+// device is read through its owner's scope: one outside the caller's users is answered exactly
+// as one that does not exist, so a scoped caller cannot probe which device ids exist.
+import type { FastifyReply } from 'fastify'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import createError from '@fastify/error'
+import { Type } from 'typebox'
+import type { Config } from '../config.js'
+import { MAX_USER_ID, USER_ID_PATTERN } from '../schemas/device.js'
+import { DeviceDetailsSchema } from '../schemas/device-details.js'
+import { CACHE_HEADERS, jsonResponse, problemResponse, RATE_LIMIT_HEADERS, RETRY_AFTER, WWW_AUTHENTICATE } from '../schemas/responses.js'
+import { DeviceNotFoundError } from '../mor/errors.js'
+import { mayReadDevice } from '../auth/caller.js'
+import { fetchCached, InvalidQueryError, REQUEST_HEADERS, sendView, splitUrl } from './cached-answer.js'
+
+export const DEVICE_ROUTE = '/v1/devices/:deviceId'
+
+const InvalidDeviceIdError = createError('INVALID_DEVICE_ID', 'deviceId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
+
+const DeviceIdParamsSchema = Type.Object({
+  deviceId: Type.String({ pattern: USER_ID_PATTERN })
+})
+const DOCUMENTED_PARAMS = Type.Object({
+  deviceId: Type.Integer({ format: 'int32', minimum: 0, maximum: MAX_USER_ID, description: 'MOR device id, in decimal without sign or leading zeros', examples: [5] })
+})
+
+const deviceRoute: FastifyPluginAsyncTypebox<{ config: Config }> = async (fastify, { config }) => {
+  // The one header a device-not-found answer carries, whichever way it was not found: an absent
+  // device's negative entry and an out-of-scope device's real one must not differ in any header.
+  const notFoundCacheControl = `private, max-age=${config.cache.negativeTtlSeconds}`
+
+  fastify.get(DEVICE_ROUTE, {
+    attachValidation: true,
+    config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, params: DOCUMENTED_PARAMS, headers: REQUEST_HEADERS }, url }) },
+    schema: {
+      operationId: 'getDevice',
+      summary: 'Get one MOR device\'s details',
+      description: 'One device\'s details from the cache or from MOR\'s `device_details_get`: cached, coalesced and served stale like the lists. ' +
+        'Credentials (the device\'s secret, PIN, passwords) are never included. A device of a user this caller may not read is answered ' +
+        'as not found. Send `Cache-Control: no-cache` to revalidate with MOR, `If-None-Match` to get a 304 when nothing changed.',
+      tags: ['devices'],
+      security: [{ bearer: [] }],
+      params: DeviceIdParamsSchema,
+      response: {
+        200: jsonResponse('The device\'s details', DeviceDetailsSchema, { ...CACHE_HEADERS, ...RATE_LIMIT_HEADERS }),
+        304: { description: 'Not modified: the If-None-Match ETag is current', type: 'null', headers: CACHE_HEADERS },
+        400: problemResponse('`invalid-request`: deviceId is not a decimal integer from 0 to 2147483647, or the request has a query'),
+        401: problemResponse('`unauthorized`: no valid API key or token in `Authorization: Bearer <value>`', WWW_AUTHENTICATE),
+        404: problemResponse('`device-not-found`: MOR has no such device, or it belongs to a user this caller may not read (cached briefly)', {
+          'Cache-Control': CACHE_HEADERS['Cache-Control']
+        }),
+        429: problemResponse('`rate-limited`: this caller\'s request rate, or its budget of calls to MOR, is spent', { ...RETRY_AFTER, ...RATE_LIMIT_HEADERS }),
+        502: problemResponse('`upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`'),
+        503: problemResponse('`upstream-unavailable`: MOR is failing and calls to it are paused (circuit open), or `overloaded`', RETRY_AFTER),
+        504: problemResponse('`upstream-timeout`: MOR did not answer in time')
+      }
+    }
+  }, async (request, typedReply) => {
+    const reply = typedReply as FastifyReply
+    if (request.validationError) throw new InvalidDeviceIdError()
+    if (splitUrl(request.url).search !== '') throw new InvalidQueryError('This operation takes no query parameters')
+    const deviceId = Number(request.params.deviceId)
+    const result = await fetchCached(fastify, request, (opts) => fastify.devicesCache.getDevice(deviceId, opts))
+    const { entry } = result
+    if (entry.status === 404 || !mayReadDevice(request.caller, entry.owner ?? null)) {
+      reply.header('cache-control', notFoundCacheControl)
+      throw new DeviceNotFoundError(deviceId)
+    }
+    return sendView(request, reply, result, { body: entry.body, etag: entry.etag, variant: '' })
+  })
+}
+
+export default deviceRoute
