@@ -41,10 +41,10 @@ export const DEMO_API_SECRET = 'demo-secret-456789'
 
 // Details of a few seeded devices; the others get xml.ts's defaults.
 const DESK_PHONE: SimDeviceExtras = {
-  description: 'Reception desk phone', pin: '4821', voicemailPassword: '7731', codecs: { audio: ['alaw', 'ulaw', 'g729'], video: [] }
+  description: 'Reception desk phone', pin: '48210937', voicemailPassword: '77314406', codecs: { audio: ['alaw', 'ulaw', 'g729'], video: [] }
 }
 const OFFICE_TRUNK: SimDeviceExtras = {
-  description: 'Bob & Sons <office> trunk', pin: '0055', host: '198.51.100.7', istrunk: '2', codecs: { audio: ['g729'], video: [] }
+  description: 'Bob & Sons <office> trunk', pin: '00551872', host: '198.51.100.7', istrunk: '2', codecs: { audio: ['g729'], video: [] }
 }
 const VIDEO_SOFTPHONE: SimDeviceExtras = { description: 'Dávid\'s softphone', codecs: { audio: ['opus', 'alaw'], video: ['h264', 'vp8'] } }
 

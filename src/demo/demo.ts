@@ -28,6 +28,8 @@ try {
   Gateway      ${base}
   API key      ${keyNote}
   Try it       curl -s -H "Authorization: Bearer ${keyNote}" ${base}/v1/users/2/devices
+  A page       curl -s -H "Authorization: Bearer ${keyNote}" "${base}/v1/users/100/devices?type=sip&limit=100"
+  One device   curl -s -H "Authorization: Bearer ${keyNote}" ${base}/v1/devices/5
   Swagger UI   ${base}/docs  (Authorize with the key, then "Try it out")
   Other users  0 (no devices), 3 (one IAX2 trunk), 5 (five devices), 100 (5,000 devices), 9 (not found)
   Legacy API   curl -s --compressed --data "u=${DEMO_API_USER}&user_id=2&hash=${devicesGetHash(2, DEMO_API_SECRET)}" ${base}/billing/api/devices_get

@@ -32,7 +32,7 @@ function detailFields ({ userId, device }: SimOwnedDevice): Array<[string, strin
     ['context', 'mor_local'], ['ipaddr', str(device.ipaddr)], ['port', str(device.port)],
     ['regseconds', registered ? String(REGISTERED_UNTIL) : '0'], ['accountcode', String(device.device_id)],
     ['callerid', str(device.callerid)], ['extension', str(device.username)], ['voicemail_active', sip ? '1' : '0'],
-    ['voicemail_password', extras.voicemailPassword ?? String(1000 + (device.device_id * 7919) % 9000)],
+    ['voicemail_password', extras.voicemailPassword ?? voicemailPasswordOf(device.device_id)],
     ['username', str(device.username)], ['device_type', device.device_type], ['user_id', String(userId)],
     ['primary_did_id', '0'], ['works_not_logged', '1'], ['forward_to', '0'], ['record', '0'], ['transfer', 'no'],
     ['disallow', 'all'], ['allow', [...codecs.audio, ...codecs.video].join(';')], ['deny', ''], ['permit', '0.0.0.0/0.0.0.0'],
@@ -43,7 +43,7 @@ function detailFields ({ userId, device }: SimOwnedDevice): Array<[string, strin
     ['trustrpid', 'no'], ['sendrpid', 'no'], ['insecure', 'no'], ['progressinband', 'never'],
     ['videosupport', codecs.video.length > 0 ? 'yes' : 'no'], ['transport', sip ? 'udp' : ''],
     ['description', extras.description ?? ''], ['istrunk', extras.istrunk ?? '0'], ['cid_from_dids', '0'],
-    ['pin', extras.pin ?? String(100_000 + (device.device_id * 104_729) % 900_000)],
+    ['pin', extras.pin ?? pinOf(device.device_id)],
     ['tell_balance', '0'], ['tell_time', '0'], ['balance', '0.0'], ['device_balance_enabled', '0']
   ]
 }
@@ -52,6 +52,13 @@ const codecsXml = (tag: string, names: string[]) =>
   `    <${tag}>${names.map((name) => `\n      <codec>${escapeXml(name)}</codec>`).join('')}${names.length > 0 ? '\n    ' : ''}</${tag}>\n`
 
 /** A device_details_get answer: one <page> of flat elements, then the nested codecs. */
+/**
+ * A device's default PIN and voicemail password: eight digits, so a test that looks for them in
+ * everything the gateway writes cannot mistake them for digits of an id or a request id.
+ */
+export const pinOf = (deviceId: number) => String(10_000_000 + (deviceId * 104_729) % 90_000_000)
+export const voicemailPasswordOf = (deviceId: number) => String(10_000_000 + (deviceId * 7919) % 90_000_000)
+
 export function deviceDetailsXml (owned: SimOwnedDevice): string {
   const fields = detailFields(owned).map(([name, value]) => `  <${name}>${escapeXml(value)}</${name}>\n`).join('')
   const codecs = owned.device.extras?.codecs ?? DEFAULT_CODECS

@@ -36,13 +36,22 @@ describe('first run', () => {
     expect(((await res.json()) as { userId: number }).userId).toBe(2)
   })
 
-  it('the demo banner\'s legacy curl line gets MOR\'s devices through the gateway', async () => {
+  it('the demo banner\'s curl lines work as printed: legacy, a page, one device', async () => {
     const demo = start('dist/src/demo/demo.js', { PORT: String(await freePort()) })
     await waitFor(() => demo.output().includes('Stop'), { timeoutMs: 15_000, what: 'the banner' })
-    const curl = /Legacy API\s+(curl .*)$/m.exec(demo.output())?.[1] ?? ''
-    const args = [...curl.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '').slice(1)
-    const { stdout } = await run('curl', args)
-    expect(stdout).toContain('<device_type>')
-    expect(stdout).not.toContain('<error>')
+    const curlOf = async (label: string) => {
+      const curl = new RegExp(`${label}\\s+(curl .*)$`, 'm').exec(demo.output())?.[1] ?? ''
+      const args = [...curl.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '').slice(1)
+      return (await run('curl', args)).stdout
+    }
+    const legacy = await curlOf('Legacy API')
+    expect(legacy).toContain('<device_type>')
+    expect(legacy).not.toContain('<error>')
+    const page = JSON.parse(await curlOf('A page')) as { devices: Array<{ type: string }>, nextCursor: string | null }
+    expect(page.devices).toHaveLength(100)
+    expect(page.devices.every((d) => d.type.toLowerCase() === 'sip')).toBe(true)
+    expect(page.nextCursor).toEqual(expect.any(String))
+    const device = JSON.parse(await curlOf('One device')) as { id: number, userId: number }
+    expect(device).toMatchObject({ id: 5, userId: 2 })
   })
 })

@@ -6,8 +6,8 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
 import { BULK_DEVICES, generatedUser, SEEDED_USERS, type SimDevice } from '../../src/demo/data.js'
-import { devicesXml, errorXml, escapeXml } from '../../src/demo/xml.js'
-import { devicesGetHash } from '../../src/mor/sign.js'
+import { devicesXml, errorXml, escapeXml, pinOf, voicemailPasswordOf } from '../../src/demo/xml.js'
+import { deviceDetailsHash, devicesGetHash } from '../../src/mor/sign.js'
 import { NO_CACHE, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
 import { refusedUrl, startFaultUpstream, type FaultUpstream } from '../helpers/fault-upstream.js'
@@ -24,6 +24,8 @@ const SEEDED_IDS = [2, 3, 5]
 const BULK_IDS = [1000, 1001]
 /** Every user id a hash is computed for, by the gateway or by the legacy client. */
 const HASHED_IDS = [0, 2, 3, 4, 5, 7, 9, ...BULK_IDS]
+/** The seeded devices whose details the scenarios read. */
+const DETAIL_DEVICES = SEEDED_USERS.flatMap((u) => u.devices)
 const hash = (id: number) => devicesGetHash(id, TEST_API_SECRET)
 
 const SECRETS: Array<[string, string]> = [
@@ -34,7 +36,13 @@ const SECRETS: Array<[string, string]> = [
   ...HASHED_IDS.map((id): [string, string] => [`hash for user ${id}`, hash(id)]),
   ...[...SEEDED_USERS.flatMap((u) => u.devices), ...BULK_IDS.flatMap((id) => generatedUser(id, BULK_DEVICES).devices)]
     .filter((d) => d.secret)
-    .map((d): [string, string] => [`secret of device ${d.device_id}`, d.secret ?? ''])
+    .map((d): [string, string] => [`secret of device ${d.device_id}`, d.secret ?? '']),
+  // What device_details_get adds: PINs, voicemail passwords, and the hash of each device asked for.
+  ...DETAIL_DEVICES.flatMap((d): Array<[string, string]> => [
+    [`PIN of device ${d.device_id}`, d.extras?.pin ?? pinOf(d.device_id)],
+    [`voicemail password of device ${d.device_id}`, d.extras?.voicemailPassword ?? voicemailPasswordOf(d.device_id)],
+    [`hash for device ${d.device_id}`, deviceDetailsHash(d.device_id, TEST_API_SECRET)]
+  ])
 ]
 
 /** A secret as it would appear raw, in JSON, in a URL or in XML. */
@@ -137,6 +145,18 @@ describe('the integration scenarios, at LOG_LEVEL=trace', () => {
       expect(hit.json()).toStrictEqual(seededBody(id))
     }
     for (const id of BULK_IDS) expect((await call(gw.url, `/v1/users/${id}/devices`)).json()).toStrictEqual(bulkBody(id))
+  })
+
+  it('answers every seeded device\'s details, twice (miss, hit), with no credential', async () => {
+    for (const device of DETAIL_DEVICES) {
+      for (let i = 0; i < 2; i++) {
+        const res = await call(gw.url, `/v1/devices/${device.device_id}`)
+        expect(res.status).toBe(200)
+        expect(res.json()).toMatchObject({ id: device.device_id })
+      }
+    }
+    const missing = await call(gw.url, '/v1/devices/999999')
+    expect(missing.status).toBe(404)
   })
 
   it('revalidates on no-cache and answers 304 to a current ETag', async () => {
