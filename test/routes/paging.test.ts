@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest'
 import type { AddressInfo } from 'node:net'
 import { findUser, LARGE_USER_ID, type SimUser } from '../../src/demo/data.js'
 import { AUTH, getJson, type TestGateway } from '../helpers/gateway.js'
-import { gateway, sharedGateway, simulator } from '../helpers/scoped.js'
+import { closeAfterTest, gateway, sharedGateway, simulator } from '../helpers/scoped.js'
+import { startRedis } from '../helpers/redis-server.js'
+import { waitFor } from '../helpers/wait.js'
 import { problem } from '../helpers/expected.js'
 import { rawRequest } from '../helpers/raw-http.js'
 import { writeFile, mkdtemp } from 'node:fs/promises'
@@ -182,5 +184,23 @@ describe('cursors and list versions', () => {
     expect(pages.map((p) => p.devices.map((d) => d.id))).toStrictEqual([[5, 6], [7]])
     const bad = await getJson(`${gw.url}/v1/me/devices?limit=x`, headers)
     expect(bad.body).toStrictEqual(invalid('Query parameter "limit" must be an integer from 1 to 1000'))
+  })
+
+  it('pages across instances from the list in Redis: one MOR call, cursors valid on either', async () => {
+    const redis = await startRedis()
+    closeAfterTest(() => redis.close())
+    const sim = await simulator()
+    // In-process tier off on both, so every page is cut from the entry read back from Redis.
+    const env = { REDIS_URL: redis.url, CACHE_MAX_ENTRIES: '0' }
+    const [a, b] = [await gateway(sim.url, env), await gateway(sim.url, env)]
+    await waitFor(() => a.app.redisStore?.available === true && b.app.redisStore?.available === true)
+    const first = await getJson(`${a.url}/v1/users/${LARGE_USER_ID}/devices?limit=1000&type=sip`)
+    const cursor = (first.body as Page).nextCursor
+    expect(cursor).toEqual(expect.any(String))
+    const onB = await getJson(`${b.url}/v1/users/${LARGE_USER_ID}/devices?limit=1000&type=sip&cursor=${cursor}`)
+    expect(onB.status).toBe(200)
+    const whole = ((await getJson(`${b.url}/v1/users/${LARGE_USER_ID}/devices?type=sip`)).body as Page).devices
+    expect([...(first.body as Page).devices, ...(onB.body as Page).devices]).toStrictEqual(whole.slice(0, 2000))
+    expect(sim.calls.byUser.get(String(LARGE_USER_ID))).toBe(1)
   })
 })
