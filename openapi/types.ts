@@ -9,7 +9,7 @@ export interface paths {
         };
         /**
          * List a MOR user's devices
-         * @description The devices of one MOR user, in MOR's order, from the cache or from MOR's `devices_get`. Send `Cache-Control: no-cache` to revalidate with MOR, `If-None-Match` to get a 304 when nothing changed.
+         * @description The devices of one MOR user, in MOR's order, from the cache or from MOR's `devices_get`. Filter with `type` and `primary`; page with `limit`, then `cursor` set to the answer's `nextCursor` (also in the `Link` header). Every page and filter is served from one cached copy of the list. Send `Cache-Control: no-cache` to revalidate with MOR, `If-None-Match` to get a 304 when nothing changed.
          */
         get: operations["listUserDevices"];
         put?: never;
@@ -29,9 +29,29 @@ export interface paths {
         };
         /**
          * List the caller's own MOR user's devices
-         * @description For an API key or token whose scope is exactly one MOR user: that user's devices, the same answer as `/v1/users/{thatId}/devices`. A caller that may read several users names one with that route instead.
+         * @description For an API key or token whose scope is exactly one MOR user: that user's devices, the same answer as `/v1/users/{thatId}/devices`, with the same filters and paging. A caller that may read several users names one with that route instead.
          */
         get: operations["listMyDevices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/devices/{deviceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one MOR device's details
+         * @description One device's details from the cache or from MOR's `device_details_get`: cached, coalesced and served stale like the lists. Credentials (the device's secret, PIN, passwords) are never included. A device of a user this caller may not read is answered as not found. Send `Cache-Control: no-cache` to revalidate with MOR, `If-None-Match` to get a 304 when nothing changed.
+         */
+        get: operations["getDevice"];
         put?: never;
         post?: never;
         delete?: never;
@@ -47,7 +67,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process is up */
+        /**
+         * The process is up
+         * @description For an orchestrator's liveness probe: 200 while the process runs. Needs no credential.
+         */
         get: operations["getLiveness"];
         put?: never;
         post?: never;
@@ -64,7 +87,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The gateway can serve; Redis and MOR are reported */
+        /**
+         * The gateway can serve; Redis and MOR are reported
+         * @description For a balancer's readiness probe: 200 once configuration and plugins are up. Redis and MOR are reported (`degraded` when either is down), not required, so a MOR outage does not take every instance out of rotation. Needs no credential.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -123,17 +149,24 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         Device: {
-            /** @description MOR device_id */
+            /**
+             * Format: int32
+             * @description MOR device_id
+             */
             id: number;
             /** @description device_type as MOR sends it: SIP, IAX2, FAX, Virtual, H323, ... */
             type: string;
             /** @description ipaddr; 0.0.0.0 for a dynamic device that is not registered */
             ipAddress: string | null;
-            /** @description port; 0 for a dynamic device */
+            /**
+             * Format: int32
+             * @description port; 0 for a dynamic device
+             */
             port: number | null;
             username: string | null;
             /** @example "Alice" <201> */
             callerId: string | null;
+            /** Format: int32 */
             deviceGroupId: number | null;
             /** @description primary_device: yes -> true, no -> false */
             primary: boolean | null;
@@ -143,9 +176,15 @@ export interface components {
              * @description stable URI reference to a page describing the problem (GET it); match on its last segment, the slug
              * @enum {string}
              */
-            type: "/problems/invalid-request" | "/problems/unauthorized" | "/problems/forbidden" | "/problems/not-found" | "/problems/user-not-found" | "/problems/rate-limited" | "/problems/payload-too-large" | "/problems/request-timeout" | "/problems/overloaded" | "/problems/upstream-rejected" | "/problems/upstream-bad-response" | "/problems/upstream-unavailable" | "/problems/upstream-timeout" | "/problems/internal-error";
-            title: string;
+            type: "/problems/invalid-request" | "/problems/unauthorized" | "/problems/forbidden" | "/problems/not-found" | "/problems/user-not-found" | "/problems/device-not-found" | "/problems/stale-cursor" | "/problems/rate-limited" | "/problems/payload-too-large" | "/problems/request-timeout" | "/problems/overloaded" | "/problems/upstream-rejected" | "/problems/upstream-bad-response" | "/problems/upstream-unavailable" | "/problems/upstream-timeout" | "/problems/internal-error";
+            /**
+             * @description the title of the problem type
+             * @enum {string}
+             */
+            title: "Invalid request" | "Unauthorized" | "Forbidden" | "Not found" | "User not found" | "Device not found" | "Stale cursor" | "Too many requests" | "Payload too large" | "Request timeout" | "Gateway overloaded" | "MOR rejected the request" | "Bad response from MOR" | "MOR unavailable" | "MOR timed out" | "Internal error";
+            /** Format: int32 */
             status: number;
+            /** @description what went wrong with this request, in words */
             detail: string;
             /** @description the request, as `urn:uuid:<X-Request-Id>`: quote it to support (absent when the caller chose its own X-Request-Id) */
             instance?: string;
@@ -161,7 +200,22 @@ export type $defs = Record<string, never>;
 export interface operations {
     listUserDevices: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Only devices of these types: up to 20 comma-separated device types, matched case-insensitively against MOR's device_type
+                 * @example SIP,IAX2
+                 */
+                type?: string;
+                /** @description Only primary devices (true) or only the others (false) */
+                primary?: boolean;
+                /**
+                 * @description Page size; without it the whole (filtered) list comes in one answer
+                 * @example 100
+                 */
+                limit?: number;
+                /** @description `nextCursor` of the previous page */
+                cursor?: string;
+            };
             header?: {
                 /** @description an ETag from an earlier answer */
                 "if-none-match"?: string;
@@ -179,7 +233,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The user's devices */
+            /** @description The user's devices, or the page and filters asked for */
             200: {
                 headers: {
                     /** @description strong validator of the body; send it back in If-None-Match */
@@ -190,20 +244,27 @@ export interface operations {
                     Age?: number;
                     /** @description `private, max-age=<fresh seconds left>` */
                     "Cache-Control"?: string;
-                    /** @description `Accept-Encoding` */
-                    Vary?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
                     /** @description requests this key may send per minute */
                     "RateLimit-Limit"?: number;
                     /** @description requests left in this minute */
                     "RateLimit-Remaining"?: number;
                     /** @description seconds until the window resets */
                     "RateLimit-Reset"?: number;
+                    /** @description RFC 8288 `<relative URL of the next page>; rel="next"`, sent when `nextCursor` is not null */
+                    Link?: string;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        /** Format: int32 */
                         userId: number;
                         devices: components["schemas"]["Device"][];
+                        /** @description Send as `cursor` (with the same `type`, `primary` and any `limit`) for the next page; null on the last page and always without `limit` */
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -218,15 +279,31 @@ export interface operations {
                     Age?: number;
                     /** @description `private, max-age=<fresh seconds left>` */
                     "Cache-Control"?: string;
-                    /** @description `Accept-Encoding` */
-                    Vary?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `invalid-request`: userId is not a decimal integer from 0 to 2147483647 */
+            /** @description `invalid-request`: userId is not a decimal integer from 0 to 2147483647, or a query parameter is unknown or has a bad value (the detail names it) */
             400: {
                 headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -235,7 +312,7 @@ export interface operations {
                      *       "type": "/problems/invalid-request",
                      *       "title": "Invalid request",
                      *       "status": 400,
-                     *       "detail": "UserId is not a decimal integer from 0 to 2147483647",
+                     *       "detail": "UserId is not a decimal integer from 0 to 2147483647, or a query parameter is unknown or has a bad value (the detail names it)",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
@@ -245,8 +322,16 @@ export interface operations {
             /** @description `unauthorized`: no valid API key or token in `Authorization: Bearer <value>` */
             401: {
                 headers: {
-                    /** @description `Bearer realm="mor-gateway"` */
-                    "WWW-Authenticate"?: string;
+                    /** @description `Bearer realm="mor-gateway"`, with `error="invalid_token"` when a credential was sent but is not valid */
+                    "WWW-Authenticate"?: "Bearer realm=\"mor-gateway\"" | "Bearer realm=\"mor-gateway\", error=\"invalid_token\"";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -265,6 +350,14 @@ export interface operations {
             /** @description `forbidden`: this caller may not read this user (the same answer whether or not the user exists) */
             403: {
                 headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -289,8 +382,16 @@ export interface operations {
                     Age?: number;
                     /** @description `private, max-age=<fresh seconds left>` */
                     "Cache-Control"?: string;
-                    /** @description `Accept-Encoding` */
-                    Vary?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -300,6 +401,32 @@ export interface operations {
                      *       "title": "User not found",
                      *       "status": 404,
                      *       "detail": "MOR says User not found (cached briefly)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `stale-cursor`: the list has changed since the cursor was issued; start again without cursor */
+            409: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/stale-cursor",
+                     *       "title": "Stale cursor",
+                     *       "status": 409,
+                     *       "detail": "The list has changed since the cursor was issued; start again without cursor",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
@@ -317,6 +444,8 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description seconds until the window resets */
                     "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -332,9 +461,31 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
+            500: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the details are only in its log, under the request id in `instance`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `upstream-rejected`, `upstream-bad-response` or `upstream-unavailable` */
             502: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -355,6 +506,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -373,6 +526,8 @@ export interface operations {
             /** @description `upstream-timeout`: MOR did not answer in time */
             504: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -392,7 +547,22 @@ export interface operations {
     };
     listMyDevices: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Only devices of these types: up to 20 comma-separated device types, matched case-insensitively against MOR's device_type
+                 * @example SIP,IAX2
+                 */
+                type?: string;
+                /** @description Only primary devices (true) or only the others (false) */
+                primary?: boolean;
+                /**
+                 * @description Page size; without it the whole (filtered) list comes in one answer
+                 * @example 100
+                 */
+                limit?: number;
+                /** @description `nextCursor` of the previous page */
+                cursor?: string;
+            };
             header?: {
                 /** @description an ETag from an earlier answer */
                 "if-none-match"?: string;
@@ -404,7 +574,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The user's devices */
+            /** @description The user's devices, or the page and filters asked for */
             200: {
                 headers: {
                     /** @description strong validator of the body; send it back in If-None-Match */
@@ -415,20 +585,27 @@ export interface operations {
                     Age?: number;
                     /** @description `private, max-age=<fresh seconds left>` */
                     "Cache-Control"?: string;
-                    /** @description `Accept-Encoding` */
-                    Vary?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
                     /** @description requests this key may send per minute */
                     "RateLimit-Limit"?: number;
                     /** @description requests left in this minute */
                     "RateLimit-Remaining"?: number;
                     /** @description seconds until the window resets */
                     "RateLimit-Reset"?: number;
+                    /** @description RFC 8288 `<relative URL of the next page>; rel="next"`, sent when `nextCursor` is not null */
+                    Link?: string;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        /** Format: int32 */
                         userId: number;
                         devices: components["schemas"]["Device"][];
+                        /** @description Send as `cursor` (with the same `type`, `primary` and any `limit`) for the next page; null on the last page and always without `limit` */
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -443,15 +620,31 @@ export interface operations {
                     Age?: number;
                     /** @description `private, max-age=<fresh seconds left>` */
                     "Cache-Control"?: string;
-                    /** @description `Accept-Encoding` */
-                    Vary?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `invalid-request`: this caller may read more than one user, so it must name one */
+            /** @description `invalid-request`: this caller may read more than one user, so it must name one, or a query parameter is unknown or has a bad value */
             400: {
                 headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -460,7 +653,7 @@ export interface operations {
                      *       "type": "/problems/invalid-request",
                      *       "title": "Invalid request",
                      *       "status": 400,
-                     *       "detail": "This caller may read more than one user, so it must name one",
+                     *       "detail": "This caller may read more than one user, so it must name one, or a query parameter is unknown or has a bad value",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
@@ -470,8 +663,16 @@ export interface operations {
             /** @description `unauthorized`: no valid API key or token in `Authorization: Bearer <value>` */
             401: {
                 headers: {
-                    /** @description `Bearer realm="mor-gateway"` */
-                    "WWW-Authenticate"?: string;
+                    /** @description `Bearer realm="mor-gateway"`, with `error="invalid_token"` when a credential was sent but is not valid */
+                    "WWW-Authenticate"?: "Bearer realm=\"mor-gateway\"" | "Bearer realm=\"mor-gateway\", error=\"invalid_token\"";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -496,8 +697,16 @@ export interface operations {
                     Age?: number;
                     /** @description `private, max-age=<fresh seconds left>` */
                     "Cache-Control"?: string;
-                    /** @description `Accept-Encoding` */
-                    Vary?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -507,6 +716,32 @@ export interface operations {
                      *       "title": "User not found",
                      *       "status": 404,
                      *       "detail": "MOR says User not found (cached briefly)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `stale-cursor`: the list has changed since the cursor was issued; start again without cursor */
+            409: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/stale-cursor",
+                     *       "title": "Stale cursor",
+                     *       "status": 409,
+                     *       "detail": "The list has changed since the cursor was issued; start again without cursor",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
@@ -524,6 +759,8 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description seconds until the window resets */
                     "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -539,9 +776,31 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
+            500: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the details are only in its log, under the request id in `instance`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `upstream-rejected`, `upstream-bad-response` or `upstream-unavailable` */
             502: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -562,6 +821,8 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -580,6 +841,355 @@ export interface operations {
             /** @description `upstream-timeout`: MOR did not answer in time */
             504: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-timeout",
+                     *       "title": "MOR timed out",
+                     *       "status": 504,
+                     *       "detail": "MOR did not answer in time",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDevice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description an ETag from an earlier answer */
+                "if-none-match"?: string;
+                /** @description `no-cache` revalidates with MOR */
+                "cache-control"?: string;
+            };
+            path: {
+                /**
+                 * @description MOR device id, in decimal without sign or leading zeros
+                 * @example 5
+                 */
+                deviceId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The device's details */
+            200: {
+                headers: {
+                    /** @description strong validator of the body; send it back in If-None-Match */
+                    ETag?: string;
+                    /** @description RFC 9211, e.g. `mor-gateway; hit; ttl=42` or `mor-gateway; fwd=miss; stored` */
+                    "Cache-Status"?: string;
+                    /** @description seconds since the answer was fetched from MOR */
+                    Age?: number;
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: int32
+                         * @description MOR device id (`id`; old MOR revisions omit it, and then it is the id that was asked for)
+                         */
+                        id: number;
+                        /**
+                         * Format: int32
+                         * @description owner of the device, MOR user_id (old MOR revisions do not send it)
+                         */
+                        userId: number | null;
+                        /**
+                         * @description device_type as MOR sends it: SIP, IAX2, FAX, Virtual, H323, ZAP, Skype, ...
+                         * @example SIP
+                         */
+                        type: string | null;
+                        /** @description the device's name in Asterisk (`name`), usually its username */
+                        name: string | null;
+                        /** @description the SIP/IAX2 user name the device registers with */
+                        username: string | null;
+                        /** @description the extension that rings the device */
+                        extension: string | null;
+                        /** @description caller id as MOR sends it, e.g. `"Alice" <201>` */
+                        callerId: string | null;
+                        /** @description free text from MOR; longer text is cut at 1024 characters */
+                        description: string | null;
+                        /** @description `dynamic` when the device registers, else the address MOR sends calls to */
+                        host: string | null;
+                        /** @description ipaddr: the registered or configured address; 0.0.0.0 for a dynamic device that is not registered */
+                        ipAddress: string | null;
+                        /**
+                         * Format: int32
+                         * @description port; 0 for a dynamic device that is not registered
+                         */
+                        port: number | null;
+                        /**
+                         * Format: date-time
+                         * @description when the current registration expires (regseconds, a Unix time, as an ISO 8601 UTC date-time); null when the device has never registered
+                         */
+                        registrationExpires: string | null;
+                        /** @description the Contact URI of the current registration (fullcontact) */
+                        fullContact: string | null;
+                        /** @description the Asterisk dialplan context of the device's calls */
+                        context: string | null;
+                        /**
+                         * Format: int32
+                         * @description devicegroup_id
+                         */
+                        deviceGroupId: number | null;
+                        /**
+                         * Format: int32
+                         * @description primary_did_id: the DID shown as the device's number (0 when MOR has none set)
+                         */
+                        primaryDidId: number | null;
+                        /** @description SIP transports, e.g. `udp` or `udp,tcp` */
+                        transport: string | null;
+                        /** @description Asterisk nat setting as MOR sends it: yes, no, force_rport, comedia, ... */
+                        nat: string | null;
+                        /** @description Asterisk qualify setting: yes, no, or a timeout in milliseconds */
+                        qualify: string | null;
+                        /** @description dtmfmode: rfc2833, inband, info or auto */
+                        dtmfMode: string | null;
+                        /** @description Asterisk call groups, e.g. `1,3-4` */
+                        callGroup: string | null;
+                        /** @description Asterisk pickup groups, e.g. `1,3-4` */
+                        pickupGroup: string | null;
+                        /** @description voicemail_active: whether unanswered calls go to voicemail */
+                        voicemailActive: boolean | null;
+                        /** @description whether the device's calls are recorded */
+                        record: boolean | null;
+                        /** @description istrunk: whether the device is a trunk (with or without ANI) */
+                        trunk: boolean | null;
+                        /** @description videosupport */
+                        videoSupport: boolean | null;
+                        /** @description enabled codecs; null when MOR sent no readable <codecs> */
+                        codecs: {
+                            /** @description enabled audio codecs, in MOR's order */
+                            audio: string[];
+                            /** @description enabled video codecs, in MOR's order */
+                            video: string[];
+                        } | null;
+                    };
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current */
+            304: {
+                headers: {
+                    /** @description strong validator of the body; send it back in If-None-Match */
+                    ETag?: string;
+                    /** @description RFC 9211, e.g. `mor-gateway; hit; ttl=42` or `mor-gateway; fwd=miss; stored` */
+                    "Cache-Status"?: string;
+                    /** @description seconds since the answer was fetched from MOR */
+                    Age?: number;
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid-request`: deviceId is not a decimal integer from 0 to 2147483647, or the request has a query */
+            400: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "DeviceId is not a decimal integer from 0 to 2147483647, or the request has a query",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: no valid API key or token in `Authorization: Bearer <value>` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="mor-gateway"`, with `error="invalid_token"` when a credential was sent but is not valid */
+                    "WWW-Authenticate"?: "Bearer realm=\"mor-gateway\"" | "Bearer realm=\"mor-gateway\", error=\"invalid_token\"";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "No valid API key or token in `Authorization: Bearer <value>`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `device-not-found`: MOR has no such device, or it belongs to a user this caller may not read (cached briefly) */
+            404: {
+                headers: {
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/device-not-found",
+                     *       "title": "Device not found",
+                     *       "status": 404,
+                     *       "detail": "MOR has no such device, or it belongs to a user this caller may not read (cached briefly)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate-limited`: this caller's request rate, or its budget of calls to MOR, is spent */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "This caller's request rate, or its budget of calls to MOR, is spent",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
+            500: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the details are only in its log, under the request id in `instance`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upstream-rejected`, `upstream-bad-response` or `upstream-unavailable` */
+            502: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-rejected",
+                     *       "title": "MOR rejected the request",
+                     *       "status": 502,
+                     *       "detail": "`upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upstream-unavailable`: MOR is failing and calls to it are paused (circuit open), or `overloaded` */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-unavailable",
+                     *       "title": "MOR unavailable",
+                     *       "status": 503,
+                     *       "detail": "MOR is failing and calls to it are paused (circuit open), or `overloaded`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upstream-timeout`: MOR did not answer in time */
+            504: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -609,6 +1219,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -616,6 +1228,26 @@ export interface operations {
                         /** @enum {string} */
                         status: "ok";
                     };
+                };
+            };
+            /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
+            500: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the details are only in its log, under the request id in `instance`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -632,6 +1264,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -647,6 +1281,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
+            500: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the details are only in its log, under the request id in `instance`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getProblemType: {
@@ -655,7 +1309,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description the last segment of a problem's `type` */
-                slug: "invalid-request" | "unauthorized" | "forbidden" | "not-found" | "user-not-found" | "rate-limited" | "payload-too-large" | "request-timeout" | "overloaded" | "upstream-rejected" | "upstream-bad-response" | "upstream-unavailable" | "upstream-timeout" | "internal-error";
+                slug: "invalid-request" | "unauthorized" | "forbidden" | "not-found" | "user-not-found" | "device-not-found" | "stale-cursor" | "rate-limited" | "payload-too-large" | "request-timeout" | "overloaded" | "upstream-rejected" | "upstream-bad-response" | "upstream-unavailable" | "upstream-timeout" | "internal-error";
             };
             cookie?: never;
         };
@@ -664,6 +1318,8 @@ export interface operations {
             /** @description The problem type described */
             200: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -674,6 +1330,8 @@ export interface operations {
             /** @description `not-found`: no such problem type */
             404: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -683,6 +1341,26 @@ export interface operations {
                      *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "No such problem type",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
+            500: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the details are only in its log, under the request id in `instance`",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
@@ -706,6 +1384,8 @@ export interface operations {
             /** @description MOR's answer, unchanged: XML, usually gzipped (with or without Content-Encoding: gzip, depending on the MOR version) */
             200: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -716,6 +1396,8 @@ export interface operations {
             /** @description `invalid-request`: the path is not a plain MOR API method, or the request is not valid HTTP */
             400: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -734,6 +1416,8 @@ export interface operations {
             /** @description `forbidden`: the client address is outside LEGACY_ALLOW_CIDRS */
             403: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -752,6 +1436,8 @@ export interface operations {
             /** @description `request-timeout`: the request did not arrive within REQUEST_TIMEOUT_MS */
             408: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -770,6 +1456,8 @@ export interface operations {
             /** @description `payload-too-large`: the body is over LEGACY_MAX_BODY_BYTES */
             413: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -785,9 +1473,31 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
+            500: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the details are only in its log, under the request id in `instance`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `upstream-unavailable`: MOR could not be reached */
             502: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -806,8 +1516,10 @@ export interface operations {
             /** @description `overloaded`: every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE) */
             503: {
                 headers: {
-                    /** @description seconds to wait */
+                    /** @description seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -826,6 +1538,8 @@ export interface operations {
             /** @description `upstream-timeout`: MOR did not answer in time */
             504: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -863,6 +1577,8 @@ export interface operations {
             /** @description MOR's answer, unchanged: XML, usually gzipped (with or without Content-Encoding: gzip, depending on the MOR version) */
             200: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -873,6 +1589,8 @@ export interface operations {
             /** @description `invalid-request`: the path is not a plain MOR API method, or the request is not valid HTTP */
             400: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -891,6 +1609,8 @@ export interface operations {
             /** @description `forbidden`: the client address is outside LEGACY_ALLOW_CIDRS */
             403: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -909,6 +1629,8 @@ export interface operations {
             /** @description `request-timeout`: the request did not arrive within REQUEST_TIMEOUT_MS */
             408: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -927,6 +1649,8 @@ export interface operations {
             /** @description `payload-too-large`: the body is over LEGACY_MAX_BODY_BYTES */
             413: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -942,9 +1666,31 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
+            500: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the details are only in its log, under the request id in `instance`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `upstream-unavailable`: MOR could not be reached */
             502: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -963,8 +1709,10 @@ export interface operations {
             /** @description `overloaded`: every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE) */
             503: {
                 headers: {
-                    /** @description seconds to wait */
+                    /** @description seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -983,6 +1731,8 @@ export interface operations {
             /** @description `upstream-timeout`: MOR did not answer in time */
             504: {
                 headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {

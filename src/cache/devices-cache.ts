@@ -44,6 +44,11 @@ export interface GetOptions {
    * ahead, or the seconds until the caller's budget refills.
    */
   admit?: () => number | undefined
+  /**
+   * Nothing cached may stand in for MOR's answer: not when the budget is spent, not when MOR
+   * fails. For answers that must behave exactly like an uncached negative one.
+   */
+  strict?: boolean
 }
 
 export interface DeviceJson { json: string, userId: number | null }
@@ -53,6 +58,8 @@ export interface DevicesCache {
   get: (userId: number, opts?: GetOptions) => Promise<CacheResult>
   /** One device's details; a 200 entry's `owner` is the user it belongs to. */
   getDevice: (deviceId: number, opts?: GetOptions) => Promise<CacheResult>
+  /** A device's cached entry, fresh or stale, without calling MOR or starting a refresh. */
+  inspectDevice: (deviceId: number) => Promise<CacheEntry | undefined>
   /**
    * A fresh entry without ever calling MOR: at once from the in-process tier, as a promise from
    * Redis (one GET shared by concurrent callers), undefined when neither has one. The hit lane's
@@ -199,7 +206,18 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     })
   }
 
-  async function getTarget (target: Target, { revalidate = false, admit }: GetOptions): Promise<CacheResult> {
+  async function inspect (target: Target): Promise<CacheEntry | undefined> {
+    let cached = lru?.get(target.local)
+    const remote = await lookupRemote(target.key)
+    const now = Date.now()
+    if (remote && isServable(remote, now) && (!cached || remote.storedAt > cached.storedAt)) {
+      remember(target, remote, now)
+      cached = remote
+    }
+    return cached && isServable(cached, now) ? cached : undefined
+  }
+
+  async function getTarget (target: Target, { revalidate = false, admit, strict = false }: GetOptions): Promise<CacheResult> {
     let cached = lru?.get(target.local)
     if (!revalidate && cached && isFresh(cached, Date.now())) return { entry: cached, outcome: 'hit', collapsed: false }
     if (!revalidate) {
@@ -221,14 +239,14 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     } catch (err) {
       // Out of budget: what is cached still answers (a no-cache request gets the cached copy).
       const now = Date.now()
-      if (cached && isServable(cached, now)) return { entry: cached, outcome: isFresh(cached, now) ? 'hit' : 'stale', collapsed: false }
+      if (!strict && cached && isServable(cached, now)) return { entry: cached, outcome: isFresh(cached, now) ? 'hit' : 'stale', collapsed: false }
       throw err
     }
     const { promise, collapsed } = started
     try {
       return { entry: await promise, outcome: revalidate ? 'revalidated' : 'miss', collapsed }
     } catch (err) {
-      const fallback = cached && isServable(cached, Date.now()) && cached.status === 200 ? cached : undefined
+      const fallback = !strict && cached && isServable(cached, Date.now()) && cached.status === 200 ? cached : undefined
       const kind = upstreamKind(err)
       if (fallback && kind !== undefined && UPSTREAM_KINDS[kind].staleIfError) {
         log.warn({ err, ...target.label }, 'MOR failed; serving the cached answer instead')
@@ -254,6 +272,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
   return {
     get: (userId, getOpts = {}) => getTarget(listTarget(userId), getOpts),
     getDevice: (deviceId, getOpts = {}) => getTarget(deviceTarget(deviceId), getOpts),
+    inspectDevice: (deviceId) => inspect(deviceTarget(deviceId)),
     peek
   }
 }

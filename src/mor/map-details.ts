@@ -4,7 +4,7 @@
 // out-of-bounds values become null (a long description is cut instead), so the output always
 // validates against DeviceDetailsSchema.
 import { CODEC_NAME_PATTERN, DeviceDetailsSchema, MAX_CODECS, type DeviceDetails } from '../schemas/device-details.js'
-import { integer, text, yesNo } from './map.js'
+import { boundedInteger, boundedText, clippedText, integer, yesNo } from './map.js'
 import type { RawDevice } from './parse.js'
 import { UpstreamBadResponseError } from './errors.js'
 
@@ -24,23 +24,9 @@ const KNOWN_ELEMENTS = [
   'callgroup', 'pickupgroup', 'voicemail_active', 'record', 'istrunk', 'videosupport', 'codecs'
 ]
 
-// JSON Schema's maxLength counts code points; a string has at least as many UTF-16 units.
-const fits = (s: string, max: number) => s.length <= max || [...s].length <= max
-
-function bounded (key: StringKey, value: unknown): string | null {
-  const s = text(value)
-  return s !== null && fits(s, maxLengthOf(key)) ? s : null
-}
-
-function clipped (key: StringKey, value: unknown): string | null {
-  const s = text(value)
-  return s === null || fits(s, maxLengthOf(key)) ? s : [...s].slice(0, maxLengthOf(key)).join('')
-}
-
-function whole (key: IntegerKey, value: unknown): number | null {
-  const n = integer(value)
-  return n !== null && n <= maximumOf(key) ? n : null
-}
+const bounded = (key: StringKey, value: unknown) => boundedText(value, maxLengthOf(key))
+const clipped = (key: StringKey, value: unknown) => clippedText(value, maxLengthOf(key))
+const whole = (key: IntegerKey, value: unknown) => boundedInteger(value, maximumOf(key))
 
 /** MOR writes its flags as yes/no in some fields and revisions, 1/0 in others. */
 function flag (value: unknown): boolean | null {

@@ -4,14 +4,51 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import type { TSchema } from 'typebox'
 import type { Config } from '../config.js'
 import { isProblemSlug, PROBLEM_TYPE_BASE, PROBLEM_TYPES } from '../problems/catalog.js'
+import { MAX_HEADER_LENGTH, RETRY_AFTER } from '../schemas/responses.js'
 
 type OpenApiDocument = { paths?: Record<string, Record<string, unknown>> } & Record<string, unknown>
 
 export const API_VERSION = '1.0.0'
 
-type Responses = Record<string, { description?: string, content?: Record<string, { example?: unknown }> }>
+/**
+ * Relative: whichever host serves this document, so Swagger UI calls the same gateway. Its
+ * audience is external (frontends call it), hence `x-internal: false`.
+ */
+const SERVERS = [{ url: '/', description: 'This gateway: the host that serves this document, in any environment (local, staging, production)', 'x-internal': false }]
+
+type Responses = Record<string, { description?: string, headers?: Record<string, unknown>, content?: Record<string, { schema?: unknown, example?: unknown }> }>
+
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } })
+
+/** A header as an OpenAPI header object, from the TypeBox schema the routes use. */
+function header (schema: TSchema) {
+  const { description, ...rest } = schema as { description?: string }
+  return { description, schema: rest }
+}
+
+/**
+ * What every operation may answer, whichever route it is: the root error handler's 500 for a bug,
+ * and, when CORS_ORIGINS is set, @fastify/cors's Access-Control-Allow-Origin on every answer to a
+ * request from a listed origin (the legacy passthrough adds it to MOR's answer too).
+ */
+function withCommonAnswers (paths: Record<string, Record<string, unknown>>): void {
+  const allowOrigin = {
+    description: 'the request\'s Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed)',
+    required: false,
+    // It echoes a request header, which Node's parser has already bounded.
+    schema: { type: 'string', pattern: '^https?://[^\\s,]+$', maxLength: MAX_HEADER_LENGTH }
+  }
+  for (const item of Object.values(paths)) {
+    for (const operation of Object.values(item)) {
+      const responses = ((operation as { responses?: Responses }).responses ??= {})
+      responses[500] ??= problem('`internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance`')
+      for (const response of Object.values(responses)) response.headers = { ...response.headers, 'Access-Control-Allow-Origin': allowOrigin }
+    }
+  }
+}
 
 /**
  * Gives every problem response an example with its own status: the slug is the first one its
@@ -32,8 +69,7 @@ function withProblemExamples (paths: Record<string, Record<string, unknown>>): v
   }
 }
 
-function legacyOperation (apiPrefix: string) {
-  const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } })
+function legacyOperation (apiPrefix: string, maxBodyBytes: number) {
   const operation = (method: string) => ({
     operationId: `legacyPassthrough${method === 'get' ? 'Get' : 'Post'}`,
     summary: `Legacy MOR API passthrough (${method.toUpperCase()})`,
@@ -41,9 +77,11 @@ function legacyOperation (apiPrefix: string) {
       'with u and hash as MOR expects) and MOR\'s answer comes back byte for byte, usually gzipped XML. ' +
       'The gateway does not parse, cache or document MOR\'s answers here; see the Kolmisoft MOR API documentation.',
     tags: ['legacy'],
+    // No gateway credential: the client signs for MOR (u, hash), and LEGACY_ALLOW_CIDRS says who may call.
+    security: [],
     'x-raw-passthrough': true,
-    parameters: [{ name: 'method', in: 'path', required: true, description: 'a MOR API method such as devices_get', schema: { type: 'string', pattern: '^[A-Za-z0-9_~-][A-Za-z0-9_.~-]*$' } }],
-    ...(method === 'post' ? { requestBody: { description: 'passed to MOR unchanged', content: { 'application/x-www-form-urlencoded': { schema: { type: 'string' } } } } } : {}),
+    parameters: [{ name: 'method', in: 'path', required: true, description: 'a MOR API method such as devices_get', schema: { type: 'string', pattern: '^[A-Za-z0-9_~-][A-Za-z0-9_.~-]*$', maxLength: MAX_HEADER_LENGTH } }],
+    ...(method === 'post' ? { requestBody: { description: 'passed to MOR unchanged', content: { 'application/x-www-form-urlencoded': { schema: { type: 'string', maxLength: maxBodyBytes } } } } } : {}),
     responses: {
       200: {
         description: 'MOR\'s answer, unchanged: XML, usually gzipped (with or without Content-Encoding: gzip, depending on the MOR version)',
@@ -57,7 +95,7 @@ function legacyOperation (apiPrefix: string) {
       408: problem('`request-timeout`: the request did not arrive within REQUEST_TIMEOUT_MS'),
       413: problem('`payload-too-large`: the body is over LEGACY_MAX_BODY_BYTES'),
       502: problem('`upstream-unavailable`: MOR could not be reached'),
-      503: { ...problem('`overloaded`: every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE)'), headers: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer', minimum: 1 } } } },
+      503: { ...problem('`overloaded`: every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE)'), headers: { 'Retry-After': header(RETRY_AFTER['Retry-After']) } },
       504: problem('`upstream-timeout`: MOR did not answer in time')
     }
   })
@@ -72,8 +110,11 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       info: {
         title: 'MOR devices gateway',
         version: API_VERSION,
-        description: 'A JSON API in front of Kolmisoft MOR\'s legacy XML API. Errors are RFC 9457 problems (`application/problem+json`) whose `type` ends in a stable slug.'
+        description: 'A JSON API in front of Kolmisoft MOR\'s legacy XML API. Errors are RFC 9457 problems (`application/problem+json`) whose `type` ends in a stable slug.',
+        // The package is private: no licence is granted.
+        license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' }
       },
+      servers: SERVERS,
       components: {
         securitySchemes: {
           bearer: {
@@ -98,9 +139,12 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       for (const [path, item] of Object.entries(doc.paths ?? {})) {
         if (!path.startsWith(`${apiPrefix}/`) && path !== apiPrefix) paths[path] = item
       }
-      if (config.legacy.enabled) Object.assign(paths, legacyOperation(apiPrefix))
+      if (config.legacy.enabled) Object.assign(paths, legacyOperation(apiPrefix, config.legacy.maxBodyBytes))
+      withCommonAnswers(paths)
       withProblemExamples(paths)
-      return { ...doc, paths }
+      // A schema several answers share would come out of the YAML as an anchor and aliases: each
+      // place gets its own copy, written out.
+      return JSON.parse(JSON.stringify({ ...doc, paths })) as OpenApiDocument
     }
   })
   await fastify.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: true, displayOperationId: true, persistAuthorization: true } })

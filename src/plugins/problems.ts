@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream'
 import fp from 'fastify-plugin'
 import createError from '@fastify/error'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import type { Problem } from '../schemas/problem.js'
+import { MAX_PROBLEM_DETAIL_LENGTH, type Problem } from '../schemas/problem.js'
 import { failRelayedRequest } from '../legacy/relay.js'
 import { UPSTREAM_KINDS, upstreamKind } from '../mor/errors.js'
 import { PROBLEM_TYPE_BASE, PROBLEM_TYPES, problemInstance, type ProblemSlug } from '../problems/catalog.js'
@@ -43,7 +43,9 @@ export class OverloadedError extends OverloadedBase {
 }
 
 export function problem (slug: ProblemSlug, status: number, detail: string): Problem {
-  return { type: PROBLEM_TYPE_BASE + slug, title: PROBLEM_TYPES[slug].title, status, detail }
+  // The contract bounds detail; no detail the gateway writes is that long, but none may pass it.
+  const bounded = detail.length <= MAX_PROBLEM_DETAIL_LENGTH ? detail : `${detail.slice(0, MAX_PROBLEM_DETAIL_LENGTH - 3)}...`
+  return { type: PROBLEM_TYPE_BASE + slug, title: PROBLEM_TYPES[slug].title, status, detail: bounded }
 }
 
 /** Sends a problem, its `instance` naming the request (so it can be quoted to support). */

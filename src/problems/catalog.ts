@@ -6,7 +6,7 @@
 export const PROBLEM_TYPE_BASE = '/problems/'
 
 export const PROBLEM_TYPES = {
-  'invalid-request': { title: 'Invalid request', text: 'The request is not one the gateway can answer: a user id that is not a decimal integer from 0 to 2147483647, a passthrough path outside MOR\'s API, malformed HTTP, headers over 16 KiB, or GET /v1/me/devices from a caller who may read several users. The detail says which. Fix the request; sending it again unchanged will fail again.' },
+  'invalid-request': { title: 'Invalid request', text: 'The request is not one the gateway can answer: a user or device id that is not a decimal integer from 0 to 2147483647, a query parameter the operation does not take or with a bad value (a cursor from another user or other filters among them), a passthrough path outside MOR\'s API, malformed HTTP, headers over 16 KiB, or GET /v1/me/devices from a caller who may read several users. The detail says which. Fix the request; sending it again unchanged will fail again.' },
   unauthorized: { title: 'Unauthorized', text: 'No valid API key or token was sent. Send Authorization: Bearer <key or token>; an expired token must be renewed with the identity provider.' },
   forbidden: { title: 'Forbidden', text: 'The caller may not do this: the user is outside the users its API key or token may read (the same answer whether or not that user exists), or the client address may not use the legacy passthrough.' },
   'not-found': { title: 'Not found', text: 'No such route. The API is described at /docs and /openapi.json.' },

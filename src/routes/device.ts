@@ -1,7 +1,10 @@
 // GET /v1/devices/:deviceId: one device's details, from MOR's device_details_get through the same
 // cache as the lists (coalesced, stale-while-revalidate, stale-if-error, negative caching). A
 // device is read through its owner's scope: one outside the caller's users is answered exactly
-// as one that does not exist, so a scoped caller cannot probe which device ids exist.
+// as one that does not exist, so a scoped caller cannot probe which device ids exist. "Exactly"
+// includes when: an absent device's negative entry is fresh for the negative TTL only and never
+// stands in for MOR (budget spent, MOR down), so for such a caller a cached device of another
+// user counts as found for no longer, and no stale copy of it answers either.
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import createError from '@fastify/error'
@@ -13,6 +16,8 @@ import { CACHE_HEADERS, jsonResponse, problemResponse, RATE_LIMIT_HEADERS, RETRY
 import { DeviceNotFoundError } from '../mor/errors.js'
 import { mayReadDevice } from '../auth/caller.js'
 import { fetchCached, InvalidQueryError, REQUEST_HEADERS, sendView, splitUrl } from './cached-answer.js'
+import type { CacheResult } from '../cache/devices-cache.js'
+import { isFresh } from '../cache/entry.js'
 
 export const DEVICE_ROUTE = '/v1/devices/:deviceId'
 
@@ -29,6 +34,7 @@ const deviceRoute: FastifyPluginAsyncTypebox<{ config: Config }> = async (fastif
   // The one header a device-not-found answer carries, whichever way it was not found: an absent
   // device's negative entry and an out-of-scope device's real one must not differ in any header.
   const notFoundCacheControl = `private, max-age=${config.cache.negativeTtlSeconds}`
+  const notFoundTtlMs = config.cache.negativeTtlSeconds * 1000
 
   fastify.get(DEVICE_ROUTE, {
     attachValidation: true,
@@ -61,12 +67,26 @@ const deviceRoute: FastifyPluginAsyncTypebox<{ config: Config }> = async (fastif
     if (request.validationError) throw new InvalidDeviceIdError()
     if (splitUrl(request.url).search !== '') throw new InvalidQueryError('This operation takes no query parameters')
     const deviceId = Number(request.params.deviceId)
-    const result = await fetchCached(fastify, request, (opts) => fastify.devicesCache.getDevice(deviceId, opts))
-    const { entry } = result
-    if (entry.status === 404 || !mayReadDevice(request.caller, entry.owner ?? null)) {
+    const { caller } = request
+    const cache = fastify.devicesCache
+    const notFound = () => {
       reply.header('cache-control', notFoundCacheControl)
-      throw new DeviceNotFoundError(deviceId)
+      return new DeviceNotFoundError(deviceId)
     }
+    let result: CacheResult | undefined
+    // A caller of every user reads every device: no entry needs a second look.
+    if (!mayReadDevice(caller, null)) {
+      const seen = await cache.inspectDevice(deviceId)
+      if (seen?.status === 200 && !mayReadDevice(caller, seen.owner ?? null)) {
+        // Another user's device: found no longer than a negative entry would say not found ...
+        if (isFresh(seen, Date.now()) && Date.now() - seen.storedAt < notFoundTtlMs) throw notFound()
+        // ... then asked of MOR again, as an absent device is, with nothing cached standing in.
+        result = await fetchCached(fastify, request, (opts) => cache.getDevice(deviceId, { ...opts, revalidate: true, strict: true }))
+      }
+    }
+    result ??= await fetchCached(fastify, request, (opts) => cache.getDevice(deviceId, opts))
+    const { entry } = result
+    if (entry.status === 404 || !mayReadDevice(caller, entry.owner ?? null)) throw notFound()
     return sendView(request, reply, result, { body: entry.body, etag: entry.etag, variant: '' })
   })
 }

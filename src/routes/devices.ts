@@ -30,11 +30,11 @@ export function nextLink (path: string, query: ListQuery, cursor: string): strin
 }
 
 const DOCUMENTED_PARAMS = Type.Object({
-  userId: Type.Integer({ minimum: 0, maximum: MAX_USER_ID, description: 'MOR user id (0 is the admin), in decimal without sign or leading zeros', examples: [2] })
+  userId: Type.Integer({ format: 'int32', minimum: 0, maximum: MAX_USER_ID, description: 'MOR user id (0 is the admin), in decimal without sign or leading zeros', examples: [2] })
 })
 
 const LINK_HEADER = {
-  Link: Type.String({ 'x-optional': true, maxLength: 2048, description: 'RFC 8288 `<relative URL of the next page>; rel="next"`, sent when `nextCursor` is not null' })
+  Link: Type.String({ 'x-optional': true, maxLength: 2048, pattern: '^<[^>]+>; rel="next"$', description: 'RFC 8288 `<relative URL of the next page>; rel="next"`, sent when `nextCursor` is not null' })
 }
 
 export const DEVICES_ROUTE = '/v1/users/:userId/devices'

@@ -42,12 +42,27 @@ export default async function health (fastify: FastifyInstance, { config }: { co
 
   fastify.get('/health/live', {
     logLevel: 'warn',
-    schema: { operationId: 'getLiveness', tags: ['operations'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } }
+    schema: {
+      operationId: 'getLiveness',
+      tags: ['operations'],
+      summary: 'The process is up',
+      description: 'For an orchestrator\'s liveness probe: 200 while the process runs. Needs no credential.',
+      security: [],
+      response: { 200: Type.Object({ status: Type.Literal('ok') }) }
+    }
   }, async () => ({ status: 'ok' as const }))
 
   fastify.get('/health/ready', {
     logLevel: 'warn',
-    schema: { operationId: 'getReadiness', tags: ['operations'], summary: 'The gateway can serve; Redis and MOR are reported', response: { 200: ReadySchema } }
+    schema: {
+      operationId: 'getReadiness',
+      tags: ['operations'],
+      summary: 'The gateway can serve; Redis and MOR are reported',
+      description: 'For a balancer\'s readiness probe: 200 once configuration and plugins are up. Redis and MOR are reported ' +
+        '(`degraded` when either is down), not required, so a MOR outage does not take every instance out of rotation. Needs no credential.',
+      security: [],
+      response: { 200: ReadySchema }
+    }
   }, async () => {
     const redis = fastify.redisStore ? (fastify.redisStore.available ? 'up' : 'down') : 'disabled'
     const mor = (await morReachable()) ? 'reachable' : 'unreachable'

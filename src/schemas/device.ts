@@ -17,24 +17,32 @@ export const UserIdParamsSchema = Type.Object({
   userId: Type.String({ pattern: USER_ID_PATTERN, description: 'MOR user id (0 is the admin)', examples: ['2'] })
 })
 
+/** More devices than any MOR user has: a longer list is not a MOR answer. */
+export const MAX_DEVICES = 100_000
+/** The cursor is base64url text. */
+export const CURSOR_PATTERN = '^[A-Za-z0-9_-]+$'
+
+// The bounds are the contract's, and the mapper (mor/map.ts) reads them from here: a value past
+// them becomes null (a type is cut), so every answer validates.
 export const DeviceSchema = Type.Object({
-  id: Type.Integer({ description: 'MOR device_id' }),
-  type: Type.String({ description: 'device_type as MOR sends it: SIP, IAX2, FAX, Virtual, H323, ...' }),
-  ipAddress: Nullable(Type.String({ description: 'ipaddr; 0.0.0.0 for a dynamic device that is not registered' })),
-  port: Nullable(Type.Integer({ description: 'port; 0 for a dynamic device' })),
-  username: Nullable(Type.String()),
-  callerId: Nullable(Type.String({ examples: ['"Alice" <201>'] })),
-  deviceGroupId: Nullable(Type.Integer()),
+  id: Type.Integer({ format: 'int32', minimum: 0, maximum: MAX_USER_ID, description: 'MOR device_id' }),
+  type: Type.String({ maxLength: 32, description: 'device_type as MOR sends it: SIP, IAX2, FAX, Virtual, H323, ...' }),
+  ipAddress: Nullable(Type.String({ maxLength: 45, description: 'ipaddr; 0.0.0.0 for a dynamic device that is not registered' })),
+  port: Nullable(Type.Integer({ format: 'int32', minimum: 0, maximum: 65535, description: 'port; 0 for a dynamic device' })),
+  username: Nullable(Type.String({ maxLength: 80 })),
+  callerId: Nullable(Type.String({ maxLength: 255, examples: ['"Alice" <201>'] })),
+  deviceGroupId: Nullable(Type.Integer({ format: 'int32', minimum: 0, maximum: MAX_USER_ID })),
   primary: Nullable(Type.Boolean({ description: 'primary_device: yes -> true, no -> false' }))
 }, { $id: 'Device', additionalProperties: false })
 export type Device = Static<typeof DeviceSchema>
 
 export const DevicesResponseSchema = Type.Object({
-  userId: Type.Integer(),
+  userId: Type.Integer({ format: 'int32', minimum: 0, maximum: MAX_USER_ID }),
   // By reference, so the contract (and the types generated from it) names the Device component.
-  devices: Type.Array(Type.Unsafe<Device>({ $ref: 'Device#' })),
+  devices: Type.Array(Type.Unsafe<Device>({ $ref: 'Device#' }), { maxItems: MAX_DEVICES }),
   nextCursor: Nullable(Type.String({
     maxLength: MAX_CURSOR_LENGTH,
+    pattern: CURSOR_PATTERN,
     description: 'Send as `cursor` (with the same `type`, `primary` and any `limit`) for the next page; null on the last page and always without `limit`'
   }))
 }, {
@@ -58,6 +66,6 @@ export const ListQuerySchema = Type.Object({
     examples: ['SIP,IAX2']
   })),
   primary: Type.Optional(Type.Boolean({ description: 'Only primary devices (true) or only the others (false)' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, description: 'Page size; without it the whole (filtered) list comes in one answer', examples: [100] })),
+  limit: Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: MAX_LIMIT, description: 'Page size; without it the whole (filtered) list comes in one answer', examples: [100] })),
   cursor: Type.Optional(Type.String({ maxLength: MAX_CURSOR_LENGTH, description: '`nextCursor` of the previous page' }))
 }, { additionalProperties: false })

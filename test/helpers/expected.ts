@@ -35,3 +35,34 @@ export const withoutInstance = (body: unknown) => {
   expect(instance).toEqual(INSTANCE)
   return rest
 }
+
+/** Device 5, Alice's desk phone, as the gateway owes it from the simulator: every field, no credential. */
+export const DESK_PHONE_DETAILS = {
+  id: 5,
+  userId: 2,
+  type: 'SIP',
+  name: '201',
+  username: '201',
+  extension: '201',
+  callerId: '"Alice" <201>',
+  description: 'Reception desk phone',
+  host: 'dynamic',
+  ipAddress: '192.0.2.10',
+  port: 5060,
+  registrationExpires: '2026-01-01T00:00:00.000Z',
+  fullContact: 'sip:201@192.0.2.10:5060',
+  context: 'mor_local',
+  deviceGroupId: 2,
+  primaryDidId: 0,
+  transport: 'udp',
+  nat: 'yes',
+  qualify: '1000',
+  dtmfMode: 'rfc2833',
+  callGroup: '1',
+  pickupGroup: '1',
+  voicemailActive: true,
+  record: false,
+  trunk: false,
+  videoSupport: false,
+  codecs: { audio: ['alaw', 'ulaw', 'g729'], video: [] }
+}

@@ -12,6 +12,7 @@ import { deviceDetailsXml } from '../../src/demo/xml.js'
 import { findDevice } from '../../src/demo/data.js'
 import { TEST_API_SECRET, TEST_API_USER } from '../helpers/gateway.js'
 import { refusedUrl, startFaultUpstream } from '../helpers/fault-upstream.js'
+import { DESK_PHONE_DETAILS } from '../helpers/expected.js'
 
 const settings = (baseUrl: string, more: Partial<MorSettings> = {}): MorSettings =>
   ({ baseUrl, user: TEST_API_USER, secret: TEST_API_SECRET, password: undefined, timeoutMs: 2000, maxBytes: 1024 * 1024, ...more })
@@ -32,37 +33,6 @@ async function failure (call: Promise<unknown>): Promise<Error> {
   throw new Error('the call did not fail')
 }
 
-/** Device 5 as the simulator tells it (alice's desk phone). */
-const DESK_PHONE = {
-  id: 5,
-  userId: 2,
-  type: 'SIP',
-  name: '201',
-  username: '201',
-  extension: '201',
-  callerId: '"Alice" <201>',
-  description: 'Reception desk phone',
-  host: 'dynamic',
-  ipAddress: '192.0.2.10',
-  port: 5060,
-  registrationExpires: '2026-01-01T00:00:00.000Z',
-  fullContact: 'sip:201@192.0.2.10:5060',
-  context: 'mor_local',
-  deviceGroupId: 2,
-  primaryDidId: 0,
-  transport: 'udp',
-  nat: 'yes',
-  qualify: '1000',
-  dtmfMode: 'rfc2833',
-  callGroup: '1',
-  pickupGroup: '1',
-  voicemailActive: true,
-  record: false,
-  trunk: false,
-  videoSupport: false,
-  codecs: { audio: ['alaw', 'ulaw', 'g729'], video: [] }
-}
-
 let sim: MorSimulator
 let mor: MorClient
 beforeAll(async () => {
@@ -79,7 +49,7 @@ describe('getDeviceDetails against the simulator', () => {
     sim.options.encoding = encoding
     try {
       const answer = await mor.getDeviceDetails(5)
-      expect(JSON.parse(answer.json)).toStrictEqual(DESK_PHONE)
+      expect(JSON.parse(answer.json)).toStrictEqual(DESK_PHONE_DETAILS)
       expect(answer.userId).toBe(2)
     } finally {
       sim.options.encoding = 'gzip'
@@ -89,7 +59,7 @@ describe('getDeviceDetails against the simulator', () => {
   it('reads the answer inside the HTML wrapper of the XML API Extension', async () => {
     sim.options.htmlWrapper = true
     try {
-      expect(JSON.parse((await mor.getDeviceDetails(5)).json)).toStrictEqual(DESK_PHONE)
+      expect(JSON.parse((await mor.getDeviceDetails(5)).json)).toStrictEqual(DESK_PHONE_DETAILS)
     } finally {
       sim.options.htmlWrapper = false
     }

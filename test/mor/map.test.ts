@@ -175,3 +175,20 @@ describe('toDevice field rules', () => {
     expect(JSON.stringify(device)).not.toContain('Xk9#pL2q')
   })
 })
+
+describe('toDevice keeps every value within the contract\'s bounds', () => {
+  const base = { device_id: '1', device_type: 'SIP' }
+
+  it('turns values past their bounds into null, cuts a long type, refuses an id past MOR\'s range', () => {
+    const device = toDevice({ ...base, device_type: 'X'.repeat(40), callerid: 'c'.repeat(256), username: 'u'.repeat(81), ipaddr: '1'.repeat(46), port: '65536', devicegroup_id: '2147483648' }, 0)
+    expect(device).toStrictEqual({ id: 1, type: 'X'.repeat(32), ipAddress: null, port: null, username: null, callerId: null, deviceGroupId: null, primary: null })
+    const atBounds = toDevice({ ...base, callerid: '☎'.repeat(255), port: '65535', devicegroup_id: '2147483647' }, 0)
+    expect(atBounds).toMatchObject({ callerId: '☎'.repeat(255), port: 65535, deviceGroupId: 2147483647 })
+    expect(() => toDevice({ ...base, device_id: '2147483648' }, 0)).toThrow(UpstreamBadResponseError)
+  })
+
+  it('refuses a list of more devices than any MOR user has', () => {
+    expect(() => toDevices(Array.from({ length: 100_001 }, () => base))).toThrow(`${BAD}more than 100000 devices`)
+    expect(toDevices(Array.from({ length: 3 }, () => base))).toHaveLength(3)
+  })
+})

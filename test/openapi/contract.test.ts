@@ -60,15 +60,31 @@ describe('the committed contract', () => {
     // An integer with its bounds, which Swagger UI checks in words; no regex for it to quote.
     expect(operation.parameters.find((p) => p.name === 'userId')?.schema).toMatchObject({ type: 'integer', minimum: 0, maximum: 2147483647 })
     expect(operation.parameters.find((p) => p.name === 'userId')?.schema.pattern).toBeUndefined()
-    expect(Object.keys(operation.responses).sort()).toStrictEqual(['200', '304', '400', '401', '403', '404', '429', '502', '503', '504'])
-    for (const status of ['400', '401', '404', '429', '502', '503', '504']) expect(Object.keys(operation.responses[status]?.content ?? {})).toStrictEqual(['application/problem+json'])
-    expect(Object.keys(operation.responses['200']?.headers ?? {})).toStrictEqual(['ETag', 'Cache-Status', 'Age', 'Cache-Control', 'Vary', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'])
-    expect(Object.keys(operation.responses['429']?.headers ?? {})).toStrictEqual(['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'])
+    expect(Object.keys(operation.responses).sort()).toStrictEqual(['200', '304', '400', '401', '403', '404', '409', '429', '500', '502', '503', '504'])
+    for (const status of ['400', '401', '404', '409', '429', '500', '502', '503', '504']) expect(Object.keys(operation.responses[status]?.content ?? {})).toStrictEqual(['application/problem+json'])
+    expect(Object.keys(operation.responses['200']?.headers ?? {})).toStrictEqual(['ETag', 'Cache-Status', 'Age', 'Cache-Control', 'Vary', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Link', 'Access-Control-Allow-Origin'])
+    expect(Object.keys(operation.responses['429']?.headers ?? {})).toStrictEqual(['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Access-Control-Allow-Origin'])
+    // The /v1 rate-limit hook runs before anything can refuse a request: every answer below 500 says so.
+    for (const status of ['304', '400', '401', '403', '404', '409']) expect(Object.keys(operation.responses[status]?.headers ?? {})).toContain('RateLimit-Reset')
     expect((operation as unknown as { security: unknown }).security).toStrictEqual([{ bearer: [] }])
     const device = CONTRACT.components.schemas.Device as { properties: Record<string, { type: unknown }> }
     expect(device.properties.ipAddress?.type).toStrictEqual(['string', 'null'])
     expect(device.properties.port?.type).toStrictEqual(['integer', 'null'])
     expect(device.properties.id?.type).toBe('integer')
+  })
+
+  it('documents CORS\'s Access-Control-Allow-Origin on every answer, as sent only when CORS_ORIGINS lists the Origin', () => {
+    const answers = Object.values(CONTRACT.paths).flatMap((item) => Object.values(item).flatMap((operation) => Object.values(operation.responses)))
+    expect(answers.length).toBeGreaterThan(20)
+    for (const answer of answers) expect(answer.headers?.['Access-Control-Allow-Origin']).toMatchObject({ required: false, schema: { type: 'string' } })
+  })
+
+  it('says who may call each operation: a bearer credential on /v1, nobody else', () => {
+    for (const [path, item] of Object.entries(CONTRACT.paths)) {
+      for (const operation of Object.values(item as Record<string, { security?: unknown }>)) {
+        expect(operation.security, path).toStrictEqual(path.startsWith('/v1/') ? [{ bearer: [] }] : [])
+      }
+    }
   })
 
   it('marks the legacy passthrough as one raw operation', () => {
@@ -84,7 +100,7 @@ describe('the committed contract', () => {
   it('gives frontend code types that follow the schema', () => {
     // A compile-time check as much as a runtime one: tsc fails if types.ts drifts from this shape.
     type Devices = paths['/v1/users/{userId}/devices']['get']['responses'][200]['content']['application/json']
-    const sample: Devices = { userId: 2, devices: [{ id: 1, type: 'SIP', ipAddress: null, port: null, username: null, callerId: null, deviceGroupId: null, primary: null }] }
+    const sample: Devices = { userId: 2, devices: [{ id: 1, type: 'SIP', ipAddress: null, port: null, username: null, callerId: null, deviceGroupId: null, primary: null }], nextCursor: null }
     const problem: components['schemas']['Problem'] = { type: '/problems/not-found', title: 'Not found', status: 404, detail: 'x' }
     expect(sample.devices[0]?.id).toBe(1)
     expect(problem.status).toBe(404)
@@ -96,19 +112,30 @@ describe('the response checker', () => {
   const okHeaders = new Headers({ 'content-type': 'application/json; charset=utf-8', etag: '"x"', 'cache-status': 'mor-gateway; hit', age: '1', 'cache-control': 'private, max-age=1', vary: 'Accept-Encoding', 'ratelimit-limit': '600', 'ratelimit-remaining': '599', 'ratelimit-reset': '60' })
 
   it('accepts a body that matches', () => {
-    expect(() => checkContract('GET', url, 200, okHeaders, { userId: 2, devices: [] })).not.toThrow()
+    expect(() => checkContract('GET', url, 200, okHeaders, { userId: 2, devices: [], nextCursor: null })).not.toThrow()
   })
 
   it('rejects a body that does not match', () => {
-    expect(() => checkContract('GET', url, 200, okHeaders, { userId: '2', devices: [] })).toThrow(/does not match/)
-    expect(() => checkContract('GET', url, 200, okHeaders, { userId: 2, devices: [{ id: 1 }] })).toThrow(/does not match/)
+    expect(() => checkContract('GET', url, 200, okHeaders, { userId: '2', devices: [], nextCursor: null })).toThrow(/does not match/)
+    expect(() => checkContract('GET', url, 200, okHeaders, { userId: 2, devices: [{ id: 1 }], nextCursor: null })).toThrow(/does not match/)
+    expect(() => checkContract('GET', url, 200, okHeaders, { userId: 2, devices: [] })).toThrow(/does not match/)
+  })
+
+  it('skips a header the contract marks as not always sent, and rejects a header value outside its schema', () => {
+    expect(() => checkContract('GET', url, 200, new Headers({ ...Object.fromEntries(okHeaders), 'access-control-allow-origin': 'https://portal.example' }), { userId: 2, devices: [], nextCursor: null })).not.toThrow()
+    const badAge = new Headers(okHeaders)
+    badAge.set('age', '-1')
+    expect(() => checkContract('GET', url, 200, badAge, { userId: 2, devices: [], nextCursor: null })).toThrow(/header Age of the 200 answer .* does not match/)
+    const badControl = new Headers(okHeaders)
+    badControl.set('cache-control', 'public')
+    expect(() => checkContract('GET', url, 200, badControl, { userId: 2, devices: [], nextCursor: null })).toThrow(/header Cache-Control of the 200 answer .* does not match/)
   })
 
   it('rejects an undocumented status, a missing header and a wrong content type', () => {
     expect(() => checkContract('GET', url, 418, okHeaders, {})).toThrow(/not documented/)
     const noAge = new Headers(okHeaders)
     noAge.delete('age')
-    expect(() => checkContract('GET', url, 200, noAge, { userId: 2, devices: [] })).toThrow(/lacks the documented Age header/)
-    expect(() => checkContract('GET', url, 400, new Headers({ 'content-type': 'application/json' }), {})).toThrow(/content type application\/json/)
+    expect(() => checkContract('GET', url, 200, noAge, { userId: 2, devices: [], nextCursor: null })).toThrow(/lacks the documented Age header/)
+    expect(() => checkContract('GET', url, 400, new Headers({ 'content-type': 'application/json', 'ratelimit-limit': '600', 'ratelimit-remaining': '599', 'ratelimit-reset': '60' }), {})).toThrow(/content type application\/json/)
   })
 })
