@@ -108,9 +108,13 @@ export const LARGE_USER_ID = 100
 export const LARGE_LAST_ID = 199
 export const LARGE_USER_DEVICES = 5000
 
-/** Users BULK_FIRST_ID..BULK_LAST_ID exist with BULK_DEVICES devices each, for many-user tests. */
+/**
+ * Users BULK_FIRST_ID..BULK_LAST_ID exist with BULK_DEVICES devices each, for many-user tests. The
+ * last is the highest user whose generated device ids (userId * 10,000 + i) stay within MOR's INT
+ * ids (2147483647), as real MOR's do.
+ */
 export const BULK_FIRST_ID = 1000
-export const BULK_LAST_ID = 999_999
+export const BULK_LAST_ID = 214_747
 export const BULK_DEVICES = 5
 
 function generatedCount (userId: number): number {

@@ -2,7 +2,7 @@
 import { expect } from 'vitest'
 import { BULK_DEVICES, generatedUser } from '../../src/demo/data.js'
 
-/** The JSON the gateway makes of a generated bulk user (ids 1000..999999). */
+/** The JSON the gateway makes of a generated bulk user (ids BULK_FIRST_ID..BULK_LAST_ID). */
 export function expectedBulkBody (userId: number) {
   return {
     userId,

@@ -4,7 +4,7 @@
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib'
 import fc from 'fast-check'
 import type { DevicesAnswer } from '../../src/mor/translate.js'
-import type { Device } from '../../src/schemas/device.js'
+import { MAX_USER_ID, type Device } from '../../src/schemas/device.js'
 
 /** Every generated device secret starts with this, so a leak is found whatever the rest is. */
 export const SECRET_MARK = 'ZqSeCrEtQz'
@@ -39,11 +39,12 @@ const textField: fc.Arbitrary<Field<string | null>> = fc.oneof(
 
 const digitsOf = (n: number | bigint, zeros: number) => '0'.repeat(zeros) + String(n)
 const safeInt = fc.oneof(fc.nat({ max: 70000 }), fc.maxSafeNat())
-const paddedInt = fc.tuple(safeInt, fc.nat({ max: 3 }), blank, blank)
-  .map(([n, zeros, before, after]) => ({ raw: before + digitsOf(n, zeros) + after, expected: n }))
+/** A padded decimal; past the contract's maximum for the field it must become null. */
+const paddedInt = (max: number) => fc.tuple(safeInt, fc.nat({ max: 3 }), blank, blank)
+  .map(([n, zeros, before, after]) => ({ raw: before + digitsOf(n, zeros) + after, expected: n <= max ? n : null }))
 
-const intField: fc.Arbitrary<Field<number | null>> = fc.oneof(
-  { weight: 4, arbitrary: paddedInt },
+const intField = (max: number): fc.Arbitrary<Field<number | null>> => fc.oneof(
+  { weight: 4, arbitrary: paddedInt(max) },
   { weight: 1, arbitrary: fc.constant({ raw: undefined, expected: null }) },
   { weight: 1, arbitrary: blank.map((raw) => ({ raw, expected: null })) },
   {
@@ -56,7 +57,8 @@ const intField: fc.Arbitrary<Field<number | null>> = fc.oneof(
   }
 )
 
-const idField = fc.tuple(safeInt, fc.nat({ max: 2 }), blank, blank)
+// Ids past MOR's INT range make the whole answer a bad response: generated within it.
+const idField = fc.tuple(fc.oneof(fc.nat({ max: 70000 }), fc.nat({ max: MAX_USER_ID }), fc.constant(MAX_USER_ID)), fc.nat({ max: 2 }), blank, blank)
   .map(([n, zeros, before, after]) => ({ raw: before + digitsOf(n, zeros) + after, expected: n }))
 
 const primaryField: fc.Arbitrary<Field<boolean | null>> = fc.oneof(
@@ -80,12 +82,12 @@ export interface GenDevice { fields: Partial<Record<FieldName, string>>, order: 
 export const deviceArb: fc.Arbitrary<GenDevice> = fc.record({
   id: idField,
   type: typeField,
-  group: intField,
+  group: intField(MAX_USER_ID),
   primary: primaryField,
   username: textField,
   secret: fc.option(xmlValue.map((s) => SECRET_MARK + s), { nil: undefined }),
   ipaddr: fc.oneof(textField, fc.constantFrom('0.0.0.0', '192.0.2.10', '::1').map((raw) => ({ raw, expected: raw }))),
-  port: intField,
+  port: intField(65535),
   callerid: fc.oneof(textField, fc.constantFrom('"101" <101>', '"Bob & Sons" <101>', '<303>').map((raw) => ({ raw, expected: raw }))),
   extra: fc.option(xmlValue, { nil: undefined }),
   order: fc.shuffledSubarray([...FIELD_NAMES], { minLength: FIELD_NAMES.length }),

@@ -144,7 +144,7 @@ describe.each([3, 2])('%i gateway instances sharing one Redis', (size) => {
   const key = `scale-${size}-key-0123456789abcdef`
   const limitedKey = `scale-${size}-limited-0123456789`
   // This variant's users: bulk users no other variant asks for, so upstream counts are its own.
-  const base = size * 100_000
+  const base = size * 50_000
   let gateways: Child[] = []
   let limited: Child[] = []
 
