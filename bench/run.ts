@@ -112,8 +112,11 @@ async function cacheHitScenarios (simUrl: string) {
   const bareUrl = `http://127.0.0.1:${barePort}`
 
   // A page of 100 from the middle of a cached 5,000-device list, as a frontend pages through it.
-  const middle = JSON.parse((await bodyOf(`${gateway.url}/v1/users/${LARGE_USER_ID}/devices?limit=${LARGE_USER_DEVICES / 2}`)).toString()) as { nextCursor: string }
-  const pagePath = `/v1/users/${LARGE_USER_ID}/devices?limit=100&cursor=${middle.nextCursor}`
+  const list = `/v1/users/${LARGE_USER_ID}/devices`
+  const nextOf = async (query: string) => (JSON.parse((await bodyOf(`${gateway.url}${list}?${query}`)).toString()) as { nextCursor: string }).nextCursor
+  // Two pages of 1,000 (the largest) lead to device 2,000.
+  const middle = await nextOf(`limit=1000&cursor=${await nextOf('limit=1000')}`)
+  const pagePath = `${list}?limit=100&cursor=${middle}`
   await bodyOf(gateway.url + pagePath)
 
   const redis = await startRedis('load')
@@ -143,7 +146,7 @@ async function cacheHitScenarios (simUrl: string) {
   rows.push({ scenario: `cache hit, in-process tier (5 devices, a key scoped to users 1-10,42,${LARGE_USER_ID}, access log at default level)`, target: 'gateway', result: results.lru, ratio: ratio('lru'), goal: '>= 0.85', pass: ratio('lru') >= 0.85 })
   // A page is measured against the small hit of the same gateway in the same round.
   const pageRatio = pairedRatio(results.page, results.lru)
-  rows.push({ scenario: `page of 100 devices from the middle of a cached ${LARGE_USER_DEVICES.toLocaleString('en')}-device user (ratio: to the small hit above)`, target: 'gateway', result: results.page, ratio: pageRatio, goal: '>= 0.5', pass: pageRatio >= 0.5 })
+  rows.push({ scenario: `page of 100 devices (from device 2,000) of a cached ${LARGE_USER_DEVICES.toLocaleString('en')}-device user (ratio: to the small hit above)`, target: 'gateway', result: results.page, ratio: pageRatio, goal: '>= 0.5', pass: pageRatio >= 0.5 })
   rows.push({ scenario: 'cache hit, Redis tier (in-process tier off)', target: 'gateway', result: results.redis, ratio: ratio('redis'), goal: '>= 0.5', pass: ratio('redis') >= 0.5 })
   rows.push({ scenario: 'cache hit, in-process tier, the lane in an early Fastify hook instead of the front door', target: 'gateway', result: results.hook, ratio: ratio('hook'), goal: 'for comparison' })
   rows.push({ scenario: 'cache hit, in-process tier, answered by the route (no lane)', target: 'gateway', result: results.framework, ratio: ratio('framework'), goal: 'for comparison' })

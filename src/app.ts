@@ -17,6 +17,7 @@ import mor from './plugins/mor.js'
 import redis from './plugins/redis.js'
 import rateLimit from './plugins/rate-limit.js'
 import cache from './plugins/cache.js'
+import invalidation from './plugins/invalidation.js'
 import v1 from './routes/v1.js'
 import problemPages from './routes/problem-pages.js'
 import health from './routes/health.js'
@@ -73,6 +74,7 @@ async function app (fastify: FastifyInstance, { config }: AppOptions): Promise<v
   await fastify.register(rateLimit, { config })
   await fastify.register(mor, { config })
   await fastify.register(cache, { config })
+  await fastify.register(invalidation, { config })
 
   await fastify.register(v1, { config })
   await fastify.register(health, { config })

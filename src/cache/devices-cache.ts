@@ -53,6 +53,9 @@ export interface GetOptions {
 
 export interface DeviceJson { json: string, userId: number | null }
 
+/** What one cache entry is about: a user's device list, or one device's details. */
+export type Subject = { userId: number } | { deviceId: number }
+
 export interface DevicesCache {
   /** A user's device list. */
   get: (userId: number, opts?: GetOptions) => Promise<CacheResult>
@@ -60,6 +63,17 @@ export interface DevicesCache {
   getDevice: (deviceId: number, opts?: GetOptions) => Promise<CacheResult>
   /** A device's cached entry, fresh or stale, without calling MOR or starting a refresh. */
   inspectDevice: (deviceId: number) => Promise<CacheEntry | undefined>
+  /**
+   * Drops what this instance holds of a user's list or a device's details, and makes sure a fetch
+   * already under way neither stores its (older) answer nor serves it to later requests.
+   */
+  forget: (subject: Subject) => void
+  /** The user a device belongs to, as far as this instance knows (its cached lists and details). */
+  ownerOf: (deviceId: number) => number | undefined
+  /** The Redis key of a user's list or a device's details. */
+  keyOf: (subject: Subject) => string
+  /** Called whenever this instance stores an answer it fetched from MOR (the invalidation bus's cue). */
+  onStored: (listener: (subject: Subject) => void) => void
   /**
    * A fresh entry without ever calling MOR: at once from the in-process tier, as a promise from
    * Redis (one GET shared by concurrent callers), undefined when neither has one. The hit lane's
@@ -81,6 +95,9 @@ export const ENTRY_OVERHEAD_BYTES = 2048
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** Devices whose owner an instance remembers from the lists it has seen: enough for a busy instance. */
+const OWNERS_KEPT = 500_000
+
 /** One cached thing: its keys in both tiers and how to fetch it from MOR. */
 interface Target {
   /** The in-process key: a user id as is, a device id as -1 - id (ids are never negative). */
@@ -88,7 +105,7 @@ interface Target {
   /** The Redis key, namespaced by upstream and kind. */
   key: string
   /** For logs: which user or device. */
-  label: { userId: number } | { deviceId: number }
+  label: Subject
   fetch: () => Promise<{ body: string, facts: EntryFacts }>
 }
 
@@ -114,6 +131,10 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     })
   const fetches = new Map<string, Promise<CacheEntry>>()
   const lookups = new Map<string, Promise<CacheEntry | undefined>>()
+  // When each key was last forgotten: a fetch that started before must not store its answer.
+  const forgotten = new Map<string, number>()
+  const owners = new LRUCache<number, number>({ max: OWNERS_KEPT })
+  let stored: ((subject: Subject) => void) | undefined
 
   const listTarget = (userId: number): Target => ({
     local: userId,
@@ -132,14 +153,20 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
   })
 
   function remember (target: Target, entry: CacheEntry, now: number): void {
-    if (isServable(entry, now)) lru?.set(target.local, entry, { ttl: entry.staleUntil - now })
+    if (!isServable(entry, now)) return
+    lru?.set(target.local, entry, { ttl: entry.staleUntil - now })
+    if (entry.index && 'userId' in target.label) for (const id of entry.index.ids) owners.set(id, target.label.userId)
   }
+
+  const wasForgottenSince = (key: string, since: number) => (forgotten.get(key) ?? -1) >= since
 
   function lookupRemote (key: string): Promise<CacheEntry | undefined> {
     if (!redis?.available) return Promise.resolve(undefined)
     let pending = lookups.get(key)
     if (!pending) {
-      pending = redis.get(key).then((raw) => (raw ? decodeEntry(raw) : undefined))
+      const started = Date.now()
+      // A lookup that was under way when the key was forgotten may bring back what was dropped.
+      pending = redis.get(key).then((raw) => (raw && !wasForgottenSince(key, started) ? decodeEntry(raw) : undefined))
       lookups.set(key, pending)
       pending.then(() => lookups.delete(key), () => lookups.delete(key))
     }
@@ -167,7 +194,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     if (lock === 'busy') {
       const theirs = await awaitOtherInstance(key, started)
       if (theirs) {
-        remember(target, theirs, Date.now())
+        if (!wasForgottenSince(key, started)) remember(target, theirs, Date.now())
         return theirs
       }
     }
@@ -180,8 +207,11 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
         if (upstreamKind(err) !== 'not-found') throw err
         entry = newEntry(404, Buffer.alloc(0), Date.now(), opts)
       }
+      // Forgotten meanwhile (a write went through): MOR may have answered from before it.
+      if (wasForgottenSince(key, started)) return entry
       remember(target, entry, Date.now())
       if (redis && entry.staleUntil > entry.storedAt) await redis.set(key, encodeEntry(entry), entry.staleUntil - entry.storedAt)
+      stored?.(target.label)
       return entry
     } finally {
       if (typeof lock === 'object') await redis?.unlock(lockKey, lock.token)
@@ -196,7 +226,9 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     if (wait !== undefined) throw new UpstreamBudgetError(wait)
     const promise = fetchAndStore(target)
     fetches.set(target.key, promise)
-    promise.then(() => fetches.delete(target.key), () => fetches.delete(target.key))
+    // Only its own: forget() may have put a newer fetch in its place.
+    const done = () => { if (fetches.get(target.key) === promise) fetches.delete(target.key) }
+    promise.then(done, done)
     return { promise, collapsed: false }
   }
 
@@ -269,7 +301,29 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     })
   }
 
+  const targetOf = (subject: Subject) => ('userId' in subject ? listTarget(subject.userId) : deviceTarget(subject.deviceId))
+
+  function forget (subject: Subject): void {
+    const { local, key } = targetOf(subject)
+    const now = Date.now()
+    lru?.delete(local)
+    fetches.delete(key)
+    lookups.delete(key)
+    forgotten.set(key, now)
+    // Marks older than any fetch still running are no use: fetches end within the upstream timeout.
+    for (const [old, at] of forgotten) if (now - at > 2 * opts.upstreamTimeoutMs + 2000) forgotten.delete(old)
+  }
+
+  function ownerOf (deviceId: number): number | undefined {
+    const details = lru?.peek(-1 - deviceId)
+    return owners.get(deviceId) ?? (typeof details?.owner === 'number' ? details.owner : undefined)
+  }
+
   return {
+    forget,
+    ownerOf,
+    onStored: (listener) => { stored = listener },
+    keyOf: (subject) => targetOf(subject).key,
     get: (userId, getOpts = {}) => getTarget(listTarget(userId), getOpts),
     getDevice: (deviceId, getOpts = {}) => getTarget(deviceTarget(deviceId), getOpts),
     inspectDevice: (deviceId) => inspect(deviceTarget(deviceId)),

@@ -3,6 +3,7 @@
 // Redis tiers.
 import { createHash } from 'node:crypto'
 import { indexBytes, loadIndex, storeIndex, type DeviceIndex, type StoredIndex } from '../paging/device-index.js'
+import type { PageMemo } from '../paging/page.js'
 
 export interface CacheEntry {
   /** 200: body is the JSON answer; 404: MOR said the user or device was not found (body empty). */
@@ -22,6 +23,8 @@ export interface CacheEntry {
   variants?: Partial<Record<'br' | 'gzip', Promise<Buffer>>>
   /** Compressed pages and filtered views of a list, the most recent few (never stored in Redis). */
   pageVariants?: Map<string, Promise<Buffer>>
+  /** Recent pages of a list by query string, so a repeated page is not cut again (never stored in Redis). */
+  pages?: Map<string, PageMemo>
 }
 
 /** What an entry holds besides its body. */

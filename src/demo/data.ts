@@ -117,6 +117,13 @@ export const BULK_FIRST_ID = 1000
 export const BULK_LAST_ID = 214_747
 export const BULK_DEVICES = 5
 
+/**
+ * Ids for devices that device_create adds: users LARGE_LAST_ID + 1 .. BULK_FIRST_ID - 1 have no
+ * generated devices, so the ids userId * 10,000 + i of that gap belong to no seeded or generated
+ * device (the bulk range reaches 2147474704, leaving too few INT ids above it).
+ */
+export const CREATED_DEVICE_IDS = { first: (LARGE_LAST_ID + 1) * 10_000, last: BULK_FIRST_ID * 10_000 - 1 } as const
+
 function generatedCount (userId: number): number {
   if (userId >= LARGE_USER_ID && userId <= LARGE_LAST_ID) return LARGE_USER_DEVICES
   if (userId >= BULK_FIRST_ID && userId <= BULK_LAST_ID) return BULK_DEVICES

@@ -51,7 +51,6 @@ function detailFields ({ userId, device }: SimOwnedDevice): Array<[string, strin
 const codecsXml = (tag: string, names: string[]) =>
   `    <${tag}>${names.map((name) => `\n      <codec>${escapeXml(name)}</codec>`).join('')}${names.length > 0 ? '\n    ' : ''}</${tag}>\n`
 
-/** A device_details_get answer: one <page> of flat elements, then the nested codecs. */
 /**
  * A device's default PIN and voicemail password: eight digits, so a test that looks for them in
  * everything the gateway writes cannot mistake them for digits of an id or a request id.
@@ -59,6 +58,7 @@ const codecsXml = (tag: string, names: string[]) =>
 export const pinOf = (deviceId: number) => String(10_000_000 + (deviceId * 104_729) % 90_000_000)
 export const voicemailPasswordOf = (deviceId: number) => String(10_000_000 + (deviceId * 7919) % 90_000_000)
 
+/** A device_details_get answer: one <page> of flat elements, then the nested codecs. */
 export function deviceDetailsXml (owned: SimOwnedDevice): string {
   const fields = detailFields(owned).map(([name, value]) => `  <${name}>${escapeXml(value)}</${name}>\n`).join('')
   const codecs = owned.device.extras?.codecs ?? DEFAULT_CODECS
@@ -77,6 +77,16 @@ export function errorXml (message: string, shape: ErrorShape): string {
   return shape === 'bare'
     ? `<?xml version="1.0" encoding="UTF-8"?>\n${error}\n`
     : `<?xml version="1.0" encoding="UTF-8"?>\n<page>\n  <status>\n    ${error}\n  </status>\n</page>\n`
+}
+
+/** device_create's and device_destroy's success: a bare <status> with MOR's text. */
+export function statusXml (message: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<status>${escapeXml(message)}</status>\n`
+}
+
+/** device_update's success: <page><status><success>, the <page> twin of the error shape. */
+export function successXml (message: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<page>\n  <status>\n    <success>${escapeXml(message)}</success>\n  </status>\n</page>\n`
 }
 
 /** MOR's "XML API Extension" setting, for old .NET clients, wraps the answer in HTML tags. */

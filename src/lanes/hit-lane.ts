@@ -15,8 +15,7 @@ import { COMPRESS_MIN_BYTES, devicesAnswerHeaders, negotiate } from '../cache/ht
 import { USER_ID_PATTERN } from '../schemas/device.js'
 import { DEVICES_ROUTE, nextLink } from '../routes/devices.js'
 import { splitUrl } from '../routes/cached-answer.js'
-import { isWholeList, parseListQuery, type ListQuery } from '../paging/list-query.js'
-import { listView } from '../paging/page.js'
+import { pageFor, type PageMemo } from '../paging/page.js'
 
 export interface HitLaneDeps {
   /** The caller the Authorization header stands for (a promise while a new token is verified). */
@@ -52,9 +51,9 @@ export function takenDecision (req: IncomingMessage): RateDecision | undefined {
 // The route's own path and user-id pattern, so the lane can never accept an id the route refuses.
 const PATH = new RegExp(`^${DEVICES_ROUTE.replace(':userId', `(${USER_ID_PATTERN.slice(1, -1)})`)}$`)
 
-export interface LaneRequest { userId: number, path: string, query: ListQuery }
+export interface LaneRequest { userId: number, path: string, search: string }
 
-/** The user and list query when the request is one the lane may answer from the cache, else undefined. */
+/** The user and query string when the request is one the lane may answer from the cache, else undefined. */
 export function laneRequest (req: IncomingMessage): LaneRequest | undefined {
   if (req.method !== 'GET') return undefined
   const { path, search } = splitUrl(req.url ?? '')
@@ -63,10 +62,7 @@ export function laneRequest (req: IncomingMessage): LaneRequest | undefined {
   const { headers } = req
   // Conditional and revalidating requests, and cross-origin ones, take the full route.
   if (headers['if-none-match'] !== undefined || headers['cache-control'] !== undefined || headers.pragma !== undefined || headers.origin !== undefined) return undefined
-  const parsed = parseListQuery(search)
-  // A bad query is the route's to refuse.
-  if (!parsed.ok) return undefined
-  return { userId: Number(match[1]), path, query: parsed.query }
+  return { userId: Number(match[1]), path, search }
 }
 
 export function createHitLane (deps: HitLaneDeps): Lane {
@@ -87,10 +83,28 @@ export function createHitLane (deps: HitLaneDeps): Lane {
     return memo.headers
   }
 
+  /** A page's headers, rendered like entryHeaders: once a second per remembered page. */
+  const renderedPages = new WeakMap<PageMemo, { age: number, ttl: number, headers: string[] }>()
+  function viewHeaders (entry: CacheEntry, memo: PageMemo, path: string): string[] {
+    const now = Date.now()
+    const age = Math.floor((now - entry.storedAt) / 1000)
+    const ttl = Math.floor((entry.freshUntil - now) / 1000)
+    let rendered = renderedPages.get(memo)
+    if (rendered?.age !== age || rendered.ttl !== ttl) {
+      const { view, query } = memo
+      const headers = devicesAnswerHeaders({ entry, outcome: 'hit', collapsed: false }, now, vary, view.etag)
+      headers.push('content-type', 'application/json; charset=utf-8', 'content-length', String(view.body.length), ...extraHeaders)
+      if (view.next !== null) headers.push('link', nextLink(path, query, view.next))
+      rendered = { age, ttl, headers }
+      renderedPages.set(memo, rendered)
+    }
+    return rendered.headers
+  }
+
   function answer (req: IncomingMessage, res: ServerResponse, next: () => void): void {
     const wanted = laneRequest(req)
     if (wanted === undefined || !open()) return next()
-    const { userId, query } = wanted
+    const { userId, search } = wanted
     const caller = identify(req.headers.authorization)
     // Unknown callers, tokens not verified yet, and users outside the caller's scope (a 403, made
     // by the route's one decision, mayRead) are the route's to answer, before any cache lookup.
@@ -107,14 +121,12 @@ export function createHitLane (deps: HitLaneDeps): Lane {
       if (entry?.status !== 200) return handOver(decision)
       let body = entry.body
       let pageHeaders: string[] | undefined
-      if (!isWholeList(query)) {
-        const view = listView(entry, userId, query)
-        // A stale or foreign cursor is the route's to refuse.
-        if (view.kind !== 'page') return handOver(decision)
-        body = view.body
-        pageHeaders = devicesAnswerHeaders({ entry, outcome: 'hit', collapsed: false }, Date.now(), vary, view.etag)
-        pageHeaders.push('content-type', 'application/json; charset=utf-8', 'content-length', String(body.length), ...extraHeaders)
-        if (view.next !== null) pageHeaders.push('link', nextLink(wanted.path, query, view.next))
+      if (search !== '') {
+        const page = pageFor(entry, userId, search)
+        // A bad query, a foreign or stale cursor: the route's to refuse.
+        if ('refused' in page) return handOver(decision)
+        body = page.memo.view.body
+        pageHeaders = viewHeaders(entry, page.memo, wanted.path)
       }
       if (body.length >= COMPRESS_MIN_BYTES && negotiate(req.headers['accept-encoding']) !== undefined) return handOver(decision)
       const id = requestId(req)

@@ -14,6 +14,7 @@ import type { Dispatcher } from 'undici'
 import { responseHeaders } from './headers.js'
 import { ClientGoneError, PassthroughBusyError, PayloadTooLargeError, upstreamError } from './errors.js'
 import type { Gate } from './gate.js'
+import { legacyWriteOf, WRITE_ANSWER_MAX_BYTES, writeMayHaveChanged, type LegacyWrite } from './writes.js'
 
 /** Bodies up to this size are read whole before MOR is called: a slow sender holds no connection. */
 export const SMALL_BODY_BYTES = 64 * 1024
@@ -26,6 +27,10 @@ export interface RelayDeps {
   maxBodyBytes: number
   /** UPSTREAM_TIMEOUT_MS, quoted by the 504 problem. */
   timeoutMs: number
+  /** MOR_URL's path + /api: where the write methods live. */
+  apiPrefix: string
+  /** A device-changing call MOR may have carried out, known once its answer has gone out whole. */
+  onWrite: (write: LegacyWrite) => void
 }
 
 export interface RelayCall {
@@ -89,8 +94,14 @@ class Relay implements Dispatcher.DispatchHandler {
   /** Set when the gateway fails the call before undici has connected it. */
   pending: Error | undefined = undefined
   ended = false
+  /** A write's answer, copied (bounded) to see whether MOR carried it out. */
+  copy: Buffer[] | undefined = undefined
+  copied = 0
+  encoding: string | undefined = undefined
 
-  constructor (readonly res: ServerResponse, readonly call: RelayCall, readonly deps: RelayDeps) {}
+  constructor (readonly res: ServerResponse, readonly call: RelayCall, readonly deps: RelayDeps, readonly write: LegacyWrite | undefined) {
+    if (write) this.copy = []
+  }
 
   onConnect (abort: (err?: Error) => void): void {
     this.abort = abort
@@ -108,12 +119,17 @@ class Relay implements Dispatcher.DispatchHandler {
     }
     this.call.onStart()
     this.status = statusCode
+    if (this.copy) this.encoding = headerOf(rawHeaders, 'content-encoding')
     this.res.writeHead(statusCode, responseHeaders(this.call.answerHeaders(), rawHeaders))
     this.resume = resume
     return true
   }
 
   onData (chunk: Buffer): boolean {
+    if (this.copy && this.copied <= WRITE_ANSWER_MAX_BYTES) {
+      this.copy.push(Buffer.from(chunk))
+      this.copied += chunk.length
+    }
     if (this.res.write(chunk)) return true
     // The client reads slower than MOR sends: MOR's side waits until the client has caught up.
     if (this.resume) this.res.once('drain', this.resume)
@@ -123,6 +139,12 @@ class Relay implements Dispatcher.DispatchHandler {
   onComplete (): void {
     this.res.end()
     this.end('answered')
+    const { write, copy } = this
+    if (write && copy) {
+      const complete = this.copied <= WRITE_ANSWER_MAX_BYTES
+      writeMayHaveChanged(this.status, Buffer.concat(copy), complete, this.encoding)
+        .then((changed) => { if (changed) this.deps.onWrite(write) }, () => { this.deps.onWrite(write) })
+    }
   }
 
   onError (err: Error): void {
@@ -152,6 +174,14 @@ class Relay implements Dispatcher.DispatchHandler {
   }
 }
 
+/** One header's value from undici's raw name, value list. */
+function headerOf (rawHeaders: Buffer[], name: string): string | undefined {
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]?.toString('latin1').toLowerCase() === name) return rawHeaders[i + 1]?.toString('latin1')
+  }
+  return undefined
+}
+
 /** Relays `req` to MOR at `path`, answering on `res` (see RelayCall for who answers what). */
 export function relay (deps: RelayDeps, req: IncomingMessage, res: ServerResponse, path: string, call: RelayCall): void {
   const kind = bodyKind(req)
@@ -169,11 +199,13 @@ export function relay (deps: RelayDeps, req: IncomingMessage, res: ServerRespons
   const dispatch = (body: Buffer | Transform | null) => {
     if (res.destroyed) return finish(() => call.onEnd('gone'))
     if (!deps.gate.enter()) return finish(() => call.onFailure(new PassthroughBusyError(1)))
+    // A streamed body is not read: write methods take a few short parameters.
+    const write = legacyWriteOf(deps.apiPrefix, path, body instanceof Transform ? null : body, req.headers['content-type'])
     const relayed = new Relay(res, {
       ...call,
       onFailure: (err) => finish(() => call.onFailure(err)),
       onEnd: (outcome) => finish(() => call.onEnd(outcome))
-    }, deps)
+    }, deps, write)
     failable[FAIL] = (err) => relayed.fail(err)
     deps.pool.dispatch({ origin: deps.origin, method: req.method ?? 'GET', path, headers: call.headers, body }, relayed)
   }

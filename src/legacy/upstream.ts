@@ -7,6 +7,7 @@ import type { Config } from '../config.js'
 import { allowList } from '../net/cidr.js'
 import { createGate } from './gate.js'
 import type { RelayDeps } from './relay.js'
+import type { LegacyWrite } from './writes.js'
 
 export interface Passthrough {
   relay: RelayDeps
@@ -43,11 +44,17 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   fastify.metrics.addGauge('gateway_legacy_calls_in_flight', `Passthrough calls holding a connection to MOR or queued for one (at most LEGACY_CONNECTIONS + LEGACY_QUEUE = ${connections + queue})`, () => gate.inUse)
   fastify.metrics.addCounter('gateway_legacy_client_aborts_total', 'Passthrough calls whose client closed the connection before the answer ended', () => gone)
 
+  const apiPrefix = `${mor.pathname.replace(/\/+$/, '')}/api`
+  // A device written through the passthrough: the cached answers it makes stale go, everywhere.
+  const onWrite = (write: LegacyWrite) => {
+    const subject = write.method === 'device_create' ? { userId: write.userId } : { deviceId: write.deviceId }
+    fastify.invalidation.invalidate(subject, 'legacy-write').catch((err: unknown) => { fastify.log.warn({ err }, 'invalidation after a legacy write failed') })
+  }
   fastify.decorate('passthrough', {
-    relay: { pool, origin: origin.origin, gate, maxBodyBytes, timeoutMs: config.mor.timeoutMs },
+    relay: { pool, origin: origin.origin, gate, maxBodyBytes, timeoutMs: config.mor.timeoutMs, apiPrefix, onWrite },
     origin,
-    apiPrefix: `${mor.pathname.replace(/\/+$/, '')}/api`,
+    apiPrefix,
     allowed: allowCidrs ? allowList(allowCidrs) : undefined,
     clientGone: () => { gone++ }
   })
-}, { name: 'legacy-upstream', dependencies: ['metrics'], fastify: '5.x' })
+}, { name: 'legacy-upstream', dependencies: ['metrics', 'invalidation'], fastify: '5.x' })

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import type { CacheEntry } from '../cache/entry.js'
 import type { DeviceIndex } from './device-index.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
-import { filterKey, isWholeList, type ListQuery } from './list-query.js'
+import { filterKey, isWholeList, parseListQuery, type ListQuery } from './list-query.js'
 
 export type PageOutcome =
   | {
@@ -95,3 +95,34 @@ export function listView (entry: CacheEntry, userId: number, query: ListQuery): 
   if (entry.index === undefined) throw new Error('a cached device list has no index')
   return pageOf(entry as CacheEntry & { index: DeviceIndex }, userId, query)
 }
+
+/** A query's page, remembered with the entry it was cut from. */
+export interface PageMemo { query: ListQuery, view: Extract<PageOutcome, { kind: 'page' }> }
+
+/** Pages kept per cached list, and the largest kept: repeated pages cost a lookup, memory stays bounded. */
+const PAGES_KEPT = 8
+const PAGE_KEPT_MAX_BYTES = 32 * 1024
+
+/**
+ * The page a raw query string asks of a cached list: from the entry's memo of recent pages (the
+ * same query string gives the same page of the same list), else parsed and cut. A refusal (a bad
+ * query or cursor, a stale cursor) is never remembered.
+ */
+export function pageFor (entry: CacheEntry, userId: number, search: string): { memo: PageMemo } | { refused: QueryRefusal } {
+  const pages = entry.pages
+  const known = pages?.get(search)
+  if (known !== undefined) return { memo: known }
+  const parsed = parseListQuery(search)
+  if (!parsed.ok) return { refused: { kind: 'bad-query', detail: parsed.detail } }
+  const view = listView(entry, userId, parsed.query)
+  if (view.kind !== 'page') return { refused: view }
+  const memo = { query: parsed.query, view }
+  if (view.body.length <= PAGE_KEPT_MAX_BYTES) {
+    const kept = (entry.pages ??= new Map())
+    kept.set(search, memo)
+    if (kept.size > PAGES_KEPT) kept.delete(kept.keys().next().value as string)
+  }
+  return { memo }
+}
+
+export type QueryRefusal = { kind: 'bad-query', detail: string } | Exclude<PageOutcome, { kind: 'page' }>

@@ -23,6 +23,12 @@ export interface GatewayMetrics {
   addGauge: (name: string, help: string, read: () => number) => void
   /** A counter whose running total a plugin keeps itself (a plain number on a hot path), read at scrape time. */
   addCounter: (name: string, help: string, read: () => number) => void
+  /**
+   * A route of the internal listener (METRICS_PORT) only, never of the public port: operators'
+   * actions such as purging the cache. `handle` gets the path's match and answers a status.
+   * Without METRICS_PORT there is no internal listener and these routes are not served.
+   */
+  addInternalRoute: (method: string, path: RegExp, handle: (match: RegExpExecArray) => Promise<number>) => void
 }
 
 declare module 'fastify' {
@@ -33,6 +39,7 @@ declare module 'fastify' {
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const registry = new Registry()
+  const internalRoutes: Array<{ method: string, path: RegExp, handle: (match: RegExpExecArray) => Promise<number> }> = []
   collectDefaultMetrics({ register: registry })
   const requests = createRequestHistogram(registry, 'gateway_http_request_duration_seconds',
     'Requests answered by the gateway, by method, route template and status',
@@ -66,6 +73,9 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     rateLimited: new Counter({ name: 'gateway_rate_limit_rejections_total', help: 'Requests refused by a rate limit: requests (per key) or upstream (per-key MOR budget)', labelNames: ['limit'] as const, registers: [registry] }),
     addGauge (name, help, read) {
       new Gauge({ name, help, registers: [registry], collect () { this.set(read()) } }) // eslint-disable-line no-new
+    },
+    addInternalRoute (method, path, handle) {
+      internalRoutes.push({ method, path, handle })
     },
     addCounter (name, help, read) {
       let reported = 0
@@ -113,11 +123,21 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   let server: Server | undefined
   fastify.addHook('onReady', async () => {
     server = createServer((req, res) => {
-      if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
-        res.writeHead(404).end()
+      const path = req.url?.split('?')[0] ?? ''
+      if (req.method === 'GET' && path === '/metrics') {
+        scrape().then(({ type, body }) => res.writeHead(200, { 'content-type': type }).end(body), () => res.writeHead(500).end())
         return
       }
-      scrape().then(({ type, body }) => res.writeHead(200, { 'content-type': type }).end(body), () => res.writeHead(500).end())
+      for (const route of internalRoutes) {
+        const match = route.method === req.method ? route.path.exec(path) : null
+        if (match === null) continue
+        route.handle(match).then((status) => res.writeHead(status).end(), (err: unknown) => {
+          fastify.log.error({ err }, 'internal route failed')
+          res.writeHead(500).end()
+        })
+        return
+      }
+      res.writeHead(404).end()
     })
     await new Promise<void>((resolve, reject) => {
       server?.once('error', reject)

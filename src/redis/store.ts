@@ -21,6 +21,15 @@ export interface RedisStore {
   unlock: (key: string, token: string) => Promise<void>
   /** Counts `hits` in the key's window; undefined when Redis cannot tell. */
   hitWindow: (key: string, windowMs: number, hits: number) => Promise<WindowHit | undefined>
+  /** Deletes the keys (one command per key, so a Cluster's keys may live on different shards). */
+  del: (keys: string[]) => Promise<void>
+  /** Sends a message on the channel; false when Redis cannot take it. */
+  publish: (channel: string, message: string) => Promise<boolean>
+  /**
+   * Receives the channel's messages on a connection of their own (a subscribed connection can do
+   * nothing else), resubscribing after every reconnect. Ends when the store closes.
+   */
+  subscribe: (channel: string, onMessage: (message: string) => void) => void
   readonly available: boolean
   close: () => Promise<void>
 }
@@ -56,6 +65,7 @@ export function createRedisStore (url: string, timeoutMs: number, log: FastifyBa
       : new Cluster(target.nodes, { enableOfflineQueue: false, clusterRetryStrategy: failSoft.retryStrategy, redisOptions: { ...failSoft, password: target.password } })
   let available = false
   let closing = false
+  const subscribers: Array<Redis | Cluster> = []
   client.on('ready', () => {
     if (!available) log.info('redis cache tier available')
     available = true
@@ -95,9 +105,21 @@ export function createRedisStore (url: string, timeoutMs: number, log: FastifyBa
       const [count, msLeft] = await scripts.mgwHitWindow(key, windowMs, hits)
       return { count, msLeft }
     }, undefined),
+    del: (keys) => attempt(async () => { await Promise.all(keys.map((key) => client.del(key))) }, undefined),
+    publish: (channel, message) => attempt(async () => { await client.publish(channel, message); return true }, false),
+    subscribe (channel, onMessage) {
+      const subscriber = client.duplicate()
+      subscribers.push(subscriber)
+      subscriber.on('error', () => {})
+      subscriber.on('message', (from: string, message: string) => { if (from === channel) onMessage(message) })
+      // With no offline queue a command before the connection is up fails, so the subscription is
+      // made on every ready (the first, and each after a reconnect; subscribing twice is harmless).
+      subscriber.on('ready', () => { subscriber.subscribe(channel).catch(() => {}) })
+    },
     get available () { return available },
     close: async () => {
       closing = true
+      for (const subscriber of subscribers) subscriber.disconnect()
       client.disconnect()
     }
   }

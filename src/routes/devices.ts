@@ -10,7 +10,7 @@ import { UserNotFoundError } from '../mor/errors.js'
 import { authorizeUser } from '../plugins/auth.js'
 import { devicesAnswerHeaders } from '../cache/http.js'
 import { nextPageSearch, parseListQuery, type ListQuery } from '../paging/list-query.js'
-import { listView } from '../paging/page.js'
+import { pageFor } from '../paging/page.js'
 import { answerVary, fetchCached, InvalidQueryError, REQUEST_HEADERS, sendView, splitUrl } from './cached-answer.js'
 
 const InvalidUserIdError = createError('INVALID_USER_ID', 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
@@ -51,9 +51,13 @@ async function answerDevices (fastify: FastifyInstance, request: FastifyRequest,
     for (let i = 0; i + 1 < headers.length; i += 2) reply.header(headers[i] as string, headers[i + 1])
     throw new UserNotFoundError(userId)
   }
-  const view = listView(entry, userId, query)
-  if (view.kind === 'bad-cursor') throw new InvalidQueryError(view.detail)
-  if (view.kind === 'stale-cursor') throw new StaleCursorError()
+  if (search === '') return sendView(request, reply, result, { body: entry.body, etag: entry.etag, variant: '' })
+  const page = pageFor(entry, userId, search)
+  if ('refused' in page) {
+    if (page.refused.kind === 'stale-cursor') throw new StaleCursorError()
+    throw new InvalidQueryError(page.refused.detail)
+  }
+  const { view } = page.memo
   return sendView(request, reply, result, view, view.next === null ? [] : ['link', nextLink(path, query, view.next)])
 }
 

@@ -133,7 +133,7 @@ describe('encodeEntry and decodeEntry', () => {
   })
 
   it('returns undefined for an index that does not fit its body', () => {
-    const line = (i: unknown) => Buffer.from(`${metaLine('i', i)}[{"a":1}]`)
+    const line = (i: unknown) => Buffer.from(`${metaLine('i', typeof i === 'object' && i !== null ? { d: [7], ...i } : i)}[{"a":1}]`)
     expect(decodeEntry(line({ s: [1, 9], n: ['sip'], t: [0], p: [1] }))).toBeDefined()
     expect(decodeEntry(line({ s: [1, 99], n: ['sip'], t: [0], p: [1] }))).toBeUndefined() // past the body
     expect(decodeEntry(line({ s: [5, 1], n: ['sip'], t: [0], p: [1] }))).toBeUndefined() // backwards

@@ -47,13 +47,11 @@ function deps (overrides: Partial<HitLaneDeps> = {}): HitLaneDeps {
 
 describe('laneRequest', () => {
   const laneUserId = (req: IncomingMessage) => laneRequest(req)?.userId
-  it('takes plain GETs of a canonical user id only, with a list query the route would accept', () => {
+  it('takes plain GETs of a canonical user id only, with their query string', () => {
     expect(laneUserId(request('/v1/users/0/devices'))).toBe(0)
     expect(laneUserId(request('/v1/users/2147483647/devices'))).toBe(2147483647)
-    expect(laneRequest(request('/v1/users/3/devices?limit=5&type=SIP'))).toStrictEqual({
-      userId: 3, path: '/v1/users/3/devices', query: { types: ['sip'], primary: undefined, limit: 5, cursor: undefined }
-    })
-    for (const url of ['/v1/users/2147483648/devices', '/v1/users/03/devices', '/v1/users/-1/devices', '/v1/users/3/devices/', '/v1/users/3/devices?x=1', '/v1/users/3/devices?limit=0', '/v1/users/3/devices?limit=1&limit=1', '/v1/users/3/devices#', '/V1/users/3/devices', '/v1/users/%33/devices']) {
+    expect(laneRequest(request('/v1/users/3/devices?limit=5&type=SIP'))).toStrictEqual({ userId: 3, path: '/v1/users/3/devices', search: 'limit=5&type=SIP' })
+    for (const url of ['/v1/users/2147483648/devices', '/v1/users/03/devices', '/v1/users/-1/devices', '/v1/users/3/devices/', '/v1/users/3/devices#', '/V1/users/3/devices', '/v1/users/%33/devices']) {
       expect(laneUserId(request(url)), url).toBeUndefined()
     }
     expect(laneUserId(request('/v1/users/3/devices', {}, 'HEAD'))).toBeUndefined()
@@ -74,6 +72,18 @@ describe('createHitLane', () => {
     expect(written.body?.toString()).toBe('{"userId":3,"devices":[]}')
     expect(written.headers?.slice(0, 8)).toStrictEqual(['x-request-id', 'rid', 'ratelimit-limit', '100', 'ratelimit-remaining', '99', 'ratelimit-reset', '60'])
     expect(served).toHaveBeenCalledOnce()
+  })
+
+  it('hands a bad query or cursor to the route, with the request counted once', () => {
+    for (const url of ['/v1/users/3/devices?x=1', '/v1/users/3/devices?limit=0', '/v1/users/3/devices?limit=1&limit=1']) {
+      const next = vi.fn()
+      const { res, written } = response()
+      const req = request(url)
+      createHitLane(deps())(req, res, next)
+      expect(next, url).toHaveBeenCalledOnce()
+      expect(written.status, url).toBeUndefined()
+      expect(takenDecision(req)?.allowed, url).toBe(true)
+    }
   })
 
   it('hands over an unknown caller without counting, and a counted miss with its decision', () => {

@@ -56,6 +56,7 @@ async function translateBoth (body: Buffer, encoding: string | undefined): Promi
       expect(JSON.parse(bytes.toString('utf8', index.starts[i], (index.starts[i + 1] ?? 0) - 1))).toStrictEqual(device)
       expect(index.typeNames[index.typeIds[i] ?? -1]).toBe(device.type.toLowerCase())
       expect(index.primary[i]).toBe(device.primary === null ? -1 : device.primary ? 1 : 0)
+      expect(index.ids[i]).toBe(device.id)
     })
   } else {
     expect(json).toStrictEqual(direct)
