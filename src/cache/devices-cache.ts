@@ -68,8 +68,13 @@ export interface DevicesCache {
    * already under way neither stores its (older) answer nor serves it to later requests.
    */
   forget: (subject: Subject) => void
-  /** The user a device belongs to, as far as this instance knows (its cached lists and details). */
-  ownerOf: (deviceId: number) => number | undefined
+  /**
+   * Drops this instance's in-process copy only, leaving fetches under way alone: another instance
+   * stored a newer answer in Redis, which the next request reads.
+   */
+  dropLocal: (subject: Subject) => void
+  /** The user a device belongs to, as far as this instance knows (its cached lists and details), else as Redis knows. */
+  ownerOf: (deviceId: number) => number | undefined | Promise<number | undefined>
   /** The Redis key of a user's list or a device's details. */
   keyOf: (subject: Subject) => string
   /** Called whenever this instance stores an answer it fetched from MOR (the invalidation bus's cue). */
@@ -210,7 +215,12 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
       // Forgotten meanwhile (a write went through): MOR may have answered from before it.
       if (wasForgottenSince(key, started)) return entry
       remember(target, entry, Date.now())
-      if (redis && entry.staleUntil > entry.storedAt) await redis.set(key, encodeEntry(entry), entry.staleUntil - entry.storedAt)
+      if (redis && entry.staleUntil > entry.storedAt) {
+        const life = entry.staleUntil - entry.storedAt
+        await redis.set(key, encodeEntry(entry), life)
+        // Which user each listed device belongs to, for a write through the passthrough on any instance.
+        if (entry.index && 'userId' in target.label) await redis.setOwners(opts.keyPrefix, target.label.userId, entry.index.ids, life)
+      }
       stored?.(target.label)
       return entry
     } finally {
@@ -314,13 +324,16 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     for (const [old, at] of forgotten) if (now - at > 2 * opts.upstreamTimeoutMs + 2000) forgotten.delete(old)
   }
 
-  function ownerOf (deviceId: number): number | undefined {
+  function ownerOf (deviceId: number): number | undefined | Promise<number | undefined> {
     const details = lru?.peek(-1 - deviceId)
-    return owners.get(deviceId) ?? (typeof details?.owner === 'number' ? details.owner : undefined)
+    const known = owners.get(deviceId) ?? (typeof details?.owner === 'number' ? details.owner : undefined)
+    if (known !== undefined || !redis?.available) return known
+    return redis.ownerOf(opts.keyPrefix, deviceId)
   }
 
   return {
     forget,
+    dropLocal: (subject) => { lru?.delete(targetOf(subject).local) },
     ownerOf,
     onStored: (listener) => { stored = listener },
     keyOf: (subject) => targetOf(subject).key,

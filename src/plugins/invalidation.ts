@@ -62,16 +62,18 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   fastify.metrics.addCounter('gateway_invalidation_messages_sent_total', 'Invalidation messages this instance published', () => sent)
   fastify.metrics.addCounter('gateway_invalidation_messages_received_total', 'Invalidation messages from other instances', () => received)
 
-  /** The subjects an invalidation covers here: a device's details and, when known, its owner's list. */
-  function covered (subject: Subject): Subject[] {
+  /** The subjects an invalidation covers: a device's details and, when known here or in Redis, its owner's list. */
+  async function covered (subject: Subject): Promise<Subject[]> {
     if ('userId' in subject) return [subject]
-    const owner = cache.ownerOf(subject.deviceId)
+    const owner = await cache.ownerOf(subject.deviceId)
     return owner === undefined ? [subject] : [subject, { userId: owner }]
   }
 
   async function invalidate (subject: Subject, cause: InvalidationCause): Promise<void> {
     counts.set(cause, (counts.get(cause) ?? 0) + 1)
-    const subjects = covered(subject)
+    // The device's own entry goes at once; its owner's list as soon as the owner is known.
+    cache.forget(subject)
+    const subjects = await covered(subject)
     for (const s of subjects) cache.forget(s)
     if (!redis) return
     await redis.del(subjects.map((s) => cache.keyOf(s)))
@@ -89,10 +91,18 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       received++
       if (message.cause === 'refresh') counts.set('refresh', (counts.get('refresh') ?? 0) + 1)
       const subject: Subject = message.userId !== undefined ? { userId: message.userId } : { deviceId: message.deviceId as number }
-      const subjects = covered(subject)
-      for (const s of subjects) cache.forget(s)
-      // The sender may not have known the device's owner; an instance that does drops that list in Redis too.
-      if (message.cause !== 'refresh' && subjects.length > 1) redis.del(subjects.slice(1).map((s) => cache.keyOf(s))).catch(() => {})
+      // A refresh elsewhere is no invalidation: a fetch under way here (perhaps waiting for that
+      // very one through the Redis lock) stays, only the older copy in memory goes.
+      if (message.cause === 'refresh') {
+        cache.dropLocal(subject)
+        return
+      }
+      cache.forget(subject)
+      covered(subject).then((subjects) => {
+        for (const s of subjects) cache.forget(s)
+        // The sender may not have known the device's owner; an instance that does drops that list in Redis too.
+        if (subjects.length > 1) return redis.del(subjects.slice(1).map((s) => cache.keyOf(s)))
+      }).catch(() => {})
     })
   }
 

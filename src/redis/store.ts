@@ -21,6 +21,13 @@ export interface RedisStore {
   unlock: (key: string, token: string) => Promise<void>
   /** Counts `hits` in the key's window; undefined when Redis cannot tell. */
   hitWindow: (key: string, windowMs: number, hits: number) => Promise<WindowHit | undefined>
+  /**
+   * Remembers which user each device belongs to, for `ttlMs` (as long as the list that says so may
+   * be cached): hashes of 4,096 device ids each, so a list's devices land in a few keys.
+   */
+  setOwners: (keyPrefix: string, userId: number, deviceIds: Iterable<number>, ttlMs: number) => Promise<void>
+  /** The user a device belongs to, as some instance's list said; undefined when none did. */
+  ownerOf: (keyPrefix: string, deviceId: number) => Promise<number | undefined>
   /** Deletes the keys (one command per key, so a Cluster's keys may live on different shards). */
   del: (keys: string[]) => Promise<void>
   /** Sends a message on the channel; false when Redis cannot take it. */
@@ -47,6 +54,8 @@ return {n, left}`
 }
 type ScriptClient = { mgwHitWindow: (key: string, windowMs: number, hits: number) => Promise<[number, number]> }
 const MAX_RECONNECT_DELAY_MS = 2000
+const OWNERS_BUCKET_SIZE = 4096
+const ownersBucket = (keyPrefix: string, deviceId: number) => `${keyPrefix}:owners:${Math.floor(deviceId / OWNERS_BUCKET_SIZE)}`
 
 export function createRedisStore (url: string, timeoutMs: number, log: FastifyBaseLogger): RedisStore {
   const failSoft = {
@@ -104,6 +113,24 @@ export function createRedisStore (url: string, timeoutMs: number, log: FastifyBa
     hitWindow: (key, windowMs, hits) => attempt(async () => {
       const [count, msLeft] = await scripts.mgwHitWindow(key, windowMs, hits)
       return { count, msLeft }
+    }, undefined),
+    setOwners: (keyPrefix, userId, deviceIds, ttlMs) => attempt(async () => {
+      const buckets = new Map<string, string[]>()
+      for (const id of deviceIds) {
+        const key = ownersBucket(keyPrefix, id)
+        let fields = buckets.get(key)
+        if (!fields) buckets.set(key, fields = [])
+        fields.push(String(id), String(userId))
+      }
+      const ttl = Math.max(1, Math.ceil(ttlMs))
+      await Promise.all([...buckets].map(async ([key, fields]) => {
+        await client.hset(key, ...fields)
+        await client.pexpire(key, ttl)
+      }))
+    }, undefined),
+    ownerOf: (keyPrefix, deviceId) => attempt(async () => {
+      const value = await client.hget(ownersBucket(keyPrefix, deviceId), String(deviceId))
+      return value !== null && /^[0-9]{1,10}$/.test(value) ? Number(value) : undefined
     }, undefined),
     del: (keys) => attempt(async () => { await Promise.all(keys.map((key) => client.del(key))) }, undefined),
     publish: (channel, message) => attempt(async () => { await client.publish(channel, message); return true }, false),

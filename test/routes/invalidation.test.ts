@@ -120,4 +120,23 @@ describe('writes through the passthrough', () => {
     // Device 6 is user 2's, as both instances learnt from the list: the list goes too.
     await waitFor(async () => !/hit/.test(status(await getJson(`${b.url}/v1/users/2/devices`))), { timeoutMs: 100, what: 'B to drop the list' })
   })
+
+  it('find a device\'s owner in Redis when no running instance has seen its list', async () => {
+    const redis = await startRedis()
+    closeAfterTest(() => redis.close())
+    const sim = await simulator()
+    const env = { REDIS_URL: redis.url }
+    // The instance that fetched user 2's list is gone; the list stays in Redis.
+    const first = await gateway(sim.url, env)
+    await waitFor(() => first.app.redisStore?.available === true)
+    await getJson(`${first.url}/v1/users/2/devices`)
+    await first.close()
+    const writer = await gateway(sim.url, env)
+    await waitFor(() => writer.app.redisStore?.available === true)
+    expect(await legacyWrite(writer.url, 'device_update', { device: '6', description: 'moved' }, '6')).toContain('Device successfully updated')
+    const reader = await gateway(sim.url, env)
+    await waitFor(() => reader.app.redisStore?.available === true)
+    await waitFor(async () => status(await getJson(`${reader.url}/v1/users/2/devices`)) === 'mor-gateway; fwd=miss; stored', { timeoutMs: 1000, what: 'the list in Redis to be gone' })
+    expect(sim.calls.byUser.get('2')).toBe(2)
+  })
 })
