@@ -53,5 +53,12 @@ describe('first run', () => {
     expect(page.nextCursor).toEqual(expect.any(String))
     const device = JSON.parse(await curlOf('One device')) as { id: number, userId: number }
     expect(device).toMatchObject({ id: 5, userId: 2 })
+    // A write through the passthrough shows in the JSON API at once (the list was cached before it).
+    const key = /API key\s+(\S+)/.exec(demo.output())?.[1] ?? ''
+    const base = /Gateway\s+(\S+)/.exec(demo.output())?.[1] ?? ''
+    const user3 = async () => ((await (await fetch(`${base}/v1/users/3/devices`, { headers: { authorization: `Bearer ${key}` } })).json()) as { devices: unknown[] }).devices.length
+    expect(await user3()).toBe(1)
+    expect(await curlOf('Legacy write')).toContain('Device was created')
+    await waitFor(async () => (await user3()) === 2, { timeoutMs: 1000, what: 'the created device in user 3\'s list' })
   })
 })
