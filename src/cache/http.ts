@@ -33,11 +33,13 @@ export function negotiate (acceptEncoding: string | undefined): Coding | undefin
   return undefined
 }
 
+const compress = (body: Buffer, coding: Coding) => (coding === 'br' ? brotliAsync(body, BROTLI_OPTIONS) : gzipAsync(body))
+
 export function compressedBody (entry: CacheEntry, coding: Coding): Promise<Buffer> {
   const variants = (entry.variants ??= {})
   let variant = variants[coding]
   if (!variant) {
-    const made = coding === 'br' ? brotliAsync(entry.body, BROTLI_OPTIONS) : gzipAsync(entry.body)
+    const made = compress(entry.body, coding)
     variants[coding] = made
     // A failed compression is not kept; the next request tries again.
     made.catch(() => { if (variants[coding] === made) delete variants[coding] })
@@ -62,7 +64,7 @@ export function compressedView (entry: CacheEntry, variant: string, body: Buffer
   if (made) {
     pages.delete(key) // re-inserted below as the most recent
   } else {
-    made = coding === 'br' ? brotliAsync(body, BROTLI_OPTIONS) : gzipAsync(body)
+    made = compress(body, coding)
     made.catch(() => pages.delete(key))
   }
   pages.set(key, made)

@@ -67,38 +67,24 @@ export function laneRequest (req: IncomingMessage): LaneRequest | undefined {
 
 export function createHitLane (deps: HitLaneDeps): Lane {
   const { identify, lookup, open, requestId, vary, extraHeaders, served, failed } = deps
-  // An entry's headers change once a second (Age, TTL), not per request: rendered then, reused.
-  const rendered = new WeakMap<CacheEntry, { age: number, ttl: number, headers: string[] }>()
-  function entryHeaders (entry: CacheEntry): string[] {
+  // An answer's headers change once a second (Age, TTL), not per request: rendered then, reused,
+  // per entry for the whole list and per remembered page for a page.
+  const rendered = new WeakMap<CacheEntry | PageMemo, { age: number, ttl: number, headers: string[] }>()
+  function answerHeaders (entry: CacheEntry, page: PageMemo | undefined, path: string): string[] {
     const now = Date.now()
     const age = Math.floor((now - entry.storedAt) / 1000)
     const ttl = Math.floor((entry.freshUntil - now) / 1000)
-    let memo = rendered.get(entry)
+    const key = page ?? entry
+    let memo = rendered.get(key)
     if (memo?.age !== age || memo.ttl !== ttl) {
-      const headers = devicesAnswerHeaders({ entry, outcome: 'hit', collapsed: false }, now, vary)
-      headers.push('content-type', 'application/json; charset=utf-8', 'content-length', String(entry.body.length), ...extraHeaders)
+      const view = page?.view
+      const headers = devicesAnswerHeaders({ entry, outcome: 'hit', collapsed: false }, now, vary, view?.etag)
+      headers.push('content-type', 'application/json; charset=utf-8', 'content-length', String((view ?? entry).body.length), ...extraHeaders)
+      if (page !== undefined && page.view.next !== null) headers.push('link', nextLink(path, page.query, page.view.next))
       memo = { age, ttl, headers }
-      rendered.set(entry, memo)
+      rendered.set(key, memo)
     }
     return memo.headers
-  }
-
-  /** A page's headers, rendered like entryHeaders: once a second per remembered page. */
-  const renderedPages = new WeakMap<PageMemo, { age: number, ttl: number, headers: string[] }>()
-  function viewHeaders (entry: CacheEntry, memo: PageMemo, path: string): string[] {
-    const now = Date.now()
-    const age = Math.floor((now - entry.storedAt) / 1000)
-    const ttl = Math.floor((entry.freshUntil - now) / 1000)
-    let rendered = renderedPages.get(memo)
-    if (rendered?.age !== age || rendered.ttl !== ttl) {
-      const { view, query } = memo
-      const headers = devicesAnswerHeaders({ entry, outcome: 'hit', collapsed: false }, now, vary, view.etag)
-      headers.push('content-type', 'application/json; charset=utf-8', 'content-length', String(view.body.length), ...extraHeaders)
-      if (view.next !== null) headers.push('link', nextLink(path, query, view.next))
-      rendered = { age, ttl, headers }
-      renderedPages.set(memo, rendered)
-    }
-    return rendered.headers
   }
 
   function answer (req: IncomingMessage, res: ServerResponse, next: () => void): void {
@@ -119,21 +105,20 @@ export function createHitLane (deps: HitLaneDeps): Lane {
     }
     const serve = (entry: CacheEntry | undefined, decision: RateDecision) => {
       if (entry?.status !== 200) return handOver(decision)
-      let body = entry.body
-      let pageHeaders: string[] | undefined
+      let page: PageMemo | undefined
       if (search !== '') {
-        const page = pageFor(entry, userId, search)
+        const found = pageFor(entry, userId, search)
         // A bad query, a foreign or stale cursor: the route's to refuse.
-        if ('refused' in page) return handOver(decision)
-        body = page.memo.view.body
-        pageHeaders = viewHeaders(entry, page.memo, wanted.path)
+        if ('refused' in found) return handOver(decision)
+        page = found.memo
       }
+      const body = page?.view.body ?? entry.body
       if (body.length >= COMPRESS_MIN_BYTES && negotiate(req.headers['accept-encoding']) !== undefined) return handOver(decision)
       const id = requestId(req)
       // One flat name, value list for writeHead.
       const headers = ['x-request-id', id]
       for (const value of rateLimitHeaders(decision)) headers.push(value)
-      for (const value of pageHeaders ?? entryHeaders(entry)) headers.push(value)
+      for (const value of answerHeaders(entry, page, wanted.path)) headers.push(value)
       res.writeHead(200, headers)
       res.end(body)
       served(req, id, startedAt, caller)
