@@ -1,6 +1,7 @@
 // The one place that reads the environment. It validates every variable against one TypeBox
 // schema and fails fast with a message naming each bad variable, so a misconfigured gateway never
 // starts half-working.
+import { readFileSync } from 'node:fs'
 import { Type, type Static, type TObject, type TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import { parseCidr } from './net/cidr.js'
@@ -45,7 +46,8 @@ export const EnvSchema = Type.Object({
   CIRCUIT_FAILURES: Int(1, 1000, 5),
   CIRCUIT_RESET_SECONDS: Int(1, 3600, 10),
   MAX_EVENT_LOOP_DELAY_MS: Int(10, 60_000, 1000),
-  REDIS_URL: Type.Optional(Type.String({ pattern: '^(rediss?|redis-sentinel|redis-cluster)://', errorMessage: 'must be a redis://, rediss://, redis-sentinel:// or redis-cluster:// URL' })),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^(rediss?|rediss?-sentinel|rediss?-cluster)://', errorMessage: 'must be a redis://, rediss://, redis[s]-sentinel:// or redis[s]-cluster:// URL' })),
+  REDIS_TLS_CA_FILE: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_TIMEOUT_MS: Int(10, 10_000, 250),
   CACHE_TTL_SECONDS: Int(0, 7 * 86_400, 60),
   CACHE_STALE_SECONDS: Int(0, 7 * 86_400, 600),
@@ -72,7 +74,8 @@ export interface Config {
     maxEntries: number
     maxBytes: number
   }
-  redis: { url: string, timeoutMs: number } | undefined
+  /** tlsCa: REDIS_TLS_CA_FILE's certificates, read at start. */
+  redis: { url: string, timeoutMs: number, tlsCa: Buffer | undefined } | undefined
   legacy: {
     enabled: boolean
     maxBodyBytes: number
@@ -153,10 +156,12 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
   const lines = [...problems].map(([name, why]) => `  ${name} ${why}`)
   // Read once, here: the file's problems are configuration problems like any other.
   const keyFile: KeyFile = values.GATEWAY_API_KEYS_FILE === undefined ? { keys: [], problem: undefined } : readKeyFile(values.GATEWAY_API_KEYS_FILE)
+  const ca = values.REDIS_TLS_CA_FILE === undefined ? { pem: undefined } : readCaFile(values.REDIS_TLS_CA_FILE)
+  if (ca.problem !== undefined) lines.push(`  REDIS_TLS_CA_FILE ${ca.problem}`)
   // Rules across variables are checked on the variables that passed on their own.
   for (const line of checkCombinations(values, new Set(problems.keys()), keyFile)) if (!lines.includes(line)) lines.push(line)
   if (lines.length > 0) throw configError(lines)
-  return toConfig(values, keyFile.keys)
+  return toConfig(values, keyFile.keys, ca.pem)
 }
 
 function describe (schema: TSchema): string {
@@ -209,8 +214,13 @@ function checkCombinations (env: Env, bad: Set<string>, keyFile: KeyFile): strin
       if (parseCidr(cidr) === undefined) problems.push('  TRUST_PROXY must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses/CIDR blocks')
     }
   }
-  if (ok('REDIS_URL') && parseRedisTarget(env.REDIS_URL as string) === undefined) {
-    problems.push('  REDIS_URL must be a redis://, rediss://, redis-sentinel://host:port,.../master or redis-cluster://host:port,... URL')
+  const redis = ok('REDIS_URL') ? parseRedisTarget(env.REDIS_URL as string) : undefined
+  if (ok('REDIS_URL') && redis === undefined) {
+    problems.push('  REDIS_URL must be a redis://, rediss://, redis[s]-sentinel://host:port,.../master or redis[s]-cluster://host:port,... URL')
+  }
+  // A CA for a connection without TLS is most likely a missing "s" in the URL's scheme.
+  if (env.REDIS_TLS_CA_FILE !== undefined && !bad.has('REDIS_URL') && redis?.tls !== true) {
+    problems.push('  REDIS_TLS_CA_FILE needs a TLS REDIS_URL (rediss://, rediss-sentinel:// or rediss-cluster://)')
   }
   if (ok('HEADERS_TIMEOUT_MS') && ok('REQUEST_TIMEOUT_MS') && env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
     problems.push('  HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS (the headers are part of the request)')
@@ -221,7 +231,18 @@ function checkCombinations (env: Env, bad: Set<string>, keyFile: KeyFile): strin
   return [...new Set(problems)]
 }
 
-function toConfig (env: Env, fileKeys: KeySpec[]): Config {
+/** REDIS_TLS_CA_FILE's PEM certificates, or why they cannot be used. */
+function readCaFile (path: string): { pem: Buffer | undefined, problem?: string } {
+  let pem: Buffer
+  try {
+    pem = readFileSync(path)
+  } catch (err) {
+    return { pem: undefined, problem: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` }
+  }
+  return pem.includes('-----BEGIN CERTIFICATE-----') ? { pem } : { pem: undefined, problem: 'holds no PEM certificate' }
+}
+
+function toConfig (env: Env, fileKeys: KeySpec[], redisCa: Buffer | undefined): Config {
   return {
     mor: {
       baseUrl: env.MOR_URL.replace(/\/+$/, ''),
@@ -238,7 +259,7 @@ function toConfig (env: Env, fileKeys: KeySpec[]): Config {
       maxEntries: env.CACHE_MAX_ENTRIES,
       maxBytes: env.CACHE_MAX_BYTES
     },
-    redis: env.REDIS_URL === undefined ? undefined : { url: env.REDIS_URL, timeoutMs: env.REDIS_TIMEOUT_MS },
+    redis: env.REDIS_URL === undefined ? undefined : { url: env.REDIS_URL, timeoutMs: env.REDIS_TIMEOUT_MS, tlsCa: redisCa },
     legacy: {
       enabled: env.LEGACY_PASSTHROUGH,
       maxBodyBytes: env.LEGACY_MAX_BODY_BYTES,

@@ -100,7 +100,7 @@ describe('loadConfig', () => {
         maxBytes: 1_048_576
       },
       cache: { ttlSeconds: 30, staleSeconds: 300, negativeTtlSeconds: 5, maxEntries: 1000, maxBytes: 2_097_152 },
-      redis: { url: 'redis://127.0.0.1:6379/2', timeoutMs: 500 },
+      redis: { url: 'redis://127.0.0.1:6379/2', timeoutMs: 500, tlsCa: undefined },
       legacy: { enabled: false, maxBodyBytes: 1024, allowCidrs: ['10.0.0.0/8', '192.0.2.7'], connections: 8, queue: 0 },
       client: { requestTimeoutMs: 5000, headersTimeoutMs: 2000 },
       auth: {
@@ -257,7 +257,21 @@ describe('loadConfig', () => {
 
   it('rejects a REDIS_URL that is not a redis:// URL', () => {
     expect(configError({ ...REQUIRED, REDIS_URL: 'http://127.0.0.1:6379' }).message)
-      .toBe('invalid configuration:\n  REDIS_URL must be a redis://, rediss://, redis-sentinel:// or redis-cluster:// URL')
+      .toBe('invalid configuration:\n  REDIS_URL must be a redis://, rediss://, redis[s]-sentinel:// or redis[s]-cluster:// URL')
+  })
+
+  it('reads REDIS_TLS_CA_FILE\'s certificates for a TLS REDIS_URL, and refuses what cannot be one', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+    const caFile = join(DIR, 'ca.pem')
+    writeFileSync(caFile, pem)
+    expect(loadConfig({ ...REQUIRED, REDIS_URL: 'rediss-cluster://n1:7000', REDIS_TLS_CA_FILE: caFile }).redis?.tlsCa?.toString()).toBe(pem)
+    expect(configError({ ...REQUIRED, REDIS_URL: 'redis-cluster://n1:7000', REDIS_TLS_CA_FILE: caFile }).message)
+      .toBe('invalid configuration:\n  REDIS_TLS_CA_FILE needs a TLS REDIS_URL (rediss://, rediss-sentinel:// or rediss-cluster://)')
+    expect(configError({ ...REQUIRED, REDIS_URL: 'rediss://cache', REDIS_TLS_CA_FILE: join(DIR, 'missing.pem') }).message)
+      .toBe('invalid configuration:\n  REDIS_TLS_CA_FILE cannot be read (ENOENT)')
+    writeFileSync(caFile, 'not a certificate')
+    expect(configError({ ...REQUIRED, REDIS_URL: 'rediss://cache', REDIS_TLS_CA_FILE: caFile }).message)
+      .toBe('invalid configuration:\n  REDIS_TLS_CA_FILE holds no PEM certificate')
   })
 
   it('names several bad variables in one message', () => {

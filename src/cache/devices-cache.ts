@@ -43,7 +43,7 @@ export interface GetOptions {
    * Asked before this request starts an upstream call (not when it joins one): undefined to go
    * ahead, or the seconds until the caller's budget refills.
    */
-  admit?: () => number | undefined
+  admit?: () => number | undefined | Promise<number | undefined>
   /**
    * Nothing cached may stand in for MOR's answer: not when the budget is spent, not when MOR
    * fails. For answers that must behave exactly like an uncached negative one.
@@ -228,13 +228,22 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     }
   }
 
-  /** At most one upstream call per key in this process; latecomers share its result. */
+  /**
+   * At most one upstream call per key in this process; latecomers share its result. A budget that
+   * answers later (shared through Redis) holds the key's place from the start, so requests that
+   * arrive while it is asked join this call instead of each charging their own budget.
+   */
   function fetchCoalesced (target: Target, admit?: GetOptions['admit']): { promise: Promise<CacheEntry>, collapsed: boolean } {
     const running = fetches.get(target.key)
     if (running) return { promise: running, collapsed: true }
-    const wait = admit?.()
-    if (wait !== undefined) throw new UpstreamBudgetError(wait)
-    const promise = fetchAndStore(target)
+    const admission = admit?.()
+    if (typeof admission === 'number') throw new UpstreamBudgetError(admission)
+    const promise = admission === undefined
+      ? fetchAndStore(target)
+      : admission.then((wait) => {
+        if (wait !== undefined) throw new UpstreamBudgetError(wait)
+        return fetchAndStore(target)
+      })
     fetches.set(target.key, promise)
     // Only its own: forget() may have put a newer fetch in its place.
     const done = () => { if (fetches.get(target.key) === promise) fetches.delete(target.key) }
@@ -275,26 +284,36 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
         return { entry: cached, outcome: 'stale', collapsed: false }
       }
     }
-    let started: ReturnType<typeof fetchCoalesced>
-    try {
-      started = fetchCoalesced(target, admit)
-    } catch (err) {
-      // Out of budget: what is cached still answers (a no-cache request gets the cached copy).
+    // Out of budget: what is cached still answers (a no-cache request gets the cached copy).
+    const outOfBudget = (err: unknown): CacheResult => {
       const now = Date.now()
       if (!strict && cached && isServable(cached, now)) return { entry: cached, outcome: isFresh(cached, now) ? 'hit' : 'stale', collapsed: false }
       throw err
     }
-    const { promise, collapsed } = started
-    try {
-      return { entry: await promise, outcome: revalidate ? 'revalidated' : 'miss', collapsed }
-    } catch (err) {
-      const fallback = !strict && cached && isServable(cached, Date.now()) && cached.status === 200 ? cached : undefined
-      const kind = upstreamKind(err)
-      if (fallback && kind !== undefined && UPSTREAM_KINDS[kind].staleIfError) {
-        log.warn({ err, ...target.label }, 'MOR failed; serving the cached answer instead')
-        return { entry: fallback, outcome: 'stale-if-error', collapsed }
+    // A call this request joined may be refused by its starter's budget: it then asks its own, once.
+    for (let retried = false; ; retried = true) {
+      let started: ReturnType<typeof fetchCoalesced>
+      try {
+        started = fetchCoalesced(target, admit)
+      } catch (err) {
+        return outOfBudget(err)
       }
-      throw err
+      const { promise, collapsed } = started
+      try {
+        return { entry: await promise, outcome: revalidate ? 'revalidated' : 'miss', collapsed }
+      } catch (err) {
+        if (err instanceof UpstreamBudgetError) {
+          if (collapsed && !retried && admit) continue
+          return outOfBudget(err)
+        }
+        const fallback = !strict && cached && isServable(cached, Date.now()) && cached.status === 200 ? cached : undefined
+        const kind = upstreamKind(err)
+        if (fallback && kind !== undefined && UPSTREAM_KINDS[kind].staleIfError) {
+          log.warn({ err, ...target.label }, 'MOR failed; serving the cached answer instead')
+          return { entry: fallback, outcome: 'stale-if-error', collapsed }
+        }
+        throw err
+      }
     }
   }
 

@@ -106,13 +106,14 @@ const PAGE_KEPT_MAX_BYTES = 32 * 1024
 /**
  * The page a raw query string asks of a cached list: from the entry's memo of recent pages (the
  * same query string gives the same page of the same list), else parsed and cut. A refusal (a bad
- * query or cursor, a stale cursor) is never remembered.
+ * query or cursor, a stale cursor) is never remembered. `query` is `search` already parsed, by a
+ * caller that refuses a bad query before asking the cache.
  */
-export function pageFor (entry: CacheEntry, userId: number, search: string): { memo: PageMemo } | { refused: QueryRefusal } {
+export function pageFor (entry: CacheEntry, userId: number, search: string, query?: ListQuery): { memo: PageMemo } | { refused: QueryRefusal } {
   const pages = entry.pages
   const known = pages?.get(search)
   if (known !== undefined) return { memo: known }
-  const parsed = parseListQuery(search)
+  const parsed = query === undefined ? parseListQuery(search) : { ok: true as const, query }
   if (!parsed.ok) return { refused: { kind: 'bad-query', detail: parsed.detail } }
   const view = listView(entry, userId, parsed.query)
   if (view.kind !== 'page') return { refused: view }

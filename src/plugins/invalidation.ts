@@ -62,21 +62,21 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   fastify.metrics.addCounter('gateway_invalidation_messages_sent_total', 'Invalidation messages this instance published', () => sent)
   fastify.metrics.addCounter('gateway_invalidation_messages_received_total', 'Invalidation messages from other instances', () => received)
 
-  /** The subjects an invalidation covers: a device's details and, when known here or in Redis, its owner's list. */
-  async function covered (subject: Subject): Promise<Subject[]> {
-    if ('userId' in subject) return [subject]
+  /** A device's invalidation covers its owner's list too, when the owner is known here or in Redis. */
+  async function ownersList (subject: Subject): Promise<Subject | undefined> {
+    if ('userId' in subject) return undefined
     const owner = await cache.ownerOf(subject.deviceId)
-    return owner === undefined ? [subject] : [subject, { userId: owner }]
+    return owner === undefined ? undefined : { userId: owner }
   }
 
   async function invalidate (subject: Subject, cause: InvalidationCause): Promise<void> {
     counts.set(cause, (counts.get(cause) ?? 0) + 1)
-    // The device's own entry goes at once; its owner's list as soon as the owner is known.
+    // The subject's own entry goes at once; a device's owner's list as soon as the owner is known.
     cache.forget(subject)
-    const subjects = await covered(subject)
-    for (const s of subjects) cache.forget(s)
+    const list = await ownersList(subject)
+    if (list) cache.forget(list)
     if (!redis) return
-    await redis.del(subjects.map((s) => cache.keyOf(s)))
+    await redis.del([subject, ...(list ? [list] : [])].map((s) => cache.keyOf(s)))
     if (await redis.publish(channel, JSON.stringify({ from: self, cause, ...subject }))) sent++
   }
 
@@ -98,10 +98,11 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
         return
       }
       cache.forget(subject)
-      covered(subject).then((subjects) => {
-        for (const s of subjects) cache.forget(s)
+      ownersList(subject).then((list) => {
+        if (!list) return
+        cache.forget(list)
         // The sender may not have known the device's owner; an instance that does drops that list in Redis too.
-        if (subjects.length > 1) return redis.del(subjects.slice(1).map((s) => cache.keyOf(s)))
+        return redis.del([cache.keyOf(list)])
       }).catch(() => {})
     })
   }

@@ -1,6 +1,6 @@
-// The two per-caller limits: the request rate (RATE_LIMIT_PER_MINUTE, counted in Redis when there
-// is one, so N instances enforce one limit) and the budget of calls to MOR
-// (UPSTREAM_BUDGET_PER_MINUTE). Owns both, and the one hook every /v1 route runs.
+// The two per-caller limits: the request rate (RATE_LIMIT_PER_MINUTE) and the budget of calls to
+// MOR (UPSTREAM_BUDGET_PER_MINUTE), both counted in Redis when there is one, so N instances
+// enforce one limit and spend one budget. Owns both, and the one hook every /v1 route runs.
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { Config } from '../config.js'
@@ -32,7 +32,8 @@ declare module 'fastify' {
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const { metrics } = fastify
-  const requestLimiter = createRequestLimiter(config.rateLimit.perMinute, { redis: fastify.redisStore, keyPrefix: `${upstreamKeyPrefix(config.mor)}:rate:` })
+  const keyPrefix = upstreamKeyPrefix(config.mor)
+  const requestLimiter = createRequestLimiter(config.rateLimit.perMinute, { redis: fastify.redisStore, keyPrefix: `${keyPrefix}:rate:` })
 
   const limitRequests: Hook = (request, reply, done) => {
     const apply = (d: RateDecision) => {
@@ -51,6 +52,6 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   }
 
   fastify.decorate('requestLimiter', requestLimiter)
-  fastify.decorate('upstreamBudget', createUpstreamBudget(config.rateLimit.upstreamPerMinute))
+  fastify.decorate('upstreamBudget', createUpstreamBudget(config.rateLimit.upstreamPerMinute, { redis: fastify.redisStore, keyPrefix: `${keyPrefix}:budget:` }))
   fastify.decorate('limitRequests', limitRequests)
 }, { name: 'rate-limit', dependencies: ['metrics', 'redis'], fastify: '5.x' })

@@ -12,9 +12,10 @@ declare module 'fastify' {
 }
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
-  const redis = config.redis ? createRedisStore(config.redis.url, config.redis.timeoutMs, fastify.log) : undefined
+  const redis = config.redis ? createRedisStore(config.redis, fastify.log) : undefined
   fastify.decorate('redisStore', redis)
   if (!redis) return
   fastify.metrics.addGauge('gateway_redis_up', '1 when Redis is reachable, 0 when not; absent without REDIS_URL', () => (redis.available ? 1 : 0))
+  fastify.metrics.addGauge('gateway_redis_nodes_skipped', 'Redis nodes (Cluster masters) skipped after a failure until a probe finds them back', () => redis.skippedNodes)
   fastify.addHook('onClose', async () => { await redis.close() })
 }, { name: 'redis', dependencies: ['metrics'], fastify: '5.x' })

@@ -2,7 +2,9 @@
 // has a timeout, nothing queues while disconnected, every failure reads as "not there", and the
 // client reconnects by itself. The availability change is logged once, not per request.
 import { randomUUID } from 'node:crypto'
+import calculateSlot from 'cluster-key-slot'
 import { Cluster, Redis } from 'ioredis'
+import { createShardBreaker } from './shard-breaker.js'
 import { parseRedisTarget } from './target.js'
 import type { FastifyBaseLogger } from 'fastify'
 
@@ -38,6 +40,8 @@ export interface RedisStore {
    */
   subscribe: (channel: string, onMessage: (message: string) => void) => void
   readonly available: boolean
+  /** Nodes skipped right now after a failure (a Cluster's masters, or the one Redis). */
+  readonly skippedNodes: number
   close: () => Promise<void>
 }
 
@@ -57,7 +61,15 @@ const MAX_RECONNECT_DELAY_MS = 2000
 const OWNERS_BUCKET_SIZE = 4096
 const ownersBucket = (keyPrefix: string, deviceId: number) => `${keyPrefix}:owners:${Math.floor(deviceId / OWNERS_BUCKET_SIZE)}`
 
-export function createRedisStore (url: string, timeoutMs: number, log: FastifyBaseLogger): RedisStore {
+export interface RedisSettings {
+  url: string
+  timeoutMs: number
+  /** PEM certificates to trust for rediss:// (a private CA); the system's otherwise. */
+  tlsCa?: Buffer | undefined
+}
+
+/** The one client REDIS_URL names, with the fail-soft options on every connection it makes. */
+function connect ({ url, timeoutMs, tlsCa }: RedisSettings): Redis | Cluster {
   const failSoft = {
     commandTimeout: timeoutMs,
     connectTimeout: Math.max(timeoutMs, 1000),
@@ -66,12 +78,30 @@ export function createRedisStore (url: string, timeoutMs: number, log: FastifyBa
     retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, MAX_RECONNECT_DELAY_MS)
   }
   const target = parseRedisTarget(url)
-  if (!target) throw new Error('REDIS_URL is not a redis://, rediss://, redis-sentinel:// or redis-cluster:// URL')
-  const client: Redis | Cluster = target.kind === 'single'
-    ? new Redis(target.url, failSoft)
-    : target.kind === 'sentinel'
-      ? new Redis({ ...failSoft, sentinels: target.sentinels, name: target.name, password: target.password, sentinelPassword: target.password, db: target.db })
-      : new Cluster(target.nodes, { enableOfflineQueue: false, clusterRetryStrategy: failSoft.retryStrategy, redisOptions: { ...failSoft, password: target.password } })
+  if (!target) throw new Error('REDIS_URL is not a redis://, rediss://, redis[s]-sentinel:// or redis[s]-cluster:// URL')
+  const tls = target.tls ? { tls: tlsCa ? { ca: tlsCa } : {} } : {}
+  if (target.kind === 'single') return new Redis(target.url, { ...failSoft, ...tls })
+  const credentials = { username: target.username, password: target.password }
+  if (target.kind === 'sentinel') {
+    return new Redis({
+      ...failSoft,
+      ...credentials,
+      ...tls,
+      sentinels: target.sentinels,
+      name: target.name,
+      db: target.db,
+      sentinelUsername: target.username,
+      sentinelPassword: target.password,
+      ...(target.tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls.tls } : {})
+    })
+  }
+  // A Cluster makes a connection per node from redisOptions, but puts its own enableOfflineQueue
+  // and retryStrategy before them: the breaker below bounds what a lost node costs instead.
+  return new Cluster(target.nodes, { enableOfflineQueue: false, clusterRetryStrategy: failSoft.retryStrategy, redisOptions: { ...failSoft, ...credentials, ...tls } })
+}
+
+export function createRedisStore (settings: RedisSettings, log: FastifyBaseLogger): RedisStore {
+  const client = connect(settings)
   let available = false
   let closing = false
   const subscribers: Array<Redis | Cluster> = []
@@ -92,29 +122,47 @@ export function createRedisStore (url: string, timeoutMs: number, log: FastifyBa
   client.defineCommand('mgwHitWindow', HIT_WINDOW)
   const scripts = client as unknown as ScriptClient
 
-  async function attempt<T> (command: () => Promise<T>, fallback: T): Promise<T> {
+  // The node that holds `key`: its slot's master in a Cluster, the one Redis otherwise.
+  const breaker = createShardBreaker()
+  const nodeOf = client instanceof Cluster
+    ? (key: string) => client.slots[calculateSlot(key)]?.[0] ?? 'unmapped'
+    : () => 'redis'
+  /** Runs a command on `key`'s node unless that node is skipped; a keyless command is never skipped. */
+  async function attempt<T> (key: string | undefined, command: () => Promise<T>, fallback: T): Promise<T> {
     if (!available) return fallback
+    const node = key === undefined ? undefined : nodeOf(key)
+    if (node === undefined) {
+      try {
+        return await command()
+      } catch {
+        return fallback
+      }
+    }
+    if (!breaker.allows(node)) return fallback
     try {
-      return await command()
+      const result = await command()
+      breaker.succeeded(node)
+      return result
     } catch {
+      breaker.failed(node)
       return fallback
     }
   }
 
   return {
-    get: (key) => attempt(async () => (await client.getBuffer(key)) ?? undefined, undefined),
-    set: (key, value, ttlMs) => attempt(async () => { await client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs))) }, undefined),
-    lock: (key, ttlMs) => attempt<LockResult>(async () => {
+    get: (key) => attempt(key, async () => (await client.getBuffer(key)) ?? undefined, undefined),
+    set: (key, value, ttlMs) => attempt(key, async () => { await client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs))) }, undefined),
+    lock: (key, ttlMs) => attempt<LockResult>(key, async () => {
       const token = randomUUID()
       return (await client.set(key, token, 'PX', ttlMs, 'NX')) === 'OK' ? { token } : 'busy'
     }, 'unavailable'),
-    isLocked: (key) => attempt(async () => (await client.exists(key)) === 1, false),
-    unlock: (key, token) => attempt(async () => { await client.eval(UNLOCK_SCRIPT, 1, key, token) }, undefined),
-    hitWindow: (key, windowMs, hits) => attempt(async () => {
+    isLocked: (key) => attempt(key, async () => (await client.exists(key)) === 1, false),
+    unlock: (key, token) => attempt(key, async () => { await client.eval(UNLOCK_SCRIPT, 1, key, token) }, undefined),
+    hitWindow: (key, windowMs, hits) => attempt(key, async () => {
       const [count, msLeft] = await scripts.mgwHitWindow(key, windowMs, hits)
       return { count, msLeft }
     }, undefined),
-    setOwners: (keyPrefix, userId, deviceIds, ttlMs) => attempt(async () => {
+    setOwners: async (keyPrefix, userId, deviceIds, ttlMs) => {
       const buckets = new Map<string, string[]>()
       for (const id of deviceIds) {
         const key = ownersBucket(keyPrefix, id)
@@ -123,17 +171,21 @@ export function createRedisStore (url: string, timeoutMs: number, log: FastifyBa
         fields.push(String(id), String(userId))
       }
       const ttl = Math.max(1, Math.ceil(ttlMs))
-      await Promise.all([...buckets].map(async ([key, fields]) => {
+      await Promise.all([...buckets].map(([key, fields]) => attempt(key, async () => {
         await client.hset(key, ...fields)
         await client.pexpire(key, ttl)
-      }))
-    }, undefined),
-    ownerOf: (keyPrefix, deviceId) => attempt(async () => {
-      const value = await client.hget(ownersBucket(keyPrefix, deviceId), String(deviceId))
-      return value !== null && /^[0-9]{1,10}$/.test(value) ? Number(value) : undefined
-    }, undefined),
-    del: (keys) => attempt(async () => { await Promise.all(keys.map((key) => client.del(key))) }, undefined),
-    publish: (channel, message) => attempt(async () => { await client.publish(channel, message); return true }, false),
+      }, undefined)))
+    },
+    ownerOf: (keyPrefix, deviceId) => {
+      const key = ownersBucket(keyPrefix, deviceId)
+      return attempt(key, async () => {
+        const value = await client.hget(key, String(deviceId))
+        return value !== null && /^[0-9]{1,10}$/.test(value) ? Number(value) : undefined
+      }, undefined)
+    },
+    del: async (keys) => { await Promise.all(keys.map((key) => attempt(key, async () => { await client.del(key) }, undefined))) },
+    // PUBLISH has no key: a Cluster sends it to any master and spreads it from there.
+    publish: (channel, message) => attempt(undefined, async () => { await client.publish(channel, message); return true }, false),
     subscribe (channel, onMessage) {
       const subscriber = client.duplicate()
       subscribers.push(subscriber)
@@ -144,6 +196,7 @@ export function createRedisStore (url: string, timeoutMs: number, log: FastifyBa
       subscriber.on('ready', () => { subscriber.subscribe(channel).catch(() => {}) })
     },
     get available () { return available },
+    get skippedNodes () { return breaker.skipped },
     close: async () => {
       closing = true
       for (const subscriber of subscribers) subscriber.disconnect()

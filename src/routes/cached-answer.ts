@@ -38,7 +38,7 @@ export async function fetchCached (fastify: FastifyInstance, request: FastifyReq
   try {
     result = await get({
       revalidate: wantsRevalidation(request.headers),
-      admit: () => fastify.upstreamBudget.take(caller) ? undefined : fastify.upstreamBudget.retryAfterSeconds(caller)
+      admit: () => fastify.upstreamBudget.admit(caller)
     })
   } catch (err) {
     if (err instanceof UpstreamBudgetError) fastify.metrics.rateLimited.inc({ limit: 'upstream' })

@@ -52,7 +52,7 @@ async function answerDevices (fastify: FastifyInstance, request: FastifyRequest,
     throw new UserNotFoundError(userId)
   }
   if (search === '') return sendView(request, reply, result, { body: entry.body, etag: entry.etag, variant: '' })
-  const page = pageFor(entry, userId, search)
+  const page = pageFor(entry, userId, search, query)
   if ('refused' in page) {
     if (page.refused.kind === 'stale-cursor') throw new StaleCursorError()
     throw new InvalidQueryError(page.refused.detail)

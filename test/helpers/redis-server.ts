@@ -3,23 +3,26 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { freePort, waitForPort } from '../../scripts/ports.js'
 
-export interface TestRedis {
-  url: string
-  port: number
-  stop: () => Promise<void>
+/** One redis-server process that a test can kill (SIGKILL: no goodbye to clients) and start again. */
+export interface RedisProcess {
   start: () => Promise<void>
+  stop: () => Promise<void>
   /** SIGSTOP/SIGCONT: a Redis that accepts connections but answers nothing, like one stuck in a fork. */
   pause: () => void
   resume: () => void
+}
+
+export interface TestRedis extends RedisProcess {
+  url: string
+  port: number
   close: () => Promise<void>
 }
 
-export async function startRedis (): Promise<TestRedis> {
-  const port = await freePort()
+/** `redis-server <args>`, started (and ready once `port` accepts connections). */
+export async function redisProcess (args: string[], port: number): Promise<RedisProcess> {
   let child: ChildProcess | undefined
-
   async function start () {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' })
+    child = spawn('redis-server', args, { stdio: 'ignore' })
     await waitForPort(port, 5000)
   }
   async function stop () {
@@ -32,13 +35,11 @@ export async function startRedis (): Promise<TestRedis> {
     })
   }
   await start()
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    start,
-    stop,
-    pause: () => { child?.kill('SIGSTOP') },
-    resume: () => { child?.kill('SIGCONT') },
-    close: stop
-  }
+  return { start, stop, pause: () => { child?.kill('SIGSTOP') }, resume: () => { child?.kill('SIGCONT') } }
+}
+
+export async function startRedis (): Promise<TestRedis> {
+  const port = await freePort()
+  const redis = await redisProcess(['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], port)
+  return { ...redis, url: `redis://127.0.0.1:${port}`, port, close: redis.stop }
 }

@@ -50,7 +50,7 @@ describe('createRequestLimiter through Redis', () => {
   let store: RedisStore
   beforeAll(async () => {
     redis = await startRedis()
-    store = createRedisStore(redis.url, 500, Fastify({ logger: false }).log)
+    store = createRedisStore({ url: redis.url, timeoutMs: 500 }, Fastify({ logger: false }).log)
     await waitFor(() => store.available)
   })
   afterAll(async () => {

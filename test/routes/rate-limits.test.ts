@@ -73,6 +73,47 @@ describe('the request rate limit with two instances on one Redis', () => {
   })
 })
 
+describe('the budget of calls to MOR with two instances on one Redis', () => {
+  let redis: TestRedis
+  beforeAll(async () => { redis = await startRedis() })
+  afterAll(async () => { await redis.close() })
+
+  it('is spent once across both instances, and per instance again while Redis is down', async () => {
+    const env = { REDIS_URL: redis.url, UPSTREAM_BUDGET_PER_MINUTE: '2', REDIS_TIMEOUT_MS: '100' }
+    const [a, b] = [await gateway(env), await gateway(env)]
+    await waitFor(() => a.app.redisStore?.available === true && b.app.redisStore?.available === true)
+    expect((await getJson(`${a.url}/v1/users/1120/devices`)).status).toBe(200)
+    expect((await getJson(`${b.url}/v1/users/1121/devices`)).status).toBe(200)
+    for (const gw of [a, b]) expect((await getJson(`${gw.url}/v1/users/1122/devices`)).body).toStrictEqual(BUDGET_SPENT)
+    expect(callsFor(1122)).toBe(0)
+    await redis.stop()
+    try {
+      await waitFor(() => a.app.redisStore?.available === false)
+      // Each instance's own windows decide: A has spent none of its own yet.
+      expect((await getJson(`${a.url}/v1/users/1123/devices`)).status).toBe(200)
+    } finally {
+      await redis.start()
+    }
+  })
+
+  it('lets a caller who joined another caller\'s refused call ask its own budget', async () => {
+    const env = { REDIS_URL: redis.url, UPSTREAM_BUDGET_PER_MINUTE: '5', GATEWAY_API_KEYS: `${TEST_API_KEY},${OTHER_KEY}` }
+    const gw = await gateway(env)
+    await waitFor(() => gw.app.redisStore?.available === true)
+    for (let user = 1130; user < 1135; user++) expect((await getJson(`${gw.url}/v1/users/${user}/devices`)).status).toBe(200)
+    // TEST_API_KEY's budget is spent; OTHER_KEY has five calls.
+    const spentFirst = []
+    for (let user = 1140; user < 1145; user++) {
+      // The spent caller's request starts the call and the other one joins it, most of the time.
+      const [spent, other] = await Promise.all([getJson(`${gw.url}/v1/users/${user}/devices`), getJson(`${gw.url}/v1/users/${user}/devices`, bearer(OTHER_KEY))])
+      expect(other.status).toBe(200)
+      spentFirst.push(spent.status === 429)
+      expect(callsFor(user)).toBe(1)
+    }
+    expect(spentFirst).toContain(true)
+  })
+})
+
 describe('the per-key budget of calls to MOR', () => {
   it('answers no-cache requests beyond the budget from the cache without calling MOR', async () => {
     const gw = await gateway({ UPSTREAM_BUDGET_PER_MINUTE: '2' })
