@@ -19,6 +19,10 @@ export const EnvSchema = Type.Object({
   MOR_API_USER: Type.String({ minLength: 1, description: 'sent as u' }),
   MOR_API_SECRET: Type.String({ minLength: 1, description: 'API secret key; signs every call' }),
   MOR_API_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'sent as p when set' })),
+  // Files that hold a secret instead of the variable (how Kubernetes and Docker mount secrets).
+  MOR_API_SECRET_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  MOR_API_PASSWORD_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  REDIS_URL_FILE: Type.Optional(Type.String({ minLength: 1 })),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   PORT: Int(0, 65535, 3000),
   UPSTREAM_TIMEOUT_MS: Int(1, 600_000, 10_000),
@@ -53,7 +57,11 @@ export const EnvSchema = Type.Object({
   CACHE_STALE_SECONDS: Int(0, 7 * 86_400, 600),
   CACHE_NEGATIVE_TTL_SECONDS: Int(0, 86_400, 10),
   CACHE_MAX_ENTRIES: Int(0, 10_000_000, 10_000),
-  CACHE_MAX_BYTES: Int(1024 * 1024, 64 * 1024 ** 3, 256 * 1024 * 1024)
+  CACHE_MAX_BYTES: Int(1024 * 1024, 64 * 1024 ** 3, 256 * 1024 * 1024),
+  SHUTDOWN_GRACE_MS: Int(0, 600_000, 10_000),
+  // Unset: one less than the cores Node sees, which in a container with a CPU limit is the host's.
+  TRANSLATE_THREADS: Type.Optional(Int(1, 256)),
+  DOCS_ENABLED: Type.Boolean({ default: true })
 })
 type Env = Static<typeof EnvSchema>
 
@@ -105,6 +113,12 @@ export interface Config {
   host: string
   port: number
   logLevel: Env['LOG_LEVEL']
+  /** How long SIGTERM waits for requests in flight before the process exits anyway. */
+  shutdownGraceMs: number
+  /** Worker threads translating large MOR answers; undefined for one less than the cores. */
+  translateThreads: number | undefined
+  /** Serve /docs and /openapi.json. */
+  docsEnabled: boolean
 }
 
 export class ConfigError extends Error {
@@ -150,16 +164,57 @@ export function parseEnv<T extends TObject> (schema: T, env: Record<string, stri
   return values
 }
 
+/** Secrets that may come from a file: X_FILE names the file whose content is X. */
+export const FILE_SECRETS = ['MOR_API_SECRET', 'MOR_API_PASSWORD', 'REDIS_URL'] as const
+
+const isSet = (value: string | undefined) => value !== undefined && value !== ''
+
+/**
+ * The environment with each X_FILE's content as X (read once, the trailing newline dropped), the
+ * names so read, and a problem per file that cannot stand in for its variable.
+ */
+function withSecretFiles (env: Record<string, string | undefined>): { env: Record<string, string | undefined>, read: Set<string>, problems: Map<string, string> } {
+  const out = { ...env }
+  const read = new Set<string>()
+  const problems = new Map<string, string>()
+  for (const name of FILE_SECRETS) {
+    const path = env[`${name}_FILE`]
+    if (!isSet(path)) continue
+    if (isSet(env[name])) {
+      problems.set(name, `  ${name} and ${name}_FILE are both set: set only one`)
+      continue
+    }
+    try {
+      const text = readFileSync(path as string, 'utf8').replace(/\r?\n$/, '')
+      if (text.trim() === '') problems.set(name, `  ${name}_FILE is an empty file`)
+      else {
+        out[name] = text
+        read.add(name)
+      }
+    } catch (err) {
+      problems.set(name, `  ${name}_FILE cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    }
+  }
+  return { env: out, read, problems }
+}
+
 /** The gateway's configuration; every problem, of any variable, in one ConfigError. */
-export function loadConfig (env: Record<string, string | undefined>): Config {
-  const { values, problems } = checkEnv(EnvSchema, env)
-  const lines = [...problems].map(([name, why]) => `  ${name} ${why}`)
+export function loadConfig (rawEnv: Record<string, string | undefined>): Config {
+  const files = withSecretFiles(rawEnv)
+  const { values, problems } = checkEnv(EnvSchema, files.env)
+  // A file's problem is the one to fix (its variable then reads as missing); a bad value read
+  // from a file names the file it came from. Neither echoes the value.
+  const lines = [...files.problems.values()]
+  for (const [name, why] of problems) {
+    if (files.problems.has(name)) continue
+    lines.push(files.read.has(name) ? `  ${name} (read from ${name}_FILE) ${why}` : `  ${name} ${why}`)
+  }
   // Read once, here: the file's problems are configuration problems like any other.
   const keyFile: KeyFile = values.GATEWAY_API_KEYS_FILE === undefined ? { keys: [], problem: undefined } : readKeyFile(values.GATEWAY_API_KEYS_FILE)
   const ca = values.REDIS_TLS_CA_FILE === undefined ? { pem: undefined } : readCaFile(values.REDIS_TLS_CA_FILE)
   if (ca.problem !== undefined) lines.push(`  REDIS_TLS_CA_FILE ${ca.problem}`)
   // Rules across variables are checked on the variables that passed on their own.
-  for (const line of checkCombinations(values, new Set(problems.keys()), keyFile)) if (!lines.includes(line)) lines.push(line)
+  for (const line of checkCombinations(values, new Set([...problems.keys(), ...files.problems.keys()]), keyFile)) if (!lines.includes(line)) lines.push(line)
   if (lines.length > 0) throw configError(lines)
   return toConfig(values, keyFile.keys, ca.pem)
 }
@@ -285,7 +340,10 @@ function toConfig (env: Env, fileKeys: KeySpec[], redisCa: Buffer | undefined): 
     maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
     host: env.HOST,
     port: env.PORT,
-    logLevel: env.LOG_LEVEL
+    logLevel: env.LOG_LEVEL,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    translateThreads: env.TRANSLATE_THREADS,
+    docsEnabled: env.DOCS_ENABLED
   }
 }
 

@@ -7,9 +7,8 @@ import Fastify from 'fastify'
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { loggerOptions } from './logging/logger.js'
+import { startupSummary } from './logging/startup-summary.js'
 import app, { appServerOptions } from './app.js'
-
-const SHUTDOWN_GRACE_MS = 10_000
 
 /**
  * How long a client may take to send a request: its headers, and the whole of it (body included).
@@ -41,7 +40,7 @@ export async function buildServer (config: Config) {
     done(null, payload)
   })
   // SIGHUP is not a shutdown here: it re-reads GATEWAY_API_KEYS_FILE (plugins/auth.ts).
-  closeWithGrace({ delay: SHUTDOWN_GRACE_MS, skip: ['SIGHUP'] }, async ({ signal, err }) => {
+  closeWithGrace({ delay: config.shutdownGraceMs, skip: ['SIGHUP'] }, async ({ signal, err }) => {
     if (err) server.log.error({ err }, 'closing after an uncaught error')
     else server.log.info({ signal }, 'shutting down')
     await server.close()
@@ -70,6 +69,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathS
     config = loadConfig(process.env)
     const server = await buildServer(config)
     await server.listen({ host: config.host, port: config.port })
+    const listeners = server.addresses().map((a) => (typeof a === 'string' ? a : `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`))
+    if (config.metricsPort !== undefined) listeners.push(`internal http://${config.host}:${config.metricsPort} (/metrics, /admin)`)
+    server.log.info(startupSummary(config, listeners), 'gateway started')
   } catch (err) {
     const problem = startProblem(err, config)
     if (problem === undefined) throw err

@@ -46,7 +46,10 @@ describe('loadConfig', () => {
       maxEventLoopDelayMs: 1000,
       host: '127.0.0.1',
       port: 3000,
-      logLevel: 'info'
+      logLevel: 'info',
+      shutdownGraceMs: 10_000,
+      translateThreads: undefined,
+      docsEnabled: true
     })
   })
 
@@ -63,6 +66,9 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       REDIS_URL: 'redis://127.0.0.1:6379/2',
       REDIS_TIMEOUT_MS: '500',
+      SHUTDOWN_GRACE_MS: '2500',
+      TRANSLATE_THREADS: '3',
+      DOCS_ENABLED: 'false',
       CACHE_TTL_SECONDS: '30',
       CACHE_STALE_SECONDS: '300',
       CACHE_NEGATIVE_TTL_SECONDS: '5',
@@ -118,7 +124,10 @@ describe('loadConfig', () => {
       maxEventLoopDelayMs: 500,
       host: '0.0.0.0',
       port: 8080,
-      logLevel: 'debug'
+      logLevel: 'debug',
+      shutdownGraceMs: 2500,
+      translateThreads: 3,
+      docsEnabled: false
     })
   })
 
@@ -297,6 +306,40 @@ describe('loadConfig', () => {
     for (const value of ['Hunter2-url', '71516eea4850f7e0300ac86adf9fb64bca845aa7', 'Secret-456789', 'Passw0rd-xyz', 'Redis-pass', 'Secret-port']) {
       expect(err.message).not.toContain(value)
     }
+  })
+
+  describe('secrets from files (X_FILE)', () => {
+    const secretFile = (name: string, content: string) => {
+      const file = join(DIR, name)
+      writeFileSync(file, content)
+      return file
+    }
+    const { MOR_API_SECRET: _secret, ...WITHOUT_SECRET } = REQUIRED
+
+    it('reads MOR_API_SECRET, MOR_API_PASSWORD and REDIS_URL from files, without their trailing newline', () => {
+      const config = loadConfig({
+        ...WITHOUT_SECRET,
+        MOR_API_SECRET_FILE: secretFile('secret', 'S3cret from file\n'),
+        MOR_API_PASSWORD_FILE: secretFile('password', 'pa55\r\n'),
+        REDIS_URL_FILE: secretFile('redis', 'rediss://gw:pw@cache:6380\n')
+      })
+      expect([config.mor.secret, config.mor.password, config.redis?.url]).toStrictEqual(['S3cret from file', 'pa55', 'rediss://gw:pw@cache:6380'])
+    })
+
+    it('refuses a variable set both ways, a file that cannot be read, and an empty one, naming each', () => {
+      expect(configError({ ...REQUIRED, MOR_API_SECRET_FILE: secretFile('secret', 'x\n') }).message)
+        .toBe('invalid configuration:\n  MOR_API_SECRET and MOR_API_SECRET_FILE are both set: set only one')
+      expect(configError({ ...WITHOUT_SECRET, MOR_API_SECRET_FILE: join(DIR, 'missing') }).message)
+        .toBe('invalid configuration:\n  MOR_API_SECRET_FILE cannot be read (ENOENT)')
+      expect(configError({ ...WITHOUT_SECRET, MOR_API_SECRET_FILE: secretFile('empty', '\n') }).message)
+        .toBe('invalid configuration:\n  MOR_API_SECRET_FILE is an empty file')
+    })
+
+    it('names the file a bad value came from, without echoing the value', () => {
+      const message = configError({ ...REQUIRED, REDIS_URL_FILE: secretFile('redis', 'http://user:Leaked-Pass@cache\n') }).message
+      expect(message).toBe('invalid configuration:\n  REDIS_URL (read from REDIS_URL_FILE) must be a redis://, rediss://, redis[s]-sentinel:// or redis[s]-cluster:// URL')
+      expect(message).not.toContain('Leaked-Pass')
+    })
   })
 
   it('reports a blank secret as empty without echoing it', () => {

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
+import { retryAfterError } from '../problems/retry-after.js'
 import { translateToJson, type TranslatedAnswer } from './translate.js'
 import type { TranslateTask } from './translate-worker.js'
 
@@ -19,25 +20,36 @@ export interface Translator {
 export const INLINE_MAX_GZIP_BYTES = 2 * 1024
 export const INLINE_MAX_PLAIN_BYTES = 32 * 1024
 
+/** Large answers each worker may have waiting: past that, memory would grow with the backlog. */
+export const QUEUED_PER_THREAD = 16
+
+/** Every worker is busy and the queue behind them is full: the caller gets 503 `overloaded`. */
+export const TranslatorBusyError = retryAfterError('GATEWAY_OVERLOADED', 'The gateway is overloaded; retry shortly', 503)
+
 const isGzip = (body: Buffer) => body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b
 
-export function createTranslator (): Translator {
+export interface TranslatorOptions {
+  /** Worker threads; by default one core stays with the event loop (on 2 cores, one worker). */
+  threads?: number | undefined
+  /** Tasks that may wait for a worker; QUEUED_PER_THREAD per thread by default. */
+  maxQueue?: number
+}
+
+export function createTranslator ({ threads = Math.max(1, availableParallelism() - 1), maxQueue = threads * QUEUED_PER_THREAD }: TranslatorOptions = {}): Translator {
   const workerFile = fileURLToPath(new URL('./translate-worker.js', import.meta.url))
   const pool = existsSync(workerFile)
-    ? new Piscina<TranslateTask, TranslatedAnswer>({
-      filename: workerFile,
-      // One core stays with the event loop; on 2 cores that is one worker.
-      maxThreads: Math.max(1, availableParallelism() - 1),
-      minThreads: 1,
-      idleTimeout: 60_000
-    })
+    ? new Piscina<TranslateTask, TranslatedAnswer>({ filename: workerFile, maxThreads: threads, minThreads: 1, maxQueue, idleTimeout: 60_000 })
     : undefined
 
   return {
     translate (body, encoding, maxBytes) {
       const small = body.length <= (isGzip(body) ? INLINE_MAX_GZIP_BYTES : INLINE_MAX_PLAIN_BYTES)
       if (!pool || small) return translateToJson(body, encoding, maxBytes)
-      return pool.run({ body, encoding, maxBytes })
+      // Piscina refuses at once, queuing nothing, when every worker is busy and the queue is full.
+      return pool.run({ body, encoding, maxBytes }).catch((err: unknown) => {
+        if (err instanceof Error && err.message === 'Task queue is at limit') throw new TranslatorBusyError(1)
+        throw err
+      })
     },
     threaded: pool !== undefined,
     close: async () => { await pool?.destroy() }

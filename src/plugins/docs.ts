@@ -147,6 +147,8 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       return JSON.parse(JSON.stringify({ ...doc, paths })) as OpenApiDocument
     }
   })
+  // Off in production when wanted: the contract is still built (npm run openapi), only not served.
+  if (!config.docsEnabled) return
   await fastify.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: true, displayOperationId: true, persistAuthorization: true } })
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
   // The gateway's root is where a person lands first: the documentation.

@@ -3,6 +3,7 @@
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { createMorClient } from '../mor/client.js'
+import { createTranslator } from '../mor/translate-pool.js'
 import { createCircuitBreaker, type CircuitBreaker } from '../mor/circuit.js'
 import { upstreamKind } from '../mor/errors.js'
 import type { IndexedList } from '../paging/device-index.js'
@@ -29,7 +30,7 @@ export function outcomeOf (err: unknown): string {
 }
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
-  const client = createMorClient(config.mor)
+  const client = createMorClient(config.mor, createTranslator({ threads: config.translateThreads }))
   const breaker = createCircuitBreaker({
     failures: config.circuit.failures,
     resetMs: config.circuit.resetSeconds * 1000,

@@ -42,6 +42,9 @@ export default async function health (fastify: FastifyInstance, { config }: { co
 
   fastify.get('/health/live', {
     logLevel: 'warn',
+    // A busy process is alive: shedding load must not fail the liveness probe, or the orchestrator
+    // restarts the instance and pushes its load onto the others. (Readiness still sheds.)
+    config: { pressureHandler: () => undefined },
     schema: {
       operationId: 'getLiveness',
       tags: ['operations'],

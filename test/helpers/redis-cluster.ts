@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import calculateSlot from 'cluster-key-slot'
 import { freePort } from '../../scripts/ports.js'
 import { redisProcess } from './redis-server.js'
 
@@ -25,8 +26,8 @@ export interface TestCluster {
   waitOk: (timeoutMs?: number) => Promise<void>
   /** Empties every node, so one test's rate-limit windows and entries do not reach the next. */
   flush: () => Promise<void>
-  /** The node that serves `key`'s slot. */
-  nodeFor: (key: string) => Promise<ClusterNode>
+  /** Which node serves a key's slot, as the Cluster says now (one question for any number of keys). */
+  slotOwners: () => Promise<(key: string) => ClusterNode>
   close: () => Promise<void>
 }
 
@@ -80,22 +81,23 @@ export async function startRedisCluster (opts: ClusterOptions = {}): Promise<Tes
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
-  async function nodeFor (key: string): Promise<ClusterNode> {
-    const { stdout } = await cli(nodes[0]!.port, 'cluster', 'keyslot', key)
-    const slot = Number(stdout.trim())
-    const { stdout: shards } = await cli(nodes[0]!.port, 'cluster', 'nodes')
-    for (const line of shards.split('\n')) {
+  async function slotOwners (): Promise<(key: string) => ClusterNode> {
+    const { stdout } = await cli(nodes[0]!.port, 'cluster', 'nodes')
+    const owners: Array<{ from: number, to: number, node: ClusterNode }> = []
+    for (const line of stdout.split('\n')) {
       const fields = line.split(' ')
-      const port = Number(/:([0-9]+)@/.exec(fields[1] ?? '')?.[1])
+      const node = nodes.find((n) => n.port === Number(/:([0-9]+)@/.exec(fields[1] ?? '')?.[1]))
       for (const range of fields.slice(8)) {
         const [from, to = from] = range.split('-').map(Number)
-        if (from !== undefined && to !== undefined && slot >= from && slot <= to) {
-          const node = nodes.find((n) => n.port === port)
-          if (node) return node
-        }
+        if (node && from !== undefined && to !== undefined) owners.push({ from, to, node })
       }
     }
-    throw new Error(`no node serves slot ${slot}`)
+    return (key) => {
+      const slot = calculateSlot(key)
+      const owner = owners.find((o) => slot >= o.from && slot <= o.to)
+      if (!owner) throw new Error(`no node serves slot ${slot}`)
+      return owner.node
+    }
   }
   await waitOk()
   const hosts = nodes.map((n) => `127.0.0.1:${n.port}`).join(',')
@@ -104,7 +106,7 @@ export async function startRedisCluster (opts: ClusterOptions = {}): Promise<Tes
     nodes,
     waitOk,
     flush: async () => { await Promise.all(nodes.map((n) => cli(n.port, 'flushall'))) },
-    nodeFor,
+    slotOwners,
     close: async () => {
       await Promise.all(nodes.map((n) => n.stop()))
       rmSync(dir, { recursive: true, force: true })

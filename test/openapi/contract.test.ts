@@ -43,6 +43,19 @@ describe('the committed contract', () => {
     expect(res.headers.get('location')).toBe('/docs')
   })
 
+  it('is not served, nor is Swagger UI, with DOCS_ENABLED=false; the API still is', async () => {
+    const quiet = await startGateway(DOCUMENTED_ENV.MOR_URL, { MOR_API_USER: DOCUMENTED_ENV.MOR_API_USER, MOR_API_SECRET: DOCUMENTED_ENV.MOR_API_SECRET, DOCS_ENABLED: 'false' })
+    try {
+      for (const path of ['/openapi.json', '/docs', '/docs/', '/docs/static/index.html', '/']) {
+        expect((await fetch(`${quiet.url}${path}`, { redirect: 'manual' })).status, path).toBe(404)
+      }
+      expect((await fetch(`${quiet.url}/health/live`)).status).toBe(200)
+      expect((await fetch(`${gw.url}/docs/`)).status).toBe(200)
+    } finally {
+      await quiet.close()
+    }
+  })
+
   it('is valid OpenAPI 3.1', async () => {
     const validator = new Validator()
     const result = await validator.validate(JSON.parse(committed('openapi.json')) as Parameters<Validator['validate']>[0])

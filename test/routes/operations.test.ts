@@ -337,5 +337,9 @@ describe('overload', () => {
     expect(res.status).toBe(503)
     expect(res.headers.get('retry-after')).toBe('1')
     expect(await res.json()).toStrictEqual({ type: '/problems/overloaded', title: 'Gateway overloaded', status: 503, detail: 'The gateway is overloaded; retry shortly', instance: INSTANCE })
+    // Still under pressure: readiness sheds, liveness says the process is up (a restart would
+    // only move the load onto the other instances).
+    const [ready, live] = await Promise.all([fetch(`${gw.url}/health/ready`), fetch(`${gw.url}/health/live`)])
+    expect([ready.status, live.status]).toStrictEqual([503, 200])
   })
 })

@@ -2,8 +2,11 @@
 // requests finish and exits 0; a configuration error exits 1 naming the variable.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { connect, type AddressInfo } from 'node:net'
 import { Agent, request } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
@@ -133,5 +136,56 @@ describe('the server process', () => {
     const server = startServer({ ...GATEWAY_ENV, MOR_URL: sim.url, PORT: '0', GATEWAY_API_KEYS: '', GATEWAY_API_KEYS_FILE: '/nonexistent/keys' })
     expect(await server.exited).toBe(1)
     expect(server.stderr()).toBe('mor-gateway: invalid configuration:\n  GATEWAY_API_KEYS_FILE cannot be read (ENOENT)\n')
+  })
+
+  it('gives up on a request that outlives SHUTDOWN_GRACE_MS and exits 1', async () => {
+    const port = Number(new URL(await refusedUrl()).port)
+    const server = startServer({ ...GATEWAY_ENV, MOR_URL: sim.url, PORT: String(port), SHUTDOWN_GRACE_MS: '300' })
+    await waitFor(() => logLines(server).some((l) => l.msg === 'gateway started'), { what: 'the start-up line', timeoutMs: 10_000 })
+    // A legacy client that sends its headers and a tenth of its body, then nothing: a request in
+    // flight for as long as REQUEST_TIMEOUT_MS (30 s) allows.
+    const socket = connect(port, '127.0.0.1')
+    socket.on('error', () => {})
+    await new Promise((resolve) => socket.once('connect', resolve))
+    socket.write('POST /billing/api/devices_get HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nu=admin&a=')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const signalled = Date.now()
+    server.proc.kill('SIGTERM')
+    try {
+      expect(await server.exited).toBe(1)
+      // The default grace is 10 s: well under it, the configured one was used.
+      expect(Date.now() - signalled).toBeLessThan(5000)
+    } finally {
+      socket.destroy()
+    }
+  })
+
+  it('logs one start-up line saying what it will do, secrets from files, and no secret anywhere', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-secrets-'))
+    writeFileSync(join(dir, 'secret'), `${TEST_API_SECRET}\n`)
+    writeFileSync(join(dir, 'redis'), 'redis://gateway:Redis-Pass-77@127.0.0.1:1/3\n')
+    const morUrl = new URL(sim.url)
+    morUrl.username = 'basic-user'
+    morUrl.password = 'Url-Pass-55'
+    const server = startServer({
+      ...GATEWAY_ENV, MOR_API_SECRET: '', MOR_API_SECRET_FILE: join(dir, 'secret'), REDIS_URL_FILE: join(dir, 'redis'), MOR_URL: morUrl.href, PORT: '0', REDIS_TIMEOUT_MS: '50'
+    })
+    try {
+      await waitFor(() => logLines(server).some((l) => l.msg === 'gateway started'), { what: 'the start-up line', timeoutMs: 10_000 })
+      const line = logLines(server).find((l) => l.msg === 'gateway started') as unknown as Record<string, unknown>
+      const port = Number(/:([0-9]+)$/.exec((line.listeners as string[])[0] as string)?.[1])
+      expect(line).toMatchObject({ mor: new URL(sim.url).origin, redis: 'single 127.0.0.1:1/3', auth: 'api-keys', apiKeys: 1, passthrough: true, docs: true, listeners: [`http://127.0.0.1:${port}`] })
+      // The secret read from the file signs calls: MOR accepts them.
+      const res = await request(`http://127.0.0.1:${port}/v1/users/2/devices`, { headers: AUTH })
+      expect(res.statusCode).toBe(200)
+      await res.body.dump()
+      server.proc.kill('SIGTERM')
+      expect(await server.exited).toBe(0)
+      for (const secret of [TEST_API_SECRET, TEST_API_KEY, 'Redis-Pass-77', 'Url-Pass-55', 'basic-user']) {
+        expect(server.stdout() + server.stderr()).not.toContain(secret)
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

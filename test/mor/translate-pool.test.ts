@@ -1,0 +1,37 @@
+// The worker pool as the compiled gateway runs it (the worker file exists only in dist/): large
+// answers are translated off the event loop, and a backlog past the bounded queue is refused at
+// once with the gateway's 503 `overloaded` instead of growing memory.
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { findUser, LARGE_USER_ID, type SimUser } from '../../src/demo/data.js'
+import { devicesXml } from '../../src/demo/xml.js'
+
+type PoolModule = typeof import('../../src/mor/translate-pool.js')
+const compiled = fileURLToPath(new URL('../../dist/src/mor/translate-pool.js', import.meta.url))
+
+describe('the translation pool', () => {
+  it('refuses what would wait past its queue with 503 overloaded, and serves again once drained', async () => {
+    const { createTranslator, TranslatorBusyError, INLINE_MAX_PLAIN_BYTES } = await import(compiled) as PoolModule
+    const body = Buffer.from(devicesXml((findUser(LARGE_USER_ID) as SimUser).devices))
+    expect(body.length).toBeGreaterThan(INLINE_MAX_PLAIN_BYTES)
+    const translator = createTranslator({ threads: 1, maxQueue: 2 })
+    try {
+      expect(translator.threaded).toBe(true)
+      const settled = await Promise.allSettled(Array.from({ length: 12 }, () => translator.translate(body, undefined, 64 * 1024 * 1024)))
+      const done = settled.filter((r) => r.status === 'fulfilled')
+      const refused = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error & { statusCode?: number, code?: string, retryAfter?: number }] : []))
+      // One running and two queued at most while the rest arrive at once.
+      expect(done.length).toBeGreaterThanOrEqual(1)
+      expect(done.length).toBeLessThanOrEqual(3)
+      expect(refused.length).toBe(12 - done.length)
+      for (const err of refused) {
+        expect(err).toBeInstanceOf(TranslatorBusyError)
+        expect([err.statusCode, err.code, err.retryAfter]).toStrictEqual([503, 'GATEWAY_OVERLOADED', 1])
+      }
+      const again = await translator.translate(body, undefined, 64 * 1024 * 1024)
+      expect(again.kind).toBe('devices')
+    } finally {
+      await translator.close()
+    }
+  })
+})
