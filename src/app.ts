@@ -10,6 +10,7 @@ import { DeviceSchema } from './schemas/device.js'
 import { ProblemSchema } from './schemas/problem.js'
 import problems, { clientErrorProblem, frameworkErrorProblem, OverloadedError } from './plugins/problems.js'
 import docs from './plugins/docs.js'
+import tracing from './plugins/tracing.js'
 import { AccessLogController } from './logging/logger.js'
 import metrics from './plugins/metrics.js'
 import auth from './plugins/auth.js'
@@ -69,6 +70,7 @@ async function app (fastify: FastifyInstance, { config }: AppOptions): Promise<v
   }
 
   await fastify.register(metrics, { config })
+  await fastify.register(tracing, { config })
   await fastify.register(auth, { config })
   await fastify.register(redis, { config })
   await fastify.register(rateLimit, { config })

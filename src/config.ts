@@ -8,6 +8,7 @@ import { parseCidr } from './net/cidr.js'
 import { parseRedisTarget } from './redis/target.js'
 import { readKeyFile, unusableKeys, type KeyFile, type KeySpec } from './auth/api-keys.js'
 import { looksLikeJwt, type JwtSettings } from './auth/jwt.js'
+import { SAMPLERS, type SamplerName } from './tracing/sampler.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -61,7 +62,18 @@ export const EnvSchema = Type.Object({
   SHUTDOWN_GRACE_MS: Int(0, 600_000, 10_000),
   // Unset: one less than the cores Node sees, which in a container with a CPU limit is the host's.
   TRANSLATE_THREADS: Type.Optional(Int(1, 256)),
-  DOCS_ENABLED: Type.Boolean({ default: true })
+  DOCS_ENABLED: Type.Boolean({ default: true }),
+  // OpenTelemetry's standard variables (tracing is off unless an OTLP endpoint is set).
+  OTEL_SDK_DISABLED: Type.Boolean({ default: false }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://[^\\s?#]+$', errorMessage: 'must be an http(s) URL without query or fragment' })),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://[^\\s?#]+$', errorMessage: 'must be an http(s) URL without query or fragment' })),
+  OTEL_EXPORTER_OTLP_PROTOCOL: Type.Optional(Type.Literal('http/json', { errorMessage: 'must be http/json (the encoding this gateway sends)' })),
+  OTEL_EXPORTER_OTLP_HEADERS: Type.Optional(Type.String({ pattern: '^\\s*[^=,\\s]+\\s*=[^,]*(,\\s*[^=,\\s]+\\s*=[^,]*)*$', errorMessage: 'must be key=value pairs separated by commas' })),
+  OTEL_EXPORTER_OTLP_TIMEOUT: Int(1, 600_000, 10_000),
+  OTEL_SERVICE_NAME: Type.String({ minLength: 1, maxLength: 200, default: 'mor-gateway' }),
+  OTEL_TRACES_SAMPLER: Type.Union(SAMPLERS.map((name) => Type.Literal(name)), { default: 'parentbased_always_on' }),
+  OTEL_TRACES_SAMPLER_ARG: Type.String({ pattern: '^(0(\\.[0-9]+)?|1(\\.0+)?)$', default: '1', errorMessage: 'must be a ratio from 0 to 1' }),
+  OTEL_BSP_SCHEDULE_DELAY: Int(1, 600_000, 5000)
 })
 type Env = Static<typeof EnvSchema>
 
@@ -119,6 +131,46 @@ export interface Config {
   translateThreads: number | undefined
   /** Serve /docs and /openapi.json. */
   docsEnabled: boolean
+  /** Where spans go over OTLP/HTTP, and which traces are recorded; undefined: none are. */
+  tracing: TracingSettings | undefined
+}
+
+export interface TracingSettings {
+  url: string
+  headers: Record<string, string>
+  serviceName: string
+  sampler: SamplerName
+  ratio: number
+  delayMs: number
+  timeoutMs: number
+}
+
+/** OTEL_EXPORTER_OTLP_HEADERS as the spec writes it: key=value pairs, values percent-encoded. */
+function otlpHeaders (value: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const pair of list(value)) {
+    const eq = pair.indexOf('=')
+    let decoded = pair.slice(eq + 1).trim()
+    try {
+      decoded = decodeURIComponent(decoded)
+    } catch {}
+    headers[pair.slice(0, eq).trim().toLowerCase()] = decoded
+  }
+  return headers
+}
+
+function tracingOf (env: Env): TracingSettings | undefined {
+  const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (env.OTEL_EXPORTER_OTLP_ENDPOINT === undefined ? undefined : `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`)
+  if (env.OTEL_SDK_DISABLED || url === undefined) return undefined
+  return {
+    url,
+    headers: otlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS),
+    serviceName: env.OTEL_SERVICE_NAME,
+    sampler: env.OTEL_TRACES_SAMPLER,
+    ratio: Number(env.OTEL_TRACES_SAMPLER_ARG),
+    delayMs: env.OTEL_BSP_SCHEDULE_DELAY,
+    timeoutMs: env.OTEL_EXPORTER_OTLP_TIMEOUT
+  }
 }
 
 export class ConfigError extends Error {
@@ -343,7 +395,8 @@ function toConfig (env: Env, fileKeys: KeySpec[], redisCa: Buffer | undefined): 
     logLevel: env.LOG_LEVEL,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     translateThreads: env.TRANSLATE_THREADS,
-    docsEnabled: env.DOCS_ENABLED
+    docsEnabled: env.DOCS_ENABLED,
+    tracing: tracingOf(env)
   }
 }
 

@@ -49,7 +49,8 @@ describe('loadConfig', () => {
       logLevel: 'info',
       shutdownGraceMs: 10_000,
       translateThreads: undefined,
-      docsEnabled: true
+      docsEnabled: true,
+      tracing: undefined
     })
   })
 
@@ -69,6 +70,13 @@ describe('loadConfig', () => {
       SHUTDOWN_GRACE_MS: '2500',
       TRANSLATE_THREADS: '3',
       DOCS_ENABLED: 'false',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
+      OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20otel%20token, x-tenant=ops',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '3000',
+      OTEL_SERVICE_NAME: 'gw-eu',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
       CACHE_TTL_SECONDS: '30',
       CACHE_STALE_SECONDS: '300',
       CACHE_NEGATIVE_TTL_SECONDS: '5',
@@ -127,7 +135,8 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       shutdownGraceMs: 2500,
       translateThreads: 3,
-      docsEnabled: false
+      docsEnabled: false,
+      tracing: { url: 'http://collector:4318/v1/traces', headers: { authorization: 'Bearer otel token', 'x-tenant': 'ops' }, serviceName: 'gw-eu', sampler: 'parentbased_traceidratio', ratio: 0.25, delayMs: 200, timeoutMs: 3000 }
     })
   })
 
@@ -306,6 +315,25 @@ describe('loadConfig', () => {
     for (const value of ['Hunter2-url', '71516eea4850f7e0300ac86adf9fb64bca845aa7', 'Secret-456789', 'Passw0rd-xyz', 'Redis-pass', 'Secret-port']) {
       expect(err.message).not.toContain(value)
     }
+  })
+
+  describe('OpenTelemetry\'s variables', () => {
+    it('prefers the traces endpoint as given, and turns tracing off with OTEL_SDK_DISABLED', () => {
+      const both = { ...REQUIRED, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example.com/otlp/traces' }
+      expect(loadConfig(both).tracing?.url).toBe('https://traces.example.com/otlp/traces')
+      expect(loadConfig({ ...both, OTEL_SDK_DISABLED: 'true' }).tracing).toBeUndefined()
+    })
+
+    it('refuses what it cannot honour, without echoing a header value', () => {
+      expect(configError({ ...REQUIRED, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_TRACES_SAMPLER: 'sometimes' }).message).toBe([
+        'invalid configuration:',
+        '  OTEL_EXPORTER_OTLP_PROTOCOL must be http/json (the encoding this gateway sends)',
+        '  OTEL_TRACES_SAMPLER must be one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio'
+      ].join('\n'))
+      expect(configError({ ...REQUIRED, OTEL_TRACES_SAMPLER_ARG: '1.5' }).message).toBe('invalid configuration:\n  OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1')
+      const headers = configError({ ...REQUIRED, OTEL_EXPORTER_OTLP_HEADERS: 'Authorization Bearer-Leaked' }).message
+      expect(headers).toBe('invalid configuration:\n  OTEL_EXPORTER_OTLP_HEADERS must be key=value pairs separated by commas')
+    })
   })
 
   describe('secrets from files (X_FILE)', () => {

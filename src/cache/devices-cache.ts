@@ -10,6 +10,8 @@ import { UPSTREAM_KINDS, upstreamKind } from '../mor/errors.js'
 import { decodeEntry, encodeEntry, entryBytes, isFresh, isServable, newEntry, ownBytes, type CacheEntry, type EntryFacts, type Lifetimes } from './entry.js'
 import type { RedisStore } from '../redis/store.js'
 import { shiftIndex, type IndexedList } from '../paging/device-index.js'
+import { childOf, type Span, type TraceScope } from '../tracing/tracer.js'
+import type { SpanContext } from '../tracing/trace-context.js'
 
 /** How the answer was obtained, for Cache-Status and metrics. */
 export type CacheOutcome = 'hit' | 'stale' | 'miss' | 'revalidated' | 'stale-if-error'
@@ -29,9 +31,9 @@ export interface DevicesCacheOptions extends Lifetimes {
   /** Upper bound of one upstream call; a cross-instance lock never outlives it. */
   upstreamTimeoutMs: number
   /** The user's devices as an indexed JSON array (already serialized, possibly in a worker thread). */
-  fetchDevices: (userId: number) => Promise<IndexedList>
+  fetchDevices: (userId: number, trace?: TraceScope) => Promise<IndexedList>
   /** One device's details as a JSON object, and the MOR user it belongs to. */
-  fetchDevice: (deviceId: number) => Promise<DeviceJson>
+  fetchDevice: (deviceId: number, trace?: TraceScope) => Promise<DeviceJson>
   redis: RedisStore | undefined
   log: FastifyBaseLogger
 }
@@ -49,6 +51,8 @@ export interface GetOptions {
    * fails. For answers that must behave exactly like an uncached negative one.
    */
   strict?: boolean
+  /** The request's trace, asked for only when the answer is not a fresh one in memory. */
+  trace?: () => TraceScope
 }
 
 export interface DeviceJson { json: string, userId: number | null }
@@ -111,7 +115,24 @@ interface Target {
   key: string
   /** For logs: which user or device. */
   label: Subject
-  fetch: () => Promise<{ body: string, facts: EntryFacts }>
+  fetch: (trace?: TraceScope) => Promise<{ body: string, facts: EntryFacts }>
+}
+
+/** `work` as a span under `trace` while traces are recorded (else just `work`); failures mark it. */
+function traced<T> (trace: TraceScope | undefined, name: string, kind: 'internal' | 'client', work: (span: Span | undefined) => Promise<T>): Promise<T> {
+  return trace?.tracer.recording === true ? inSpan(trace, name, kind, work) : work(undefined)
+}
+
+async function inSpan<T> (trace: TraceScope, name: string, kind: 'internal' | 'client', work: (span: Span) => Promise<T>): Promise<T> {
+  const { span } = childOf(trace, name, kind, kind === 'client' ? { 'db.system': 'redis' } : undefined)
+  try {
+    return await work(span)
+  } catch (err) {
+    span.fail((err as Error).message)
+    throw err
+  } finally {
+    span.end()
+  }
 }
 
 /** A list's body: the array with the user id before it and nextCursor (null: the whole list) after it. */
@@ -135,6 +156,8 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
       sizeCalculation: (entry) => entryBytes(entry, ENTRY_OVERHEAD_BYTES)
     })
   const fetches = new Map<string, Promise<CacheEntry>>()
+  // The span each traced fetch runs under, for the requests that join it to link to.
+  const fetchTraces = new WeakMap<Promise<CacheEntry>, SpanContext>()
   const lookups = new Map<string, Promise<CacheEntry | undefined>>()
   // When each key was last forgotten: a fetch that started before must not store its answer.
   const forgotten = new Map<string, number>()
@@ -145,14 +168,14 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     local: userId,
     key: `${opts.keyPrefix}:devices:${userId}`,
     label: { userId },
-    fetch: () => listBody(userId, opts.fetchDevices(userId))
+    fetch: (trace) => listBody(userId, opts.fetchDevices(userId, trace))
   })
   const deviceTarget = (deviceId: number): Target => ({
     local: -1 - deviceId,
     key: `${opts.keyPrefix}:device:${deviceId}`,
     label: { deviceId },
-    fetch: async () => {
-      const { json, userId } = await opts.fetchDevice(deviceId)
+    fetch: async (trace) => {
+      const { json, userId } = await opts.fetchDevice(deviceId, trace)
       return { body: json, facts: { owner: userId } }
     }
   })
@@ -191,13 +214,13 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     return undefined
   }
 
-  async function fetchAndStore (target: Target): Promise<CacheEntry> {
+  async function fetchAndStore (target: Target, trace?: TraceScope): Promise<CacheEntry> {
     const { key } = target
     const started = Date.now()
     const lockKey = `${key}:lock`
-    const lock = redis ? await redis.lock(lockKey, opts.upstreamTimeoutMs + 1000) : 'unavailable'
+    const lock = redis ? await traced(trace, 'Redis lock', 'client', () => redis.lock(lockKey, opts.upstreamTimeoutMs + 1000)) : 'unavailable'
     if (lock === 'busy') {
-      const theirs = await awaitOtherInstance(key, started)
+      const theirs = await traced(trace, 'wait for another instance\'s fetch', 'internal', () => awaitOtherInstance(key, started))
       if (theirs) {
         if (!wasForgottenSince(key, started)) remember(target, theirs, Date.now())
         return theirs
@@ -206,7 +229,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     try {
       let entry: CacheEntry
       try {
-        const { body, facts } = await target.fetch()
+        const { body, facts } = await target.fetch(trace)
         entry = newEntry(200, ownBytes(body), Date.now(), opts, facts)
       } catch (err) {
         if (upstreamKind(err) !== 'not-found') throw err
@@ -217,9 +240,11 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
       remember(target, entry, Date.now())
       if (redis && entry.staleUntil > entry.storedAt) {
         const life = entry.staleUntil - entry.storedAt
-        await redis.set(key, encodeEntry(entry), life)
-        // Which user each listed device belongs to, for a write through the passthrough on any instance.
-        if (entry.index && 'userId' in target.label) await redis.setOwners(opts.keyPrefix, target.label.userId, entry.index.ids, life)
+        await traced(trace, 'Redis store', 'client', async () => {
+          await redis.set(key, encodeEntry(entry), life)
+          // Which user each listed device belongs to, for a write through the passthrough on any instance.
+          if (entry.index && 'userId' in target.label) await redis.setOwners(opts.keyPrefix, target.label.userId, entry.index.ids, life)
+        })
       }
       stored?.(target.label)
       return entry
@@ -233,18 +258,28 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
    * answers later (shared through Redis) holds the key's place from the start, so requests that
    * arrive while it is asked join this call instead of each charging their own budget.
    */
-  function fetchCoalesced (target: Target, admit?: GetOptions['admit']): { promise: Promise<CacheEntry>, collapsed: boolean } {
+  function fetchCoalesced (target: Target, admit?: GetOptions['admit'], trace?: TraceScope): { promise: Promise<CacheEntry>, collapsed: boolean } {
     const running = fetches.get(target.key)
-    if (running) return { promise: running, collapsed: true }
+    if (running) {
+      // A request that joins waits in a span linked to the one whose trace holds the MOR call.
+      const owner = fetchTraces.get(running)
+      if (trace?.tracer.recording !== true) return { promise: running, collapsed: true }
+      const promise = traced(trace, 'wait for a coalesced fetch', 'internal', (span) => {
+        if (owner) span?.addLink(owner)
+        return running
+      })
+      return { promise, collapsed: true }
+    }
     const admission = admit?.()
     if (typeof admission === 'number') throw new UpstreamBudgetError(admission)
     const promise = admission === undefined
-      ? fetchAndStore(target)
+      ? fetchAndStore(target, trace)
       : admission.then((wait) => {
         if (wait !== undefined) throw new UpstreamBudgetError(wait)
-        return fetchAndStore(target)
+        return fetchAndStore(target, trace)
       })
     fetches.set(target.key, promise)
+    if (trace?.tracer.recording === true) fetchTraces.set(promise, trace.parent)
     // Only its own: forget() may have put a newer fetch in its place.
     const done = () => { if (fetches.get(target.key) === promise) fetches.delete(target.key) }
     promise.then(done, done)
@@ -268,11 +303,12 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     return cached && isServable(cached, now) ? cached : undefined
   }
 
-  async function getTarget (target: Target, { revalidate = false, admit, strict = false }: GetOptions): Promise<CacheResult> {
+  async function getTarget (target: Target, { revalidate = false, admit, strict = false, trace: traceOf }: GetOptions): Promise<CacheResult> {
     let cached = lru?.get(target.local)
     if (!revalidate && cached && isFresh(cached, Date.now())) return { entry: cached, outcome: 'hit', collapsed: false }
+    const trace = traceOf?.()
     if (!revalidate) {
-      const remote = await lookupRemote(target.key)
+      const remote = redis?.available ? await traced(trace, 'Redis lookup', 'client', () => lookupRemote(target.key)) : undefined
       const now = Date.now()
       if (remote && isServable(remote, now) && (!cached || remote.storedAt > cached.storedAt)) {
         remember(target, remote, now)
@@ -294,7 +330,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     for (let retried = false; ; retried = true) {
       let started: ReturnType<typeof fetchCoalesced>
       try {
-        started = fetchCoalesced(target, admit)
+        started = fetchCoalesced(target, admit, trace)
       } catch (err) {
         return outOfBudget(err)
       }

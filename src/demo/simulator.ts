@@ -48,7 +48,17 @@ export interface MorSimulator {
   close: () => Promise<void>
 }
 
-export interface SimCalls { total: number, byUser: Map<string, number>, byDevice: Map<string, number>, writes: Map<string, number> }
+export interface SimCalls {
+  total: number
+  byUser: Map<string, number>
+  byDevice: Map<string, number>
+  writes: Map<string, number>
+  /** The trace headers of the last calls (at most 100), as a traced MOR would read them. */
+  traces: SimTrace[]
+}
+
+export interface SimTrace { method: string, traceparent: string | undefined, tracestate: string | undefined, requestId: string | undefined }
+const TRACES_KEPT = 100
 
 const API_PREFIX = '/billing/api/'
 /** How many calls the simulator has answered: in total, devices_get by user_id, device_details_get by device_id, writes by method. */
@@ -81,8 +91,11 @@ function send (res: ServerResponse, xml: string, sim: MorSimulator['options']) {
   res.end(gz)
 }
 
-function count (calls: SimCalls, name: string, method: ApiMethod, params: URLSearchParams): void {
+function count (calls: SimCalls, name: string, method: ApiMethod, params: URLSearchParams, headers: IncomingMessage['headers']): void {
   calls.total++
+  const header = (value: string | string[] | undefined) => (typeof value === 'string' ? value : undefined)
+  calls.traces.push({ method: name, traceparent: header(headers.traceparent), tracestate: header(headers.tracestate), requestId: header(headers['x-request-id']) })
+  if (calls.traces.length > TRACES_KEPT) calls.traces.shift()
   const [counts, key] = method.tally === 'writes' ? [calls.writes, name] : [calls[method.tally], params.get(method.hashed) ?? '']
   counts.set(key, (counts.get(key) ?? 0) + 1)
 }
@@ -91,7 +104,7 @@ export async function startMorSimulator (opts: SimulatorOptions, port = 0, host 
   const options: MorSimulator['options'] = {
     encoding: 'gzip', allowGet: true, errorShape: 'bare', htmlWrapper: false, delayMs: 0, users: findUser, devices: findDevice, ...opts, password: opts.password
   }
-  const calls: SimCalls = { total: 0, byUser: new Map(), byDevice: new Map(), writes: new Map() }
+  const calls: SimCalls = { total: 0, byUser: new Map(), byDevice: new Map(), writes: new Map(), traces: [] }
   const overlay = createOverlay()
 
   const server = createServer((req, res) => {
@@ -112,7 +125,7 @@ export async function startMorSimulator (opts: SimulatorOptions, port = 0, host 
     readForm(req).then(async (form) => {
       // Rails merges both; the form body wins over the query string.
       const params = new URLSearchParams([...form, ...url.searchParams])
-      count(calls, name, method, params)
+      count(calls, name, method, params, req.headers)
       if (options.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, options.delayMs))
       send(res, answer(method, params, req.method ?? 'GET', options, overlay), options)
     }).catch(() => res.destroy())

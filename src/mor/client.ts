@@ -7,6 +7,8 @@ import { deviceDetailsHash, devicesGetHash } from './sign.js'
 import { createTranslator, type Translator } from './translate-pool.js'
 import { translateDetailsToJson } from './translate-details.js'
 import type { IndexedList } from '../paging/device-index.js'
+import { childOf, type Span, type TraceScope } from '../tracing/tracer.js'
+import { formatTraceparent } from '../tracing/trace-context.js'
 import {
   DeviceNotFoundError, UpstreamBadResponseError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError, rejectedError,
   unreachableReason
@@ -16,12 +18,12 @@ export type MorSettings = Config['mor']
 
 export interface MorClient {
   /** The user's devices in MOR's order, as an indexed JSON array; throws a typed upstream error otherwise. */
-  getDevicesList: (userId: number) => Promise<IndexedList>
+  getDevicesList: (userId: number, trace?: TraceScope) => Promise<IndexedList>
   /**
    * One device's details as DeviceDetails JSON text, with the owner's user id (null when MOR does
    * not send it); throws DeviceNotFoundError or another typed upstream error otherwise.
    */
-  getDeviceDetails: (deviceId: number) => Promise<{ json: string, userId: number | null }>
+  getDeviceDetails: (deviceId: number, trace?: TraceScope) => Promise<{ json: string, userId: number | null }>
   close: () => Promise<void>
 }
 
@@ -57,13 +59,13 @@ export function createMorClient (settings: MorSettings, translator: Translator =
     bodyTimeout: settings.timeoutMs
   })
 
-  async function post (method: string, params: Record<string, string>, signal: AbortSignal): Promise<RawAnswer> {
+  async function post (method: string, params: Record<string, string>, signal: AbortSignal, trace: Record<string, string>): Promise<RawAnswer> {
     const form = new URLSearchParams({ u: settings.user, ...params })
     if (settings.password !== undefined) form.set('p', settings.password)
     const res = await pool.request({
       path: apiBase + method,
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-encoding': 'gzip', accept: 'application/xml, text/xml, */*' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-encoding': 'gzip', accept: 'application/xml, text/xml, */*', ...trace },
       body: form.toString(),
       signal
     })
@@ -80,15 +82,48 @@ export function createMorClient (settings: MorSettings, translator: Translator =
     return { body: await readBounded(res.body, settings.maxBytes), encoding: Array.isArray(encoding) ? encoding.join(',') : encoding }
   }
 
-  /** One signed call to an API method (u, and p when set, are added here), failures typed. */
-  async function exchange (method: string, params: Record<string, string>): Promise<RawAnswer> {
+  /** The trace headers of a call under `span`: W3C Trace Context, and the request's id. */
+  function traceHeaders (span: Span | undefined, trace: TraceScope | undefined): Record<string, string> {
+    if (!span || !trace) return {}
+    const headers: Record<string, string> = { traceparent: formatTraceparent(span.context), 'x-request-id': trace.requestId }
+    if (span.context.traceState !== undefined) headers.tracestate = span.context.traceState
+    return headers
+  }
+
+  /**
+   * One signed call to an API method (u, and p when set, are added here), failures typed; under
+   * `trace`, a client span whose id the call carries as its traceparent. Parameters are not
+   * recorded: they include the hash.
+   */
+  async function exchange (method: string, params: Record<string, string>, trace: TraceScope | undefined): Promise<RawAnswer> {
+    const span = trace && childOf(trace, `MOR ${method}`, 'client', { 'http.request.method': 'POST', 'server.address': base.hostname, 'url.path': apiBase + method }).span
     const signal = AbortSignal.timeout(settings.timeoutMs)
     try {
-      return await post(method, params, signal)
+      return await post(method, params, signal, traceHeaders(span, trace))
     } catch (err) {
-      if (err instanceof UpstreamBadResponseError) throw err
-      if (signal.aborted || isTimeout(err)) throw new UpstreamTimeoutError(settings.timeoutMs, { cause: err })
-      throw new UpstreamUnavailableError(unreachableReason((err as { code?: string }).code), { cause: err })
+      const typed = err instanceof UpstreamBadResponseError
+        ? err
+        : signal.aborted || isTimeout(err)
+          ? new UpstreamTimeoutError(settings.timeoutMs, { cause: err })
+          : new UpstreamUnavailableError(unreachableReason((err as { code?: string }).code), { cause: err })
+      span?.fail(typed.message)
+      throw typed
+    } finally {
+      span?.end()
+    }
+  }
+
+  /** A translation, as a span of its own under `trace` (in the worker pool or inline). */
+  async function translated<T> (trace: TraceScope | undefined, bytes: number, work: () => Promise<T>): Promise<T> {
+    if (trace?.tracer.recording !== true) return await work()
+    const { span } = childOf(trace, 'MOR answer translation', 'internal', { 'mor.answer.bytes': bytes, 'mor.translation.threaded': translator.threaded })
+    try {
+      return await work()
+    } catch (err) {
+      span.fail((err as Error).message)
+      throw err
+    } finally {
+      span.end()
     }
   }
 
@@ -98,15 +133,15 @@ export function createMorClient (settings: MorSettings, translator: Translator =
     return answer.message === notFoundText ? notFound() : rejectedError(answer.message)
   }
 
-  async function getDevicesList (userId: number): Promise<IndexedList> {
-    const raw = await exchange('devices_get', { user_id: String(userId), hash: devicesGetHash(userId, settings.secret) })
-    const answer = await translator.translate(raw.body, raw.encoding, settings.maxBytes)
+  async function getDevicesList (userId: number, trace?: TraceScope): Promise<IndexedList> {
+    const raw = await exchange('devices_get', { user_id: String(userId), hash: devicesGetHash(userId, settings.secret) }, trace)
+    const answer = await translated(trace, raw.body.length, () => translator.translate(raw.body, raw.encoding, settings.maxBytes))
     if (answer.kind === 'devices') return answer.list
     throw failure(answer, 'User not found', () => new UserNotFoundError(userId))
   }
 
-  async function getDeviceDetails (deviceId: number): Promise<{ json: string, userId: number | null }> {
-    const raw = await exchange('device_details_get', { device_id: String(deviceId), hash: deviceDetailsHash(deviceId, settings.secret) })
+  async function getDeviceDetails (deviceId: number, trace?: TraceScope): Promise<{ json: string, userId: number | null }> {
+    const raw = await exchange('device_details_get', { device_id: String(deviceId), hash: deviceDetailsHash(deviceId, settings.secret) }, trace)
     // One device's answer is small: translated inline, never in the worker pool.
     const answer = await translateDetailsToJson(raw.body, raw.encoding, settings.maxBytes, deviceId)
     if (answer.kind === 'device') return { json: answer.json, userId: answer.userId }

@@ -17,6 +17,7 @@ import { DEVICES_ROUTE } from '../routes/devices.js'
 import { devicesVary } from '../cache/http.js'
 import { clientView, trustFunction } from '../net/forwarded.js'
 import { CORS_SAME_ORIGIN } from '../net/cors.js'
+import { sampledHere } from './tracing.js'
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const { server, log, metrics } = fastify
@@ -54,6 +55,8 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   }
 
   const hitLane = fastify.auth.disabled ? undefined : createDevicesHitLane()
+  // While traces are recorded, a sampled request goes to the framework, which traces it.
+  const tracing = fastify.tracer.recording
   const legacy = fastify.hasDecorator('passthrough') ? createLegacy() : undefined
   if (!hitLane && !legacy) return
 
@@ -104,11 +107,11 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   // One lane per request, by path; whatever a lane does not answer goes to Fastify.
   front.lane = (req, res, next) => {
     if (legacy && req.url?.startsWith(legacy.prefix) === true) legacy.lane(req, res, next)
-    else if (hitLane) hitLane(req, res, next)
+    else if (hitLane && !(tracing && sampledHere(fastify.tracer, req))) hitLane(req, res, next)
     else next()
   }
   fastify.addHook('onClose', (_instance, done) => {
     front.lane = undefined
     done()
   })
-}, { name: 'lanes', dependencies: ['auth', 'cache', 'metrics', 'rate-limit'], fastify: '5.x' })
+}, { name: 'lanes', dependencies: ['auth', 'cache', 'metrics', 'rate-limit', 'tracing'], fastify: '5.x' })

@@ -7,12 +7,13 @@ import { createTranslator } from '../mor/translate-pool.js'
 import { createCircuitBreaker, type CircuitBreaker } from '../mor/circuit.js'
 import { upstreamKind } from '../mor/errors.js'
 import type { IndexedList } from '../paging/device-index.js'
+import type { TraceScope } from '../tracing/tracer.js'
 
 export interface MorService {
   /** The user's devices as an indexed JSON array, in MOR's order. */
-  getDevicesList: (userId: number) => Promise<IndexedList>
+  getDevicesList: (userId: number, trace?: TraceScope) => Promise<IndexedList>
   /** One device's details as DeviceDetails JSON text, with the owner's user id (null if MOR sends none). */
-  getDeviceDetails: (deviceId: number) => Promise<{ json: string, userId: number | null }>
+  getDeviceDetails: (deviceId: number, trace?: TraceScope) => Promise<{ json: string, userId: number | null }>
   breaker: CircuitBreaker
 }
 
@@ -55,8 +56,8 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     }
   }
 
-  const getDevicesList = (userId: number) => guarded(() => client.getDevicesList(userId))
-  const getDeviceDetails = (deviceId: number) => guarded(() => client.getDeviceDetails(deviceId))
+  const getDevicesList = (userId: number, trace?: TraceScope) => guarded(() => client.getDevicesList(userId, trace))
+  const getDeviceDetails = (deviceId: number, trace?: TraceScope) => guarded(() => client.getDeviceDetails(deviceId, trace))
 
   fastify.decorate('mor', { getDevicesList, getDeviceDetails, breaker })
   fastify.addHook('onClose', async () => { await client.close() })

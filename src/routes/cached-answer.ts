@@ -10,6 +10,8 @@ import { UpstreamBudgetError, type CacheResult, type GetOptions } from '../cache
 import { codedEtag, compressedView, COMPRESS_MIN_BYTES, devicesAnswerHeaders, devicesVary, matchesIfNoneMatch, negotiate } from '../cache/http.js'
 import type { GatewayMetrics } from '../plugins/metrics.js'
 import { limitKeyOf } from '../plugins/rate-limit.js'
+import { parseTraceparent } from '../tracing/trace-context.js'
+import type { TraceScope } from '../tracing/tracer.js'
 
 /** A query parameter the operation does not take, or a bad value; the detail names the parameter. */
 export const InvalidQueryError = createError('INVALID_QUERY', '%s', 400)
@@ -31,6 +33,20 @@ function countCacheResult (metrics: GatewayMetrics, result: CacheResult): void {
   if (result.collapsed) metrics.cache.inc({ result: 'collapsed' })
 }
 
+/**
+ * The trace work for this request runs under: the request's span, or (tracing off) an unrecorded
+ * one under the caller's traceparent, made only if something asks (a call to MOR), so the call
+ * still continues the caller's trace.
+ */
+function traceScope (fastify: FastifyInstance, request: FastifyRequest): TraceScope {
+  let parent = request.span?.context
+  return {
+    tracer: fastify.tracer,
+    requestId: request.id,
+    get parent () { return (parent ??= fastify.tracer.unrecorded(parseTraceparent(request.headers.traceparent, request.headers.tracestate))) }
+  }
+}
+
 /** Asks the cache on the caller's behalf: a MOR call it starts is charged to the caller's budget. */
 export async function fetchCached (fastify: FastifyInstance, request: FastifyRequest, get: (opts: GetOptions) => Promise<CacheResult>): Promise<CacheResult> {
   const caller = limitKeyOf(request)
@@ -38,7 +54,8 @@ export async function fetchCached (fastify: FastifyInstance, request: FastifyReq
   try {
     result = await get({
       revalidate: wantsRevalidation(request.headers),
-      admit: () => fastify.upstreamBudget.admit(caller)
+      admit: () => fastify.upstreamBudget.admit(caller),
+      trace: () => traceScope(fastify, request)
     })
   } catch (err) {
     if (err instanceof UpstreamBudgetError) fastify.metrics.rateLimited.inc({ limit: 'upstream' })

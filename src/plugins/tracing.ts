@@ -1,0 +1,76 @@
+// Traces: W3C Trace Context continued from the caller, spans exported over OTLP/HTTP when an
+// endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or _TRACES_ENDPOINT). Owns the tracer and
+// the exporter (flushed on close). With no endpoint nothing is hooked: a request costs nothing
+// extra, and a call to MOR still carries a child traceparent (the tracer makes ids either way).
+import type { IncomingMessage } from 'node:http'
+import fp from 'fastify-plugin'
+import type { Config } from '../config.js'
+import { createOtlpExporter } from '../tracing/otlp-exporter.js'
+import { createSampler } from '../tracing/sampler.js'
+import { parseTraceparent } from '../tracing/trace-context.js'
+import { createTracer, type Span, type TraceDecision, type Tracer } from '../tracing/tracer.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    tracer: Tracer
+  }
+  interface FastifyRequest {
+    /** The request's span while tracing records; undefined otherwise. */
+    span: Span | undefined
+  }
+}
+
+const DECIDED = Symbol('trace decision taken by a lane')
+type Decided = IncomingMessage & { [DECIDED]?: TraceDecision }
+
+/**
+ * For the hit lane while tracing records: whether this request's trace is sampled. A sampled one
+ * goes to the framework, which traces it; the decision is kept, so the trace is the same one.
+ */
+export function sampledHere (tracer: Tracer, req: IncomingMessage): boolean {
+  const decision = tracer.decide(parseTraceparent(req.headers.traceparent, req.headers.tracestate))
+  if (decision.sampled) (req as Decided)[DECIDED] = decision
+  return decision.sampled
+}
+
+export default fp<{ config: Config }>(async (fastify, { config }) => {
+  const settings = config.tracing
+  const exporter = settings && createOtlpExporter({
+    url: settings.url,
+    headers: settings.headers,
+    serviceName: settings.serviceName,
+    serviceVersion: '0.1.0',
+    delayMs: settings.delayMs,
+    timeoutMs: settings.timeoutMs
+  })
+  const tracer = createTracer(createSampler(settings?.sampler ?? 'parentbased_always_on', settings?.ratio ?? 1), exporter?.add)
+  fastify.decorate('tracer', tracer)
+  fastify.decorateRequest('span', undefined)
+  if (!exporter) return
+
+  fastify.metrics.addCounter('gateway_trace_spans_exported_total', 'Spans the OTLP collector accepted', () => exporter.exported)
+  fastify.metrics.addCounter('gateway_trace_spans_dropped_total', 'Spans dropped because the export queue was full', () => exporter.dropped)
+  fastify.metrics.addCounter('gateway_trace_spans_failed_total', 'Spans the OTLP collector refused or did not take in time', () => exporter.failed)
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const remote = parseTraceparent(request.headers.traceparent, request.headers.tracestate)
+    const decision = (request.raw as Decided)[DECIDED] ?? tracer.decide(remote)
+    // The route template, never the URL: a query may carry a credential.
+    const route = request.routeOptions.url ?? 'unmatched'
+    const span = tracer.startRequest(`${request.method} ${route}`, remote, decision, { 'http.request.method': request.method, 'http.route': route })
+    request.span = span
+    // Both: Fastify logs the completed request through the reply's logger.
+    request.log = reply.log = request.log.child({ traceId: span.context.traceId, spanId: span.context.spanId })
+    done()
+  })
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const span = request.span
+    if (span) {
+      span.setAttribute('http.response.status_code', reply.statusCode)
+      if (reply.statusCode >= 500) span.fail(`HTTP ${reply.statusCode}`)
+      span.end()
+    }
+    done()
+  })
+  fastify.addHook('onClose', async () => { await exporter.close() })
+}, { name: 'tracing', dependencies: ['metrics'], fastify: '5.x' })
