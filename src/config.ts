@@ -59,14 +59,16 @@ export const EnvSchema = Type.Object({
   CACHE_NEGATIVE_TTL_SECONDS: Int(0, 86_400, 10),
   CACHE_MAX_ENTRIES: Int(0, 10_000_000, 10_000),
   CACHE_MAX_BYTES: Int(1024 * 1024, 64 * 1024 ** 3, 256 * 1024 * 1024),
-  SHUTDOWN_GRACE_MS: Int(0, 600_000, 10_000),
+  // 0 would kill the process at once, with no graceful close at all.
+  SHUTDOWN_GRACE_MS: Int(100, 600_000, 10_000),
   // Unset: one less than the cores Node sees, which in a container with a CPU limit is the host's.
   TRANSLATE_THREADS: Type.Optional(Int(1, 256)),
   DOCS_ENABLED: Type.Boolean({ default: true }),
   // OpenTelemetry's standard variables (tracing is off unless an OTLP endpoint is set).
   OTEL_SDK_DISABLED: Type.Boolean({ default: false }),
-  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://[^\\s?#]+$', errorMessage: 'must be an http(s) URL without query or fragment' })),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://[^\\s?#]+$', errorMessage: 'must be an http(s) URL without query or fragment' })),
+  // No user:password@ (fetch refuses such URLs): credentials go in OTEL_EXPORTER_OTLP_HEADERS.
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', errorMessage: 'must be an http(s) URL without credentials, query or fragment (credentials go in OTEL_EXPORTER_OTLP_HEADERS)' })),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', errorMessage: 'must be an http(s) URL without credentials, query or fragment (credentials go in OTEL_EXPORTER_OTLP_HEADERS)' })),
   OTEL_EXPORTER_OTLP_PROTOCOL: Type.Optional(Type.Literal('http/json', { errorMessage: 'must be http/json (the encoding this gateway sends)' })),
   OTEL_EXPORTER_OTLP_HEADERS: Type.Optional(Type.String({ pattern: '^\\s*[^=,\\s]+\\s*=[^,]*(,\\s*[^=,\\s]+\\s*=[^,]*)*$', errorMessage: 'must be key=value pairs separated by commas' })),
   OTEL_EXPORTER_OTLP_TIMEOUT: Int(1, 600_000, 10_000),

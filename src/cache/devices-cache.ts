@@ -103,6 +103,9 @@ const LOCK_POLL_MS = 25
 export const ENTRY_OVERHEAD_BYTES = 2048
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/** How often a request joins calls that other callers' spent budgets refuse before it gives up. */
+const MAX_BUDGET_ATTEMPTS = 4
+const isOverloaded = (err: unknown) => (err as { code?: string }).code === 'GATEWAY_OVERLOADED'
 
 /** Devices whose owner an instance remembers from the lists it has seen: enough for a busy instance. */
 const OWNERS_KEPT = 500_000
@@ -286,8 +289,10 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     return { promise, collapsed: false }
   }
 
-  function refreshInBackground (target: Target): void {
-    fetchCoalesced(target).promise.catch((err: unknown) => {
+  function refreshInBackground (target: Target, trace: TraceScope | undefined): void {
+    fetchCoalesced(target, undefined, trace).promise.catch((err: unknown) => {
+      // Joined a call whose caller's budget was spent: nothing was asked of MOR, nothing failed.
+      if (err instanceof UpstreamBudgetError) return
       log.warn({ err, ...target.label }, 'background refresh failed; serving stale')
     })
   }
@@ -316,7 +321,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
       }
       if (cached && isFresh(cached, now)) return { entry: cached, outcome: 'hit', collapsed: false }
       if (cached && isServable(cached, now) && cached.status === 200) {
-        refreshInBackground(target)
+        refreshInBackground(target, trace)
         return { entry: cached, outcome: 'stale', collapsed: false }
       }
     }
@@ -326,8 +331,9 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
       if (!strict && cached && isServable(cached, now)) return { entry: cached, outcome: isFresh(cached, now) ? 'hit' : 'stale', collapsed: false }
       throw err
     }
-    // A call this request joined may be refused by its starter's budget: it then asks its own, once.
-    for (let retried = false; ; retried = true) {
+    // A call this request joined may be refused by its starter's budget: it then asks its own
+    // (joining again is fine; the joined call may be refused too), at most a few times.
+    for (let attempt = 1, askedOwn = false; ; attempt++) {
       let started: ReturnType<typeof fetchCoalesced>
       try {
         started = fetchCoalesced(target, admit, trace)
@@ -335,16 +341,18 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
         return outOfBudget(err)
       }
       const { promise, collapsed } = started
+      if (!collapsed) askedOwn = true
       try {
         return { entry: await promise, outcome: revalidate ? 'revalidated' : 'miss', collapsed }
       } catch (err) {
         if (err instanceof UpstreamBudgetError) {
-          if (collapsed && !retried && admit) continue
+          if (!askedOwn && admit && attempt < MAX_BUDGET_ATTEMPTS) continue
           return outOfBudget(err)
         }
         const fallback = !strict && cached && isServable(cached, Date.now()) && cached.status === 200 ? cached : undefined
         const kind = upstreamKind(err)
-        if (fallback && kind !== undefined && UPSTREAM_KINDS[kind].staleIfError) {
+        // A busy translation pool (503 overloaded) is no worse a reason than MOR's for a stale answer.
+        if (fallback && ((kind !== undefined && UPSTREAM_KINDS[kind].staleIfError) || isOverloaded(err))) {
           log.warn({ err, ...target.label }, 'MOR failed; serving the cached answer instead')
           return { entry: fallback, outcome: 'stale-if-error', collapsed }
         }

@@ -17,7 +17,7 @@ import { DEVICES_ROUTE } from '../routes/devices.js'
 import { devicesVary } from '../cache/http.js'
 import { clientView, trustFunction } from '../net/forwarded.js'
 import { CORS_SAME_ORIGIN } from '../net/cors.js'
-import { sampledHere } from './tracing.js'
+import { laneTrace, tracedLane } from './tracing.js'
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const { server, log, metrics } = fastify
@@ -51,12 +51,16 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     const ms = performance.now() - startedAt
     metrics.requests.observe(series, labels, ms / 1000)
     const level = completedLevel(status, ms)
-    if (level !== 'debug' || debugLevel) log[level]({ reqId: id, req: logged(req), res: { statusCode: status }, caller, responseTime: ms }, 'request completed')
+    if (level !== 'debug' || debugLevel) {
+      const trace = tracing ? laneTrace(req) : undefined
+      log[level]({ reqId: id, traceId: trace?.sampled === true ? trace.traceId : undefined, req: logged(req), res: { statusCode: status }, caller, responseTime: ms }, 'request completed')
+    }
   }
 
-  const hitLane = fastify.auth.disabled ? undefined : createDevicesHitLane()
-  // While traces are recorded, a sampled request goes to the framework, which traces it.
+  // While traces are recorded, the hit lane decides each request's trace (and traces a sampled hit).
   const tracing = fastify.tracer.recording
+  const untracedHitLane = fastify.auth.disabled ? undefined : createDevicesHitLane()
+  const hitLane = untracedHitLane && tracing ? tracedLane(fastify.tracer, untracedHitLane, DEVICES_ROUTE) : untracedHitLane
   const legacy = fastify.hasDecorator('passthrough') ? createLegacy() : undefined
   if (!hitLane && !legacy) return
 
@@ -107,7 +111,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   // One lane per request, by path; whatever a lane does not answer goes to Fastify.
   front.lane = (req, res, next) => {
     if (legacy && req.url?.startsWith(legacy.prefix) === true) legacy.lane(req, res, next)
-    else if (hitLane && !(tracing && sampledHere(fastify.tracer, req))) hitLane(req, res, next)
+    else if (hitLane) hitLane(req, res, next)
     else next()
   }
   fastify.addHook('onClose', (_instance, done) => {

@@ -9,6 +9,7 @@ import { createOtlpExporter } from '../tracing/otlp-exporter.js'
 import { createSampler } from '../tracing/sampler.js'
 import { parseTraceparent } from '../tracing/trace-context.js'
 import { createTracer, type Span, type TraceDecision, type Tracer } from '../tracing/tracer.js'
+import type { Lane } from '../lanes/hit-lane.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,14 +24,35 @@ declare module 'fastify' {
 const DECIDED = Symbol('trace decision taken by a lane')
 type Decided = IncomingMessage & { [DECIDED]?: TraceDecision }
 
+/** The trace decision a lane took for this request, if one did. */
+export const laneTrace = (req: IncomingMessage): TraceDecision | undefined => (req as Decided)[DECIDED]
+
 /**
- * For the hit lane while tracing records: whether this request's trace is sampled. A sampled one
- * goes to the framework, which traces it; the decision is kept, so the trace is the same one.
+ * A lane while traces are recorded: the trace is decided once per request and kept, so the
+ * framework traces the same one if the lane hands the request on; a sampled answer the lane gives
+ * itself gets its server span here. An unsampled one costs a header parse and a decision.
  */
-export function sampledHere (tracer: Tracer, req: IncomingMessage): boolean {
-  const decision = tracer.decide(parseTraceparent(req.headers.traceparent, req.headers.tracestate))
-  if (decision.sampled) (req as Decided)[DECIDED] = decision
-  return decision.sampled
+export function tracedLane (tracer: Tracer, lane: Lane, route: string): Lane {
+  return (req, res, next) => {
+    const remote = parseTraceparent(req.headers.traceparent, req.headers.tracestate)
+    const decision = tracer.decide(remote)
+    ;(req as Decided)[DECIDED] = decision
+    if (!decision.sampled) {
+      lane(req, res, next)
+      return
+    }
+    const span = tracer.startRequest(`${req.method ?? 'GET'} ${route}`, remote, decision, { 'http.request.method': req.method ?? 'GET', 'http.route': route })
+    let handedOn = false
+    res.once('finish', () => {
+      if (handedOn) return
+      span.setAttribute('http.response.status_code', res.statusCode)
+      span.end()
+    })
+    lane(req, res, () => {
+      handedOn = true
+      next()
+    })
+  }
 }
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
@@ -41,7 +63,9 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     serviceName: settings.serviceName,
     serviceVersion: '0.1.0',
     delayMs: settings.delayMs,
-    timeoutMs: settings.timeoutMs
+    timeoutMs: settings.timeoutMs,
+    // The collector's origin only: its URL path or headers may carry a tenant's token.
+    onFirstFailure: (reason) => { fastify.log.warn({ collector: new URL(settings.url).origin, reason }, 'OTLP span export failed; further failures are counted in gateway_trace_spans_failed_total') }
   })
   const tracer = createTracer(createSampler(settings?.sampler ?? 'parentbased_always_on', settings?.ratio ?? 1), exporter?.add)
   fastify.decorate('tracer', tracer)
@@ -59,8 +83,9 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     const route = request.routeOptions.url ?? 'unmatched'
     const span = tracer.startRequest(`${request.method} ${route}`, remote, decision, { 'http.request.method': request.method, 'http.route': route })
     request.span = span
-    // Both: Fastify logs the completed request through the reply's logger.
-    request.log = reply.log = request.log.child({ traceId: span.context.traceId, spanId: span.context.spanId })
+    // A recorded trace's ids join the request's log lines (both loggers: Fastify logs the completed
+    // request through the reply's).
+    if (decision.sampled) request.log = reply.log = request.log.child({ traceId: span.context.traceId, spanId: span.context.spanId })
     done()
   })
   fastify.addHook('onResponse', (request, reply, done) => {

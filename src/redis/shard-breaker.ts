@@ -8,7 +8,7 @@ export interface ShardBreaker {
   allows: (node: string) => boolean
   succeeded: (node: string) => void
   failed: (node: string) => void
-  /** Nodes currently skipped. */
+  /** Nodes skipped right now: in back-off, or being probed. */
   readonly skipped: number
 }
 
@@ -37,6 +37,13 @@ export function createShardBreaker (now: () => number = Date.now): ShardBreaker 
       const backoffMs = previous ? Math.min(previous.backoffMs * 2, MAX_BACKOFF_MS) : FIRST_BACKOFF_MS
       trips.set(node, { until: now() + backoffMs, backoffMs, probing: false })
     },
-    get skipped () { return trips.size }
+    // A trip past its back-off that no command has probed since counts no more: after a failover
+    // the old master's address gets no traffic, and a gauge stuck at 1 would alert for ever.
+    get skipped () {
+      const t = now()
+      let count = 0
+      for (const trip of trips.values()) if (trip.probing || t < trip.until) count++
+      return count
+    }
   }
 }

@@ -14,7 +14,12 @@ export interface ExporterOptions {
   timeoutMs: number
   maxQueue?: number
   maxBatch?: number
+  /** Told once, at the first export that fails (a wrong endpoint shows in the log, not only in a counter). */
+  onFirstFailure?: (reason: string) => void
 }
+
+/** The most a close waits for the last export: shutdown has its own grace to keep. */
+export const CLOSE_BUDGET_MS = 2000
 
 export interface SpanExporter {
   add: (span: FinishedSpan) => void
@@ -65,20 +70,33 @@ export function createOtlpExporter (opts: ExporterOptions): SpanExporter {
   let exported = 0
   let dropped = 0
   let failed = 0
+  let stopped = false
+  const inFlight = new Set<AbortController>()
+
+  function failure (count: number, reason: string): void {
+    if (failed === 0) opts.onFirstFailure?.(reason)
+    failed += count
+  }
 
   async function send (batch: FinishedSpan[]): Promise<void> {
+    const controller = new AbortController()
+    inFlight.add(controller)
+    const timer = setTimeout(() => controller.abort(), opts.timeoutMs)
     try {
       const res = await fetch(opts.url, {
         method: 'POST',
         headers: { ...opts.headers, 'content-type': 'application/json' },
         body: otlpBody(batch, opts.serviceName, opts.serviceVersion),
-        signal: AbortSignal.timeout(opts.timeoutMs)
+        signal: controller.signal
       })
       await res.arrayBuffer()
       if (res.ok) exported += batch.length
-      else failed += batch.length
-    } catch {
-      failed += batch.length
+      else failure(batch.length, `HTTP ${res.status}`)
+    } catch (err) {
+      failure(batch.length, controller.signal.aborted ? 'timed out' : (err as Error).message)
+    } finally {
+      clearTimeout(timer)
+      inFlight.delete(controller)
     }
   }
 
@@ -87,7 +105,10 @@ export function createOtlpExporter (opts: ExporterOptions): SpanExporter {
   let busy = false
   async function drain (): Promise<void> {
     busy = true
-    while (queue.length > 0) await send(queue.splice(0, maxBatch))
+    while (queue.length > 0) {
+      if (stopped) break // closed meanwhile: the rest is counted as dropped
+      await send(queue.splice(0, maxBatch))
+    }
     busy = false
   }
   const flush = () => (chain = chain.then(drain))
@@ -100,9 +121,15 @@ export function createOtlpExporter (opts: ExporterOptions): SpanExporter {
       else queue.push(span)
     },
     flush,
+    // One last flush, bounded: what has not gone when the budget is over is dropped and counted.
     close: async () => {
       clearInterval(timer)
-      await flush()
+      let over: NodeJS.Timeout | undefined
+      await Promise.race([flush(), new Promise<void>((resolve) => { over = setTimeout(resolve, Math.min(CLOSE_BUDGET_MS, opts.timeoutMs)) })])
+      clearTimeout(over)
+      stopped = true
+      for (const controller of inFlight) controller.abort()
+      dropped += queue.splice(0).length
     },
     get exported () { return exported },
     get dropped () { return dropped },

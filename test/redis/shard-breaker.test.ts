@@ -48,6 +48,18 @@ describe('createShardBreaker', () => {
     expect(Math.max(...backoffs)).toBe(MAX_BACKOFF_MS)
   })
 
+  it('counts a node as skipped only while it is in back-off or being probed', () => {
+    const time = clock()
+    const breaker = createShardBreaker(time.now)
+    breaker.failed('old-master:1')
+    expect(breaker.skipped).toBe(1)
+    // A failover moved its slots away: nothing probes it again, and the gauge must not stay up.
+    time.advance(FIRST_BACKOFF_MS)
+    expect(breaker.skipped).toBe(0)
+    expect(breaker.allows('old-master:1')).toBe(true)
+    expect(breaker.skipped).toBe(1)
+  })
+
   it('counts the failures of commands sent together as one', () => {
     const time = clock()
     const breaker = createShardBreaker(time.now)

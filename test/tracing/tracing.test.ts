@@ -76,7 +76,7 @@ describe('tracing to an OTLP/HTTP collector', () => {
     expect(waits.map((w) => w?.links)).toStrictEqual(Array.from({ length: 4 }, () => [{ traceId: holder, spanId: holderServer.spanId }]))
   })
 
-  it('traces a hit only when it is sampled; the others stay in the hit lane, untraced', async () => {
+  it('answers every hit in the hit lane, and traces the sampled ones there', async () => {
     const sim = await simulator()
     const gw = await gateway(sim.url, traced({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' }))
     await getJson(`${gw.url}/v1/users/2/devices`)
@@ -84,14 +84,37 @@ describe('tracing to an OTLP/HTTP collector', () => {
     const before = await laneAnswers()
     const unsampled = await fetch(`${gw.url}/v1/users/2/devices`, { headers: AUTH })
     expect(unsampled.headers.get('cache-status')).toMatch(/hit/)
-    expect(await laneAnswers()).toBe(before + 1)
     const traceId = newTraceId()
-    const sampled = await fetch(`${gw.url}/v1/users/2/devices`, { headers: { ...AUTH, traceparent: traceparent(traceId, newSpanId()) } })
+    const caller = newSpanId()
+    const sampled = await fetch(`${gw.url}/v1/users/2/devices`, { headers: { ...AUTH, traceparent: traceparent(traceId, caller) } })
     expect(sampled.headers.get('cache-status')).toMatch(/hit/)
-    expect(await laneAnswers()).toBe(before + 1)
+    expect(await laneAnswers()).toBe(before + 2)
     await waitFor(() => spansOf(traceId).length > 0, { what: 'the sampled hit\'s span' })
     // A hit in memory: the request's span and nothing under it.
-    expect(spansOf(traceId).map((s) => s.name)).toStrictEqual(['GET /v1/users/:userId/devices'])
+    expect(spansOf(traceId)).toMatchObject([{ name: 'GET /v1/users/:userId/devices', kind: 2, parentSpanId: caller }])
+    expect(attributeOf(spansOf(traceId)[0]!, 'http.response.status_code')).toBe('200')
+    expect(gw.logs.some((line) => line.includes(`"traceId":"${traceId}"`) && line.includes('request completed'))).toBe(true)
+  })
+
+  it('gives up a collector that does not answer within a bounded close, counting what it drops', async () => {
+    const sim = await simulator()
+    // A collector that takes the request and never answers.
+    const { createServer } = await import('node:http')
+    const silent = createServer(() => {})
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      const gw = await gateway(sim.url, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(silent.address() as { port: number }).port}`, OTEL_BSP_SCHEDULE_DELAY: '20', OTEL_EXPORTER_OTLP_TIMEOUT: '60000' })
+      for (let i = 0; i < 3; i++) await getJson(`${gw.url}/v1/users/${1720 + i}/devices`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      const started = Date.now()
+      await gw.app.close()
+      // Not the collector's 60 s timeout: the close's own bound.
+      expect(Date.now() - started).toBeLessThan(5000)
+      expect(gw.logs.some((line) => line.includes('OTLP span export failed'))).toBe(true)
+    } finally {
+      silent.closeAllConnections()
+      silent.close()
+    }
   })
 })
 
