@@ -17,6 +17,7 @@ const ZERO_TRACE = '0'.repeat(32)
 const ZERO_SPAN = '0'.repeat(16)
 // tracestate: at most 32 list members, 512 characters is what the spec asks to propagate.
 const MAX_TRACESTATE = 512
+const TRACESTATE = /^[\x20-\x7e]+$/
 
 /**
  * The caller's span from its traceparent (and tracestate), or undefined when it sent none or an
@@ -30,7 +31,8 @@ export function parseTraceparent (header: string | string[] | undefined, state?:
   // Version ff is invalid; version 00 has nothing after the flags; later versions may.
   if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined
   if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined
-  const traceState = typeof state === 'string' && state.length > 0 && state.length <= MAX_TRACESTATE ? state : undefined
+  // Passed on to MOR and into spans only when it is what the spec allows: printable ASCII.
+  const traceState = typeof state === 'string' && state.length > 0 && state.length <= MAX_TRACESTATE && TRACESTATE.test(state) ? state : undefined
   return { traceId, spanId, sampled: (parseInt(flags, 16) & 1) === 1, traceState }
 }
 

@@ -10,6 +10,9 @@ describe('parseTraceparent', () => {
   it('reads the spec\'s example, sampled or not, with its tracestate', () => {
     expect(parseTraceparent(`00-${TRACE}-${SPAN}-01`, 'congo=t61rcWkgMzE')).toStrictEqual({ traceId: TRACE, spanId: SPAN, sampled: true, traceState: 'congo=t61rcWkgMzE' })
     expect(parseTraceparent(`00-${TRACE}-${SPAN}-00`)?.sampled).toBe(false)
+    // A tracestate the spec does not allow (non-ASCII, too long) is dropped, the traceparent kept.
+    expect(parseTraceparent(`00-${TRACE}-${SPAN}-01`, 'v=caf\u00e9')).toMatchObject({ traceId: TRACE, traceState: undefined })
+    expect(parseTraceparent(`00-${TRACE}-${SPAN}-01`, `v=${'x'.repeat(600)}`)?.traceState).toBeUndefined()
     // A later version may add fields; its first four are read the same.
     expect(parseTraceparent(`cc-${TRACE}-${SPAN}-09-what-the-future-brings`)?.sampled).toBe(true)
   })

@@ -9,6 +9,7 @@ import { AUTH, getJson, TEST_API_KEY, TEST_API_SECRET } from '../helpers/gateway
 import { attributeOf, startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
 import { gateway, simulator } from '../helpers/scoped.js'
+import { rawRequest } from '../helpers/raw-http.js'
 import { waitFor } from '../helpers/wait.js'
 
 let receiver: OtlpReceiver
@@ -128,6 +129,13 @@ describe('without a collector', () => {
     const sent = sim.calls.traces.at(-1)
     expect(sent?.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`))
     expect(sent?.requestId).toBe(res.headers.get('x-request-id'))
+    // Over a raw socket: a huge traceparent is not one, and a tracestate of bytes the spec does not
+    // allow is not passed on; the request is answered as any other.
+    const port = Number(new URL(gw.url).port)
+    const raw = await rawRequest(port, `GET /v1/users/1705/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_API_KEY}\r\ntraceparent: 00-${traceId}-${'a'.repeat(16)}-01${'0'.repeat(8000)}\r\ntracestate: v=caf\u00e9\r\nConnection: close\r\n\r\n`)
+    expect(raw.status).toBe(200)
+    expect(sim.calls.traces.at(-1)).toMatchObject({ tracestate: undefined })
+    expect(sim.calls.traces.at(-1)?.traceparent).not.toContain(traceId)
     // A traceparent that is not one starts a trace of the gateway's own.
     await getJson(`${gw.url}/v1/users/1704/devices`, { traceparent: '00-00000000000000000000000000000000-0000000000000000-01' })
     expect(sim.calls.traces.at(-1)?.traceparent).toMatch(/^00-(?!0{32})[0-9a-f]{32}-[0-9a-f]{16}-00$/)
