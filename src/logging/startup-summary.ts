@@ -1,6 +1,7 @@
 // The one line an operator reads after a deploy: what this gateway will do, and nothing secret.
 // MOR by origin only (a MOR_URL may carry credentials), Redis by form and hosts (never the
-// user or password), auth by mode and key count, never a key.
+// user or password), auth by mode and key count, never a key; the trace collector by origin
+// (its path or headers may hold a tenant's token).
 import type { Config } from '../config.js'
 import { parseRedisTarget } from '../redis/target.js'
 
@@ -11,6 +12,8 @@ export interface StartupSummary {
   apiKeys: number
   passthrough: boolean
   docs: boolean
+  /** Where spans go (the collector's origin only: its path or headers may hold a token) and which are kept. */
+  tracing: string
   listeners: string[]
 }
 
@@ -42,6 +45,7 @@ export function startupSummary (config: Config, listeners: string[]): StartupSum
     apiKeys: auth.keys.length + auth.fileKeys.length,
     passthrough: config.legacy.enabled,
     docs: config.docsEnabled,
+    tracing: config.tracing ? `otlp ${new URL(config.tracing.url).origin} (${config.tracing.sampler}${config.tracing.sampler.endsWith('ratio') ? ` ${config.tracing.ratio}` : ''})` : 'off',
     listeners
   }
 }

@@ -174,7 +174,7 @@ describe('the server process', () => {
       await waitFor(() => logLines(server).some((l) => l.msg === 'gateway started'), { what: 'the start-up line', timeoutMs: 10_000 })
       const line = logLines(server).find((l) => l.msg === 'gateway started') as unknown as Record<string, unknown>
       const port = Number(/:([0-9]+)$/.exec((line.listeners as string[])[0] as string)?.[1])
-      expect(line).toMatchObject({ mor: new URL(sim.url).origin, redis: 'single 127.0.0.1:1/3', auth: 'api-keys', apiKeys: 1, passthrough: true, docs: true, listeners: [`http://127.0.0.1:${port}`] })
+      expect(line).toMatchObject({ mor: new URL(sim.url).origin, redis: 'single 127.0.0.1:1/3', auth: 'api-keys', apiKeys: 1, passthrough: true, docs: true, tracing: 'off', listeners: [`http://127.0.0.1:${port}`] })
       // The secret read from the file signs calls: MOR accepts them.
       const res = await request(`http://127.0.0.1:${port}/v1/users/2/devices`, { headers: AUTH })
       expect(res.statusCode).toBe(200)
