@@ -3,6 +3,8 @@
 // and ratios, and writes bench/results/latest.json.
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -119,6 +121,18 @@ async function cacheHitScenarios (simUrl: string) {
   const pagePath = `${list}?limit=100&cursor=${middle}`
   await bodyOf(gateway.url + pagePath)
 
+  // Tracing on, as production would run it: spans to a collector (a sink that takes every export),
+  // 1% of new traces sampled. An unsampled hit stays in the lane; this measures what that costs.
+  const sink = createServer((req, res) => { req.resume(); req.on('end', () => res.end('{}')) })
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve))
+  const traced = await startGateway(simUrl, {
+    ...scoped,
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '0.01'
+  }, 'server')
+  await bodyOf(traced.url + path)
+
   const redis = await startRedis('load')
   const redisGateway = await startGateway(simUrl, { ...scoped, REDIS_URL: redis.url, CACHE_MAX_ENTRIES: '0' }, 'server')
   await bodyOf(redisGateway.url + path) // stores the entry in Redis
@@ -137,8 +151,8 @@ async function cacheHitScenarios (simUrl: string) {
   const { child: hook, url: hookUrl } = await variant('bench/servers/gateway-hook.js')
 
   const run = (base: string, to = path) => () => load(base + to, { seconds: HIT_SECONDS, headers: AUTH, pinned: true })
-  const results = await alternate({ bare: run(bareUrl), lru: run(gateway.url), page: run(gateway.url, pagePath), redis: run(redisGateway.url), hook: run(hookUrl), framework: run(frameworkUrl) }, HIT_ROUNDS, async () => {
-    for (const base of [bareUrl, gateway.url, redisGateway.url, hookUrl, frameworkUrl]) await load(base + path, { seconds: 4, headers: AUTH, pinned: true })
+  const results = await alternate({ bare: run(bareUrl), lru: run(gateway.url), page: run(gateway.url, pagePath), redis: run(redisGateway.url), traced: run(traced.url), hook: run(hookUrl), framework: run(frameworkUrl) }, HIT_ROUNDS, async () => {
+    for (const base of [bareUrl, gateway.url, redisGateway.url, traced.url, hookUrl, frameworkUrl]) await load(base + path, { seconds: 4, headers: AUTH, pinned: true })
     await load(gateway.url + pagePath, { seconds: 4, headers: AUTH, pinned: true })
   })
   // Each ratio pairs a round of the gateway with the bare route's round just before it.
@@ -148,10 +162,13 @@ async function cacheHitScenarios (simUrl: string) {
   const pageRatio = pairedRatio(results.page, results.lru)
   rows.push({ scenario: `page of 100 devices (from device 2,000) of a cached ${LARGE_USER_DEVICES.toLocaleString('en')}-device user (ratio: to the small hit above)`, target: 'gateway', result: results.page, ratio: pageRatio, goal: '>= 0.5', pass: pageRatio >= 0.5 })
   rows.push({ scenario: 'cache hit, Redis tier (in-process tier off)', target: 'gateway', result: results.redis, ratio: ratio('redis'), goal: '>= 0.5', pass: ratio('redis') >= 0.5 })
+  rows.push({ scenario: 'cache hit, in-process tier, tracing on (OTLP export, 1% of traces sampled)', target: 'gateway', result: results.traced, ratio: ratio('traced'), goal: 'for comparison' })
   rows.push({ scenario: 'cache hit, in-process tier, the lane in an early Fastify hook instead of the front door', target: 'gateway', result: results.hook, ratio: ratio('hook'), goal: 'for comparison' })
   rows.push({ scenario: 'cache hit, in-process tier, answered by the route (no lane)', target: 'gateway', result: results.framework, ratio: ratio('framework'), goal: 'for comparison' })
   rows.push({ scenario: 'baseline for all of these', target: 'bare Fastify route, same bytes, no logger', result: results.bare, ratio: 1, goal: '' })
-  await Promise.all([stopProcess(gateway.child), stopProcess(redisGateway.child), stopProcess(hook), stopProcess(framework), stopProcess(bare), stopProcess(redis.child)])
+  await Promise.all([stopProcess(gateway.child), stopProcess(traced.child), stopProcess(redisGateway.child), stopProcess(hook), stopProcess(framework), stopProcess(bare), stopProcess(redis.child)])
+  sink.closeAllConnections()
+  sink.close()
 }
 
 /**
