@@ -1,7 +1,7 @@
 // The one place that reads the environment. It validates every variable against one TypeBox
 // schema and fails fast with a message naming each bad variable, so a misconfigured gateway never
 // starts half-working.
-import { readFileSync } from 'node:fs'
+import { readConfigFile } from './config-file.js'
 import { Type, type Static, type TObject, type TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import { parseCidr } from './net/cidr.js'
@@ -238,15 +238,13 @@ function withSecretFiles (env: Record<string, string | undefined>): { env: Recor
       problems.set(name, `  ${name} and ${name}_FILE are both set: set only one`)
       continue
     }
-    try {
-      const text = readFileSync(path as string, 'utf8').replace(/\r?\n$/, '')
-      if (text.trim() === '') problems.set(name, `  ${name}_FILE is an empty file`)
-      else {
-        out[name] = text
-        read.add(name)
-      }
-    } catch (err) {
-      problems.set(name, `  ${name}_FILE cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    const file = readConfigFile(path as string)
+    const text = file.content?.toString('utf8').replace(/\r?\n$/, '')
+    if (text === undefined) problems.set(name, `  ${name}_FILE ${file.problem}`)
+    else if (text.trim() === '') problems.set(name, `  ${name}_FILE is an empty file`)
+    else {
+      out[name] = text
+      read.add(name)
     }
   }
   return { env: out, read, problems }
@@ -342,12 +340,8 @@ function checkCombinations (env: Env, bad: Set<string>, keyFile: KeyFile): strin
 
 /** REDIS_TLS_CA_FILE's PEM certificates, or why they cannot be used. */
 function readCaFile (path: string): { pem: Buffer | undefined, problem?: string } {
-  let pem: Buffer
-  try {
-    pem = readFileSync(path)
-  } catch (err) {
-    return { pem: undefined, problem: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` }
-  }
+  const { content: pem, problem } = readConfigFile(path)
+  if (pem === undefined) return { pem, problem }
   return pem.includes('-----BEGIN CERTIFICATE-----') ? { pem } : { pem: undefined, problem: 'holds no PEM certificate' }
 }
 

@@ -3,7 +3,7 @@
 // the hash next time (see createKeyRing). A key is known in logs and metrics by a short id
 // derived from its digest, never by itself.
 import { hash, timingSafeEqual } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readConfigFile } from '../config-file.js'
 import type { Caller } from './caller.js'
 import { EVERY_USER, parseUsers, type Scope } from './scope.js'
 
@@ -102,13 +102,8 @@ export function parseKeyFile (text: string): KeyFile {
 
 /** The key file at `path`, or why it cannot be used. Read at start by the config check, and on SIGHUP. */
 export function readKeyFile (path: string): KeyFile {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    return { keys: [], problem: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` }
-  }
-  return parseKeyFile(text)
+  const file = readConfigFile(path)
+  return file.content === undefined ? { keys: [], problem: file.problem } : parseKeyFile(file.content.toString('utf8'))
 }
 
 export function keyId (key: string): string {

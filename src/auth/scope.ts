@@ -1,7 +1,7 @@
 // Which MOR users a caller may read: every user, or a set of ids and inclusive ranges. Parsed once
 // per key (at start and on SIGHUP) and once per token (its verification is cached), so the check
 // on every request is a walk over a few ranges.
-import { MAX_USER_ID, USER_ID_PATTERN } from '../schemas/device.js'
+import { idOf, USER_ID_PATTERN } from '../schemas/device.js'
 
 export interface Scope {
   /** True when the caller may read this user's devices. */
@@ -38,9 +38,8 @@ function scopeOf (ranges: Array<[number, number]>): Scope {
 }
 
 // The route's own user-id rule (decimal, no sign or leading zeros, at most MAX_USER_ID), so a
-// scope can never name an id the route refuses: one id, and one id or range.
+// scope can never name an id the route refuses: one id or range (one id: idOf).
 const ID_RULE = USER_ID_PATTERN.slice(1, -1)
-const ID = new RegExp(`^${ID_RULE}$`)
 const ITEM = new RegExp(`^${ID_RULE}(?:-${ID_RULE})?$`)
 
 /**
@@ -61,12 +60,6 @@ export function parseUsers (text: string): Scope | undefined {
   return scopeOf(ranges)
 }
 
-const claimId = (value: unknown): number | undefined => {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 && value <= MAX_USER_ID ? value : undefined
-  if (typeof value === 'string' && ID.test(value)) return Number(value)
-  return undefined
-}
-
 /**
  * A token's user claim: an id (integer or string of digits), an array of them, or `"*"`.
  * Undefined when it is anything else, or an empty array: such a token may read nobody.
@@ -77,7 +70,7 @@ export function scopeFromClaim (claim: unknown): Scope | undefined {
   if (items.length === 0 || items.length > 10_000) return undefined
   const ranges: Array<[number, number]> = []
   for (const item of items) {
-    const id = claimId(item)
+    const id = idOf(item)
     if (id === undefined) return undefined
     ranges.push([id, id])
   }

@@ -3,14 +3,14 @@
 // lock), stale-while-revalidate, stale-if-error and negative caching of "not found". It holds two
 // kinds of answer, users' device lists and single devices' details, under one memory budget and
 // exactly the same rules.
-import { retryAfterError } from '../problems/retry-after.js'
+import { OverloadedError, retryAfterError } from '../problems/retry-after.js'
 import { LRUCache } from 'lru-cache'
 import type { FastifyBaseLogger } from 'fastify'
 import { UPSTREAM_KINDS, upstreamKind } from '../mor/errors.js'
 import { decodeEntry, encodeEntry, entryBytes, isFresh, isServable, newEntry, ownBytes, type CacheEntry, type EntryFacts, type Lifetimes } from './entry.js'
 import type { RedisStore } from '../redis/store.js'
 import { shiftIndex, type IndexedList } from '../paging/device-index.js'
-import { childOf, type Span, type TraceScope } from '../tracing/tracer.js'
+import { traced, type TraceScope } from '../tracing/tracer.js'
 import type { SpanContext } from '../tracing/trace-context.js'
 
 /** How the answer was obtained, for Cache-Status and metrics. */
@@ -105,7 +105,6 @@ export const ENTRY_OVERHEAD_BYTES = 2048
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** How often a request joins calls that other callers' spent budgets refuse before it gives up. */
 const MAX_BUDGET_ATTEMPTS = 4
-const isOverloaded = (err: unknown) => (err as { code?: string }).code === 'GATEWAY_OVERLOADED'
 
 /** Devices whose owner an instance remembers from the lists it has seen: enough for a busy instance. */
 const OWNERS_KEPT = 500_000
@@ -121,22 +120,8 @@ interface Target {
   fetch: (trace?: TraceScope) => Promise<{ body: string, facts: EntryFacts }>
 }
 
-/** `work` as a span under `trace` while traces are recorded (else just `work`); failures mark it. */
-function traced<T> (trace: TraceScope | undefined, name: string, kind: 'internal' | 'client', work: (span: Span | undefined) => Promise<T>): Promise<T> {
-  return trace?.tracer.recording === true ? inSpan(trace, name, kind, work) : work(undefined)
-}
-
-async function inSpan<T> (trace: TraceScope, name: string, kind: 'internal' | 'client', work: (span: Span) => Promise<T>): Promise<T> {
-  const { span } = childOf(trace, name, kind, kind === 'client' ? { 'db.system': 'redis' } : undefined)
-  try {
-    return await work(span)
-  } catch (err) {
-    span.fail((err as Error).message)
-    throw err
-  } finally {
-    span.end()
-  }
-}
+/** A Redis command's span attributes. */
+const REDIS_SPAN = { 'db.system': 'redis' }
 
 /** A list's body: the array with the user id before it and nextCursor (null: the whole list) after it. */
 async function listBody (userId: number, list: Promise<IndexedList>): Promise<{ body: string, facts: EntryFacts }> {
@@ -221,9 +206,9 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     const { key } = target
     const started = Date.now()
     const lockKey = `${key}:lock`
-    const lock = redis ? await traced(trace, 'Redis lock', 'client', () => redis.lock(lockKey, opts.upstreamTimeoutMs + 1000)) : 'unavailable'
+    const lock = redis ? await traced(trace, 'Redis lock', 'client', REDIS_SPAN, () => redis.lock(lockKey, opts.upstreamTimeoutMs + 1000)) : 'unavailable'
     if (lock === 'busy') {
-      const theirs = await traced(trace, 'wait for another instance\'s fetch', 'internal', () => awaitOtherInstance(key, started))
+      const theirs = await traced(trace, 'wait for another instance\'s fetch', 'internal', undefined, () => awaitOtherInstance(key, started))
       if (theirs) {
         if (!wasForgottenSince(key, started)) remember(target, theirs, Date.now())
         return theirs
@@ -243,7 +228,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
       remember(target, entry, Date.now())
       if (redis && entry.staleUntil > entry.storedAt) {
         const life = entry.staleUntil - entry.storedAt
-        await traced(trace, 'Redis store', 'client', async () => {
+        await traced(trace, 'Redis store', 'client', REDIS_SPAN, async () => {
           await redis.set(key, encodeEntry(entry), life)
           // Which user each listed device belongs to, for a write through the passthrough on any instance.
           if (entry.index && 'userId' in target.label) await redis.setOwners(opts.keyPrefix, target.label.userId, entry.index.ids, life)
@@ -265,9 +250,8 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     const running = fetches.get(target.key)
     if (running) {
       // A request that joins waits in a span linked to the one whose trace holds the MOR call.
-      const owner = fetchTraces.get(running)
-      if (trace?.tracer.recording !== true) return { promise: running, collapsed: true }
-      const promise = traced(trace, 'wait for a coalesced fetch', 'internal', (span) => {
+      const promise = traced(trace, 'wait for a coalesced fetch', 'internal', undefined, (span) => {
+        const owner = span && fetchTraces.get(running)
         if (owner) span?.addLink(owner)
         return running
       })
@@ -313,7 +297,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     if (!revalidate && cached && isFresh(cached, Date.now())) return { entry: cached, outcome: 'hit', collapsed: false }
     const trace = traceOf?.()
     if (!revalidate) {
-      const remote = redis?.available ? await traced(trace, 'Redis lookup', 'client', () => lookupRemote(target.key)) : undefined
+      const remote = redis?.available ? await traced(trace, 'Redis lookup', 'client', REDIS_SPAN, () => lookupRemote(target.key)) : undefined
       const now = Date.now()
       if (remote && isServable(remote, now) && (!cached || remote.storedAt > cached.storedAt)) {
         remember(target, remote, now)
@@ -352,7 +336,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
         const fallback = !strict && cached && isServable(cached, Date.now()) && cached.status === 200 ? cached : undefined
         const kind = upstreamKind(err)
         // A busy translation pool (503 overloaded) is no worse a reason than MOR's for a stale answer.
-        if (fallback && ((kind !== undefined && UPSTREAM_KINDS[kind].staleIfError) || isOverloaded(err))) {
+        if (fallback && ((kind !== undefined && UPSTREAM_KINDS[kind].staleIfError) || err instanceof OverloadedError)) {
           log.warn({ err, ...target.label }, 'MOR failed; serving the cached answer instead')
           return { entry: fallback, outcome: 'stale-if-error', collapsed }
         }

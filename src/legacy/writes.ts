@@ -2,6 +2,7 @@
 // lets a write through the legacy API drop the cached answers it makes stale. The relay inspects
 // a bounded copy of such an answer after the client has its bytes; nothing it sends is changed.
 import { decompressBody, xmlText } from '../mor/decode.js'
+import { idOf } from '../schemas/device.js'
 
 /** A device-changing call: the user whose list gains a device, or the device changed or removed. */
 export type LegacyWrite =
@@ -10,9 +11,6 @@ export type LegacyWrite =
 
 /** Write answers are a line of XML; past this the copy stops growing (and the write still counts). */
 export const WRITE_ANSWER_MAX_BYTES = 16 * 1024
-
-const ID = /^(0|[1-9][0-9]{0,9})$/
-const asId = (value: string | null) => (value !== null && ID.test(value) && Number(value) <= 2_147_483_647 ? Number(value) : undefined)
 
 /**
  * The write a passthrough call makes, if it is one: by MOR's method name, with its parameters
@@ -29,10 +27,10 @@ export function legacyWriteOf (apiPrefix: string, path: string, body: Buffer | n
     for (const [name, value] of new URLSearchParams(body.toString('utf8'))) params.set(name, value)
   }
   if (method === 'device_create') {
-    const userId = asId(params.get('user_id'))
+    const userId = idOf(params.get('user_id'))
     return userId === undefined ? undefined : { method, userId }
   }
-  const deviceId = asId(params.get('device'))
+  const deviceId = idOf(params.get('device'))
   return deviceId === undefined ? undefined : { method, deviceId }
 }
 

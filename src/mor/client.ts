@@ -7,7 +7,7 @@ import { deviceDetailsHash, devicesGetHash } from './sign.js'
 import { createTranslator, type Translator } from './translate-pool.js'
 import { translateDetailsToJson } from './translate-details.js'
 import type { IndexedList } from '../paging/device-index.js'
-import { childOf, type Span, type TraceScope } from '../tracing/tracer.js'
+import { childOf, traced, type Span, type TraceScope } from '../tracing/tracer.js'
 import { formatTraceparent } from '../tracing/trace-context.js'
 import {
   DeviceNotFoundError, UpstreamBadResponseError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError, rejectedError,
@@ -113,20 +113,6 @@ export function createMorClient (settings: MorSettings, translator: Translator =
     }
   }
 
-  /** A translation, as a span of its own under `trace` (in the worker pool or inline). */
-  async function translated<T> (trace: TraceScope | undefined, bytes: number, work: () => Promise<T>): Promise<T> {
-    if (trace?.tracer.recording !== true) return await work()
-    const { span } = childOf(trace, 'MOR answer translation', 'internal', { 'mor.answer.bytes': bytes, 'mor.translation.threaded': translator.threaded })
-    try {
-      return await work()
-    } catch (err) {
-      span.fail((err as Error).message)
-      throw err
-    } finally {
-      span.end()
-    }
-  }
-
   /** A failed answer as its typed error: the method's own "not found" text, or a rejection. */
   function failure (answer: FailedAnswer, notFoundText: string, notFound: () => Error): Error {
     if (answer.kind === 'bad-response') return new UpstreamBadResponseError(answer.detail)
@@ -135,7 +121,8 @@ export function createMorClient (settings: MorSettings, translator: Translator =
 
   async function getDevicesList (userId: number, trace?: TraceScope): Promise<IndexedList> {
     const raw = await exchange('devices_get', { user_id: String(userId), hash: devicesGetHash(userId, settings.secret) }, trace)
-    const answer = await translated(trace, raw.body.length, () => translator.translate(raw.body, raw.encoding, settings.maxBytes))
+    const translation = { 'mor.answer.bytes': raw.body.length, 'mor.translation.threaded': translator.threaded }
+    const answer = await traced(trace, 'MOR answer translation', 'internal', translation, () => translator.translate(raw.body, raw.encoding, settings.maxBytes))
     if (answer.kind === 'devices') return answer.list
     throw failure(answer, 'User not found', () => new UserNotFoundError(userId))
   }

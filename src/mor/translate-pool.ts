@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
-import { retryAfterError } from '../problems/retry-after.js'
+import { OverloadedError } from '../problems/retry-after.js'
 import { translateToJson, type TranslatedAnswer } from './translate.js'
 import type { TranslateTask } from './translate-worker.js'
 
@@ -22,9 +22,6 @@ export const INLINE_MAX_PLAIN_BYTES = 32 * 1024
 
 /** Large answers each worker may have waiting: past that, memory would grow with the backlog. */
 export const QUEUED_PER_THREAD = 16
-
-/** Every worker is busy and the queue behind them is full: the caller gets 503 `overloaded`. */
-export const TranslatorBusyError = retryAfterError('GATEWAY_OVERLOADED', 'The gateway is overloaded; retry shortly', 503)
 
 const isGzip = (body: Buffer) => body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b
 
@@ -47,7 +44,8 @@ export function createTranslator ({ threads = Math.max(1, availableParallelism()
       if (!pool || small) return translateToJson(body, encoding, maxBytes)
       // Piscina refuses at once, queuing nothing, when every worker is busy and the queue is full.
       return pool.run({ body, encoding, maxBytes }).catch((err: unknown) => {
-        if (err instanceof Error && err.message === 'Task queue is at limit') throw new TranslatorBusyError(1)
+        // Every worker is busy and the queue behind them is full: 503 `overloaded`.
+        if (err instanceof Error && err.message === 'Task queue is at limit') throw new OverloadedError()
         throw err
       })
     },

@@ -10,7 +10,7 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import type { Subject } from '../cache/devices-cache.js'
 import { upstreamKeyPrefix } from '../redis/namespace.js'
-import { USER_ID_PATTERN } from '../schemas/device.js'
+import { idOf, USER_ID_PATTERN } from '../schemas/device.js'
 
 /** Why entries were dropped: a write through the passthrough, an operator's purge, or a newer copy elsewhere. */
 export type InvalidationCause = 'legacy-write' | 'purge' | 'refresh'
@@ -29,7 +29,8 @@ declare module 'fastify' {
 
 interface Message { from: string, cause: InvalidationCause, userId?: number, deviceId?: number }
 
-const isId = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 2_147_483_647
+// Numbers only: gateways send ids as JSON numbers.
+const isId = (value: unknown): value is number => typeof value === 'number' && idOf(value) !== undefined
 
 /** A bus message as sent by a gateway, or undefined for anything else on the channel. */
 export function readMessage (text: string): Message | undefined {

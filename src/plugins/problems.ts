@@ -35,13 +35,6 @@ const KINDS: Record<string, ProblemSlug> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload-too-large'
 }
 
-const OverloadedBase = createError('GATEWAY_OVERLOADED', 'The gateway is overloaded; retry shortly', 503)
-
-/** Under-pressure's answer; one second is long enough for a saturated event loop to drain. */
-export class OverloadedError extends OverloadedBase {
-  readonly retryAfter = 1
-}
-
 export function problem (slug: ProblemSlug, status: number, detail: string): Problem {
   // The contract bounds detail; no detail the gateway writes is that long, but none may pass it.
   const bounded = detail.length <= MAX_PROBLEM_DETAIL_LENGTH ? detail : `${detail.slice(0, MAX_PROBLEM_DETAIL_LENGTH - 3)}...`

@@ -7,7 +7,7 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { createOtlpExporter } from '../tracing/otlp-exporter.js'
 import { createSampler } from '../tracing/sampler.js'
-import { parseTraceparent } from '../tracing/trace-context.js'
+import { parseTraceparent, type SpanContext } from '../tracing/trace-context.js'
 import { createTracer, type Span, type TraceDecision, type Tracer } from '../tracing/tracer.js'
 import type { Lane } from '../lanes/hit-lane.js'
 
@@ -27,6 +27,17 @@ type Decided = IncomingMessage & { [DECIDED]?: TraceDecision }
 /** The trace decision a lane took for this request, if one did. */
 export const laneTrace = (req: IncomingMessage): TraceDecision | undefined => (req as Decided)[DECIDED]
 
+/** A request's server span, named by its route template, never its URL (a query may carry a credential). */
+function serverSpan (tracer: Tracer, method: string, route: string, remote: SpanContext | undefined, decision: TraceDecision): Span {
+  return tracer.startRequest(`${method} ${route}`, remote, decision, { 'http.request.method': method, 'http.route': route })
+}
+
+function endServerSpan (span: Span, status: number): void {
+  span.setAttribute('http.response.status_code', status)
+  if (status >= 500) span.fail(`HTTP ${status}`)
+  span.end()
+}
+
 /**
  * A lane while traces are recorded: the trace is decided once per request and kept, so the
  * framework traces the same one if the lane hands the request on; a sampled answer the lane gives
@@ -41,13 +52,9 @@ export function tracedLane (tracer: Tracer, lane: Lane, route: string): Lane {
       lane(req, res, next)
       return
     }
-    const span = tracer.startRequest(`${req.method ?? 'GET'} ${route}`, remote, decision, { 'http.request.method': req.method ?? 'GET', 'http.route': route })
+    const span = serverSpan(tracer, req.method ?? 'GET', route, remote, decision)
     let handedOn = false
-    res.once('finish', () => {
-      if (handedOn) return
-      span.setAttribute('http.response.status_code', res.statusCode)
-      span.end()
-    })
+    res.once('finish', () => { if (!handedOn) endServerSpan(span, res.statusCode) })
     lane(req, res, () => {
       handedOn = true
       next()
@@ -79,9 +86,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   fastify.addHook('onRequest', (request, reply, done) => {
     const remote = parseTraceparent(request.headers.traceparent, request.headers.tracestate)
     const decision = (request.raw as Decided)[DECIDED] ?? tracer.decide(remote)
-    // The route template, never the URL: a query may carry a credential.
-    const route = request.routeOptions.url ?? 'unmatched'
-    const span = tracer.startRequest(`${request.method} ${route}`, remote, decision, { 'http.request.method': request.method, 'http.route': route })
+    const span = serverSpan(tracer, request.method, request.routeOptions.url ?? 'unmatched', remote, decision)
     request.span = span
     // A recorded trace's ids join the request's log lines (both loggers: Fastify logs the completed
     // request through the reply's).
@@ -89,12 +94,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     done()
   })
   fastify.addHook('onResponse', (request, reply, done) => {
-    const span = request.span
-    if (span) {
-      span.setAttribute('http.response.status_code', reply.statusCode)
-      if (reply.statusCode >= 500) span.fail(`HTTP ${reply.statusCode}`)
-      span.end()
-    }
+    if (request.span) endServerSpan(request.span, reply.statusCode)
     done()
   })
   fastify.addHook('onClose', async () => { await exporter.close() })

@@ -14,3 +14,13 @@ export function retryAfterError (code: string, message: string, statusCode: numb
     }
   }
 }
+
+/**
+ * The gateway sheds load: its event loop is saturated (under-pressure), or every translation
+ * worker is busy with its queue full. One second is long enough for either to drain.
+ */
+export class OverloadedError extends retryAfterError('GATEWAY_OVERLOADED', 'The gateway is overloaded; retry shortly', 503) {
+  constructor () {
+    super(1)
+  }
+}

@@ -131,20 +131,13 @@ export function createRedisStore (settings: RedisSettings, log: FastifyBaseLogge
   async function attempt<T> (key: string | undefined, command: () => Promise<T>, fallback: T): Promise<T> {
     if (!available) return fallback
     const node = key === undefined ? undefined : nodeOf(key)
-    if (node === undefined) {
-      try {
-        return await command()
-      } catch {
-        return fallback
-      }
-    }
-    if (!breaker.allows(node)) return fallback
+    if (node !== undefined && !breaker.allows(node)) return fallback
     try {
       const result = await command()
-      breaker.succeeded(node)
+      if (node !== undefined) breaker.succeeded(node)
       return result
     } catch {
-      breaker.failed(node)
+      if (node !== undefined) breaker.failed(node)
       return fallback
     }
   }

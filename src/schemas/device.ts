@@ -13,6 +13,17 @@ export const MAX_USER_ID = 2_147_483_647
 export const USER_ID_PATTERN = '^(0|[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|' +
   '2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])$'
 
+const ID = new RegExp(USER_ID_PATTERN)
+
+/**
+ * A user or device id by the rule above, from an integer or its decimal text (a JWT claim, a
+ * legacy call's parameter, a bus message); undefined for anything else.
+ */
+export function idOf (value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 && value <= MAX_USER_ID ? value : undefined
+  return typeof value === 'string' && ID.test(value) ? Number(value) : undefined
+}
+
 export const UserIdParamsSchema = Type.Object({
   userId: Type.String({ pattern: USER_ID_PATTERN, description: 'MOR user id (0 is the admin)', examples: ['2'] })
 })

@@ -58,15 +58,33 @@ export function childOf (scope: TraceScope, name: string, kind: SpanKind = 'inte
   return { span, scope: { ...scope, parent: span.context } }
 }
 
+/** `work` in a child span of `trace` while traces are recorded (else just `work`); a failure marks the span. */
+export function traced<T> (trace: TraceScope | undefined, name: string, kind: SpanKind, attributes: Record<string, AttributeValue> | undefined, work: (span: Span | undefined) => Promise<T>): Promise<T> {
+  return trace?.tracer.recording === true ? inSpan(childOf(trace, name, kind, attributes).span, work) : work(undefined)
+}
+
+async function inSpan<T> (span: Span, work: (span: Span) => Promise<T>): Promise<T> {
+  try {
+    return await work(span)
+  } catch (err) {
+    span.fail((err as Error).message)
+    throw err
+  } finally {
+    span.end()
+  }
+}
+
 // Wall-clock nanoseconds, from the monotonic clock: spans of one trace never go backwards.
 const nowNs = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6))
 
 const UNRECORDED: Omit<Span, 'context'> = { setAttribute () {}, addLink () {}, fail () {}, end () {} }
 
 export function createTracer (sampler: Sampler, exportSpan: ((span: FinishedSpan) => void) | undefined): Tracer {
-  function make (name: string, context: SpanContext, parentSpanId: string | undefined, kind: SpanKind, attributes: Record<string, AttributeValue> = {}): Span {
+  function make (name: string, context: SpanContext, parentSpanId: string | undefined, kind: SpanKind, initial?: Record<string, AttributeValue>): Span {
     if (!exportSpan || !context.sampled) return { context, ...UNRECORDED }
     const startNs = nowNs()
+    // Its own copy: a caller may hand the same constant attributes to many spans.
+    const attributes = { ...initial }
     const links: SpanContext[] = []
     let error: string | undefined
     let ended = false

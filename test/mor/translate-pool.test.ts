@@ -7,11 +7,13 @@ import { findUser, LARGE_USER_ID, type SimUser } from '../../src/demo/data.js'
 import { devicesXml } from '../../src/demo/xml.js'
 
 type PoolModule = typeof import('../../src/mor/translate-pool.js')
-const compiled = fileURLToPath(new URL('../../dist/src/mor/translate-pool.js', import.meta.url))
+type ErrorsModule = typeof import('../../src/problems/retry-after.js')
+const compiled = (path: string) => fileURLToPath(new URL(`../../dist/src/${path}`, import.meta.url))
 
 describe('the translation pool', () => {
   it('refuses what would wait past its queue with 503 overloaded, and serves again once drained', async () => {
-    const { createTranslator, TranslatorBusyError, INLINE_MAX_PLAIN_BYTES } = await import(compiled) as PoolModule
+    const { createTranslator, INLINE_MAX_PLAIN_BYTES } = await import(compiled('mor/translate-pool.js')) as PoolModule
+    const { OverloadedError } = await import(compiled('problems/retry-after.js')) as ErrorsModule
     const body = Buffer.from(devicesXml((findUser(LARGE_USER_ID) as SimUser).devices))
     expect(body.length).toBeGreaterThan(INLINE_MAX_PLAIN_BYTES)
     const translator = createTranslator({ threads: 1, maxQueue: 2 })
@@ -25,7 +27,7 @@ describe('the translation pool', () => {
       expect(done.length).toBeLessThanOrEqual(3)
       expect(refused.length).toBe(12 - done.length)
       for (const err of refused) {
-        expect(err).toBeInstanceOf(TranslatorBusyError)
+        expect(err).toBeInstanceOf(OverloadedError)
         expect([err.statusCode, err.code, err.retryAfter]).toStrictEqual([503, 'GATEWAY_OVERLOADED', 1])
       }
       const again = await translator.translate(body, undefined, 64 * 1024 * 1024)
