@@ -187,3 +187,37 @@ export async function alternate (targets: Record<string, () => Promise<LoadResul
   }
   return out
 }
+
+/** Two servers' rates over rounds in which both were loaded at the same time. */
+export interface SideBySide {
+  /** The median over rounds of a's rate over b's. */
+  ratio: number
+  /** Each round's ratio, in order. */
+  ratios: number[]
+  /** a's round with the median rate, with every round's rate. */
+  a: LoadResult
+}
+
+/**
+ * Two servers pinned to the same CPU and loaded at the same time, each by its own wrk on the load
+ * generator's CPU. The scheduler shares that CPU between them, so both run at the same instants on
+ * the same machine, and their rates' ratio is the inverse of their CPU cost per request, whatever
+ * the machine's speed does meanwhile (it drifts by a third within seconds here, which paired but
+ * consecutive rounds still feel). Which one starts first alternates from round to round.
+ */
+export async function sideBySide (a: () => Promise<LoadResult>, b: () => Promise<LoadResult>, rounds: number): Promise<SideBySide> {
+  const ratios: number[] = []
+  const results: LoadResult[] = []
+  for (let round = 0; round < rounds; round++) {
+    const [ra, rb] = round % 2 === 0 ? await Promise.all([a(), b()]) : await Promise.all([b(), a()]).then(([y, x]) => [x, y])
+    results.push(ra)
+    ratios.push(ra.rps / rb.rps)
+  }
+  const pick = median(results.map((r) => r.rps))
+  const chosen = results.find((r) => r.rps === pick) ?? results[0] ?? { rps: NaN, p50: NaN, p99: NaN, errors: 0, non2xx: 0 }
+  return {
+    ratio: median(ratios),
+    ratios,
+    a: { ...chosen, errors: results.reduce((n, r) => n + r.errors, 0), non2xx: results.reduce((n, r) => n + r.non2xx, 0), rounds: results.map((r) => Math.round(r.rps)) }
+  }
+}
