@@ -181,11 +181,17 @@ export async function alternate (targets: Record<string, () => Promise<LoadResul
   }
   const out: Record<string, LoadResult> = {}
   for (const [name, results] of Object.entries(runs)) {
-    const pick = median(results.map((r) => r.rps))
-    const chosen = results.find((r) => r.rps === pick) ?? results[0]
-    if (chosen) out[name] = { ...chosen, errors: results.reduce((n, r) => n + r.errors, 0), non2xx: results.reduce((n, r) => n + r.non2xx, 0), rounds: results.map((r) => Math.round(r.rps)) }
+    const summary = summarize(results)
+    if (summary) out[name] = summary
   }
   return out
+}
+
+/** One target's rounds as one result: its median round, with every round's errors and req/s. */
+function summarize (results: LoadResult[]): LoadResult | undefined {
+  const pick = median(results.map((r) => r.rps))
+  const chosen = results.find((r) => r.rps === pick) ?? results[0]
+  return chosen && { ...chosen, errors: results.reduce((n, r) => n + r.errors, 0), non2xx: results.reduce((n, r) => n + r.non2xx, 0), rounds: results.map((r) => Math.round(r.rps)) }
 }
 
 /** Two servers' rates over rounds in which both were loaded at the same time. */
@@ -195,7 +201,7 @@ export interface SideBySide {
   /** Each round's ratio, in order. */
   ratios: number[]
   /** a's round with the median rate, with every round's rate. */
-  a: LoadResult
+  a: LoadResult | undefined
 }
 
 /**
@@ -213,11 +219,5 @@ export async function sideBySide (a: () => Promise<LoadResult>, b: () => Promise
     results.push(ra)
     ratios.push(ra.rps / rb.rps)
   }
-  const pick = median(results.map((r) => r.rps))
-  const chosen = results.find((r) => r.rps === pick) ?? results[0] ?? { rps: NaN, p50: NaN, p99: NaN, errors: 0, non2xx: 0 }
-  return {
-    ratio: median(ratios),
-    ratios,
-    a: { ...chosen, errors: results.reduce((n, r) => n + r.errors, 0), non2xx: results.reduce((n, r) => n + r.non2xx, 0), rounds: results.map((r) => Math.round(r.rps)) }
-  }
+  return { ratio: median(ratios), ratios, a: summarize(results) }
 }

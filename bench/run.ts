@@ -111,9 +111,12 @@ async function cacheHitScenarios (simUrl: string) {
   const body = await bodyOf(gateway.url + path)
   const bodyFile = join(dir, 'body.json')
   writeFileSync(bodyFile, body)
-  const barePort = await freePort()
-  const bare = await startProcess(node, [dist('bench/servers/bare.js')], barePort, { BODY_FILE: bodyFile, PORT: String(barePort) }, 'server')
-  const bareUrl = `http://127.0.0.1:${barePort}`
+  const startBare = async () => {
+    const port = await freePort()
+    const child = await startProcess(node, [dist('bench/servers/bare.js')], port, { BODY_FILE: bodyFile, PORT: String(port) }, 'server')
+    return { child, url: `http://127.0.0.1:${port}` }
+  }
+  const { child: bare, url: bareUrl } = await startBare()
 
   // A page of 100 from the middle of a cached 5,000-device list, as a frontend pages through it.
   const list = `/v1/users/${LARGE_USER_ID}/devices`
@@ -161,9 +164,8 @@ async function cacheHitScenarios (simUrl: string) {
   const ratio = (name: string) => pairedRatio(results[name], results.bare)
   // The goal's measure: the gateway and the bare route on one CPU at the same time, and first two
   // bare routes the same way, which must come out even (the method's own error).
-  const bareTwinPort = await freePort()
-  const bareTwin = await startProcess(node, [dist('bench/servers/bare.js')], bareTwinPort, { BODY_FILE: bodyFile, PORT: String(bareTwinPort) }, 'server')
-  const fairness = await sideBySide(run(bareUrl), run(`http://127.0.0.1:${bareTwinPort}`), SIDE_ROUNDS)
+  const { child: bareTwin, url: bareTwinUrl } = await startBare()
+  const fairness = await sideBySide(run(bareUrl), run(bareTwinUrl), SIDE_ROUNDS)
   const together = await sideBySide(run(gateway.url), run(bareUrl), SIDE_ROUNDS)
   const spread = (s: typeof together) => `round ratios ${s.ratios.map((r) => r.toFixed(2)).join(' / ')}`
   rows.push({ scenario: `cache hit, in-process tier (5 devices, a key scoped to users 1-10,42,${LARGE_USER_ID}, access log at default level), loaded at the same time as the bare route, both on one CPU`, target: 'gateway', result: together.a, ratio: together.ratio, goal: '>= 0.85', pass: together.ratio >= 0.85, note: `${spread(together)}; two bare routes the same way: ${fairness.ratio.toFixed(2)} (${spread(fairness)})` })

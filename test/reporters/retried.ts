@@ -1,7 +1,7 @@
-// A vitest reporter for CI, where a failed test is run once more (vitest configs: `retry` under
-// CI): names every test that needed that second run, so a flaky test is seen and mended, not
-// hidden by its pass. With RETRIED_FILE set, the lines are also appended there (.ci/run prints
-// them again beside its final count).
+// A vitest reporter for CI, where a failed test is run once more (.ci/run passes --retry=1):
+// names every test that needed that second run, so a flaky test is seen and mended, not hidden by
+// its pass. With RETRIED_FILE set, the lines are also appended there (.ci/run prints them again
+// beside its final count).
 import { appendFileSync } from 'node:fs'
 import type { Reporter, TestCase } from 'vitest/node'
 
