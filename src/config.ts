@@ -15,6 +15,10 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const Int = (min: number, max: number, def?: number) =>
   Type.Integer({ minimum: min, maximum: max, ...(def === undefined ? {} : { default: def }) })
 
+// An OTLP endpoint, without user:password@ (fetch refuses such URLs): credentials go in
+// OTEL_EXPORTER_OTLP_HEADERS.
+const OtlpUrl = () => Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', errorMessage: 'must be an http(s) URL without credentials, query or fragment (credentials go in OTEL_EXPORTER_OTLP_HEADERS)' }))
+
 export const EnvSchema = Type.Object({
   MOR_URL: Type.String({ pattern: '^https?://[^\\s?#]+$', errorMessage: 'must be an http(s) URL without query or fragment' }),
   MOR_API_USER: Type.String({ minLength: 1, description: 'sent as u' }),
@@ -66,9 +70,8 @@ export const EnvSchema = Type.Object({
   DOCS_ENABLED: Type.Boolean({ default: true }),
   // OpenTelemetry's standard variables (tracing is off unless an OTLP endpoint is set).
   OTEL_SDK_DISABLED: Type.Boolean({ default: false }),
-  // No user:password@ (fetch refuses such URLs): credentials go in OTEL_EXPORTER_OTLP_HEADERS.
-  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', errorMessage: 'must be an http(s) URL without credentials, query or fragment (credentials go in OTEL_EXPORTER_OTLP_HEADERS)' })),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', errorMessage: 'must be an http(s) URL without credentials, query or fragment (credentials go in OTEL_EXPORTER_OTLP_HEADERS)' })),
+  OTEL_EXPORTER_OTLP_ENDPOINT: OtlpUrl(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: OtlpUrl(),
   OTEL_EXPORTER_OTLP_PROTOCOL: Type.Optional(Type.Literal('http/json', { errorMessage: 'must be http/json (the encoding this gateway sends)' })),
   OTEL_EXPORTER_OTLP_HEADERS: Type.Optional(Type.String({ pattern: '^\\s*[^=,\\s]+\\s*=[^,]*(,\\s*[^=,\\s]+\\s*=[^,]*)*$', errorMessage: 'must be key=value pairs separated by commas' })),
   OTEL_EXPORTER_OTLP_TIMEOUT: Int(1, 600_000, 10_000),
