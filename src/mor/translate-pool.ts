@@ -42,9 +42,9 @@ export function createTranslator ({ threads = Math.max(1, availableParallelism()
     translate (body, encoding, maxBytes) {
       const small = body.length <= (isGzip(body) ? INLINE_MAX_GZIP_BYTES : INLINE_MAX_PLAIN_BYTES)
       if (!pool || small) return translateToJson(body, encoding, maxBytes)
-      // Piscina refuses at once, queuing nothing, when every worker is busy and the queue is full.
       return pool.run({ body, encoding, maxBytes }).catch((err: unknown) => {
-        // Every worker is busy and the queue behind them is full: 503 `overloaded`.
+        // Piscina refuses at once, queuing nothing, when every worker is busy and the queue behind
+        // them is full: 503 `overloaded`.
         if (err instanceof Error && err.message === 'Task queue is at limit') throw new OverloadedError()
         throw err
       })
