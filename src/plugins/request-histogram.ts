@@ -39,8 +39,10 @@ export function createRequestHistogram (registry: Registry, name: string, help: 
         s = { labels: labels(), counts: new Float64Array(buckets.length), sum: 0, count: 0 }
         series.set(key, s)
       }
-      const i = buckets.findIndex((le) => seconds <= le)
-      if (i >= 0) s.counts[i] = (s.counts[i] ?? 0) + 1
+      // The first bucket the observation fits; none past the last bound (+Inf is the count).
+      let i = 0
+      while (i < buckets.length && seconds > (buckets[i] ?? Infinity)) i++
+      if (i < buckets.length) s.counts[i] = (s.counts[i] ?? 0) + 1
       s.sum += seconds
       s.count++
     }

@@ -249,7 +249,8 @@ describe('the MOR circuit breaker', () => {
 })
 
 describe('X-Request-Id', () => {
-  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+  // The gateway's own ids: RFC 9562 version 8 (random per instance, then a counter; logging/request-id.ts).
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
   const linesOf = (gw: TestGateway, reqId: string) => gw.logs.map((line) => JSON.parse(line) as { reqId?: string, msg: string }).filter((l) => l.reqId === reqId)
 
   it('is on every response: devices, problems, unknown routes, health, metrics and the passthrough', async () => {
