@@ -113,8 +113,8 @@ async function cacheHitScenarios (simUrl: string) {
   const body = await bodyOf(gateway.url + path)
   const bodyFile = join(dir, 'body.json')
   writeFileSync(bodyFile, body)
-  // The headers of the gateway's hit but those Fastify and Node send anyway, for the bare route
-  // that sends the same contract.
+  // The gateway's hit headers, less those Fastify and Node send anyway: what the bare route that
+  // sends the same contract adds.
   const hitHeaders = [...(await fetch(gateway.url + path, { headers: AUTH })).headers].filter(([name]) => !['date', 'connection', 'keep-alive', 'content-type', 'content-length'].includes(name))
   const headersFile = join(dir, 'headers.json')
   writeFileSync(headersFile, JSON.stringify(hitHeaders))
@@ -170,7 +170,7 @@ async function cacheHitScenarios (simUrl: string) {
   // Each ratio pairs a round of the gateway with the bare route's round just before it.
   const ratio = (name: string) => pairedRatio(results[name], results.bare)
   // The goal's measure: the gateway and the bare route on one CPU at the same time, and first two
-  // bare routes the same way, which must come out even (the method's own error).
+  // bare routes the same way, which shows how far two processes of one server differ.
   const { child: bareTwin, url: bareTwinUrl } = await startBare()
   const fairness = await sideBySide(run(bareUrl), run(bareTwinUrl), SIDE_ROUNDS)
   // Two instances of the gateway against two of the bare route, every pairing: one process can be
