@@ -245,9 +245,16 @@ describe('clients that leave', () => {
     const abortsBefore = await gw.metric('gateway_legacy_client_aborts_total')
     await Promise.all(Array.from({ length: 30 }, async (_, i) => {
       const client = await rawClient(port)
-      if (i % 3 === 0) await client.send('GET /billing/api/big HTTP/1.1\r\nHost: gw\r\n\r\n') // leaves mid-answer
-      else if (i % 3 === 1) await client.send(`POST /billing/api/echo HTTP/1.1\r\nHost: gw\r\nContent-Length: ${1024 * 1024}\r\n\r\n${'u'.repeat(1000)}`) // mid-upload
-      else await client.send(`GET /v1/users/${1000 + i}/devices HTTP/1.1\r\nHost: gw\r\nAuthorization: ${AUTH.authorization}\r\n\r\n`) // while MOR is called
+      if (i % 3 === 0) {
+        // Leaves mid-answer: it reads nothing, so the 3 MB answer cannot have gone out whole before
+        // it leaves (a client that read along could take all of it within the wait, some runs).
+        client.socket.pause()
+        await client.send('GET /billing/api/big HTTP/1.1\r\nHost: gw\r\n\r\n')
+      } else if (i % 3 === 1) {
+        await client.send(`POST /billing/api/echo HTTP/1.1\r\nHost: gw\r\nContent-Length: ${1024 * 1024}\r\n\r\n${'u'.repeat(1000)}`) // mid-upload
+      } else {
+        await client.send(`GET /v1/users/${1000 + i}/devices HTTP/1.1\r\nHost: gw\r\nAuthorization: ${AUTH.authorization}\r\n\r\n`) // while MOR is called
+      }
       await sleep(30 + i)
       client.reset()
     }))
