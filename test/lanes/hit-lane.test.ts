@@ -7,7 +7,6 @@ import { gateway, simulator } from '../helpers/scoped.js'
 import { startRedis } from '../helpers/redis-server.js'
 import { closeAfterTest } from '../helpers/scoped.js'
 import { waitFor } from '../helpers/wait.js'
-import { isDeepStrictEqual } from 'node:util'
 import { withinOneTick } from '../helpers/one-tick.js'
 
 // Headers only a socket answer has, and values that differ between any two answers.
@@ -31,24 +30,23 @@ describe('the hit lane', () => {
     expect(await laneAnswers(gw)).toBe(0)
 
     let attempts = 0
-    const { res, laneBody, route, byLane } = await withinOneTick(async () => {
+    const { res, laneBody, route, byLane, laneHeaders, routeHeaders } = await withinOneTick(async () => {
       attempts++
       const before = await laneAnswers(gw)
       const res = await fetch(url, { headers: AUTH })
       const laneBody = await res.text()
       const route = await gw.app.inject({ method: 'GET', url: '/v1/users/3/devices', headers: AUTH })
-      return { res, laneBody, route, byLane: await laneAnswers(gw) - before }
-    }, ({ res, route }) => isDeepStrictEqual(comparable(Object.fromEntries(res.headers.entries())), comparable(route.headers as Record<string, string>)))
+      return { res, laneBody, route, byLane: await laneAnswers(gw) - before, laneHeaders: comparable(Object.fromEntries(res.headers.entries())), routeHeaders: comparable(route.headers as Record<string, string>) }
+    })
     // The socket's answer came from the lane; inject()'s did not.
     expect(byLane).toBe(1)
 
     expect(res.status).toBe(200)
     expect(route.statusCode).toBe(200)
     expect(laneBody).toBe(route.body)
-    const laneHeaders = Object.fromEntries(res.headers.entries())
-    expect(comparable(laneHeaders)).toStrictEqual(comparable(route.headers as Record<string, string>))
-    expect(laneHeaders['cache-status']).toMatch(/^mor-gateway; hit; ttl=(59|60)$/)
-    expect(laneHeaders['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    expect(laneHeaders).toStrictEqual(routeHeaders)
+    expect(res.headers.get('cache-status')).toMatch(/^mor-gateway; hit; ttl=(59|60)$/)
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
 
     // Both hits (of each attempt) count as hits, in the cache and request metrics alike.
     const metrics = await (await fetch(`${gw.url}/metrics`)).text()
@@ -165,21 +163,21 @@ describe('the hit lane and the route give one answer and one log line', () => {
       await getJson(gw.url + path)
 
       let attempt = 0
-      const { lane, laneBody, byLane, route, byRoute, ids } = await withinOneTick(async () => {
+      const { lane, laneBody, byLane, route, byRoute, ids, laneHeaders, routeHeaders } = await withinOneTick(async () => {
         const ids = { lane: `via-lane-${++attempt}`, route: `via-route-${attempt}` }
         const before = await laneAnswers(gw)
         const lane = await fetch(gw.url + path, { headers: { ...AUTH, ...sent, 'x-request-id': ids.lane } })
         const laneBody = await lane.text()
         const byLane = await laneAnswers(gw) - before
         const route = await gw.app.inject({ url: path, headers: { ...AUTH, ...sent, host: new URL(gw.url).host, 'x-request-id': ids.route }, remoteAddress: '127.0.0.1' })
-        return { lane, laneBody, byLane, route, byRoute: await laneAnswers(gw) - before - byLane, ids }
-      }, ({ lane, route }) => isDeepStrictEqual(comparable(Object.fromEntries(lane.headers.entries())), comparable(route.headers as Record<string, string>)))
+        return { lane, laneBody, byLane, route, byRoute: await laneAnswers(gw) - before - byLane, ids, laneHeaders: comparable(Object.fromEntries(lane.headers.entries())), routeHeaders: comparable(route.headers as Record<string, string>) }
+      })
       expect(byLane).toBe(1)
       expect(byRoute).toBe(0)
 
       expect(lane.status).toBe(route.statusCode)
       expect(laneBody).toBe(route.body)
-      expect(comparable(Object.fromEntries(lane.headers.entries()))).toStrictEqual(comparable(route.headers as Record<string, string>))
+      expect(laneHeaders).toStrictEqual(routeHeaders)
       // The access log's lines, field by field: the client address and host as the trusted proxy gave them.
       const logged = (id: string) => gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.reqId === id)
         .map(({ level, msg, req, res }) => ({ level, msg, req, res }))

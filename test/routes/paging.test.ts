@@ -13,7 +13,6 @@ import { rawRequest } from '../helpers/raw-http.js'
 import { writeFile, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isDeepStrictEqual } from 'node:util'
 import { withinOneTick } from '../helpers/one-tick.js'
 
 interface Page { userId: number, devices: Array<{ id: number, type: string, primary: boolean | null }>, nextCursor: string | null }
@@ -132,16 +131,17 @@ describe('paging and filters', () => {
     await getJson(`${gw.url}${url}`)
     const comparable = (headers: Record<string, unknown>) => Object.fromEntries(Object.entries(headers)
       .filter(([name]) => !['date', 'connection', 'keep-alive', 'transfer-encoding', 'x-request-id', 'ratelimit-remaining'].includes(name)))
-    const { res, laneBody, byLane, route } = await withinOneTick(async () => {
+    const { res, laneBody, byLane, route, laneHeaders, routeHeaders } = await withinOneTick(async () => {
       const before = await laneAnswers(gw)
       const res = await fetch(`${gw.url}${url}`, { headers: AUTH })
       const laneBody = await res.text()
       const byLane = await laneAnswers(gw) - before
-      return { res, laneBody, byLane, route: await gw.app.inject({ method: 'GET', url, headers: AUTH }) }
-    }, ({ res, route }) => isDeepStrictEqual(comparable(Object.fromEntries(res.headers.entries())), comparable(route.headers)))
+      const route = await gw.app.inject({ method: 'GET', url, headers: AUTH })
+      return { res, laneBody, byLane, route, laneHeaders: comparable(Object.fromEntries(res.headers.entries())), routeHeaders: comparable(route.headers) }
+    })
     expect(byLane).toBe(1)
     expect(laneBody).toBe(route.body)
-    expect(comparable(Object.fromEntries(res.headers.entries()))).toStrictEqual(comparable(route.headers))
+    expect(laneHeaders).toStrictEqual(routeHeaders)
     expect(res.headers.get('link')).toMatch(/^<\/v1\/users\/2\/devices\?type=sip&limit=1&cursor=[A-Za-z0-9_-]+>; rel="next"$/)
   })
 
