@@ -29,7 +29,7 @@ import lanes from './plugins/lanes.js'
 import { requestId } from './logging/request-id.js'
 import { trustFunction } from './net/forwarded.js'
 import { frontDoorServer } from './lanes/front-door.js'
-import { corsOptions } from './net/cors.js'
+import { corsOffUnder, corsOptions } from './net/cors.js'
 
 export interface AppOptions {
   config: Config
@@ -67,6 +67,8 @@ async function app (fastify: FastifyInstance, { config }: AppOptions): Promise<v
     pressureHandler: (_request, reply) => { reply.send(new OverloadedError()) }
   })
   if (config.corsOrigins.length > 0) {
+    // Not on the passthrough, which the legacy plugins below add (net/cors.ts says why).
+    fastify.addHook('onRoute', corsOffUnder(() => (fastify.hasDecorator('passthrough') ? fastify.passthrough.apiPrefix : undefined)))
     await fastify.register(cors, corsOptions(config.corsOrigins))
   }
 

@@ -37,8 +37,9 @@ export const EnvSchema = Type.Object({
   LEGACY_MAX_BODY_BYTES: Int(0, 1024 ** 3, 10 * 1024 * 1024),
   LEGACY_CONNECTIONS: Int(1, 10_000, 64),
   LEGACY_QUEUE: Int(0, 100_000, 64),
-  REQUEST_TIMEOUT_MS: Int(1000, 3_600_000, 30_000),
-  HEADERS_TIMEOUT_MS: Int(1000, 3_600_000, 10_000),
+  // Defaults in clientTimeouts: each yields to the other when only the other is set.
+  REQUEST_TIMEOUT_MS: Type.Optional(Int(1000, 3_600_000)),
+  HEADERS_TIMEOUT_MS: Type.Optional(Int(1000, 3_600_000)),
   GATEWAY_API_KEYS: Type.Optional(Type.String({ minLength: 1 })),
   GATEWAY_API_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   AUTH_DISABLED: Type.Boolean({ default: false }),
@@ -332,7 +333,8 @@ function checkCombinations (env: Env, bad: Set<string>, keyFile: KeyFile): strin
   if (env.REDIS_TLS_CA_FILE !== undefined && !bad.has('REDIS_URL') && redis?.tls !== true) {
     problems.push('  REDIS_TLS_CA_FILE needs a TLS REDIS_URL (rediss://, rediss-sentinel:// or rediss-cluster://)')
   }
-  if (ok('HEADERS_TIMEOUT_MS') && ok('REQUEST_TIMEOUT_MS') && env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
+  // Only when both are set: a default never contradicts the other variable (clientTimeouts).
+  if (ok('HEADERS_TIMEOUT_MS') && ok('REQUEST_TIMEOUT_MS') && (env.HEADERS_TIMEOUT_MS as number) > (env.REQUEST_TIMEOUT_MS as number)) {
     problems.push('  HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS (the headers are part of the request)')
   }
   for (const cidr of list(env.LEGACY_ALLOW_CIDRS)) {
@@ -346,6 +348,20 @@ function readCaFile (path: string): { pem: Buffer | undefined, problem?: string 
   const { content: pem, problem } = readConfigFile(path)
   if (pem === undefined) return { pem, problem }
   return pem.includes('-----BEGIN CERTIFICATE-----') ? { pem } : { pem: undefined, problem: 'holds no PEM certificate' }
+}
+
+const REQUEST_TIMEOUT_MS_DEFAULT = 30_000
+const HEADERS_TIMEOUT_MS_DEFAULT = 10_000
+
+/**
+ * The headers are part of the request, so their timeout is never the longer (Node refuses that).
+ * A default gives way to the other variable: REQUEST_TIMEOUT_MS=3000 alone shortens the headers'
+ * timeout to 3000, HEADERS_TIMEOUT_MS=40000 alone lengthens the request's to 40000. Two settings
+ * that disagree are checkCombinations' error.
+ */
+function clientTimeouts (env: Env): Config['client'] {
+  const requestTimeoutMs = env.REQUEST_TIMEOUT_MS ?? Math.max(REQUEST_TIMEOUT_MS_DEFAULT, env.HEADERS_TIMEOUT_MS ?? 0)
+  return { requestTimeoutMs, headersTimeoutMs: env.HEADERS_TIMEOUT_MS ?? Math.min(HEADERS_TIMEOUT_MS_DEFAULT, requestTimeoutMs) }
 }
 
 function toConfig (env: Env, fileKeys: KeySpec[], redisCa: Buffer | undefined): Config {
@@ -373,7 +389,7 @@ function toConfig (env: Env, fileKeys: KeySpec[], redisCa: Buffer | undefined): 
       connections: env.LEGACY_CONNECTIONS,
       queue: env.LEGACY_QUEUE
     },
-    client: { requestTimeoutMs: env.REQUEST_TIMEOUT_MS, headersTimeoutMs: env.HEADERS_TIMEOUT_MS },
+    client: clientTimeouts(env),
     auth: {
       keys: list(env.GATEWAY_API_KEYS),
       keysFile: env.GATEWAY_API_KEYS_FILE,

@@ -223,7 +223,17 @@ describe('loadConfig', () => {
       .toBe('invalid configuration:\n  UPSTREAM_TIMEOUT_MS must be a whole number from 1 to 600000')
   })
 
-  it('rejects a HEADERS_TIMEOUT_MS larger than REQUEST_TIMEOUT_MS, naming both', () => {
+  it.each([
+    ['REQUEST_TIMEOUT_MS=3000 alone shortens the headers\' default to it', { REQUEST_TIMEOUT_MS: '3000' }, { requestTimeoutMs: 3000, headersTimeoutMs: 3000 }],
+    ['REQUEST_TIMEOUT_MS=60000 alone leaves the headers\' default at 10000', { REQUEST_TIMEOUT_MS: '60000' }, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000 }],
+    ['HEADERS_TIMEOUT_MS=2000 alone leaves the request\'s default at 30000', { HEADERS_TIMEOUT_MS: '2000' }, { requestTimeoutMs: 30_000, headersTimeoutMs: 2000 }],
+    ['HEADERS_TIMEOUT_MS=40000 alone lengthens the request\'s default to it', { HEADERS_TIMEOUT_MS: '40000' }, { requestTimeoutMs: 40_000, headersTimeoutMs: 40_000 }],
+    ['both set and equal', { REQUEST_TIMEOUT_MS: '3000', HEADERS_TIMEOUT_MS: '3000' }, { requestTimeoutMs: 3000, headersTimeoutMs: 3000 }]
+  ])('starts with %s', (_what, env, client) => {
+    expect(loadConfig({ ...REQUIRED, ...env }).client).toStrictEqual(client)
+  })
+
+  it('rejects a HEADERS_TIMEOUT_MS set larger than a REQUEST_TIMEOUT_MS set, naming both', () => {
     expect(configError({ ...REQUIRED, REQUEST_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '6000' }).message)
       .toBe('invalid configuration:\n  HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS (the headers are part of the request)')
   })

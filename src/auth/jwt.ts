@@ -3,7 +3,8 @@
 // jose's does not keep: keys already fetched verify tokens for as long as the provider is down (a
 // JWKS outage must not lock every browser out), and a refresh that fails keeps them.
 //   - fetched at start, every JWKS_REFRESH_MS, and when a token names an unknown `kid` (a key
-//     rotation) at most once per JWKS_COOLDOWN_MS; each fetch is bounded in time and size;
+//     rotation) at most once per JWKS_COOLDOWN_MS; each fetch is bounded in time and size, and
+//     only tokens whose kid is unknown wait for one;
 //   - a verified token's caller is remembered until the token expires (bounded), so a token costs
 //     one signature check, not one per request; a wrong token is never remembered;
 //   - concurrent requests with one new token share its verification.
@@ -83,18 +84,21 @@ export function createJwtVerifier (settings: JwtSettings, log: JwtLog, now: () =
   timer.unref()
 
   /**
-   * jose's key lookup, over the cached set. A fetch under way (the one at start) is waited for; an
-   * unknown kid, or no keys at all yet, fetches again at most once per cooldown, so a provider
-   * that is down is not asked once per token.
+   * jose's key lookup, over the keys held now: a token whose key is among them never waits for a
+   * fetch (a provider that hangs would hold it for the whole fetch timeout). Only a token whose
+   * kid is unknown, or any token before the first keys arrive, waits: for the fetch under way, or
+   * for one it starts, at most once per cooldown, so a provider that is down is not asked once per
+   * token.
    */
   const getKey: JWTVerifyGetKey = async (header, token) => {
-    if (fetching !== undefined) await fetching
     try {
       if (keys === undefined) throw new errors.JWKSNoMatchingKey()
       return await keys(header, token)
     } catch (err) {
-      if (!(err instanceof errors.JWKSNoMatchingKey) || now() - lastFetch < JWKS_COOLDOWN_MS) throw err
-      await refresh()
+      if (!(err instanceof errors.JWKSNoMatchingKey)) throw err
+      if (fetching !== undefined) await fetching
+      else if (now() - lastFetch >= JWKS_COOLDOWN_MS) await refresh()
+      else throw err
       if (keys === undefined) throw err
       return await keys(header, token)
     }

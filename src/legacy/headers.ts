@@ -2,7 +2,7 @@
 // proxy, in either direction; nor is anything a Connection header names. The request side is built
 // as a flat name, value list (what undici takes), by one function for the proxy route and the
 // legacy lane alike. It also decides what MOR learns about the client: only the gateway's own view
-// (X-Forwarded-For/-Proto/-Host), never a client's claims about its address.
+// (X-Forwarded-For/-Proto/-Host), never a client's claims about its address, in any spelling.
 import type { IncomingHttpHeaders } from 'node:http'
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate'])
@@ -18,6 +18,15 @@ const NOT_FORWARDED = new Set([
   'forwarded', 'x-real-ip', 'true-client-ip', 'x-client-ip', 'x-cluster-client-ip', 'cf-connecting-ip', 'fastly-client-ip',
   'x-original-url', 'x-rewrite-url', 'x-original-host'
 ])
+
+/**
+ * Names whose underscore spellings are dropped too, beyond the two sets above. Rack (MOR is Rails),
+ * like CGI, reads a header as HTTP_<NAME> with `-` and `_` alike turned to `_`, so `X_Forwarded_For`
+ * is X-Forwarded-For there. Mongrel-style parsers (Puma, Unicorn) also read `Content_Length` as
+ * the body's length. An underscore twin of a name the gateway sets or decides on would stand next
+ * to (or in for) the gateway's: the framing headers, and the request id the gateway logged.
+ */
+const OWNED = new Set(['content-length', 'content-type', 'x-request-id'])
 
 /**
  * A test for "is this lower-case name never copied", given a Connection value. Most messages name
@@ -49,12 +58,18 @@ export function responseHeaders (first: string[], raw: Buffer[]): string[] {
   return first
 }
 
+/** True when a name, read with `_` as `-`, is one the gateway sets or never forwards. */
+function shadows (dashed: string, dropped: (name: string) => boolean): boolean {
+  return NOT_FORWARDED.has(dashed) || OWNED.has(dashed) || dropped(dashed)
+}
+
 /** The gateway's view of the client: the X-Forwarded-For chain (net/forwarded.ts), scheme and host. */
 export interface Client { forwardedFor: string, protocol: string, host: string }
 
 /**
  * The request headers for MOR as a flat name, value list: the client's, without hop-by-hop and
- * forwarding ones, Host set to MOR's, and the gateway's own X-Forwarded-For/-Proto/-Host.
+ * forwarding ones (nor their underscore spellings), Host set to MOR's, and the gateway's own
+ * X-Forwarded-For/-Proto/-Host.
  */
 export function upstreamRequestHeaders (headers: IncomingHttpHeaders, upstreamHost: string, client: Client): string[] {
   const dropped = hopByHop(headers.connection)
@@ -62,6 +77,8 @@ export function upstreamRequestHeaders (headers: IncomingHttpHeaders, upstreamHo
   for (const name in headers) {
     const value = headers[name]
     if (value === undefined || NOT_FORWARDED.has(name) || dropped(name)) continue
+    // Most names have no `_`: one scan, no copy.
+    if (name.includes('_') && shadows(name.replaceAll('_', '-'), dropped)) continue
     if (typeof value === 'string') out.push(name, value)
     else for (const one of value) out.push(name, one)
   }

@@ -1,9 +1,17 @@
-// Browser access (CORS_ORIGINS): the options @fastify/cors is registered with, and the headers it
-// puts on an answer to a request without Origin, which the hit lane must send too (one source, so
-// the lane and the route cannot drift apart).
+// Browser access (CORS_ORIGINS): the options @fastify/cors is registered with, the routes it stays
+// off, and the headers it puts on an answer to a request without Origin, which the hit lane must
+// send too (one source, so the lane and the route cannot drift apart).
 import type { FastifyCorsOptions } from '@fastify/cors'
+import type { RouteOptions } from 'fastify'
 
 const EXPOSED_HEADERS = ['ETag', 'Cache-Status', 'Age', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'X-Request-Id']
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** @fastify/cors's switch for one route: false leaves the route's answers, preflights included, alone. */
+    cors?: false
+  }
+}
 
 export function corsOptions (origins: string[]): FastifyCorsOptions {
   return {
@@ -12,6 +20,20 @@ export function corsOptions (origins: string[]): FastifyCorsOptions {
     allowedHeaders: ['Authorization', 'Content-Type', 'If-None-Match', 'Cache-Control', 'X-Request-Id'],
     exposedHeaders: EXPOSED_HEADERS,
     maxAge: 600
+  }
+}
+
+/**
+ * An onRoute hook that turns CORS off on every route under `prefix()` (undefined: none yet). The
+ * legacy passthrough is MOR's API: an OPTIONS there is MOR's to answer (with a preflight policy
+ * of MOR's own, or none), not a preflight of the gateway's, and an answer there carries MOR's
+ * headers only (an Access-Control-Allow-Origin of the gateway's next to one of MOR's would make a
+ * browser refuse both).
+ */
+export function corsOffUnder (prefix: () => string | undefined): (route: RouteOptions) => void {
+  return (route) => {
+    const under = prefix()
+    if (under !== undefined && route.url.startsWith(`${under}/`)) route.config = { ...route.config, cors: false }
   }
 }
 

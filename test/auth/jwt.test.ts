@@ -2,7 +2,7 @@
 // every refusal the issue names, key rotation, and a provider outage.
 import { createPublicKey } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { SignJWT } from 'jose'
+import { CompactSign, SignJWT } from 'jose'
 import { createJwtVerifier, JWKS_COOLDOWN_MS, looksLikeJwt, type JwtVerifier } from '../../src/auth/jwt.js'
 import { AUDIENCE, ISSUER, signingKey, startIdentityProvider, token, type IdentityProvider, type SigningKey } from '../helpers/identity-provider.js'
 
@@ -72,6 +72,20 @@ describe('JWT verification', () => {
     ['an object', { mor_user_id: { id: 2 } }]
   ])('refuses a token whose claim is %s', async (_what, claims) => {
     expect(await verify(verifier(), await token(rsa, claims))).toBeUndefined()
+  })
+
+  /** A token whose user claim is this JSON text exactly: SignJWT's JSON.stringify would write -0 as 0. */
+  async function tokenWithClaimText (claimText: string): Promise<string> {
+    const payload = `{"iss":${JSON.stringify(ISSUER)},"aud":${JSON.stringify(AUDIENCE)},"sub":"s","exp":${Math.floor(Date.now() / 1000) + 600},"mor_user_id":${claimText}}`
+    return await new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: 'RS256', kid: rsa.kid }).sign(rsa.privateKey)
+  }
+
+  it.each(['-0', '-0.0', '[2, -0]', '"-0"', '"+1"', '"01"', '" 1"', '"1e2"', '"1.0"', '1.5'])('refuses a token whose claim is written %s', async (claimText) => {
+    expect(await verify(verifier(), await tokenWithClaimText(claimText))).toBeUndefined()
+  })
+
+  it.each([['0', '0'], ['0.0', '0'], ['1e2', '100'], ['"100"', '100']])('reads a claim written %s as user %s (a JSON number by its value)', async (claimText, users) => {
+    expect((await verify(verifier(), await tokenWithClaimText(claimText)))?.scope.text).toBe(users)
   })
 
   it('refuses an expired token beyond the 30 s tolerance, and accepts one within it', async () => {
@@ -146,6 +160,32 @@ describe('JWT verification', () => {
     clock.now += JWKS_COOLDOWN_MS + 1
     const before = idp.fetches
     expect(await verify(v, await token(next))).toBeDefined()
+    expect(idp.fetches - before).toBe(1)
+  })
+
+  it('verifies a new token whose key is held while a fetch for an unknown kid hangs; only the unknown kid waits for that fetch', async () => {
+    const clock = { now: Date.now() }
+    const v = verifier(clock)
+    expect(await verify(v, await token(rsa, { sub: 'first' }))).toBeDefined()
+    const rotated = await signingKey('rsa-rotated')
+    const [unknownKid, knownKid] = [await token(rotated, { sub: 'rotated' }), await token(rsa, { sub: 'never-seen' })]
+    idp.keys = [rsa, rotated]
+    clock.now += JWKS_COOLDOWN_MS + 1
+    const release = idp.hang()
+    const before = idp.fetches
+    const events: string[] = []
+    const waiting = Promise.resolve(v.verify(unknownKid)).then((caller) => { events.push('unknown kid answered'); return caller })
+    try {
+      await expect.poll(() => idp.fetches).toBe(before + 1)
+      const caller = await verify(v, knownKid)
+      events.push('known kid answered')
+      expect(caller?.rateKey).toBe('jwt:never-seen')
+    } finally {
+      events.push('fetch released')
+      release()
+    }
+    expect((await waiting)?.rateKey).toBe('jwt:rotated')
+    expect(events).toStrictEqual(['known kid answered', 'fetch released', 'unknown kid answered'])
     expect(idp.fetches - before).toBe(1)
   })
 

@@ -1,7 +1,7 @@
 // A real identity provider's key endpoint for tests: a JWKS served over HTTP on loopback, keys
 // generated in the test (RSA, EC, Ed25519), rotation, and an outage on demand (the port keeps
-// listening but every fetch gets a 503, or the server stops outright).
-import { createServer, type Server } from 'node:http'
+// listening but every fetch gets a 503, or hangs unanswered, or the server stops outright).
+import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
 
@@ -41,23 +41,44 @@ export interface IdentityProvider {
   fetches: number
   /** While true, every fetch gets a 503. */
   down: boolean
+  /** Leaves every fetch from now on unanswered until the returned function is called; then they are answered. */
+  hang: () => () => void
   close: () => Promise<void>
 }
 
 export async function startIdentityProvider (keys: SigningKey[]): Promise<IdentityProvider> {
-  const idp: IdentityProvider = { url: '', keys, fetches: 0, down: false, close: async () => {} }
+  let held: Array<() => void> | undefined
+  const idp: IdentityProvider = {
+    url: '',
+    keys,
+    fetches: 0,
+    down: false,
+    hang () {
+      held ??= []
+      return () => {
+        const waiting = held ?? []
+        held = undefined
+        for (const respond of waiting) respond()
+      }
+    },
+    close: async () => {}
+  }
   const server: Server = createServer((req, res) => {
     if (req.url !== '/jwks.json') {
       res.writeHead(404).end()
       return
     }
     idp.fetches++
+    if (held !== undefined) held.push(() => answer(res))
+    else answer(res)
+  })
+  function answer (res: ServerResponse) {
     if (idp.down) {
       res.writeHead(503).end()
       return
     }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: idp.keys.map((k) => k.jwk) }))
-  })
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   idp.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`
   idp.close = () => new Promise((resolve) => {

@@ -1,7 +1,8 @@
 // Browsers (CORS), load balancers (TRUST_PROXY) and the passthrough's address allowlist.
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { devicesGetHash } from '../../src/mor/sign.js'
-import { getJson, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
+import { getJson, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
+import { startEchoUpstream, type Echo } from '../helpers/echo-upstream.js'
 import { callerHarness, RATE_LIMITED, LEGACY_FORBIDDEN } from '../helpers/callers.js'
 
 const h = callerHarness()
@@ -50,6 +51,62 @@ describe('CORS', () => {
     for (const headers of [res.headers, pre.headers]) {
       expect([...headers.keys()].filter((name) => name.startsWith('access-control-'))).toStrictEqual([])
     }
+  })
+})
+
+describe('CORS and the legacy passthrough', () => {
+  const ORIGIN = 'https://app.example.com'
+  let echo: Awaited<ReturnType<typeof startEchoUpstream>>
+  let gw: TestGateway
+  beforeAll(async () => {
+    echo = await startEchoUpstream()
+    gw = await startGateway(echo.url, { CORS_ORIGINS: ORIGIN })
+  })
+  afterAll(async () => {
+    await gw.close()
+    await echo.close()
+  })
+  const corsHeaders = (headers: Headers) => [...headers.keys()].filter((name) => name.startsWith('access-control-') || name === 'vary')
+
+  it.each([
+    ['no Origin', {}],
+    ['an Origin alone', { origin: ORIGIN }],
+    ['a whole preflight', { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' }],
+    ['a preflight from another origin', { origin: 'https://evil.example.net', 'access-control-request-method': 'POST' }]
+  ])('relays an OPTIONS with %s to MOR and answers with MOR\'s answer alone', async (_what, headers: Record<string, string>) => {
+    const before = echo.requests
+    const res = await fetch(`${gw.url}/billing/api/devices_get?u=admin`, { method: 'OPTIONS', headers })
+    const seen = await res.json() as Echo
+    expect(res.status).toBe(200)
+    expect(echo.requests).toBe(before + 1)
+    expect({ method: seen.method, url: seen.url }).toStrictEqual({ method: 'OPTIONS', url: '/billing/api/devices_get?u=admin' })
+    for (const [name, value] of Object.entries(headers)) expect(seen.headers[name]).toBe(value)
+    expect(res.headers.get('x-upstream')).toBe('echo')
+    expect(corsHeaders(res.headers)).toStrictEqual([])
+  })
+
+  it('answers a cross-origin GET on the passthrough with MOR\'s headers, none of the gateway\'s CORS ones', async () => {
+    const res = await fetch(`${gw.url}/billing/api/devices_get`, { headers: { origin: ORIGIN } })
+    expect((await res.json() as Echo).method).toBe('GET')
+    expect(corsHeaders(res.headers)).toStrictEqual([])
+  })
+
+  it('still answers a preflight on /v1 itself, without calling MOR', async () => {
+    const before = echo.requests
+    const res = await fetch(`${gw.url}/v1/users/2/devices`, {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' }
+    })
+    expect(res.status).toBe(204)
+    expect(Object.fromEntries([...res.headers].filter(([name]) => corsHeaders(res.headers).includes(name)))).toStrictEqual({
+      'access-control-allow-origin': ORIGIN,
+      'access-control-allow-methods': 'GET, HEAD, POST, OPTIONS',
+      'access-control-allow-headers': 'Authorization, Content-Type, If-None-Match, Cache-Control, X-Request-Id',
+      'access-control-expose-headers': 'ETag, Cache-Status, Age, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-Id',
+      'access-control-max-age': '600',
+      vary: 'Origin'
+    })
+    expect(echo.requests).toBe(before)
   })
 })
 
