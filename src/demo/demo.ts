@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { loadConfig, loadSimulatorConfig, type Config } from '../config.js'
 import { buildServer, startProblem } from '../server.js'
-import { devicesGetHash } from '../mor/sign.js'
+import { devicesGetHash, signParams } from '../mor/sign.js'
 import { DEMO_API_SECRET, DEMO_API_USER } from './data.js'
 import { startMorSimulator } from './simulator.js'
 
@@ -34,8 +34,9 @@ try {
   Other users  0 (no devices), 3 (one IAX2 trunk), 5 (five devices), 100 (5,000 devices), 9 (not found)
   Legacy API   curl -s --compressed --data "u=${DEMO_API_USER}&user_id=2&hash=${devicesGetHash(2, DEMO_API_SECRET)}" ${base}/billing/api/devices_get
                (MOR's own API, passed through unchanged; the client signs: hash = sha1(user_id + API secret))
-  Legacy write curl -s --compressed --data "u=${DEMO_API_USER}&user_id=3&type=SIP&hash=${devicesGetHash(3, DEMO_API_SECRET)}" ${base}/billing/api/device_create
-               (creates a device for user 3 through the passthrough: user 3's JSON list shows it at once)
+  Legacy write curl -s --compressed --data "u=${DEMO_API_USER}&user_id=3&type=SIP&hash=${signParams(['3', 'SIP'], DEMO_API_SECRET)}" ${base}/billing/api/device_create
+               (creates a device for user 3 through the passthrough, hash = sha1(user_id + type + API secret):
+               user 3's JSON list shows it at once)
   Metrics      ${config.metricsPort === undefined ? `${base}/metrics` : `port ${config.metricsPort}/metrics`}
   Stop         Ctrl+C
 `)

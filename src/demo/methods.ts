@@ -1,10 +1,13 @@
-// The MOR API methods the simulator answers, as a table: each method names the one parameter MOR
-// hashes for it and where the call statistics count it, so answer() checks GET, login and hash
-// once for all of them, in MOR's order, and a method only says what it does with a valid call.
+// The MOR API methods the simulator answers, as a table: each method names the parameter its call
+// is about, the parameters MOR hashes for it in MOR's order, and where the call statistics count
+// it, so answer() checks GET, login and hash once for all of them, in MOR's order, and a method
+// only says what it does with a valid call.
 import { signParams } from '../mor/sign.js'
-import type { SimDevice, SimOwnedDevice, SimUser } from './data.js'
+import type { SimOwnedDevice, SimUser } from './data.js'
 import type { SimOverlay } from './overlay.js'
-import { deviceDetailsXml, devicesXml, errorXml, statusXml, successXml, type ErrorShape } from './xml.js'
+import type { SimParams } from './request.js'
+import { createDevice, deleteDevice, updateDevice, type Outcome, type SimData } from './device-writes.js'
+import { deviceDetailsXml, devicesXml, errorXml, type ErrorShape, type SimRevision } from './xml.js'
 
 /** The parts of a simulator's options its methods read. */
 export interface MethodOptions {
@@ -13,78 +16,34 @@ export interface MethodOptions {
   password: string | undefined
   allowGet: boolean
   errorShape: ErrorShape
+  revision: SimRevision
+  devicesWithCalls: ReadonlySet<number>
   users: (id: number) => SimUser | undefined
   devices: (id: number) => SimOwnedDevice | undefined
 }
 
-/** An instance's data as its methods see it: the lookups with the overlay's writes applied. */
-interface SimData {
-  /** By id as sent: one that is empty or not a number is a user or device MOR cannot find. */
-  user: (id: string) => SimUser | undefined
-  device: (id: string) => SimOwnedDevice | undefined
-  overlay: SimOverlay
-}
-
-/** MOR's answer, or the text of MOR's error, which answer() puts in the configured shape. */
-type Outcome = string | { error: string }
-
 export interface ApiMethod {
-  /** The parameter MOR hashes: hash = sha1(its value + API secret). */
-  hashed: string
-  /** Where calls.* counts a call: by the hashed value (a user_id, a device_id), or by method name. */
+  /** The parameter naming what a call is about (a user id, a device id): run() gets its value. */
+  subject: string
+  /**
+   * The parameters MOR hashes, in MOR's order: hash = sha1(their values + API secret). One not
+   * sent adds nothing, so MOR's two rules, "those sent" (device_create) and "an absent one counts
+   * as empty" (device_update), sign alike.
+   */
+  hashed: readonly string[]
+  /** Where calls.* counts a call: by the subject as sent (a user_id, a device_id), or by method name. */
   tally: 'byUser' | 'byDevice' | 'writes'
-  /** MOR's error for an empty hashed parameter, when it checks that before the hash. */
+  /** MOR's error for an empty subject, when it checks that before the hash. */
   emptyError?: string
-  run: (value: string, params: URLSearchParams, data: SimData) => Outcome
+  run: (subject: string, params: SimParams, data: SimData) => Outcome
 }
 
 const ID = /^[0-9]{1,10}$/
-const DEVICE_TYPES = new Set(['SIP', 'IAX2', 'FAX', 'Virtual', 'H323', 'ZAP', 'Skype'])
-const DEVICE_NOT_FOUND = { error: 'Device was not found' }
-
-function createDevice (userId: string, params: URLSearchParams, data: SimData): Outcome {
-  const user = data.user(userId)
-  if (!user) return { error: 'User was not found' }
-  const type = params.get('type') || 'SIP'
-  if (!DEVICE_TYPES.has(type)) return { error: 'Device_type_invalid' }
-  const group = params.get('devicegroup_id') ?? ''
-  if (group !== '' && !ID.test(group)) return { error: 'Device_group_invalid' }
-  const description = params.get('description') ?? undefined
-  const pin = params.get('pin') || undefined
-  const created = data.overlay.create(user.id, (id): SimDevice => ({
-    device_id: id,
-    device_type: type,
-    devicegroup_id: group === '' ? (user.devices[0]?.devicegroup_id ?? user.id) : Number(group),
-    primary_device: user.devices.length === 0 ? 'yes' : 'no',
-    // MOR makes up the extension and password; a new device has not registered yet.
-    username: String(id),
-    secret: `new-${id}`,
-    ipaddr: '0.0.0.0',
-    port: 0,
-    callerid: '',
-    extras: { ...(description !== undefined && { description }), ...(pin !== undefined && { pin }) }
-  }))
-  return created ? statusXml('Device was created') : { error: 'Device was not created' }
-}
-
-function updateDevice (deviceId: string, params: URLSearchParams, data: SimData): Outcome {
-  const owned = data.device(deviceId)
-  if (!owned) return DEVICE_NOT_FOUND
-  // new_location_id is accepted and changes nothing: the simulator has no locations.
-  const description = params.get('description')
-  if (description !== null) data.overlay.update(owned.device.device_id, { description })
-  return successXml('Device successfully updated')
-}
-
-function destroyDevice (deviceId: string, _params: URLSearchParams, data: SimData): Outcome {
-  const owned = data.device(deviceId)
-  if (!owned) return DEVICE_NOT_FOUND
-  data.overlay.destroy(owned.device.device_id)
-  return statusXml('Device was deleted')
-}
+const HASH_LENGTH = 40
 
 const listDevices: ApiMethod = {
-  hashed: 'user_id',
+  subject: 'user_id',
+  hashed: ['user_id'],
   tally: 'byUser',
   emptyError: 'user_id is empty',
   run: (userId, _params, data) => {
@@ -93,36 +52,63 @@ const listDevices: ApiMethod = {
   }
 }
 
+// One action under two names: device_delete (2013 on) and device_destroy, kept for old clients.
+const removeDevice: ApiMethod = { subject: 'device', hashed: ['device'], tally: 'writes', run: deleteDevice }
+
 export const API_METHODS: ReadonlyMap<string, ApiMethod> = new Map([
   ['devices_get', listDevices],
   ['device_list', listDevices],
   ['device_details_get', {
-    hashed: 'device_id',
+    subject: 'device_id',
+    hashed: ['device_id'],
     tally: 'byDevice',
     run: (deviceId, _params, data) => {
       const owned = data.device(deviceId)
-      return owned ? deviceDetailsXml(owned) : DEVICE_NOT_FOUND
+      return owned ? deviceDetailsXml(owned) : { error: 'Device was not found' }
     }
   }],
-  ['device_create', { hashed: 'user_id', tally: 'writes', run: createDevice }],
-  ['device_update', { hashed: 'device', tally: 'writes', run: updateDevice }],
-  ['device_destroy', { hashed: 'device', tally: 'writes', run: destroyDevice }]
+  ['device_create', {
+    subject: 'user_id',
+    hashed: ['user_id', 'description', 'pin', 'type', 'devicegroup_id', 'caller_id'],
+    tally: 'writes',
+    run: createDevice
+  }],
+  ['device_update', {
+    subject: 'device',
+    hashed: ['device', 'authentication', 'username', 'host', 'port'],
+    tally: 'writes',
+    run: updateDevice
+  }],
+  ['device_delete', removeDevice],
+  ['device_destroy', removeDevice]
 ])
 
-/** The XML MOR sends for a call of `method` with these params (query string and form merged). */
-export function answer (method: ApiMethod, params: URLSearchParams, httpMethod: string, options: MethodOptions, overlay: SimOverlay): string {
+/** Whether the call carries MOR's hash of its method's parameters: 40 hex digits, no nested value. */
+function signed (method: ApiMethod, params: SimParams, secret: string): boolean {
+  const hash = params.get('hash')
+  if (hash?.length !== HASH_LENGTH || method.hashed.some(params.nested)) return false
+  return hash === signParams(method.hashed.map((name) => params.get(name) ?? ''), secret)
+}
+
+/**
+ * The XML MOR sends for a call of `method` with these params (query string and body merged),
+ * made with `httpMethod`: HEAD counts as GET, as Rails runs it as one.
+ */
+export function answer (method: ApiMethod, params: SimParams, httpMethod: string, options: MethodOptions, overlay: SimOverlay): string {
   const err = (message: string) => errorXml(message, options.errorShape)
-  if (httpMethod === 'GET' && !options.allowGet) return err('GET Requests are disabled')
+  if ((httpMethod === 'GET' || httpMethod === 'HEAD') && !options.allowGet) return err('GET Requests are disabled')
   if (params.get('u') !== options.apiUser || (options.password !== undefined && params.get('p') !== options.password)) return err('Bad login')
-  const value = params.get(method.hashed) ?? ''
-  if (value === '' && method.emptyError !== undefined) return err(method.emptyError)
-  if (params.get('hash') !== signParams([value], options.secret)) return err('Incorrect hash')
-  const outcome = method.run(value, params, {
+  const subject = params.get(method.subject) ?? ''
+  if (subject === '' && method.emptyError !== undefined) return err(method.emptyError)
+  if (!signed(method, params, options.secret)) return err('Incorrect hash')
+  const outcome = method.run(subject, params, {
     user: (id) => {
       const user = ID.test(id) ? options.users(Number(id)) : undefined
       return user && overlay.user(user)
     },
     device: (id) => (ID.test(id) ? overlay.device(Number(id), options.devices) : undefined),
+    hasCalls: (deviceId) => options.devicesWithCalls.has(deviceId),
+    revision: options.revision,
     overlay
   })
   return typeof outcome === 'string' ? outcome : err(outcome.error)

@@ -1,11 +1,14 @@
-// What one simulator instance's device writes (device_create, device_update, device_destroy)
+// What one simulator instance's device writes (device_create, device_update, device_delete)
 // changed, laid over the computed data of data.ts (or a test's `users`/`devices` lookups), so later
 // devices_get and device_details_get calls of that instance see the change. Each simulator owns
 // one overlay: tests start many simulators at once, and none may see another's writes.
 import { CREATED_DEVICE_IDS, type SimDevice, type SimDeviceExtras, type SimOwnedDevice, type SimUser } from './data.js'
 
-/** The fields device_update may change. */
-export type SimDeviceChanges = Pick<SimDeviceExtras, 'description'>
+/** The fields device_update may change that the simulator's data shows. */
+export interface SimDeviceChanges {
+  device?: Partial<Pick<SimDevice, 'username' | 'port' | 'callerid'>>
+  extras?: Pick<SimDeviceExtras, 'description' | 'pin' | 'host'>
+}
 
 export interface SimOverlay {
   /**
@@ -30,7 +33,7 @@ export function createOverlay (): SimOverlay {
 
   const patched = (device: SimDevice): SimDevice => {
     const changes = updated.get(device.device_id)
-    return changes ? { ...device, extras: { ...device.extras, ...changes } } : device
+    return changes ? { ...device, ...changes.device, extras: { ...device.extras, ...changes.extras } } : device
   }
 
   return {
@@ -42,7 +45,8 @@ export function createOverlay (): SimOverlay {
       return device
     },
     update (deviceId, changes) {
-      updated.set(deviceId, { ...updated.get(deviceId), ...changes })
+      const before = updated.get(deviceId)
+      updated.set(deviceId, { device: { ...before?.device, ...changes.device }, extras: { ...before?.extras, ...changes.extras } })
     },
     destroy (deviceId) {
       deleted.add(deviceId)

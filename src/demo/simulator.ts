@@ -1,19 +1,21 @@
 // A MOR-compatible simulator of devices_get (and its old name device_list), device_details_get
-// and the device writes (device_create, device_update, device_destroy), over real HTTP. It checks
-// logins and hashes with MOR's own error texts and can answer in each encoding real MOR installs
-// use, so the gateway, the demo and the tests all meet the same upstream behaviour. Writes change
-// what later reads of the same instance return, and of no other instance.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+// and the device writes (device_create, device_update, device_delete and its old name
+// device_destroy), over real HTTP. It reads parameters as MOR's Rails does (query string and any
+// body Rails parses), checks logins and hashes with MOR's own error texts and can answer in each
+// encoding real MOR installs use, so the gateway, the demo and the tests all meet the same
+// upstream behaviour. Like Rails it runs the action for any HTTP method (a `match` route): HEAD
+// as a GET whose body is stripped, OPTIONS as any other non-GET. Writes change what later reads of
+// the same instance return, and of no other instance.
+import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { gzipSync } from 'node:zlib'
 import { findDevice, findUser, type SimOwnedDevice, type SimUser } from './data.js'
 import { answer, API_METHODS, type ApiMethod } from './methods.js'
 import { createOverlay, type SimOverlay } from './overlay.js'
-import { withHtmlWrapper, type ErrorShape } from './xml.js'
+import { createParamsReader, type SimParams } from './request.js'
+import { badRequest, send, tooLarge, type SimEncoding } from './reply.js'
+import type { ErrorShape, SimRevision } from './xml.js'
 
-/** gzip: Content-Encoding gzip; gzip-file: a .gz download with no Content-Encoding; plain: text/xml. */
-export type SimEncoding = 'gzip' | 'gzip-file' | 'plain'
-export const SIM_ENCODINGS: readonly SimEncoding[] = ['gzip', 'gzip-file', 'plain']
+export { SIM_ENCODINGS, type SimEncoding } from './reply.js'
 
 export interface SimulatorOptions {
   apiUser: string
@@ -24,6 +26,10 @@ export interface SimulatorOptions {
   allowGet?: boolean
   errorShape?: ErrorShape
   htmlWrapper?: boolean
+  /** Which MOR revision's write answers to give (xml.ts): `current` by default. */
+  revision?: SimRevision
+  /** Devices that have calls: MOR refuses to delete them and they stay in place. */
+  devicesWithCalls?: Set<number>
   /** Delay before answering, to look like a billing server under load. */
   delayMs?: number
   users?: (id: number) => SimUser | undefined
@@ -40,7 +46,8 @@ export interface MorSimulator {
   /**
    * API calls received: total counts every method; byUser the devices_get/device_list calls by
    * user_id as sent; byDevice the device_details_get calls by device_id as sent; writes the
-   * device_create/device_update/device_destroy calls by method.
+   * device_create/device_update/device_delete/device_destroy calls by the name called. A call MOR
+   * never sees (a body over the bound, or one Rails cannot parse) is not counted.
    */
   calls: SimCalls
   /** This instance's device writes, laid over `options.users` and `options.devices`. */
@@ -61,51 +68,35 @@ export interface SimTrace { method: string, traceparent: string | undefined, tra
 const TRACES_KEPT = 100
 
 const API_PREFIX = '/billing/api/'
-/** How many calls the simulator has answered: in total, devices_get by user_id, device_details_get by device_id, writes by method. */
+/** How many calls the simulator has answered: in total, devices_get by user_id, device_details_get by device_id, writes by the name called. */
 export const STATS_PATH = '/_sim/stats'
-const MAX_FORM_BYTES = 64 * 1024
 
-async function readForm (req: IncomingMessage): Promise<URLSearchParams> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > MAX_FORM_BYTES) break
-    chunks.push(chunk as Buffer)
-  }
-  const type = req.headers['content-type'] ?? ''
-  return type.startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(Buffer.concat(chunks).toString('utf8')) : new URLSearchParams()
-}
-
-function send (res: ServerResponse, xml: string, sim: MorSimulator['options']) {
-  const text = sim.htmlWrapper ? withHtmlWrapper(xml) : xml
-  // Rails sets a session cookie on every API answer; legacy clients see it through the gateway too.
-  res.setHeader('set-cookie', '_mor_session=sim; path=/; HttpOnly')
-  if (sim.encoding === 'plain') {
-    res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(text)
-    return
-  }
-  const gz = gzipSync(text)
-  if (sim.encoding === 'gzip') res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8', 'content-encoding': 'gzip' })
-  else res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment; filename="devices.xml.gz"' })
-  res.end(gz)
-}
-
-function count (calls: SimCalls, name: string, method: ApiMethod, params: URLSearchParams, headers: IncomingMessage['headers']): void {
+function count (calls: SimCalls, name: string, method: ApiMethod, params: SimParams, headers: IncomingMessage['headers']): void {
   calls.total++
   const header = (value: string | string[] | undefined) => (typeof value === 'string' ? value : undefined)
   calls.traces.push({ method: name, traceparent: header(headers.traceparent), tracestate: header(headers.tracestate), requestId: header(headers['x-request-id']) })
   if (calls.traces.length > TRACES_KEPT) calls.traces.shift()
-  const [counts, key] = method.tally === 'writes' ? [calls.writes, name] : [calls[method.tally], params.get(method.hashed) ?? '']
+  const [counts, key] = method.tally === 'writes' ? [calls.writes, name] : [calls[method.tally], params.get(method.subject) ?? '']
   counts.set(key, (counts.get(key) ?? 0) + 1)
 }
 
 export async function startMorSimulator (opts: SimulatorOptions, port = 0, host = '127.0.0.1'): Promise<MorSimulator> {
   const options: MorSimulator['options'] = {
-    encoding: 'gzip', allowGet: true, errorShape: 'bare', htmlWrapper: false, delayMs: 0, users: findUser, devices: findDevice, ...opts, password: opts.password
+    encoding: 'gzip',
+    allowGet: true,
+    errorShape: 'bare',
+    htmlWrapper: false,
+    revision: 'current',
+    devicesWithCalls: new Set(),
+    delayMs: 0,
+    users: findUser,
+    devices: findDevice,
+    ...opts,
+    password: opts.password
   }
   const calls: SimCalls = { total: 0, byUser: new Map(), byDevice: new Map(), writes: new Map(), traces: [] }
   const overlay = createOverlay()
+  const readParams = createParamsReader()
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sim')
@@ -122,12 +113,16 @@ export async function startMorSimulator (opts: SimulatorOptions, port = 0, host 
       res.writeHead(404, { 'content-type': 'text/html' }).end('<html><body><h1>404 Not Found</h1></body></html>')
       return
     }
-    readForm(req).then(async (form) => {
-      // Rails merges both; the form body wins over the query string.
-      const params = new URLSearchParams([...form, ...url.searchParams])
-      count(calls, name, method, params, req.headers)
+    // Only now is the body read: a call to no method costs nothing past its headers. The query
+    // string goes as sent, byte for byte (URL's would be re-encoded).
+    const target = req.url ?? ''
+    const mark = target.indexOf('?')
+    readParams(req, mark < 0 ? '' : target.slice(mark + 1)).then(async (read) => {
+      if (read.kind === 'too-large') return tooLarge(res)
+      if (read.kind === 'unparsable') return badRequest(res)
+      count(calls, name, method, read.params, req.headers)
       if (options.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, options.delayMs))
-      send(res, answer(method, params, req.method ?? 'GET', options, overlay), options)
+      send(res, answer(method, read.params, req.method ?? 'GET', options, overlay), options)
     }).catch(() => res.destroy())
   })
   server.keepAliveTimeout = 5000

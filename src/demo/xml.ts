@@ -66,6 +66,7 @@ export function deviceDetailsXml (owned: SimOwnedDevice): string {
 }
 
 export type ErrorShape = 'bare' | 'page'
+const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 export function devicesXml (devices: SimDevice[]): string {
   const body = devices.length === 0 ? '  <devices/>\n' : `  <devices>\n${devices.map(deviceXml).join('')}  </devices>\n`
@@ -79,9 +80,26 @@ export function errorXml (message: string, shape: ErrorShape): string {
     : `<?xml version="1.0" encoding="UTF-8"?>\n<page>\n  <status>\n    ${error}\n  </status>\n</page>\n`
 }
 
-/** device_create's and device_destroy's success: a bare <status> with MOR's text. */
-export function statusXml (message: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<status>${escapeXml(message)}</status>\n`
+/**
+ * Which MOR revision's write answers the simulator gives: `current` (MOR's code and the newer wiki
+ * pages) or `2011` (the oldest documented: device_create says `Device was created` with no id,
+ * its validation errors are spelled with underscores, device_destroy's status comes bare).
+ */
+export type SimRevision = 'current' | '2011'
+
+/** device_create's success: the new device's id, username and SIP password (a credential), or 2011's bare status. */
+export function deviceCreatedXml (device: SimDevice, revision: SimRevision): string {
+  if (revision === '2011') return `${DECLARATION}<status>Device was created</status>\n`
+  const element = (name: string, value: string) => `  <${name}>${escapeXml(value)}</${name}>\n`
+  return `${DECLARATION}<page>\n${element('status', 'Device created')}${element('id', String(device.device_id))}` +
+    `${element('username', device.username ?? '')}${element('password', device.secret ?? '')}</page>\n`
+}
+
+/** device_delete's and device_destroy's success: in a <page> in newer revisions, bare in older ones. */
+export function deviceDeletedXml (revision: SimRevision): string {
+  return revision === '2011'
+    ? `${DECLARATION}<status>Device was deleted</status>\n`
+    : `${DECLARATION}<page>\n  <status>Device was deleted</status>\n</page>\n`
 }
 
 /** device_update's success: <page><status><success>, the <page> twin of the error shape. */

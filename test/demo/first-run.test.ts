@@ -58,7 +58,7 @@ describe('first run', () => {
     const base = /Gateway\s+(\S+)/.exec(demo.output())?.[1] ?? ''
     const user3 = async () => ((await (await fetch(`${base}/v1/users/3/devices`, { headers: { authorization: `Bearer ${key}` } })).json()) as { devices: unknown[] }).devices.length
     expect(await user3()).toBe(1)
-    expect(await curlOf('Legacy write')).toContain('Device was created')
+    expect(await curlOf('Legacy write')).toContain('<status>Device created</status>')
     await waitFor(async () => (await user3()) === 2, { timeoutMs: 1000, what: 'the created device in user 3\'s list' })
   })
 })

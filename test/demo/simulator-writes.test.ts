@@ -1,60 +1,38 @@
-// The simulator's device writes (device_create, device_update, device_destroy), over real HTTP:
-// MOR's answers and error texts, and that a write changes what later reads of the same simulator,
-// and of no other, return.
-import { gunzipSync } from 'node:zlib'
+// The simulator's device writes (device_create, device_update, device_delete and its old name
+// device_destroy), over real HTTP: MOR's hash rules, answers and error texts, and that a write
+// changes what later reads of the same simulator, and of no other, return.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CREATED_DEVICE_IDS, findDevice } from '../../src/demo/data.js'
 import { SIM_ENCODINGS, startMorSimulator, STATS_PATH, type MorSimulator } from '../../src/demo/simulator.js'
 import { parseDeviceDetailsXml, parseMorXml } from '../../src/mor/parse.js'
 import { signParams } from '../../src/mor/sign.js'
 import { startGateway, TEST_API_SECRET, TEST_API_USER } from '../helpers/gateway.js'
+import { call, created, DELETED, error, hashOf, signed, UPDATED, XML_DECLARATION, type CallOptions, type Params } from './sim-client.js'
 
-const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
-const CREATED = `${XML_DECLARATION}<status>Device was created</status>\n`
-const UPDATED = `${XML_DECLARATION}<page>\n  <status>\n    <success>Device successfully updated</success>\n  </status>\n</page>\n`
-const DELETED = `${XML_DECLARATION}<status>Device was deleted</status>\n`
-const error = (message: string) => `${XML_DECLARATION}<error>${message}</error>\n`
-const FIRST_NEW_ID = String(CREATED_DEVICE_IDS.first)
-
-const sign = (value: string) => signParams([value], TEST_API_SECRET)
+const FIRST_NEW = CREATED_DEVICE_IDS.first
+const FIRST_NEW_ID = String(FIRST_NEW)
 
 let sim: MorSimulator
 beforeEach(async () => { sim = await startMorSimulator({ apiUser: TEST_API_USER, secret: TEST_API_SECRET, encoding: 'plain' }) })
 afterEach(async () => { await sim.close() })
 
-type Via = 'form' | 'query' | 'get'
-
-/** Calls a MOR API method with params in a form body, in a POST's query string, or in a GET's. */
-async function call (method: string, params: Record<string, string>, { via = 'form' as Via, base = sim.url, query = {} as Record<string, string> } = {}): Promise<string> {
-  const inQuery = via === 'form' ? query : { ...query, ...params }
-  const url = `${base}/api/${method}${Object.keys(inQuery).length > 0 ? `?${new URLSearchParams(inQuery)}` : ''}`
-  const res = via === 'form'
-    ? await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params) })
-    : await fetch(url, { method: via === 'get' ? 'GET' : 'POST' })
-  expect(res.status).toBe(200)
-  // A gzip-file answer has no Content-Encoding, so fetch leaves it compressed.
-  return res.headers.get('content-type') === 'application/octet-stream' ? gunzipSync(Buffer.from(await res.arrayBuffer())).toString('utf8') : res.text()
-}
-
-const create = (userId: string, fields: Record<string, string> = {}, opts?: Parameters<typeof call>[2]) =>
-  call('device_create', { u: TEST_API_USER, user_id: userId, hash: sign(userId), ...fields }, opts)
-const update = (deviceId: string, fields: Record<string, string> = {}, opts?: Parameters<typeof call>[2]) =>
-  call('device_update', { u: TEST_API_USER, device: deviceId, hash: sign(deviceId), ...fields }, opts)
-const destroy = (deviceId: string, fields: Record<string, string> = {}, opts?: Parameters<typeof call>[2]) =>
-  call('device_destroy', { u: TEST_API_USER, device: deviceId, hash: sign(deviceId), ...fields }, opts)
+const write = (method: string, params: Params, { base = sim.url, ...opts }: CallOptions = {}) => call(base, method, signed(method, params), opts)
+const create = (userId: string, fields: Params = {}, opts?: CallOptions) => write('device_create', { user_id: userId, ...fields }, opts)
+const update = (deviceId: string, fields: Params = {}, opts?: CallOptions) => write('device_update', { device: deviceId, ...fields }, opts)
+const destroy = (deviceId: string, fields: Params = {}, opts?: CallOptions) => write('device_destroy', { device: deviceId, ...fields }, opts)
+const remove = (deviceId: string, fields: Params = {}, opts?: CallOptions) => write('device_delete', { device: deviceId, ...fields }, opts)
 
 async function devicesOf (userId: string, base = sim.url) {
-  const answer = parseMorXml(await call('devices_get', { u: TEST_API_USER, user_id: userId, hash: sign(userId) }, { base }))
+  const answer = parseMorXml(await write('devices_get', { user_id: userId }, { base }))
   if (answer.kind !== 'devices') throw new Error(`devices_get said ${answer.message}`)
   return answer.devices
 }
 const idsOf = async (userId: string, base = sim.url) => (await devicesOf(userId, base)).map((d) => d.device_id)
-const details = async (deviceId: string, base = sim.url) =>
-  parseDeviceDetailsXml(await call('device_details_get', { u: TEST_API_USER, device_id: deviceId, hash: sign(deviceId) }, { base }))
+const details = async (deviceId: string, base = sim.url) => parseDeviceDetailsXml(await write('device_details_get', { device_id: deviceId }, { base }))
 
 describe('device_create', () => {
-  it('answers <status>Device was created</status> and adds the device to devices_get and device_details_get', async () => {
-    expect(await create('4', { type: 'IAX2', description: 'Lobby & <hall> phone', pin: '12345678' })).toBe(CREATED)
+  it('answers Device created with the new id, username and password, and adds the device to devices_get and device_details_get', async () => {
+    expect(await create('4', { type: 'IAX2', description: 'Lobby & <hall> phone', pin: '12345678', caller_id: '5551234' })).toBe(created(FIRST_NEW))
     expect(await devicesOf('4')).toStrictEqual([{
       device_id: FIRST_NEW_ID,
       device_type: 'IAX2',
@@ -64,12 +42,28 @@ describe('device_create', () => {
       secret: `new-${FIRST_NEW_ID}`,
       ipaddr: '0.0.0.0',
       port: '0',
-      callerid: ''
+      callerid: '<5551234>'
     }])
     expect(await details(FIRST_NEW_ID)).toMatchObject({
       kind: 'device',
       device: { id: FIRST_NEW_ID, user_id: '4', device_type: 'IAX2', description: 'Lobby & <hall> phone', pin: '12345678', regseconds: '0' }
     })
+  })
+
+  it('hashes user_id, description, pin, type, devicegroup_id and caller_id as sent, in that order: the wiki\'s example', async () => {
+    const wiki = await startMorSimulator({ apiUser: 'admin', secret: 'secret', encoding: 'plain' })
+    try {
+      const params = { u: 'admin', user_id: '2', description: 'desription1', pin: '3', hash: '6e79d4a82f68102f43be11d873177f47817f84df' }
+      expect(await call(wiki.url, 'device_create', params)).toBe(created(FIRST_NEW))
+      // Unhashed fields and u change nothing; the values in another order, or user_id's alone, are wrong.
+      expect(await call(wiki.url, 'device_create', { ...params, extension: '999', fromuser: 'x', call_timeout: '30', u: 'admin' })).toBe(created(FIRST_NEW + 1))
+      for (const hash of [signParams(['2', '3', 'desription1'], 'secret'), signParams(['2'], 'secret')]) {
+        expect(await call(wiki.url, 'device_create', { ...params, hash })).toBe(error('Incorrect hash'))
+      }
+      expect(await call(wiki.url, 'device_create', { ...params, pin: '4' })).toBe(error('Incorrect hash'))
+    } finally {
+      await wiki.close()
+    }
   })
 
   it('appends to a user\'s devices as a secondary SIP device of the user\'s group by default', async () => {
@@ -78,7 +72,7 @@ describe('device_create', () => {
     const devices = await devicesOf('2')
     expect(devices.map((d) => [d.device_id, d.device_type, d.devicegroup_id, d.primary_device])).toStrictEqual([
       ['5', 'SIP', '2', 'yes'], ['6', 'SIP', '2', 'no'], ['7', 'FAX', '2', 'no'],
-      [FIRST_NEW_ID, 'SIP', '2', 'no'], [String(CREATED_DEVICE_IDS.first + 1), 'SIP', '7', 'no']
+      [FIRST_NEW_ID, 'SIP', '2', 'no'], [String(FIRST_NEW + 1), 'SIP', '7', 'no']
     ])
   })
 
@@ -89,22 +83,45 @@ describe('device_create', () => {
 
   it('accepts each documented device type', async () => {
     const types = ['SIP', 'IAX2', 'FAX', 'Virtual', 'H323', 'ZAP', 'Skype']
-    for (const type of types) expect(await create('4', { type })).toBe(CREATED)
+    for (const type of types) expect(await create('4', { type })).toContain('<status>Device created</status>')
     expect((await devicesOf('4')).map((d) => d.device_type)).toStrictEqual(types)
+  })
+
+  it('makes a pinless device for an empty pin, and leaves MOR\'s own pin when none is sent', async () => {
+    await create('4', { pin: '' })
+    await create('4')
+    expect(await details(FIRST_NEW_ID)).toMatchObject({ kind: 'device', device: { pin: '' } })
+    expect(await details(String(FIRST_NEW + 1))).toMatchObject({ kind: 'device', device: { pin: expect.stringMatching(/^[0-9]{8}$/) } })
   })
 
   it.each([
     ['User was not found', 'an unknown user', '9', {}],
     ['User was not found', 'a user_id that is not a number', 'abc', {}],
-    ['Device_type_invalid', 'a type MOR does not know', '4', { type: 'PJSIP' }],
-    ['Device_type_invalid', 'a type in the wrong case', '4', { type: 'sip' }],
-    ['Device_group_invalid', 'a devicegroup_id that is not a number', '4', { devicegroup_id: 'x' }],
-    ['Incorrect hash', 'the hash of another user', '4', { hash: sign('2') }],
+    ['Device type invalid', 'a type MOR does not know', '4', { type: 'PJSIP' }],
+    ['Device type invalid', 'a type in the wrong case', '4', { type: 'sip' }],
+    ['Device group invalid', 'a devicegroup_id that is not a number', '4', { devicegroup_id: 'x' }],
+    ['Pin must be numeric', 'a pin that is not digits', '4', { pin: '12a4' }],
+    ['CallerID must be numeric', 'a caller_id that is not digits', '4', { caller_id: '+1 555' }],
+    ['Incorrect hash', 'the hash of another user', '4', { hash: hashOf('device_create', { user_id: '2' }) }],
+    ['Incorrect hash', 'a hash over user_id alone when type is sent', '4', { type: 'SIP', hash: hashOf('device_create', { user_id: '4' }) }],
+    ['Incorrect hash', 'a hash with one character more', '4', { hash: `${hashOf('device_create', { user_id: '4' })}0` }],
     ['Bad login', 'another API user', '4', { u: 'mallory' }]
-  ])('says %s for %s and adds nothing', async (message, _case, userId, fields) => {
+  ])('says %s for %s and adds nothing', async (message, _case, userId, fields: Params) => {
     expect(await create(userId, fields)).toBe(error(message))
     expect(await devicesOf('4')).toStrictEqual([])
     expect(await details(FIRST_NEW_ID)).toStrictEqual({ kind: 'error', message: 'Device was not found' })
+  })
+})
+
+describe('the 2011 revision', () => {
+  it('answers Device was created without an id, spells validation errors with underscores, and answers a delete bare', async () => {
+    sim.options.revision = '2011'
+    expect(await create('4')).toBe(`${XML_DECLARATION}<status>Device was created</status>\n`)
+    expect(await create('4', { type: 'PJSIP' })).toBe(error('Device_type_invalid'))
+    expect(await create('4', { pin: 'x' })).toBe(error('Pin_must_be_numeric'))
+    expect(await create('4', { devicegroup_id: 'x' })).toBe(error('Device_group_invalid'))
+    expect(await create('9')).toBe(error('User was not found'))
+    expect(await destroy(FIRST_NEW_ID)).toBe(`${XML_DECLARATION}<status>Device was deleted</status>\n`)
   })
 })
 
@@ -116,61 +133,92 @@ describe('device_update', () => {
     expect(await details('5')).toStrictEqual({ kind: 'device', device: { ...(before.kind === 'device' ? before.device : {}), description: 'Front desk' } })
   })
 
+  it('changes username, host, port, caller id and pin, which devices_get and device_details_get show', async () => {
+    expect(await update('6', { authentication: '1', username: '222', host: '192.0.2.99', port: '5070', callerid_number: '5550006', pin: '11112222' })).toBe(UPDATED)
+    expect((await devicesOf('2'))[1]).toMatchObject({ device_id: '6', username: '222', port: '5070', callerid: '"Alice Mobile" <5550006>' })
+    expect(await details('6')).toMatchObject({ kind: 'device', device: { username: '222', host: '192.0.2.99', port: '5070', pin: '11112222', description: '' } })
+    expect(await update('6', { callerid_name: 'Alice Cell' })).toBe(UPDATED)
+    expect((await devicesOf('2'))[1]).toMatchObject({ callerid: '"Alice Cell" <5550006>' })
+  })
+
   it('updates a created device', async () => {
     await create('4', { description: 'old' })
     expect(await update(FIRST_NEW_ID, { description: 'new' })).toBe(UPDATED)
     expect(await details(FIRST_NEW_ID)).toMatchObject({ kind: 'device', device: { description: 'new' } })
   })
 
-  it('says Incorrect hash for the hash of another device, and changes nothing', async () => {
-    expect(await update('5', { description: 'Front desk', hash: sign('6') })).toBe(error('Incorrect hash'))
-    expect(await details('5')).toMatchObject({ kind: 'device', device: { description: 'Reception desk phone' } })
+  it.each([
+    ['the hash of another device', { hash: hashOf('device_update', { device: '6' }) }],
+    ['a hash over device alone when username is sent', { username: '299', hash: hashOf('device_update', { device: '5' }) }],
+    ['a hash over the values in another order', { username: '299', host: '192.0.2.1', hash: signParams(['5', '192.0.2.1', '299'], TEST_API_SECRET) }]
+  ])('says Incorrect hash for %s, and changes nothing', async (_case, fields: Params) => {
+    expect(await update('5', { description: 'Front desk', ...fields })).toBe(error('Incorrect hash'))
+    expect(await details('5')).toMatchObject({ kind: 'device', device: { description: 'Reception desk phone', username: '201' } })
   })
 
-  it.each([['an unknown device', '4242'], ['a destroyed device', '6']])('says Device was not found for %s', async (_case, deviceId) => {
-    await destroy('6')
+  it.each([['an unknown device', '4242'], ['a deleted device', '6']])('says Device was not found for %s', async (_case, deviceId) => {
+    await remove('6')
     expect(await update(deviceId, { description: 'x' })).toBe(error('Device was not found'))
   })
 })
 
-describe('device_destroy', () => {
-  it('removes the device from devices_get and device_details_get; destroying it again says Device was not found', async () => {
-    expect(await destroy('6')).toBe(DELETED)
+describe.each(['device_delete', 'device_destroy'])('%s', (method) => {
+  const del = (deviceId: string, fields: Params = {}) => write(method, { device: deviceId, ...fields })
+
+  it('removes the device from devices_get and device_details_get; deleting it again says Device was not found', async () => {
+    expect(await del('6')).toBe(DELETED)
     expect(await idsOf('2')).toStrictEqual(['5', '7'])
     expect(await details('6')).toStrictEqual({ kind: 'error', message: 'Device was not found' })
-    expect(await destroy('6')).toBe(error('Device was not found'))
+    expect(await del('6')).toBe(error('Device was not found'))
   })
 
   it('removes a created device and a generated one', async () => {
     await create('2')
-    expect(await destroy(FIRST_NEW_ID)).toBe(DELETED)
-    expect(await destroy('10000002')).toBe(DELETED)
+    expect(await del(FIRST_NEW_ID)).toBe(DELETED)
+    expect(await del('10000002')).toBe(DELETED)
     expect(await idsOf('2')).toStrictEqual(['5', '6', '7'])
     expect(await idsOf('1000')).toStrictEqual(['10000000', '10000001', '10000003', '10000004'])
   })
 
   it('says Incorrect hash for the hash of another device, and keeps the device', async () => {
-    expect(await destroy('6', { hash: sign('5') })).toBe(error('Incorrect hash'))
+    expect(await del('6', { hash: hashOf(method, { device: '5' }) })).toBe(error('Incorrect hash'))
     expect(await idsOf('2')).toStrictEqual(['5', '6', '7'])
     expect(await details('6')).toMatchObject({ kind: 'device', device: { id: '6' } })
+  })
+
+  it('refuses to delete a device that has calls, in MOR\'s error shape, and keeps it', async () => {
+    sim.options.devicesWithCalls.add(6)
+    expect(await del('6')).toBe(error('Cannot delete device - it has calls...'))
+    sim.options.errorShape = 'page'
+    expect(await del('6')).toBe(`${XML_DECLARATION}<page>\n  <status>\n    <error>Cannot delete device - it has calls...</error>\n  </status>\n</page>\n`)
+    expect(await idsOf('2')).toStrictEqual(['5', '6', '7'])
+    expect(await details('6')).toMatchObject({ kind: 'device', device: { id: '6' } })
+    sim.options.devicesWithCalls.delete(6)
+    expect(await del('6')).toBe(DELETED)
+  })
+
+  it('is counted in writes by the name called', async () => {
+    await del('6')
+    await del('6')
+    expect(sim.calls.writes).toStrictEqual(new Map([[method, 2]]))
   })
 })
 
 describe('every write', () => {
-  it('takes its parameters from the query string as well as from a form body, the form body winning', async () => {
-    expect(await create('4', { description: 'by POST query' }, { via: 'query' })).toBe(CREATED)
-    expect(await create('4', { description: 'by GET' }, { via: 'get' })).toBe(CREATED)
-    const second = String(CREATED_DEVICE_IDS.first + 1)
+  it('takes its parameters from the query string as well as from a form body, the query string winning, as Rails merges them', async () => {
+    expect(await create('4', { description: 'by POST query' }, { via: 'query' })).toBe(created(FIRST_NEW))
+    expect(await create('4', { description: 'by GET' }, { via: 'get' })).toBe(created(FIRST_NEW + 1))
+    const second = String(FIRST_NEW + 1)
     expect(await update(second, { description: 'in the body' }, { query: { description: 'in the query' } })).toBe(UPDATED)
-    expect(await destroy(FIRST_NEW_ID, {}, { via: 'query' })).toBe(DELETED)
+    expect(await remove(FIRST_NEW_ID, {}, { via: 'query' })).toBe(DELETED)
     expect(await idsOf('4')).toStrictEqual([second])
-    expect(await details(second)).toMatchObject({ kind: 'device', device: { description: 'in the body' } })
+    expect(await details(second)).toMatchObject({ kind: 'device', device: { description: 'in the query' } })
   })
 
   it('refuses GET when GET requests are disabled', async () => {
     sim.options.allowGet = false
     expect(await create('4', {}, { via: 'get' })).toBe(error('GET Requests are disabled'))
-    expect(await destroy('5', {}, { via: 'get' })).toBe(error('GET Requests are disabled'))
+    expect(await remove('5', {}, { via: 'get' })).toBe(error('GET Requests are disabled'))
     sim.options.allowGet = true
     expect(await idsOf('4')).toStrictEqual([])
     expect(await idsOf('2')).toStrictEqual(['5', '6', '7'])
@@ -178,30 +226,32 @@ describe('every write', () => {
 
   it.each(SIM_ENCODINGS)('answers in the %s encoding', async (encoding) => {
     sim.options.encoding = encoding
-    expect([await create('4'), await update(FIRST_NEW_ID), await destroy(FIRST_NEW_ID), await destroy(FIRST_NEW_ID)])
-      .toStrictEqual([CREATED, UPDATED, DELETED, error('Device was not found')])
+    expect([await create('4'), await update(FIRST_NEW_ID), await remove(FIRST_NEW_ID), await destroy(FIRST_NEW_ID)])
+      .toStrictEqual([created(FIRST_NEW), UPDATED, DELETED, error('Device was not found')])
   })
 
   it('answers errors in the <page><status><error> shape and everything in the HTML wrapper when set to', async () => {
     sim.options.errorShape = 'page'
     sim.options.htmlWrapper = true
-    expect([await create('4'), await update(FIRST_NEW_ID), await destroy('4242')]).toStrictEqual([
-      '<head></head><body><status>Device was created</status>\n</body>',
+    expect([await create('4'), await update(FIRST_NEW_ID), await remove(FIRST_NEW_ID), await remove('4242')]).toStrictEqual([
+      `<head></head><body>${created(FIRST_NEW).slice(XML_DECLARATION.length)}</body>`,
       '<head></head><body><page>\n  <status>\n    <success>Device successfully updated</success>\n  </status>\n</page>\n</body>',
+      '<head></head><body><page>\n  <status>Device was deleted</status>\n</page>\n</body>',
       '<head></head><body><page>\n  <status>\n    <error>Device was not found</error>\n  </status>\n</page>\n</body>'
     ])
   })
 
-  it('is counted in total and in writes by method, not in byUser or byDevice', async () => {
+  it('is counted in total and in writes by the name called, not in byUser or byDevice', async () => {
     await create('2')
     await update('5', { description: 'x' })
+    await remove('5')
     await destroy('5')
-    await destroy('5')
+    await destroy('6')
     expect({ total: sim.calls.total, byUser: sim.calls.byUser, byDevice: sim.calls.byDevice, writes: sim.calls.writes }).toStrictEqual({
-      total: 4, byUser: new Map(), byDevice: new Map(), writes: new Map([['device_create', 1], ['device_update', 1], ['device_destroy', 2]])
+      total: 5, byUser: new Map(), byDevice: new Map(), writes: new Map([['device_create', 1], ['device_update', 1], ['device_delete', 1], ['device_destroy', 2]])
     })
     const stats = await (await fetch(`http://127.0.0.1:${sim.port}${STATS_PATH}`)).json() as Record<string, unknown>
-    expect(stats).toStrictEqual({ total: 4, byUser: {}, byDevice: {}, writes: { device_create: 1, device_update: 1, device_destroy: 2 } })
+    expect(stats).toStrictEqual({ total: 5, byUser: {}, byDevice: {}, writes: { device_create: 1, device_update: 1, device_delete: 1, device_destroy: 2 } })
   })
 
   it('changes only the simulator that received it', async () => {
@@ -209,12 +259,12 @@ describe('every write', () => {
     try {
       await create('4')
       await update('5', { description: 'changed' })
-      await destroy('6')
+      await remove('6')
       expect(await idsOf('4', other.url)).toStrictEqual([])
       expect(await idsOf('2', other.url)).toStrictEqual(['5', '6', '7'])
       expect(await details('5', other.url)).toMatchObject({ kind: 'device', device: { description: 'Reception desk phone' } })
-      expect(await create('3', {}, { base: other.url })).toBe(CREATED)
       // Each simulator counts its own ids: the other's first new device has the same id, for user 3.
+      expect(await create('3', {}, { base: other.url })).toBe(created(FIRST_NEW))
       expect(await idsOf('3', other.url)).toStrictEqual(['55', FIRST_NEW_ID])
       expect(await idsOf('4')).toStrictEqual([FIRST_NEW_ID])
       expect(await idsOf('3')).toStrictEqual(['55'])
@@ -225,7 +275,7 @@ describe('every write', () => {
 
   it('lays over a test\'s own users lookup', async () => {
     sim.options.users = (id) => (id === 42 ? { id: 42, username: 'zed', devices: [] } : undefined)
-    expect(await create('42')).toBe(CREATED)
+    expect(await create('42')).toBe(created(FIRST_NEW))
     expect(await idsOf('42')).toStrictEqual([FIRST_NEW_ID])
     expect(await create('2')).toBe(error('User was not found'))
   })
@@ -234,7 +284,7 @@ describe('every write', () => {
     const gw = await startGateway(sim.url)
     try {
       const viaGateway = `${gw.url}/billing`
-      expect(await create('4', { description: 'via the gateway' }, { base: viaGateway })).toBe(CREATED)
+      expect(await create('4', { description: 'via the gateway' }, { base: viaGateway })).toBe(created(FIRST_NEW))
       expect(await idsOf('4', viaGateway)).toStrictEqual([FIRST_NEW_ID])
       expect(await details(FIRST_NEW_ID, viaGateway)).toMatchObject({ kind: 'device', device: { description: 'via the gateway' } })
       expect(await destroy(FIRST_NEW_ID, {}, { base: viaGateway })).toBe(DELETED)

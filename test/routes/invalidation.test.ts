@@ -80,8 +80,8 @@ describe('across instances sharing Redis', () => {
 })
 
 /** A legacy client's signed form POST through the gateway's passthrough; MOR's answer as text. */
-async function legacyWrite (base: string, method: string, params: Record<string, string>, hashed: string, secret = TEST_API_SECRET): Promise<string> {
-  const body = new URLSearchParams({ u: TEST_API_USER, ...params, hash: signParams([hashed], secret) })
+async function legacyWrite (base: string, method: string, params: Record<string, string>, hashed: readonly string[], secret = TEST_API_SECRET): Promise<string> {
+  const body = new URLSearchParams({ u: TEST_API_USER, ...params, hash: signParams(hashed, secret) })
   const res = await fetch(`${base}/billing/api/${method}`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
   return res.text()
 }
@@ -93,16 +93,17 @@ describe('writes through the passthrough', () => {
     const gw = await gateway(sim.url)
     const list = `${gw.url}/v1/users/3/devices`
     expect(deviceIds((await getJson(list)).body)).toStrictEqual([55])
-    expect(await legacyWrite(gw.url, 'device_create', { user_id: '3', type: 'SIP' }, '3', 'wrong-secret')).toContain('Incorrect hash')
+    // MOR hashes device_create's user_id and type (among others), in that order.
+    expect(await legacyWrite(gw.url, 'device_create', { user_id: '3', type: 'SIP' }, ['3', 'SIP'], 'wrong-secret')).toContain('Incorrect hash')
     await new Promise((resolve) => setTimeout(resolve, 100))
     expect(status(await getJson(list))).toMatch(/hit/)
 
-    expect(await legacyWrite(gw.url, 'device_create', { user_id: '3', type: 'SIP' }, '3')).toContain('Device was created')
+    expect(await legacyWrite(gw.url, 'device_create', { user_id: '3', type: 'SIP' }, ['3', 'SIP'])).toContain('<status>Device created</status>')
     await waitFor(async () => deviceIds((await getJson(list)).body).length === 2, { timeoutMs: 100, what: 'the created device in the list' })
     const created = deviceIds((await getJson(list)).body)[1] as number
     expect((await getJson(`${gw.url}/v1/devices/${created}`)).status).toBe(200)
 
-    expect(await legacyWrite(gw.url, 'device_destroy', { device: String(created) }, String(created))).toContain('Device was deleted')
+    expect(await legacyWrite(gw.url, 'device_destroy', { device: String(created) }, [String(created)])).toContain('Device was deleted')
     await waitFor(async () => deviceIds((await getJson(list)).body).length === 1, { timeoutMs: 100, what: 'the destroyed device gone from the list' })
     expect((await getJson(`${gw.url}/v1/devices/${created}`)).status).toBe(404)
   })
@@ -116,7 +117,7 @@ describe('writes through the passthrough', () => {
     await waitFor(() => a.app.redisStore?.available === true && b.app.redisStore?.available === true)
     await getJson(`${a.url}/v1/users/2/devices`)
     expect(status(await getJson(`${b.url}/v1/users/2/devices`))).toMatch(/hit/)
-    expect(await legacyWrite(a.url, 'device_update', { device: '6', description: 'moved' }, '6')).toContain('Device successfully updated')
+    expect(await legacyWrite(a.url, 'device_update', { device: '6', description: 'moved' }, ['6'])).toContain('Device successfully updated')
     // Device 6 is user 2's, as both instances learnt from the list: the list goes too.
     await waitFor(async () => !/hit/.test(status(await getJson(`${b.url}/v1/users/2/devices`))), { timeoutMs: 100, what: 'B to drop the list' })
   })
@@ -133,7 +134,7 @@ describe('writes through the passthrough', () => {
     await first.close()
     const writer = await gateway(sim.url, env)
     await waitFor(() => writer.app.redisStore?.available === true)
-    expect(await legacyWrite(writer.url, 'device_update', { device: '6', description: 'moved' }, '6')).toContain('Device successfully updated')
+    expect(await legacyWrite(writer.url, 'device_update', { device: '6', description: 'moved' }, ['6'])).toContain('Device successfully updated')
     const reader = await gateway(sim.url, env)
     await waitFor(() => reader.app.redisStore?.available === true)
     await waitFor(async () => status(await getJson(`${reader.url}/v1/users/2/devices`)) === 'mor-gateway; fwd=miss; stored', { timeoutMs: 1000, what: 'the list in Redis to be gone' })
