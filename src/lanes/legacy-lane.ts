@@ -3,13 +3,14 @@
 // proxy route (legacy/relay.ts). Relaying is all the passthrough does, and the framework's
 // request and reply objects and hooks cost as much again as the relay itself. The lane forwards
 // exactly what the route would (same confinement, same headers either way, same relay), and hands
-// everything else to Fastify untouched: large or chunked bodies, other methods, CORS, Expect,
-// refused paths and addresses, and anything while closing or overloaded. A failure before the
+// everything else to Fastify untouched: MOR's write methods, large or chunked bodies, other
+// methods, CORS, Expect, refused paths and addresses, and anything while closing or overloaded. A failure before the
 // answer has started is handed over too, marked, and the route answers it with its usual problem.
 import type { IncomingMessage } from 'node:http'
 import { upstreamRequestHeaders } from '../legacy/headers.js'
 import { refusePath } from '../legacy/confine.js'
 import { relay, SMALL_BODY_BYTES } from '../legacy/relay.js'
+import { writeMethodOf } from '../legacy/writes.js'
 import type { Passthrough } from '../legacy/upstream.js'
 import type { Lane } from './hit-lane.js'
 import { clientView, forwardedFor, type Trust } from '../net/forwarded.js'
@@ -44,7 +45,9 @@ function relayable (req: IncomingMessage, apiPrefix: string, maxBody: number): b
   if (length !== undefined && length !== '0' && !(method === 'POST' && Number(length) <= Math.min(SMALL_BODY_BYTES, maxBody))) return false
   const url = req.url ?? ''
   const query = url.indexOf('?')
-  return refusePath(query === -1 ? url : url.slice(0, query), apiPrefix) === undefined
+  const path = query === -1 ? url : url.slice(0, query)
+  // Writes are rare, and the route reads every framing of their bodies and logs what it refuses.
+  return refusePath(path, apiPrefix) === undefined && writeMethodOf(apiPrefix, path) === undefined
 }
 
 export function createLegacyLane (deps: LegacyLaneDeps): Lane {
@@ -58,6 +61,7 @@ export function createLegacyLane (deps: LegacyLaneDeps): Lane {
     const startedAt = performance.now()
     const id = requestId(req)
     relay(passthrough.relay, req, res, req.url ?? '/', {
+      requestId: id,
       headers: upstreamRequestHeaders(req.headers, origin.host, { forwardedFor: forwardedFor(req, trust), protocol: client.protocol, host: client.host }),
       answerHeaders: () => ['x-request-id', id],
       onStart: () => {},

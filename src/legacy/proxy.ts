@@ -52,6 +52,7 @@ export default async function legacyProxy (fastify: FastifyInstance, { config }:
 
   fastify.all(`${apiPrefix}/*`, { schema: { hide: true } }, (request, reply) => new Promise<void>((resolve, reject) => {
     relay(passthrough.relay, request.raw, reply.raw, request.url, {
+      requestId: request.id,
       headers: upstreamRequestHeaders(request.headers, passthrough.origin.host, {
         forwardedFor: forwardedFor(request.raw, trust),
         protocol: request.protocol,

@@ -8,13 +8,19 @@
 // aborted and nothing is reported as an upstream failure), or the gateway fails the call itself
 // (too large, too slow a sender, no free connection). Whatever happens, the pool's slot and the
 // gate's place come back.
+//
+// Calls to MOR's write methods (writes.ts) differ in three ways, all so the cache follows every
+// write MOR applies: their body is read whole whatever its framing, and one whose target cannot
+// be read is not forwarded; MOR's answer is read to its end (bounded) even once the client has
+// left, since MOR applies the write anyway; and what that answer says goes to `onWriteAnswered`.
 import { Transform, type TransformCallback } from 'node:stream'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
 import { responseHeaders } from './headers.js'
-import { ClientGoneError, PassthroughBusyError, PayloadTooLargeError, upstreamError } from './errors.js'
+import { ClientGoneError, PassthroughBusyError, PayloadTooLargeError, UnreadableWriteError, WriteAsHeadError, upstreamError } from './errors.js'
 import type { Gate } from './gate.js'
-import { legacyWriteOf, WRITE_ANSWER_MAX_BYTES, writeMayHaveChanged, type LegacyWrite } from './writes.js'
+import { WRITE_BODY_MAX_BYTES, writeMethodOf, writeRequestOf, type WriteMethod, type WriteRequest } from './writes.js'
+import { WRITE_ANSWER_MAX_BYTES, writeOutcome, type WriteOutcome } from './write-answer.js'
 
 /** Bodies up to this size are read whole before MOR is called: a slow sender holds no connection. */
 export const SMALL_BODY_BYTES = 64 * 1024
@@ -29,11 +35,21 @@ export interface RelayDeps {
   timeoutMs: number
   /** MOR_URL's path + /api: where the write methods live. */
   apiPrefix: string
-  /** A device-changing call MOR may have carried out, known once its answer has gone out whole. */
-  onWrite: (write: LegacyWrite) => void
+  /**
+   * A write the gateway forwarded, once MOR's answer to it has ended: what that answer says. The
+   * client gets the answer once this settles (the cache has followed the write), so it must be bounded.
+   */
+  onWriteAnswered: (write: Write, outcome: WriteOutcome, requestId: string) => Promise<void>
+  /** A call to a write method the gateway did not forward, and why (no values quoted). */
+  onWriteRefused: (method: WriteMethod | undefined, reason: string, requestId: string) => void
 }
 
+/** A call to one of MOR's write methods whose target the gateway has read. */
+export type Write = Extract<WriteRequest, { kind: 'write' }>
+
 export interface RelayCall {
+  /** The request's id, for what the relay reports about it. */
+  requestId: string
   /** Headers for MOR (legacy/headers.ts). */
   headers: string[]
   /** Headers the gateway adds to MOR's answer (X-Request-Id, CORS), as a flat name, value list. */
@@ -93,14 +109,26 @@ class Relay implements Dispatcher.DispatchHandler {
   resume: (() => void) | undefined = undefined
   /** Set when the gateway fails the call before undici has connected it. */
   pending: Error | undefined = undefined
+  /** The answer has begun: from here on a failure cuts the connection. */
+  started = false
   ended = false
-  /** A write's answer, copied (bounded) to see whether MOR carried it out. */
+  /** The client left during a write: MOR's answer is still read to its end, and dropped. */
+  away = false
+  /**
+   * A write's answer, kept (up to WRITE_ANSWER_MAX_BYTES) to see whether MOR carried it out, and
+   * held back from the client until the cache has followed: whoever reads next reads the write.
+   * Past the bound it streams on, and confirms nothing.
+   */
   copy: Buffer[] | undefined = undefined
   copied = 0
+  holding = false
   encoding: string | undefined = undefined
 
-  constructor (readonly res: ServerResponse, readonly call: RelayCall, readonly deps: RelayDeps, readonly write: LegacyWrite | undefined) {
-    if (write) this.copy = []
+  constructor (readonly res: ServerResponse, readonly call: RelayCall, readonly deps: RelayDeps, readonly write: Write | undefined) {
+    if (write) {
+      this.copy = []
+      this.holding = true
+    }
   }
 
   onConnect (abort: (err?: Error) => void): void {
@@ -113,13 +141,19 @@ class Relay implements Dispatcher.DispatchHandler {
       this.abort?.(new Error(`MOR answered with status ${statusCode}`))
       return false
     }
+    this.status = statusCode
+    if (this.copy) this.encoding = headerOf(rawHeaders, 'content-encoding')
     if (this.res.destroyed) {
+      if (this.write) {
+        this.away = true
+        return true
+      }
       this.abort?.(new ClientGoneError())
       return false
     }
     this.call.onStart()
-    this.status = statusCode
-    if (this.copy) this.encoding = headerOf(rawHeaders, 'content-encoding')
+    this.started = true
+    // Node sends the head with the first body bytes, so a held answer holds its head too.
     this.res.writeHead(statusCode, responseHeaders(this.call.answerHeaders(), rawHeaders))
     this.resume = resume
     return true
@@ -129,28 +163,46 @@ class Relay implements Dispatcher.DispatchHandler {
     if (this.copy && this.copied <= WRITE_ANSWER_MAX_BYTES) {
       this.copy.push(Buffer.from(chunk))
       this.copied += chunk.length
+      if (this.holding) {
+        if (this.copied <= WRITE_ANSWER_MAX_BYTES) return true
+        // Longer than any confirmation: what was held goes out, and the rest streams.
+        this.holding = false
+        return this.forward(Buffer.concat(this.copy))
+      }
     }
-    if (this.res.write(chunk)) return true
+    return this.forward(chunk)
+  }
+
+  private forward (chunk: Buffer): boolean {
+    if (this.away || this.res.write(chunk)) return true
     // The client reads slower than MOR sends: MOR's side waits until the client has caught up.
     if (this.resume) this.res.once('drain', this.resume)
     return false
   }
 
   onComplete (): void {
-    this.res.end()
-    this.end('answered')
-    const { write, copy } = this
-    if (write && copy) {
-      const complete = this.copied <= WRITE_ANSWER_MAX_BYTES
-      writeMayHaveChanged(this.status, Buffer.concat(copy), complete, this.encoding)
-        .then((changed) => { if (changed) this.deps.onWrite(write) }, () => { this.deps.onWrite(write) })
+    if (this.away) {
+      this.end('gone')
+      this.settleWrite(true).catch(() => {})
+    } else if (this.holding) {
+      // MOR's whole answer is here: the cache follows it first, then the client gets it.
+      this.settleWrite(true).catch(() => {}).finally(() => {
+        if (this.res.destroyed) return this.end('gone')
+        for (const chunk of this.copy ?? []) this.res.write(chunk)
+        this.res.end()
+        this.end('answered')
+      })
+    } else {
+      this.res.end()
+      this.end('answered')
+      this.settleWrite(true).catch(() => {})
     }
   }
 
   onError (err: Error): void {
     if (err instanceof ClientGoneError || this.res.destroyed) {
       this.end('gone')
-    } else if (this.res.headersSent) {
+    } else if (this.started) {
       this.res.destroy(err)
       this.end('cut')
     } else {
@@ -158,12 +210,29 @@ class Relay implements Dispatcher.DispatchHandler {
       // The gateway's own errors (too large, too slow a sender) carry their status; undici's do not.
       this.call.onFailure('statusCode' in err ? err : upstreamError(err, this.deps.timeoutMs))
     }
+    this.settleWrite(false).catch(() => {})
   }
 
-  /** The gateway ends the call (the client left, a limit was hit). */
+  /** The gateway ends the call (the client left, a limit was hit); a write goes on without its client. */
   fail (err: Error): void {
-    if (this.abort) this.abort(err)
-    else this.pending = err
+    if (this.write && err instanceof ClientGoneError) {
+      this.away = true
+      // Waiting for a drain that will never come: MOR's side reads on.
+      this.resume?.()
+    } else if (this.abort) {
+      this.abort(err)
+    } else {
+      this.pending = err
+    }
+  }
+
+  /** What MOR's answer says of the write, once it has ended (`complete`: it ended whole), and the cache following it. */
+  private async settleWrite (complete: boolean): Promise<void> {
+    const { write, copy } = this
+    if (!write || !copy) return
+    const outcome = await writeOutcome(write.method, this.status, Buffer.concat(copy), complete && this.copied <= WRITE_ANSWER_MAX_BYTES, this.encoding)
+      .catch((): WriteOutcome => 'unconfirmed')
+    await this.deps.onWriteAnswered(write, outcome, this.call.requestId)
   }
 
   private end (outcome: 'answered' | 'cut' | 'gone' | undefined): void {
@@ -182,9 +251,22 @@ function headerOf (rawHeaders: Buffer[], name: string): string | undefined {
   return undefined
 }
 
+/**
+ * Conditional request headers, left out of a write: Rack answers a GET whose If-None-Match
+ * matches with an empty 304, after the write has run.
+ */
+const CONDITIONAL = new Set(['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range'])
+
+function withoutConditionals (headers: string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    if (!CONDITIONAL.has(headers[i] as string)) out.push(headers[i] as string, headers[i + 1] as string)
+  }
+  return out
+}
+
 /** Relays `req` to MOR at `path`, answering on `res` (see RelayCall for who answers what). */
 export function relay (deps: RelayDeps, req: IncomingMessage, res: ServerResponse, path: string, call: RelayCall): void {
-  const kind = bodyKind(req)
   const failable = req as Failable
   let finished = false
   const finish = (fn: () => void) => {
@@ -193,35 +275,78 @@ export function relay (deps: RelayDeps, req: IncomingMessage, res: ServerRespons
     failable[FAIL] = undefined
     fn()
   }
+  const refuse = (err: Error) => finish(() => call.onFailure(err))
   const gone = () => { if (!res.writableFinished) failable[FAIL]?.(new ClientGoneError()) }
   res.once('close', gone)
 
-  const dispatch = (body: Buffer | Transform | null) => {
+  const dispatch = (body: Buffer | Transform | null, write?: Write) => {
     if (res.destroyed) return finish(() => call.onEnd('gone'))
-    if (!deps.gate.enter()) return finish(() => call.onFailure(new PassthroughBusyError(1)))
-    // A streamed body is not read: write methods take a few short parameters.
-    const write = legacyWriteOf(deps.apiPrefix, path, body instanceof Transform ? null : body, req.headers['content-type'])
+    if (!deps.gate.enter()) return refuse(new PassthroughBusyError(1))
     const relayed = new Relay(res, {
       ...call,
-      onFailure: (err) => finish(() => call.onFailure(err)),
+      onFailure: refuse,
       onEnd: (outcome) => finish(() => call.onEnd(outcome))
     }, deps, write)
     failable[FAIL] = (err) => relayed.fail(err)
-    deps.pool.dispatch({ origin: deps.origin, method: req.method ?? 'GET', path, headers: call.headers, body }, relayed)
+    const headers = write ? withoutConditionals(call.headers) : call.headers
+    deps.pool.dispatch({ origin: deps.origin, method: req.method ?? 'GET', path, headers, body }, relayed)
   }
 
-  if (kind === 'none') return dispatch(null)
+  /** Reads the body whole, up to `maxBytes`; the request timeout or the client leaving ends the read. */
+  const readWhole = (maxBytes: number, then: (body: Buffer | null) => void, tooLarge = refuse) => {
+    if (bodyKind(req) === 'none') return then(null)
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > maxBytes) {
+        stop()
+        tooLarge(new PayloadTooLargeError(maxBytes))
+      } else {
+        chunks.push(chunk)
+      }
+    }
+    const onEnd = () => { stop(); then(Buffer.concat(chunks)) }
+    const stop = () => { req.off('data', onData).off('end', onEnd) }
+    failable[FAIL] = (err) => {
+      stop()
+      if (err instanceof ClientGoneError) finish(() => call.onEnd('gone'))
+      else refuse(err)
+    }
+    req.on('data', onData).on('end', onEnd)
+  }
+
+  const mark = path.indexOf('?')
+  const writeMethod = writeMethodOf(deps.apiPrefix, mark < 0 ? path : path.slice(0, mark))
+  if (writeMethod !== undefined) return relayWrite(writeMethod)
+
+  const kind = bodyKind(req)
   if (kind === 'stream') return dispatch(req.pipe(countingStream(deps.maxBodyBytes)))
+  readWhole(SMALL_BODY_BYTES, (body) => { dispatch(body) })
 
-  // A small body is read whole first; the request timeout or the client leaving ends the read.
-  const chunks: Buffer[] = []
-  const onData = (chunk: Buffer) => { chunks.push(chunk) }
-  const onEnd = () => { stop(); dispatch(Buffer.concat(chunks)) }
-  const stop = () => { req.off('data', onData).off('end', onEnd) }
-  failable[FAIL] = (err) => {
-    stop()
-    if (err instanceof ClientGoneError) finish(() => call.onEnd('gone'))
-    else finish(() => call.onFailure(err))
+  /** A call to a write method: forwarded only once its body is read and its target known. */
+  function relayWrite (method: WriteMethod | 'unreadable'): void {
+    const refused = (err: Error, reason: string, name?: WriteMethod) => {
+      deps.onWriteRefused(name, reason, call.requestId)
+      refuse(err)
+    }
+    const name = method === 'unreadable' ? undefined : method
+    if (req.method === 'HEAD') return refused(new WriteAsHeadError(name ?? 'this'), 'a write sent as HEAD has no answer to confirm it', name)
+    const maxBytes = Math.min(WRITE_BODY_MAX_BYTES, deps.maxBodyBytes)
+    const tooLarge = (err: Error) => { refused(err, `the body is larger than ${maxBytes} bytes`, name) }
+    if (Number(req.headers['content-length']) > maxBytes) return tooLarge(new PayloadTooLargeError(maxBytes))
+    readWhole(maxBytes, (body) => {
+      const override = req.headers['x-http-method-override']
+      const request = writeRequestOf(method, {
+        apiPrefix: deps.apiPrefix,
+        httpMethod: req.method ?? 'GET',
+        url: path,
+        contentType: req.headers['content-type'],
+        methodOverride: typeof override === 'string' ? override : undefined,
+        body
+      })
+      if (request.kind === 'unreadable') return refused(new UnreadableWriteError(`${request.method}: ${request.reason}`), request.reason, request.method)
+      dispatch(body, request)
+    }, tooLarge)
   }
-  req.on('data', onData).on('end', onEnd)
 }

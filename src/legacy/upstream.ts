@@ -7,7 +7,12 @@ import type { Config } from '../config.js'
 import { allowList } from '../net/cidr.js'
 import { createGate } from './gate.js'
 import type { RelayDeps } from './relay.js'
-import type { LegacyWrite } from './writes.js'
+import type { Write } from './relay.js'
+import type { WriteMethod } from './writes.js'
+import type { WriteOutcome } from './write-answer.js'
+
+/** How long a write's answer waits for the cache to follow it; the invalidation goes on after. */
+export const WRITE_SETTLE_MS = 1000
 
 export interface Passthrough {
   relay: RelayDeps
@@ -45,13 +50,29 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   fastify.metrics.addCounter('gateway_legacy_client_aborts_total', 'Passthrough calls whose client closed the connection before the answer ended', () => gone)
 
   const apiPrefix = `${mor.pathname.replace(/\/+$/, '')}/api`
-  // A device written through the passthrough: the cached answers it makes stale go, everywhere.
-  const onWrite = (write: LegacyWrite) => {
-    const subject = write.method === 'device_create' ? { userId: write.userId } : { deviceId: write.deviceId }
-    fastify.invalidation.invalidate(subject, 'legacy-write').catch((err: unknown) => { fastify.log.warn({ err }, 'invalidation after a legacy write failed') })
+  // A write MOR confirmed: the cached answers it makes stale go, everywhere, before the client
+  // has MOR's answer (bounded: a Redis that does not answer delays it by WRITE_SETTLE_MS at most).
+  // Nothing else invalidates: an invalidation costs a MOR call, and anyone can send a request MOR refuses.
+  const onWriteAnswered = async (write: Write, outcome: WriteOutcome, reqId: string): Promise<void> => {
+    fastify.metrics.legacyWrites.inc({ outcome })
+    if (outcome === 'unconfirmed') {
+      // MOR may or may not have applied it (an answer cut short, a text never seen before): say so.
+      fastify.log.warn({ reqId, method: write.method, ...write.subject }, 'legacy write not confirmed by MOR: cache left as it was')
+    }
+    if (outcome !== 'confirmed') return
+    const invalidated = fastify.invalidation.invalidate(write.subject, 'legacy-write')
+      .catch((err: unknown) => { fastify.log.warn({ err, reqId }, 'invalidation after a legacy write failed') })
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([invalidated, new Promise<void>((resolve) => { timer = setTimeout(resolve, WRITE_SETTLE_MS) })])
+    clearTimeout(timer)
+  }
+  // Not forwarded, so MOR changed nothing; logged because a legacy client is failing.
+  const onWriteRefused = (method: WriteMethod | undefined, reason: string, reqId: string) => {
+    fastify.metrics.legacyWrites.inc({ outcome: 'not_forwarded' })
+    fastify.log.warn({ reqId, method, reason }, 'legacy write not forwarded: its target cannot be read')
   }
   fastify.decorate('passthrough', {
-    relay: { pool, origin: origin.origin, gate, maxBodyBytes, timeoutMs: config.mor.timeoutMs, apiPrefix, onWrite },
+    relay: { pool, origin: origin.origin, gate, maxBodyBytes, timeoutMs: config.mor.timeoutMs, apiPrefix, onWriteAnswered, onWriteRefused },
     origin,
     apiPrefix,
     allowed: allowCidrs ? allowList(allowCidrs) : undefined,

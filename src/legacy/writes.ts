@@ -1,52 +1,81 @@
-// Which passthrough calls change devices, whom they touch, and whether MOR said they worked: what
-// lets a write through the legacy API drop the cached answers it makes stale. The relay inspects
-// a bounded copy of such an answer after the client has its bytes; nothing it sends is changed.
-import { decompressBody, xmlText } from '../mor/decode.js'
-import { idOf } from '../schemas/device.js'
+// Which passthrough calls change devices, and whom they touch: read the way MOR reads them, so a
+// write through the legacy API drops exactly the cached answers it makes stale. MOR is a Rails
+// application: its method is the path's last word, its parameters are the query string merged
+// with any body Rails parses (rails/params.ts), and the target is one parameter per method.
+// A write whose target cannot be read is never forwarded (relay.ts): what MOR cannot be seen to
+// change, the cache cannot follow.
+import type { Subject } from '../cache/devices-cache.js'
+import { railsParams, targetId } from '../rails/params.js'
 
-/** A device-changing call: the user whose list gains a device, or the device changed or removed. */
-export type LegacyWrite =
-  | { method: 'device_create', userId: number }
-  | { method: 'device_update' | 'device_destroy', deviceId: number }
+/** MOR's device-changing methods and the parameter naming what each changes. */
+const WRITE_TARGETS = {
+  device_create: 'user_id',
+  device_update: 'device',
+  // The current name and the old one MOR keeps for backwards compatibility.
+  device_delete: 'device',
+  device_destroy: 'device'
+} as const
+export type WriteMethod = keyof typeof WRITE_TARGETS
 
-/** Write answers are a line of XML; past this the copy stops growing (and the write still counts). */
-export const WRITE_ANSWER_MAX_BYTES = 16 * 1024
+/** Write bodies are a short form; past this the gateway refuses them rather than guess their target. */
+export const WRITE_BODY_MAX_BYTES = 64 * 1024
+
+/** What a passthrough call is, as far as the cache is concerned. */
+export type WriteRequest =
+  | { kind: 'write', method: WriteMethod, subject: Subject }
+  /** A write method whose target cannot be read: `reason` says why, without echoing values. */
+  | { kind: 'unreadable', method: WriteMethod, reason: string }
+
+const isWriteMethod = (name: string): name is WriteMethod => Object.hasOwn(WRITE_TARGETS, name)
 
 /**
- * The write a passthrough call makes, if it is one: by MOR's method name, with its parameters
- * from the query string and a form body (the body's win, as Rails merges them).
+ * The write method a request path (without its query) calls, if any. Rails would also route
+ * `device_delete.xml` or `device_delete/5` to the method, with a format or an `:id` beside
+ * `params`: such a path is a write too, and one the gateway cannot read (`'unreadable'`).
  */
-export function legacyWriteOf (apiPrefix: string, path: string, body: Buffer | null, contentType: string | undefined): LegacyWrite | undefined {
-  const mark = path.indexOf('?')
-  const route = mark < 0 ? path : path.slice(0, mark)
+export function writeMethodOf (apiPrefix: string, route: string): WriteMethod | 'unreadable' | undefined {
   if (!route.startsWith(`${apiPrefix}/`)) return undefined
-  const method = route.slice(apiPrefix.length + 1)
-  if (method !== 'device_create' && method !== 'device_update' && method !== 'device_destroy') return undefined
-  const params = new URLSearchParams(mark < 0 ? '' : path.slice(mark + 1))
-  if (body !== null && (contentType ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-    for (const [name, value] of new URLSearchParams(body.toString('utf8'))) params.set(name, value)
-  }
-  if (method === 'device_create') {
-    const userId = idOf(params.get('user_id'))
-    return userId === undefined ? undefined : { method, userId }
-  }
-  const deviceId = idOf(params.get('device'))
-  return deviceId === undefined ? undefined : { method, deviceId }
+  const rest = route.slice(apiPrefix.length + 1)
+  if (isWriteMethod(rest)) return rest
+  const end = rest.search(/[./]/)
+  return end > 0 && isWriteMethod(rest.slice(0, end)) ? 'unreadable' : undefined
 }
 
 /**
- * Whether MOR's answer to a write may have changed something: a 2xx that is not one of MOR's
- * `<error>` answers. When in doubt (an answer past the copy's bound, one that does not decode) it
- * counts as a change: dropping a cached answer costs one MOR call, keeping a stale one misleads.
+ * Whether Rack::MethodOverride may turn this POST into a HEAD: it reads a `_method` form field,
+ * then the X-HTTP-Method-Override header. Either one saying HEAD is enough to refuse.
  */
-export async function writeMayHaveChanged (status: number, copy: Buffer, complete: boolean, contentEncoding: string | undefined): Promise<boolean> {
-  if (status < 200 || status > 299) return false
-  if (!complete) return true
-  let xml: string
-  try {
-    xml = xmlText(await decompressBody(copy, contentEncoding, 4 * WRITE_ANSWER_MAX_BYTES))
-  } catch {
-    return true
+function sentAsHead (httpMethod: string, overrides: unknown[]): boolean {
+  if (httpMethod === 'HEAD') return true
+  return httpMethod === 'POST' && overrides.some((one) => typeof one === 'string' && one.toUpperCase() === 'HEAD')
+}
+
+export interface WriteCall {
+  apiPrefix: string
+  httpMethod: string
+  /** The request target: path and query string. */
+  url: string
+  contentType: string | undefined
+  /** X-HTTP-Method-Override, which Rack reads on a POST. */
+  methodOverride: string | undefined
+  /** The whole body, or null when there is none. */
+  body: Buffer | null
+}
+
+/** The write a call to one of MOR's write methods makes, or why its target cannot be read. */
+export function writeRequestOf (method: WriteMethod | 'unreadable', call: WriteCall): WriteRequest {
+  const mark = call.url.indexOf('?')
+  if (method === 'unreadable') {
+    const route = mark < 0 ? call.url : call.url.slice(0, mark)
+    const name = route.slice(call.apiPrefix.length + 1).split(/[./]/)[0] as WriteMethod
+    return { kind: 'unreadable', method: name, reason: 'a write method takes no format or further path segments' }
   }
-  return !/<error[\s>/]/i.test(xml)
+  const parsed = railsParams(mark < 0 ? '' : call.url.slice(mark + 1), call.body, call.contentType, call.httpMethod)
+  if (!parsed.ok) return { kind: 'unreadable', method, reason: parsed.reason }
+  // A HEAD (however it is spelt) runs the write in MOR and strips the answer the cache waits for.
+  if (sentAsHead(call.httpMethod, [parsed.params._method, call.methodOverride])) return { kind: 'unreadable', method, reason: 'a write sent as HEAD has no answer to confirm it' }
+  const name = WRITE_TARGETS[method]
+  const id = targetId(parsed.params[name])
+  if (id === undefined) return { kind: 'unreadable', method, reason: `${name} must be one id: digits only, at most 2147483647` }
+  return { kind: 'write', method, subject: method === 'device_create' ? { userId: id } : { deviceId: id } }
 }

@@ -17,6 +17,8 @@ export interface GatewayMetrics {
   /** One cache hit: a plain increment, added to `cache` at scrape time (hits are the hot path). */
   countCacheHit: () => void
   rateLimited: Counter<'limit'>
+  /** Calls to MOR's write methods through the passthrough, by what became of them (legacy/upstream.ts). */
+  legacyWrites: Counter<'outcome'>
   /** One /v1 request from an authenticated caller, by its label (a key's name or id, or `jwt`). */
   countCaller: (label: string) => void
   /** A gauge read at scrape time (never stale); registered only by the plugin that can read it. */
@@ -71,6 +73,12 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     countCacheHit: () => { pendingHits++ },
     countCaller: (label) => { pendingCallers.set(label, (pendingCallers.get(label) ?? 0) + 1) },
     rateLimited: new Counter({ name: 'gateway_rate_limit_rejections_total', help: 'Requests refused by a rate limit: requests (per key) or upstream (per-key MOR budget)', labelNames: ['limit'] as const, registers: [registry] }),
+    legacyWrites: new Counter({
+      name: 'gateway_legacy_writes_total',
+      help: 'Calls to MOR\'s write methods through the passthrough: confirmed (MOR said it was done; its cached answers were invalidated), refused (MOR answered an <error>), unconfirmed (an answer that confirms nothing: empty, cut, undecodable or unknown; nothing invalidated), not_forwarded (the gateway could not read the target: HEAD, a body past the bound or unparsable, no single id)',
+      labelNames: ['outcome'] as const,
+      registers: [registry]
+    }),
     addGauge (name, help, read) {
       new Gauge({ name, help, registers: [registry], collect () { this.set(read()) } }) // eslint-disable-line no-new
     },

@@ -29,6 +29,8 @@ const KINDS: Record<string, ProblemSlug> = {
   LEGACY_FORBIDDEN: 'forbidden',
   LEGACY_INVALID_PATH: 'invalid-request',
   LEGACY_BODY_TOO_LARGE: 'payload-too-large',
+  LEGACY_WRITE_UNREADABLE: 'invalid-request',
+  LEGACY_WRITE_AS_HEAD: 'invalid-request',
   LEGACY_BUSY: 'overloaded',
   CLIENT_REQUEST_TIMEOUT: 'request-timeout',
   CLIENT_MALFORMED_REQUEST: 'invalid-request',
@@ -148,6 +150,9 @@ export default fp(async (fastify) => {
     // Errors that know when to come back say so (an open circuit, for one).
     const retryAfter = (error as { retryAfter?: unknown }).retryAfter
     if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter))
+    // A 405 names the methods that would do (RFC 9110 15.5.6).
+    const allow = (error as { allow?: unknown }).allow
+    if (typeof allow === 'string') reply.header('allow', allow)
     // A known failure (MOR down, the passthrough full) is a warning; anything else is a bug.
     if (body.status >= 500) {
       const known = knownKind(error) !== undefined

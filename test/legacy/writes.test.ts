@@ -1,41 +1,91 @@
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { legacyWriteOf, writeMayHaveChanged } from '../../src/legacy/writes.js'
+import { writeMethodOf, writeRequestOf, type WriteCall } from '../../src/legacy/writes.js'
+import { writeOutcome } from '../../src/legacy/write-answer.js'
 import { readMessage } from '../../src/plugins/invalidation.js'
 
 const FORM = 'application/x-www-form-urlencoded'
+const API = '/billing/api'
 
-describe('legacyWriteOf', () => {
-  it('names the user or device a write touches, from the query or the form body (the body wins)', () => {
-    expect(legacyWriteOf('/billing/api', '/billing/api/device_create?u=admin&user_id=7', null, undefined)).toStrictEqual({ method: 'device_create', userId: 7 })
-    expect(legacyWriteOf('/billing/api', '/billing/api/device_update', Buffer.from('u=a&device=55&description=x'), FORM)).toStrictEqual({ method: 'device_update', deviceId: 55 })
-    expect(legacyWriteOf('/billing/api', '/billing/api/device_destroy?device=1', Buffer.from('device=2'), `${FORM}; charset=utf-8`)).toStrictEqual({ method: 'device_destroy', deviceId: 2 })
+describe('writeMethodOf', () => {
+  it('names MOR\'s four write methods, both delete names included, and nothing else', () => {
+    expect(['device_create', 'device_update', 'device_delete', 'device_destroy'].map((m) => writeMethodOf(API, `${API}/${m}`)))
+      .toStrictEqual(['device_create', 'device_update', 'device_delete', 'device_destroy'])
+    for (const route of [`${API}/devices_get`, `${API}/device_details_get`, '/other/api/device_create', `${API}/Device_Delete`, `${API}/device_deletes`, `${API}/`, API]) {
+      expect(writeMethodOf(API, route), route).toBeUndefined()
+    }
   })
 
-  it('ignores reads, other prefixes, missing or malformed ids, and bodies that are not forms', () => {
-    for (const [path, body, type] of [
-      ['/billing/api/devices_get?user_id=7', null, undefined],
-      ['/other/api/device_create?user_id=7', null, undefined],
-      ['/billing/api/device_create', null, undefined],
-      ['/billing/api/device_create?user_id=07', null, undefined],
-      ['/billing/api/device_destroy?device=2147483648', null, undefined],
-      ['/billing/api/device_destroy', Buffer.from('device=2'), 'text/plain']
-    ] as const) expect(legacyWriteOf('/billing/api', path, body, type), path).toBeUndefined()
+  it('calls a write method with a format or further segments unreadable: Rails would route it to the method', () => {
+    for (const route of [`${API}/device_delete.xml`, `${API}/device_update/5`, `${API}/device_create.json/x`]) {
+      expect(writeMethodOf(API, route), route).toBe('unreadable')
+    }
   })
 })
 
-describe('writeMayHaveChanged', () => {
-  it('is false for MOR\'s <error> answers and non-2xx, true for success in any encoding', async () => {
-    expect(await writeMayHaveChanged(200, Buffer.from('<status>Device was created</status>'), true, undefined)).toBe(true)
-    expect(await writeMayHaveChanged(200, gzipSync('<page><status><success>Device successfully updated</success></status></page>'), true, undefined)).toBe(true)
-    expect(await writeMayHaveChanged(200, gzipSync('<error>Incorrect hash</error>'), true, 'gzip')).toBe(false)
-    expect(await writeMayHaveChanged(200, Buffer.from('<page><status><error>Device was not found</error></status></page>'), true, undefined)).toBe(false)
-    expect(await writeMayHaveChanged(500, Buffer.from('<status>Device was deleted</status>'), true, undefined)).toBe(false)
+const call = (over: Partial<WriteCall>): WriteCall => ({ apiPrefix: API, httpMethod: 'POST', url: `${API}/device_delete`, contentType: FORM, methodOverride: undefined, body: null, ...over })
+
+describe('writeRequestOf', () => {
+  it('names the user a create adds to, or the device an update or delete changes, from the query or any body Rails parses', () => {
+    expect(writeRequestOf('device_create', call({ url: `${API}/device_create?u=admin&user_id=7`, httpMethod: 'GET', contentType: undefined })))
+      .toStrictEqual({ kind: 'write', method: 'device_create', subject: { userId: 7 } })
+    expect(writeRequestOf('device_update', call({ url: `${API}/device_update`, body: Buffer.from('u=a&device=55&description=x') })))
+      .toStrictEqual({ kind: 'write', method: 'device_update', subject: { deviceId: 55 } })
+    expect(writeRequestOf('device_delete', call({ body: Buffer.from('{"u":"a","device":12}'), contentType: 'application/json' })))
+      .toStrictEqual({ kind: 'write', method: 'device_delete', subject: { deviceId: 12 } })
+    const multipart = Buffer.from('--b\r\ncontent-disposition: form-data; name="device"\r\n\r\n9\r\n--b--\r\n')
+    expect(writeRequestOf('device_destroy', call({ url: `${API}/device_destroy`, body: multipart, contentType: 'multipart/form-data; boundary=b' })))
+      .toStrictEqual({ kind: 'write', method: 'device_destroy', subject: { deviceId: 9 } })
   })
 
-  it('counts an answer it cannot read as a change: a stale cache misleads, a dropped one costs a call', async () => {
-    expect(await writeMayHaveChanged(200, Buffer.from('<error>x</error>'), false, undefined)).toBe(true)
-    expect(await writeMayHaveChanged(200, Buffer.from([0x1f, 0x8b, 1, 2]), true, undefined)).toBe(true)
+  it('reads a target with leading zeros as MOR does, and refuses every other shape', () => {
+    expect(writeRequestOf('device_delete', call({ body: Buffer.from('device=0012') }))).toStrictEqual({ kind: 'write', method: 'device_delete', subject: { deviceId: 12 } })
+    for (const body of ['', 'u=a', 'device=', 'device=x', 'device=-1', 'device=1.0', 'device[]=1', 'device[a]=1', 'device=2147483648', 'device=%EF%BC%91']) {
+      const result = writeRequestOf('device_delete', call({ body: Buffer.from(body) }))
+      expect(result, body).toStrictEqual({ kind: 'unreadable', method: 'device_delete', reason: 'device must be one id: digits only, at most 2147483647' })
+    }
+    expect(writeRequestOf('device_delete', call({ body: Buffer.from('{"device":1.5}'), contentType: 'application/json' })).kind).toBe('unreadable')
+    expect(writeRequestOf('device_delete', call({ body: Buffer.from('{"device":'), contentType: 'application/json' })).kind).toBe('unreadable')
+  })
+
+  it('refuses a write Rack would turn into a HEAD, by a _method field or the override header', () => {
+    const head = { kind: 'unreadable', method: 'device_delete', reason: 'a write sent as HEAD has no answer to confirm it' }
+    expect(writeRequestOf('device_delete', call({ body: Buffer.from('device=1&_method=head') }))).toStrictEqual(head)
+    expect(writeRequestOf('device_delete', call({ body: Buffer.from('device=1'), methodOverride: 'HEAD' }))).toStrictEqual(head)
+    expect(writeRequestOf('device_delete', call({ body: Buffer.from('device=1&_method=put') })).kind).toBe('write')
+  })
+
+  it('says a write path with a format or further segments cannot be read', () => {
+    expect(writeRequestOf('unreadable', call({ url: `${API}/device_delete.xml?device=1` })))
+      .toStrictEqual({ kind: 'unreadable', method: 'device_delete', reason: 'a write method takes no format or further path segments' })
+  })
+})
+
+describe('writeOutcome', () => {
+  it('confirms only the success text of the method called, in any encoding and shape MOR sends', async () => {
+    expect(await writeOutcome('device_create', 200, Buffer.from('<page><status>Device created</status><id>12</id></page>'), true, undefined)).toBe('confirmed')
+    expect(await writeOutcome('device_create', 200, Buffer.from('<?xml version="1.0"?>\n<status>Device was created</status>'), true, undefined)).toBe('confirmed')
+    expect(await writeOutcome('device_update', 200, gzipSync('<page><status><success>Device successfully updated</success></status></page>'), true, undefined)).toBe('confirmed')
+    expect(await writeOutcome('device_delete', 200, gzipSync('<page><status>Device was deleted</status></page>'), true, 'gzip')).toBe('confirmed')
+    expect(await writeOutcome('device_destroy', 200, Buffer.from('<head></head><body><status>Device was deleted</status></body>'), true, undefined)).toBe('confirmed')
+  })
+
+  it('calls MOR\'s <error> answers refused, whatever their shape', async () => {
+    expect(await writeOutcome('device_create', 200, gzipSync('<error>Incorrect hash</error>'), true, 'gzip')).toBe('refused')
+    expect(await writeOutcome('device_delete', 200, Buffer.from('<page><status><error>Cannot delete device - it has calls</error></status></page>'), true, undefined)).toBe('refused')
+  })
+
+  it('confirms nothing from an empty, cut, undecodable, non-2xx or unknown answer, or another method\'s success', async () => {
+    const cases: Array<[string, Parameters<typeof writeOutcome>]> = [
+      ['empty (a HEAD, a 304)', ['device_delete', 200, Buffer.alloc(0), true, undefined]],
+      ['cut short', ['device_delete', 200, Buffer.from('<status>Device was deleted</status>'), false, undefined]],
+      ['broken gzip', ['device_delete', 200, Buffer.from([0x1f, 0x8b, 1, 2]), true, undefined]],
+      ['a 500', ['device_delete', 500, Buffer.from('<status>Device was deleted</status>'), true, undefined]],
+      ['an HTML page', ['device_update', 200, Buffer.from('<html><body>Welcome</body></html>'), true, undefined]],
+      ['a create\'s text to a delete', ['device_delete', 200, Buffer.from('<status>Device created</status><id>3</id>'), true, undefined]],
+      ['an update\'s text to a create', ['device_create', 200, Buffer.from('<success>Device successfully updated</success>'), true, undefined]]
+    ]
+    for (const [what, args] of cases) expect(await writeOutcome(...args), what).toBe('unconfirmed')
   })
 })
 
