@@ -31,7 +31,10 @@ describe('first run', () => {
     const port = await freePort()
     start('dist/src/server.js', { ...env, PORT: String(port) })
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health/live`).catch(() => undefined))?.ok === true, { timeoutMs: 15_000, what: 'the gateway' })
-    const res = await fetch(`http://127.0.0.1:${port}/v1/users/2/devices`, { headers: { authorization: `Bearer ${env.GATEWAY_API_KEYS}` } })
+    // A gateway just started on a loaded machine may shed its first requests (503, Retry-After): it says to retry.
+    const devices = () => fetch(`http://127.0.0.1:${port}/v1/users/2/devices`, { headers: { authorization: `Bearer ${env.GATEWAY_API_KEYS}` } })
+    let res = await devices()
+    await waitFor(async () => res.status !== 503 || (res = await devices()).status !== 503, { timeoutMs: 15_000, what: 'an answer that is not shed' })
     expect(res.status).toBe(200)
     expect(((await res.json()) as { userId: number }).userId).toBe(2)
   })

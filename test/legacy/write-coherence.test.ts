@@ -157,16 +157,16 @@ describe('nothing but a confirmed write moves the cache', () => {
         request('POST', `/billing/api/${name}?${target}`, undefined, 'X-HTTP-Method-Override: HEAD\r\nContent-Length: 0\r\n')
       )
     }
-    // 40 kinds, pipelined 25 times over each of two connections per instance: 4,000 requests.
-    const rounds = 50
+    // 40 kinds, pipelined 25 times over one connection per instance: 2,000 requests.
+    const rounds = 25
     const statuses: number[] = []
-    await Promise.all([a, b].flatMap((gw) => [0, 1].map(async () => {
+    await Promise.all([a, b].map(async (gw) => {
       const client = await rawClient(portOf(gw))
-      for (let i = 0; i < rounds / 2; i++) await client.send(anonymous.join(''))
-      await waitFor(() => client.statuses().length === anonymous.length * rounds / 2, { timeoutMs: 60_000, what: `every answer (${client.statuses().length} so far, closed: ${client.isClosed()})` })
+      for (let i = 0; i < rounds; i++) await client.send(anonymous.join(''))
+      await waitFor(() => client.statuses().length === anonymous.length * rounds, { timeoutMs: 60_000, what: `every answer (${client.statuses().length} so far, closed: ${client.isClosed()})` })
       statuses.push(...client.statuses())
       client.reset()
-    })))
+    }))
     expect(statuses).toHaveLength(anonymous.length * rounds * 2)
     expect(new Set(statuses)).toStrictEqual(new Set([200, 400, 405]))
     expect(calls()).toStrictEqual(before)
