@@ -140,7 +140,11 @@ export interface paths {
         post: operations["legacyPassthroughPost"];
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * Legacy MOR API passthrough (HEAD)
+         * @description Raw passthrough for legacy clients: the request goes to MOR's own API unchanged (the client signs it with u and hash as MOR expects) and MOR's answer comes back byte for byte, usually gzipped XML. The gateway does not parse, cache or document MOR's answers here; see the Kolmisoft MOR API documentation. HEAD is refused on MOR's write methods (device_create, device_update, device_delete).
+         */
+        head: operations["legacyPassthroughHead"];
         patch?: never;
         trace?: never;
     };
@@ -189,6 +193,179 @@ export interface components {
             /** @description the request, as `urn:uuid:<X-Request-Id>`: quote it to support (absent when the caller chose its own X-Request-Id) */
             instance?: string;
         };
+        /**
+         * @description A user's devices, all of them or those the filters keep: the answer without `limit`
+         * @example {
+         *       "userId": 2,
+         *       "devices": [
+         *         {
+         *           "id": 55,
+         *           "type": "IAX2",
+         *           "ipAddress": "0.0.0.0",
+         *           "port": 0,
+         *           "username": "101",
+         *           "callerId": "\"Alice\" <201>",
+         *           "deviceGroupId": 3,
+         *           "primary": true
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        DeviceList: {
+            /** Format: int32 */
+            userId: number;
+            devices: components["schemas"]["Device"][];
+            /** @description always null: nothing follows */
+            nextCursor: null;
+        };
+        /**
+         * @description One page of a user's devices, in MOR's order: the answer with `limit`
+         * @example {
+         *       "userId": 100,
+         *       "devices": [
+         *         {
+         *           "id": 55,
+         *           "type": "IAX2",
+         *           "ipAddress": "0.0.0.0",
+         *           "port": 0,
+         *           "username": "101",
+         *           "callerId": "\"Alice\" <201>",
+         *           "deviceGroupId": 3,
+         *           "primary": true
+         *         }
+         *       ],
+         *       "nextCursor": "MS4xMDAuYWJjLjEwMC58"
+         *     }
+         */
+        DevicePage: {
+            /** Format: int32 */
+            userId: number;
+            devices: components["schemas"]["Device"][];
+            /** @description Send as `cursor` (with the same `type` and `primary`, and any `limit`) for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        /**
+         * @description One MOR device. The device's secret, PIN and other credentials are never included.
+         * @example {
+         *       "id": 5,
+         *       "userId": 2,
+         *       "type": "SIP",
+         *       "name": "201",
+         *       "username": "201",
+         *       "extension": "201",
+         *       "callerId": "\"Alice\" <201>",
+         *       "description": "Reception desk phone",
+         *       "host": "dynamic",
+         *       "ipAddress": "192.0.2.10",
+         *       "port": 5060,
+         *       "registrationExpires": "2025-01-15T10:30:00.000Z",
+         *       "fullContact": "sip:201@192.0.2.10:5060",
+         *       "context": "mor_local",
+         *       "deviceGroupId": 2,
+         *       "primaryDidId": 0,
+         *       "transport": "udp",
+         *       "nat": "yes",
+         *       "qualify": "1000",
+         *       "dtmfMode": "rfc2833",
+         *       "callGroup": "1",
+         *       "pickupGroup": "1",
+         *       "voicemailActive": true,
+         *       "record": false,
+         *       "trunk": false,
+         *       "videoSupport": false,
+         *       "codecs": {
+         *         "audio": [
+         *           "alaw",
+         *           "ulaw",
+         *           "g729"
+         *         ],
+         *         "video": []
+         *       }
+         *     }
+         */
+        DeviceDetails: {
+            /**
+             * Format: int32
+             * @description MOR device id (`id`; old MOR revisions omit it, and then it is the id that was asked for)
+             */
+            id: number;
+            /**
+             * Format: int32
+             * @description owner of the device, MOR user_id (old MOR revisions do not send it)
+             */
+            userId: number | null;
+            /**
+             * @description device_type as MOR sends it: SIP, IAX2, FAX, Virtual, H323, ZAP, Skype, ...
+             * @example SIP
+             */
+            type: string | null;
+            /** @description the device's name in Asterisk (`name`), usually its username */
+            name: string | null;
+            /** @description the SIP/IAX2 user name the device registers with */
+            username: string | null;
+            /** @description the extension that rings the device */
+            extension: string | null;
+            /** @description caller id as MOR sends it, e.g. `"Alice" <201>` */
+            callerId: string | null;
+            /** @description free text from MOR; longer text is cut at 1024 characters */
+            description: string | null;
+            /** @description `dynamic` when the device registers, else the address MOR sends calls to */
+            host: string | null;
+            /** @description ipaddr: the registered or configured address; 0.0.0.0 for a dynamic device that is not registered */
+            ipAddress: string | null;
+            /**
+             * Format: int32
+             * @description port; 0 for a dynamic device that is not registered
+             */
+            port: number | null;
+            /**
+             * Format: date-time
+             * @description when the current registration expires (regseconds, a Unix time, as an ISO 8601 UTC date-time); null when the device has never registered
+             */
+            registrationExpires: string | null;
+            /** @description the Contact URI of the current registration (fullcontact) */
+            fullContact: string | null;
+            /** @description the Asterisk dialplan context of the device's calls */
+            context: string | null;
+            /**
+             * Format: int32
+             * @description devicegroup_id
+             */
+            deviceGroupId: number | null;
+            /**
+             * Format: int32
+             * @description primary_did_id: the DID shown as the device's number (0 when MOR has none set)
+             */
+            primaryDidId: number | null;
+            /** @description SIP transports, e.g. `udp` or `udp,tcp` */
+            transport: string | null;
+            /** @description Asterisk nat setting as MOR sends it: yes, no, force_rport, comedia, ... */
+            nat: string | null;
+            /** @description Asterisk qualify setting: yes, no, or a timeout in milliseconds */
+            qualify: string | null;
+            /** @description dtmfmode: rfc2833, inband, info or auto */
+            dtmfMode: string | null;
+            /** @description Asterisk call groups, e.g. `1,3-4` */
+            callGroup: string | null;
+            /** @description Asterisk pickup groups, e.g. `1,3-4` */
+            pickupGroup: string | null;
+            /** @description voicemail_active: whether unanswered calls go to voicemail */
+            voicemailActive: boolean | null;
+            /** @description whether the device's calls are recorded */
+            record: boolean | null;
+            /** @description istrunk: whether the device is a trunk (with or without ANI) */
+            trunk: boolean | null;
+            /** @description videosupport */
+            videoSupport: boolean | null;
+            /** @description enabled codecs; null when MOR sent no readable <codecs> */
+            codecs: {
+                /** @description enabled audio codecs, in MOR's order */
+                audio: string[];
+                /** @description enabled video codecs, in MOR's order */
+                video: string[];
+            } | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -202,38 +379,38 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Only devices of these types: up to 20 comma-separated device types, matched case-insensitively against MOR's device_type
+                 * @description Only devices of these types: 1 to 20 comma-separated device types (letters, digits, `_`, `+`, `-`; at most 32 each), matched case-insensitively against MOR's device_type
                  * @example SIP,IAX2
                  */
                 type?: string;
                 /** @description Only primary devices (true) or only the others (false) */
                 primary?: boolean;
                 /**
-                 * @description Page size; without it the whole (filtered) list comes in one answer
+                 * @description Page size, 1 to 1000 in decimal (no sign or leading zeros); without it the whole (filtered) list comes in one answer
                  * @example 100
                  */
-                limit?: number;
-                /** @description `nextCursor` of the previous page */
+                limit?: string;
+                /** @description `nextCursor` of the previous page, sent with the same `type` and `primary` */
                 cursor?: string;
             };
             header?: {
-                /** @description an ETag from an earlier answer */
+                /** @description ETags from earlier answers (`*` matches any) */
                 "if-none-match"?: string;
                 /** @description `no-cache` revalidates with MOR */
                 "cache-control"?: string;
             };
             path: {
                 /**
-                 * @description MOR user id (0 is the admin), in decimal without sign or leading zeros
+                 * @description MOR user id (0 is the admin): a decimal integer from 0 to 2147483647, without sign or leading zeros
                  * @example 2
                  */
-                userId: number;
+                userId: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The user's devices, or the page and filters asked for */
+            /** @description The user's devices: a `DeviceList` without `limit`, a `DevicePage` with it */
             200: {
                 headers: {
                     /** @description strong validator of the body; send it back in If-None-Match */
@@ -259,13 +436,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: int32 */
-                        userId: number;
-                        devices: components["schemas"]["Device"][];
-                        /** @description Send as `cursor` (with the same `type`, `primary` and any `limit`) for the next page; null on the last page and always without `limit` */
-                        nextCursor: string | null;
-                    };
+                    "application/json": components["schemas"]["DeviceList"] | components["schemas"]["DevicePage"];
                 };
             };
             /** @description Not modified: the If-None-Match ETag is current */
@@ -293,7 +464,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `invalid-request`: userId is not a decimal integer from 0 to 2147483647, or a query parameter is unknown or has a bad value (the detail names it) */
+            /** @description `invalid-request`: userId is not a decimal integer from 0 to 2147483647, or a query parameter is unknown, given twice or has a bad value (the detail names it) */
             400: {
                 headers: {
                     /** @description requests this key may send per minute */
@@ -312,11 +483,18 @@ export interface operations {
                      *       "type": "/problems/invalid-request",
                      *       "title": "Invalid request",
                      *       "status": 400,
-                     *       "detail": "UserId is not a decimal integer from 0 to 2147483647, or a query parameter is unknown or has a bad value (the detail names it)",
+                     *       "detail": "UserId is not a decimal integer from 0 to 2147483647, or a query parameter is unknown, given twice or has a bad value (the detail names it)",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/invalid-request";
+                        /** @enum {unknown} */
+                        title: "Invalid request";
+                        /** @enum {unknown} */
+                        status: 400;
+                    };
                 };
             };
             /** @description `unauthorized`: no valid API key or token in `Authorization: Bearer <value>` */
@@ -344,7 +522,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/unauthorized";
+                        /** @enum {unknown} */
+                        title: "Unauthorized";
+                        /** @enum {unknown} */
+                        status: 401;
+                    };
                 };
             };
             /** @description `forbidden`: this caller may not read this user (the same answer whether or not the user exists) */
@@ -370,7 +555,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/forbidden";
+                        /** @enum {unknown} */
+                        title: "Forbidden";
+                        /** @enum {unknown} */
+                        status: 403;
+                    };
                 };
             };
             /** @description `user-not-found`: MOR says User not found (cached briefly) */
@@ -404,7 +596,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/user-not-found";
+                        /** @enum {unknown} */
+                        title: "User not found";
+                        /** @enum {unknown} */
+                        status: 404;
+                    };
                 };
             };
             /** @description `stale-cursor`: the list has changed since the cursor was issued; start again without cursor */
@@ -430,7 +629,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/stale-cursor";
+                        /** @enum {unknown} */
+                        title: "Stale cursor";
+                        /** @enum {unknown} */
+                        status: 409;
+                    };
                 };
             };
             /** @description `rate-limited`: this caller's request rate, or its budget of calls to MOR, is spent */
@@ -458,7 +664,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/rate-limited";
+                        /** @enum {unknown} */
+                        title: "Too many requests";
+                        /** @enum {unknown} */
+                        status: 429;
+                    };
                 };
             };
             /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
@@ -478,10 +691,17 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/internal-error";
+                        /** @enum {unknown} */
+                        title: "Internal error";
+                        /** @enum {unknown} */
+                        status: 500;
+                    };
                 };
             };
-            /** @description `upstream-rejected`, `upstream-bad-response` or `upstream-unavailable` */
+            /** @description `upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`: MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached */
             502: {
                 headers: {
                     /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
@@ -494,14 +714,21 @@ export interface operations {
                      *       "type": "/problems/upstream-rejected",
                      *       "title": "MOR rejected the request",
                      *       "status": 502,
-                     *       "detail": "`upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`",
+                     *       "detail": "MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-rejected" | "/problems/upstream-bad-response" | "/problems/upstream-unavailable";
+                        /** @enum {unknown} */
+                        title: "MOR rejected the request" | "Bad response from MOR" | "MOR unavailable";
+                        /** @enum {unknown} */
+                        status: 502;
+                    };
                 };
             };
-            /** @description `upstream-unavailable`: MOR is failing and calls to it are paused (circuit open), or `overloaded` */
+            /** @description `upstream-unavailable` or `overloaded`: MOR is failing and calls to it are paused (circuit open), or the gateway is shedding load (its event loop or its XML translation workers are saturated) */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -516,11 +743,18 @@ export interface operations {
                      *       "type": "/problems/upstream-unavailable",
                      *       "title": "MOR unavailable",
                      *       "status": 503,
-                     *       "detail": "MOR is failing and calls to it are paused (circuit open), or `overloaded`",
+                     *       "detail": "MOR is failing and calls to it are paused (circuit open), or the gateway is shedding load (its event loop or its XML translation workers are saturated)",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-unavailable" | "/problems/overloaded";
+                        /** @enum {unknown} */
+                        title: "MOR unavailable" | "Gateway overloaded";
+                        /** @enum {unknown} */
+                        status: 503;
+                    };
                 };
             };
             /** @description `upstream-timeout`: MOR did not answer in time */
@@ -540,7 +774,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-timeout";
+                        /** @enum {unknown} */
+                        title: "MOR timed out";
+                        /** @enum {unknown} */
+                        status: 504;
+                    };
                 };
             };
         };
@@ -549,22 +790,22 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Only devices of these types: up to 20 comma-separated device types, matched case-insensitively against MOR's device_type
+                 * @description Only devices of these types: 1 to 20 comma-separated device types (letters, digits, `_`, `+`, `-`; at most 32 each), matched case-insensitively against MOR's device_type
                  * @example SIP,IAX2
                  */
                 type?: string;
                 /** @description Only primary devices (true) or only the others (false) */
                 primary?: boolean;
                 /**
-                 * @description Page size; without it the whole (filtered) list comes in one answer
+                 * @description Page size, 1 to 1000 in decimal (no sign or leading zeros); without it the whole (filtered) list comes in one answer
                  * @example 100
                  */
-                limit?: number;
-                /** @description `nextCursor` of the previous page */
+                limit?: string;
+                /** @description `nextCursor` of the previous page, sent with the same `type` and `primary` */
                 cursor?: string;
             };
             header?: {
-                /** @description an ETag from an earlier answer */
+                /** @description ETags from earlier answers (`*` matches any) */
                 "if-none-match"?: string;
                 /** @description `no-cache` revalidates with MOR */
                 "cache-control"?: string;
@@ -574,7 +815,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The user's devices, or the page and filters asked for */
+            /** @description The user's devices: a `DeviceList` without `limit`, a `DevicePage` with it */
             200: {
                 headers: {
                     /** @description strong validator of the body; send it back in If-None-Match */
@@ -600,13 +841,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: int32 */
-                        userId: number;
-                        devices: components["schemas"]["Device"][];
-                        /** @description Send as `cursor` (with the same `type`, `primary` and any `limit`) for the next page; null on the last page and always without `limit` */
-                        nextCursor: string | null;
-                    };
+                    "application/json": components["schemas"]["DeviceList"] | components["schemas"]["DevicePage"];
                 };
             };
             /** @description Not modified: the If-None-Match ETag is current */
@@ -634,7 +869,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `invalid-request`: this caller may read more than one user, so it must name one, or a query parameter is unknown or has a bad value */
+            /** @description `invalid-request`: this caller may read more than one user, so it must name one, or a query parameter is unknown, given twice or has a bad value (the detail names it) */
             400: {
                 headers: {
                     /** @description requests this key may send per minute */
@@ -653,11 +888,18 @@ export interface operations {
                      *       "type": "/problems/invalid-request",
                      *       "title": "Invalid request",
                      *       "status": 400,
-                     *       "detail": "This caller may read more than one user, so it must name one, or a query parameter is unknown or has a bad value",
+                     *       "detail": "This caller may read more than one user, so it must name one, or a query parameter is unknown, given twice or has a bad value (the detail names it)",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/invalid-request";
+                        /** @enum {unknown} */
+                        title: "Invalid request";
+                        /** @enum {unknown} */
+                        status: 400;
+                    };
                 };
             };
             /** @description `unauthorized`: no valid API key or token in `Authorization: Bearer <value>` */
@@ -685,7 +927,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/unauthorized";
+                        /** @enum {unknown} */
+                        title: "Unauthorized";
+                        /** @enum {unknown} */
+                        status: 401;
+                    };
                 };
             };
             /** @description `user-not-found`: MOR says User not found (cached briefly) */
@@ -719,7 +968,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/user-not-found";
+                        /** @enum {unknown} */
+                        title: "User not found";
+                        /** @enum {unknown} */
+                        status: 404;
+                    };
                 };
             };
             /** @description `stale-cursor`: the list has changed since the cursor was issued; start again without cursor */
@@ -745,7 +1001,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/stale-cursor";
+                        /** @enum {unknown} */
+                        title: "Stale cursor";
+                        /** @enum {unknown} */
+                        status: 409;
+                    };
                 };
             };
             /** @description `rate-limited`: this caller's request rate, or its budget of calls to MOR, is spent */
@@ -773,7 +1036,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/rate-limited";
+                        /** @enum {unknown} */
+                        title: "Too many requests";
+                        /** @enum {unknown} */
+                        status: 429;
+                    };
                 };
             };
             /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
@@ -793,10 +1063,17 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/internal-error";
+                        /** @enum {unknown} */
+                        title: "Internal error";
+                        /** @enum {unknown} */
+                        status: 500;
+                    };
                 };
             };
-            /** @description `upstream-rejected`, `upstream-bad-response` or `upstream-unavailable` */
+            /** @description `upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`: MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached */
             502: {
                 headers: {
                     /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
@@ -809,14 +1086,21 @@ export interface operations {
                      *       "type": "/problems/upstream-rejected",
                      *       "title": "MOR rejected the request",
                      *       "status": 502,
-                     *       "detail": "`upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`",
+                     *       "detail": "MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-rejected" | "/problems/upstream-bad-response" | "/problems/upstream-unavailable";
+                        /** @enum {unknown} */
+                        title: "MOR rejected the request" | "Bad response from MOR" | "MOR unavailable";
+                        /** @enum {unknown} */
+                        status: 502;
+                    };
                 };
             };
-            /** @description `upstream-unavailable`: MOR is failing and calls to it are paused (circuit open), or `overloaded` */
+            /** @description `upstream-unavailable` or `overloaded`: MOR is failing and calls to it are paused (circuit open), or the gateway is shedding load (its event loop or its XML translation workers are saturated) */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -831,11 +1115,18 @@ export interface operations {
                      *       "type": "/problems/upstream-unavailable",
                      *       "title": "MOR unavailable",
                      *       "status": 503,
-                     *       "detail": "MOR is failing and calls to it are paused (circuit open), or `overloaded`",
+                     *       "detail": "MOR is failing and calls to it are paused (circuit open), or the gateway is shedding load (its event loop or its XML translation workers are saturated)",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-unavailable" | "/problems/overloaded";
+                        /** @enum {unknown} */
+                        title: "MOR unavailable" | "Gateway overloaded";
+                        /** @enum {unknown} */
+                        status: 503;
+                    };
                 };
             };
             /** @description `upstream-timeout`: MOR did not answer in time */
@@ -855,7 +1146,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-timeout";
+                        /** @enum {unknown} */
+                        title: "MOR timed out";
+                        /** @enum {unknown} */
+                        status: 504;
+                    };
                 };
             };
         };
@@ -864,17 +1162,17 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description an ETag from an earlier answer */
+                /** @description ETags from earlier answers (`*` matches any) */
                 "if-none-match"?: string;
                 /** @description `no-cache` revalidates with MOR */
                 "cache-control"?: string;
             };
             path: {
                 /**
-                 * @description MOR device id, in decimal without sign or leading zeros
+                 * @description MOR device id: a decimal integer from 0 to 2147483647, without sign or leading zeros
                  * @example 5
                  */
-                deviceId: number;
+                deviceId: string;
             };
             cookie?: never;
         };
@@ -904,88 +1202,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: int32
-                         * @description MOR device id (`id`; old MOR revisions omit it, and then it is the id that was asked for)
-                         */
-                        id: number;
-                        /**
-                         * Format: int32
-                         * @description owner of the device, MOR user_id (old MOR revisions do not send it)
-                         */
-                        userId: number | null;
-                        /**
-                         * @description device_type as MOR sends it: SIP, IAX2, FAX, Virtual, H323, ZAP, Skype, ...
-                         * @example SIP
-                         */
-                        type: string | null;
-                        /** @description the device's name in Asterisk (`name`), usually its username */
-                        name: string | null;
-                        /** @description the SIP/IAX2 user name the device registers with */
-                        username: string | null;
-                        /** @description the extension that rings the device */
-                        extension: string | null;
-                        /** @description caller id as MOR sends it, e.g. `"Alice" <201>` */
-                        callerId: string | null;
-                        /** @description free text from MOR; longer text is cut at 1024 characters */
-                        description: string | null;
-                        /** @description `dynamic` when the device registers, else the address MOR sends calls to */
-                        host: string | null;
-                        /** @description ipaddr: the registered or configured address; 0.0.0.0 for a dynamic device that is not registered */
-                        ipAddress: string | null;
-                        /**
-                         * Format: int32
-                         * @description port; 0 for a dynamic device that is not registered
-                         */
-                        port: number | null;
-                        /**
-                         * Format: date-time
-                         * @description when the current registration expires (regseconds, a Unix time, as an ISO 8601 UTC date-time); null when the device has never registered
-                         */
-                        registrationExpires: string | null;
-                        /** @description the Contact URI of the current registration (fullcontact) */
-                        fullContact: string | null;
-                        /** @description the Asterisk dialplan context of the device's calls */
-                        context: string | null;
-                        /**
-                         * Format: int32
-                         * @description devicegroup_id
-                         */
-                        deviceGroupId: number | null;
-                        /**
-                         * Format: int32
-                         * @description primary_did_id: the DID shown as the device's number (0 when MOR has none set)
-                         */
-                        primaryDidId: number | null;
-                        /** @description SIP transports, e.g. `udp` or `udp,tcp` */
-                        transport: string | null;
-                        /** @description Asterisk nat setting as MOR sends it: yes, no, force_rport, comedia, ... */
-                        nat: string | null;
-                        /** @description Asterisk qualify setting: yes, no, or a timeout in milliseconds */
-                        qualify: string | null;
-                        /** @description dtmfmode: rfc2833, inband, info or auto */
-                        dtmfMode: string | null;
-                        /** @description Asterisk call groups, e.g. `1,3-4` */
-                        callGroup: string | null;
-                        /** @description Asterisk pickup groups, e.g. `1,3-4` */
-                        pickupGroup: string | null;
-                        /** @description voicemail_active: whether unanswered calls go to voicemail */
-                        voicemailActive: boolean | null;
-                        /** @description whether the device's calls are recorded */
-                        record: boolean | null;
-                        /** @description istrunk: whether the device is a trunk (with or without ANI) */
-                        trunk: boolean | null;
-                        /** @description videosupport */
-                        videoSupport: boolean | null;
-                        /** @description enabled codecs; null when MOR sent no readable <codecs> */
-                        codecs: {
-                            /** @description enabled audio codecs, in MOR's order */
-                            audio: string[];
-                            /** @description enabled video codecs, in MOR's order */
-                            video: string[];
-                        } | null;
-                    };
+                    "application/json": components["schemas"]["DeviceDetails"];
                 };
             };
             /** @description Not modified: the If-None-Match ETag is current */
@@ -1036,7 +1253,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/invalid-request";
+                        /** @enum {unknown} */
+                        title: "Invalid request";
+                        /** @enum {unknown} */
+                        status: 400;
+                    };
                 };
             };
             /** @description `unauthorized`: no valid API key or token in `Authorization: Bearer <value>` */
@@ -1064,7 +1288,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/unauthorized";
+                        /** @enum {unknown} */
+                        title: "Unauthorized";
+                        /** @enum {unknown} */
+                        status: 401;
+                    };
                 };
             };
             /** @description `device-not-found`: MOR has no such device, or it belongs to a user this caller may not read (cached briefly) */
@@ -1092,7 +1323,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/device-not-found";
+                        /** @enum {unknown} */
+                        title: "Device not found";
+                        /** @enum {unknown} */
+                        status: 404;
+                    };
                 };
             };
             /** @description `rate-limited`: this caller's request rate, or its budget of calls to MOR, is spent */
@@ -1120,7 +1358,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/rate-limited";
+                        /** @enum {unknown} */
+                        title: "Too many requests";
+                        /** @enum {unknown} */
+                        status: 429;
+                    };
                 };
             };
             /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
@@ -1140,10 +1385,17 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/internal-error";
+                        /** @enum {unknown} */
+                        title: "Internal error";
+                        /** @enum {unknown} */
+                        status: 500;
+                    };
                 };
             };
-            /** @description `upstream-rejected`, `upstream-bad-response` or `upstream-unavailable` */
+            /** @description `upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`: MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached */
             502: {
                 headers: {
                     /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
@@ -1156,14 +1408,21 @@ export interface operations {
                      *       "type": "/problems/upstream-rejected",
                      *       "title": "MOR rejected the request",
                      *       "status": 502,
-                     *       "detail": "`upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`",
+                     *       "detail": "MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-rejected" | "/problems/upstream-bad-response" | "/problems/upstream-unavailable";
+                        /** @enum {unknown} */
+                        title: "MOR rejected the request" | "Bad response from MOR" | "MOR unavailable";
+                        /** @enum {unknown} */
+                        status: 502;
+                    };
                 };
             };
-            /** @description `upstream-unavailable`: MOR is failing and calls to it are paused (circuit open), or `overloaded` */
+            /** @description `upstream-unavailable` or `overloaded`: MOR is failing and calls to it are paused (circuit open), or the gateway is shedding load (its event loop or its XML translation workers are saturated) */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -1178,11 +1437,18 @@ export interface operations {
                      *       "type": "/problems/upstream-unavailable",
                      *       "title": "MOR unavailable",
                      *       "status": 503,
-                     *       "detail": "MOR is failing and calls to it are paused (circuit open), or `overloaded`",
+                     *       "detail": "MOR is failing and calls to it are paused (circuit open), or the gateway is shedding load (its event loop or its XML translation workers are saturated)",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-unavailable" | "/problems/overloaded";
+                        /** @enum {unknown} */
+                        title: "MOR unavailable" | "Gateway overloaded";
+                        /** @enum {unknown} */
+                        status: 503;
+                    };
                 };
             };
             /** @description `upstream-timeout`: MOR did not answer in time */
@@ -1202,7 +1468,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-timeout";
+                        /** @enum {unknown} */
+                        title: "MOR timed out";
+                        /** @enum {unknown} */
+                        status: 504;
+                    };
                 };
             };
         };
@@ -1247,7 +1520,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/internal-error";
+                        /** @enum {unknown} */
+                        title: "Internal error";
+                        /** @enum {unknown} */
+                        status: 500;
+                    };
                 };
             };
         };
@@ -1298,7 +1578,43 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/internal-error";
+                        /** @enum {unknown} */
+                        title: "Internal error";
+                        /** @enum {unknown} */
+                        status: 500;
+                    };
+                };
+            };
+            /** @description `overloaded`: the gateway is shedding load: its event loop is saturated */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/overloaded",
+                     *       "title": "Gateway overloaded",
+                     *       "status": 503,
+                     *       "detail": "The gateway is shedding load: its event loop is saturated",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/overloaded";
+                        /** @enum {unknown} */
+                        title: "Gateway overloaded";
+                        /** @enum {unknown} */
+                        status: 503;
+                    };
                 };
             };
         };
@@ -1344,7 +1660,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/not-found";
+                        /** @enum {unknown} */
+                        title: "Not found";
+                        /** @enum {unknown} */
+                        status: 404;
+                    };
                 };
             };
             /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
@@ -1364,7 +1687,43 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/internal-error";
+                        /** @enum {unknown} */
+                        title: "Internal error";
+                        /** @enum {unknown} */
+                        status: 500;
+                    };
+                };
+            };
+            /** @description `overloaded`: the gateway is shedding load: its event loop is saturated */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/overloaded",
+                     *       "title": "Gateway overloaded",
+                     *       "status": 503,
+                     *       "detail": "The gateway is shedding load: its event loop is saturated",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/overloaded";
+                        /** @enum {unknown} */
+                        title: "Gateway overloaded";
+                        /** @enum {unknown} */
+                        status: 503;
+                    };
                 };
             };
         };
@@ -1381,7 +1740,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description MOR's answer, unchanged: XML, usually gzipped (with or without Content-Encoding: gzip, depending on the MOR version) */
+            /** @description MOR's answer, unchanged: XML, usually gzipped (with Content-Encoding: gzip, or as a .gz download, depending on the MOR version) */
             200: {
                 headers: {
                     /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
@@ -1391,9 +1750,10 @@ export interface operations {
                 content: {
                     "text/xml": string;
                     "application/gzip": string;
+                    "application/octet-stream": string;
                 };
             };
-            /** @description `invalid-request`: the path is not a plain MOR API method, or the request is not valid HTTP */
+            /** @description `invalid-request`: the path is not a plain MOR API method, the request is not valid HTTP, or it calls one of MOR's write methods (device_create, device_update, device_delete) without a target the gateway can read */
             400: {
                 headers: {
                     /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
@@ -1406,11 +1766,18 @@ export interface operations {
                      *       "type": "/problems/invalid-request",
                      *       "title": "Invalid request",
                      *       "status": 400,
-                     *       "detail": "The path is not a plain MOR API method, or the request is not valid HTTP",
+                     *       "detail": "The path is not a plain MOR API method, the request is not valid HTTP, or it calls one of MOR's write methods (device_create, device_update, device_delete) without a target the gateway can read",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/invalid-request";
+                        /** @enum {unknown} */
+                        title: "Invalid request";
+                        /** @enum {unknown} */
+                        status: 400;
+                    };
                 };
             };
             /** @description `forbidden`: the client address is outside LEGACY_ALLOW_CIDRS */
@@ -1430,7 +1797,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/forbidden";
+                        /** @enum {unknown} */
+                        title: "Forbidden";
+                        /** @enum {unknown} */
+                        status: 403;
+                    };
                 };
             };
             /** @description `request-timeout`: the request did not arrive within REQUEST_TIMEOUT_MS */
@@ -1450,10 +1824,17 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/request-timeout";
+                        /** @enum {unknown} */
+                        title: "Request timeout";
+                        /** @enum {unknown} */
+                        status: 408;
+                    };
                 };
             };
-            /** @description `payload-too-large`: the body is over LEGACY_MAX_BODY_BYTES */
+            /** @description `payload-too-large`: the body is over LEGACY_MAX_BODY_BYTES, or a write method's body is over what the gateway reads */
             413: {
                 headers: {
                     /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
@@ -1466,11 +1847,18 @@ export interface operations {
                      *       "type": "/problems/payload-too-large",
                      *       "title": "Payload too large",
                      *       "status": 413,
-                     *       "detail": "The body is over LEGACY_MAX_BODY_BYTES",
+                     *       "detail": "The body is over LEGACY_MAX_BODY_BYTES, or a write method's body is over what the gateway reads",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/payload-too-large";
+                        /** @enum {unknown} */
+                        title: "Payload too large";
+                        /** @enum {unknown} */
+                        status: 413;
+                    };
                 };
             };
             /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
@@ -1490,7 +1878,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/internal-error";
+                        /** @enum {unknown} */
+                        title: "Internal error";
+                        /** @enum {unknown} */
+                        status: 500;
+                    };
                 };
             };
             /** @description `upstream-unavailable`: MOR could not be reached */
@@ -1510,10 +1905,17 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-unavailable";
+                        /** @enum {unknown} */
+                        title: "MOR unavailable";
+                        /** @enum {unknown} */
+                        status: 502;
+                    };
                 };
             };
-            /** @description `overloaded`: every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE) */
+            /** @description `overloaded`: every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE), or the gateway is shedding load */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -1528,11 +1930,18 @@ export interface operations {
                      *       "type": "/problems/overloaded",
                      *       "title": "Gateway overloaded",
                      *       "status": 503,
-                     *       "detail": "Every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE)",
+                     *       "detail": "Every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE), or the gateway is shedding load",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/overloaded";
+                        /** @enum {unknown} */
+                        title: "Gateway overloaded";
+                        /** @enum {unknown} */
+                        status: 503;
+                    };
                 };
             };
             /** @description `upstream-timeout`: MOR did not answer in time */
@@ -1552,7 +1961,28 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-timeout";
+                        /** @enum {unknown} */
+                        title: "MOR timed out";
+                        /** @enum {unknown} */
+                        status: 504;
+                    };
+                };
+            };
+            /** @description MOR's answer with another status, unchanged (MOR answers its API's own errors with 200 and XML; another status comes from MOR's web server) */
+            default: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                    "application/gzip": string;
+                    "application/octet-stream": string;
+                    "text/html": string;
                 };
             };
         };
@@ -1567,14 +1997,151 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description passed to MOR unchanged */
+        /** @description MOR's parameters, passed to MOR unchanged (MOR also reads them from the query string) */
         requestBody?: {
             content: {
-                "application/x-www-form-urlencoded": string;
+                "application/x-www-form-urlencoded": {
+                    /** @description the API user (admin or reseller) */
+                    u?: string;
+                    /** @description the API user's password, on older MOR installs; never part of the hash */
+                    p?: string;
+                    /** @description SHA1 hex of the hashed parameters' values followed by the API secret */
+                    hash?: string;
+                    /** @description the user (devices_get, device_create) */
+                    user_id?: string;
+                    /** @description 0 leaves blocked and hidden devices out (devices_get) */
+                    show_hidden_devices?: string;
+                    /** @description the device (device_details_get) */
+                    device_id?: string;
+                    /** @description the device's username, instead of device_id (device_details_get) */
+                    device_u?: string;
+                    /** @description the device (device_update, device_delete) */
+                    device?: string;
+                    /** @description the device type (device_create) */
+                    type?: string;
+                    /** @description the device's description (device_create, device_update) */
+                    description?: string;
+                    /** @description the device's PIN (device_create, device_update) */
+                    pin?: string;
+                    /** @description the device group (device_create) */
+                    devicegroup_id?: string;
+                    /** @description the caller id (device_create) */
+                    caller_id?: string;
+                    /** @description the extension (device_create, device_update) */
+                    extension?: string;
+                } & {
+                    [key: string]: string;
+                };
+                "multipart/form-data": {
+                    /** @description the API user (admin or reseller) */
+                    u?: string;
+                    /** @description the API user's password, on older MOR installs; never part of the hash */
+                    p?: string;
+                    /** @description SHA1 hex of the hashed parameters' values followed by the API secret */
+                    hash?: string;
+                    /** @description the user (devices_get, device_create) */
+                    user_id?: string;
+                    /** @description 0 leaves blocked and hidden devices out (devices_get) */
+                    show_hidden_devices?: string;
+                    /** @description the device (device_details_get) */
+                    device_id?: string;
+                    /** @description the device's username, instead of device_id (device_details_get) */
+                    device_u?: string;
+                    /** @description the device (device_update, device_delete) */
+                    device?: string;
+                    /** @description the device type (device_create) */
+                    type?: string;
+                    /** @description the device's description (device_create, device_update) */
+                    description?: string;
+                    /** @description the device's PIN (device_create, device_update) */
+                    pin?: string;
+                    /** @description the device group (device_create) */
+                    devicegroup_id?: string;
+                    /** @description the caller id (device_create) */
+                    caller_id?: string;
+                    /** @description the extension (device_create, device_update) */
+                    extension?: string;
+                } & {
+                    [key: string]: string;
+                };
+                "application/json": {
+                    /**
+                     * Format: int64
+                     * @description the API user (admin or reseller)
+                     */
+                    u?: string | number;
+                    /**
+                     * Format: int64
+                     * @description the API user's password, on older MOR installs; never part of the hash
+                     */
+                    p?: string | number;
+                    /**
+                     * Format: int64
+                     * @description SHA1 hex of the hashed parameters' values followed by the API secret
+                     */
+                    hash?: string | number;
+                    /**
+                     * Format: int64
+                     * @description the user (devices_get, device_create)
+                     */
+                    user_id?: string | number;
+                    /**
+                     * Format: int64
+                     * @description 0 leaves blocked and hidden devices out (devices_get)
+                     */
+                    show_hidden_devices?: string | number;
+                    /**
+                     * Format: int64
+                     * @description the device (device_details_get)
+                     */
+                    device_id?: string | number;
+                    /**
+                     * Format: int64
+                     * @description the device's username, instead of device_id (device_details_get)
+                     */
+                    device_u?: string | number;
+                    /**
+                     * Format: int64
+                     * @description the device (device_update, device_delete)
+                     */
+                    device?: string | number;
+                    /**
+                     * Format: int64
+                     * @description the device type (device_create)
+                     */
+                    type?: string | number;
+                    /**
+                     * Format: int64
+                     * @description the device's description (device_create, device_update)
+                     */
+                    description?: string | number;
+                    /**
+                     * Format: int64
+                     * @description the device's PIN (device_create, device_update)
+                     */
+                    pin?: string | number;
+                    /**
+                     * Format: int64
+                     * @description the device group (device_create)
+                     */
+                    devicegroup_id?: string | number;
+                    /**
+                     * Format: int64
+                     * @description the caller id (device_create)
+                     */
+                    caller_id?: string | number;
+                    /**
+                     * Format: int64
+                     * @description the extension (device_create, device_update)
+                     */
+                    extension?: string | number;
+                } & {
+                    [key: string]: string | number;
+                };
             };
         };
         responses: {
-            /** @description MOR's answer, unchanged: XML, usually gzipped (with or without Content-Encoding: gzip, depending on the MOR version) */
+            /** @description MOR's answer, unchanged: XML, usually gzipped (with Content-Encoding: gzip, or as a .gz download, depending on the MOR version) */
             200: {
                 headers: {
                     /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
@@ -1584,9 +2151,10 @@ export interface operations {
                 content: {
                     "text/xml": string;
                     "application/gzip": string;
+                    "application/octet-stream": string;
                 };
             };
-            /** @description `invalid-request`: the path is not a plain MOR API method, or the request is not valid HTTP */
+            /** @description `invalid-request`: the path is not a plain MOR API method, the request is not valid HTTP, or it calls one of MOR's write methods (device_create, device_update, device_delete) without a target the gateway can read */
             400: {
                 headers: {
                     /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
@@ -1599,11 +2167,18 @@ export interface operations {
                      *       "type": "/problems/invalid-request",
                      *       "title": "Invalid request",
                      *       "status": 400,
-                     *       "detail": "The path is not a plain MOR API method, or the request is not valid HTTP",
+                     *       "detail": "The path is not a plain MOR API method, the request is not valid HTTP, or it calls one of MOR's write methods (device_create, device_update, device_delete) without a target the gateway can read",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/invalid-request";
+                        /** @enum {unknown} */
+                        title: "Invalid request";
+                        /** @enum {unknown} */
+                        status: 400;
+                    };
                 };
             };
             /** @description `forbidden`: the client address is outside LEGACY_ALLOW_CIDRS */
@@ -1623,7 +2198,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/forbidden";
+                        /** @enum {unknown} */
+                        title: "Forbidden";
+                        /** @enum {unknown} */
+                        status: 403;
+                    };
                 };
             };
             /** @description `request-timeout`: the request did not arrive within REQUEST_TIMEOUT_MS */
@@ -1643,10 +2225,17 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/request-timeout";
+                        /** @enum {unknown} */
+                        title: "Request timeout";
+                        /** @enum {unknown} */
+                        status: 408;
+                    };
                 };
             };
-            /** @description `payload-too-large`: the body is over LEGACY_MAX_BODY_BYTES */
+            /** @description `payload-too-large`: the body is over LEGACY_MAX_BODY_BYTES, or a write method's body is over what the gateway reads */
             413: {
                 headers: {
                     /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
@@ -1659,11 +2248,18 @@ export interface operations {
                      *       "type": "/problems/payload-too-large",
                      *       "title": "Payload too large",
                      *       "status": 413,
-                     *       "detail": "The body is over LEGACY_MAX_BODY_BYTES",
+                     *       "detail": "The body is over LEGACY_MAX_BODY_BYTES, or a write method's body is over what the gateway reads",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/payload-too-large";
+                        /** @enum {unknown} */
+                        title: "Payload too large";
+                        /** @enum {unknown} */
+                        status: 413;
+                    };
                 };
             };
             /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
@@ -1683,7 +2279,14 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/internal-error";
+                        /** @enum {unknown} */
+                        title: "Internal error";
+                        /** @enum {unknown} */
+                        status: 500;
+                    };
                 };
             };
             /** @description `upstream-unavailable`: MOR could not be reached */
@@ -1703,10 +2306,17 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-unavailable";
+                        /** @enum {unknown} */
+                        title: "MOR unavailable";
+                        /** @enum {unknown} */
+                        status: 502;
+                    };
                 };
             };
-            /** @description `overloaded`: every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE) */
+            /** @description `overloaded`: every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE), or the gateway is shedding load */
             503: {
                 headers: {
                     /** @description seconds to wait before trying again */
@@ -1721,11 +2331,18 @@ export interface operations {
                      *       "type": "/problems/overloaded",
                      *       "title": "Gateway overloaded",
                      *       "status": 503,
-                     *       "detail": "Every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE)",
+                     *       "detail": "Every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE), or the gateway is shedding load",
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/overloaded";
+                        /** @enum {unknown} */
+                        title: "Gateway overloaded";
+                        /** @enum {unknown} */
+                        status: 503;
+                    };
                 };
             };
             /** @description `upstream-timeout`: MOR did not answer in time */
@@ -1745,8 +2362,308 @@ export interface operations {
                      *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-timeout";
+                        /** @enum {unknown} */
+                        title: "MOR timed out";
+                        /** @enum {unknown} */
+                        status: 504;
+                    };
                 };
+            };
+            /** @description MOR's answer with another status, unchanged (MOR answers its API's own errors with 200 and XML; another status comes from MOR's web server) */
+            default: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                    "application/gzip": string;
+                    "application/octet-stream": string;
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    legacyPassthroughHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a MOR API method such as devices_get */
+                method: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description MOR's answer's status and headers, unchanged, without a body */
+            200: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid-request`: the path is not a plain MOR API method, the request is not valid HTTP, or it calls one of MOR's write methods (device_create, device_update, device_delete) without a target the gateway can read */
+            400: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "The path is not a plain MOR API method, the request is not valid HTTP, or it calls one of MOR's write methods (device_create, device_update, device_delete) without a target the gateway can read",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/invalid-request";
+                        /** @enum {unknown} */
+                        title: "Invalid request";
+                        /** @enum {unknown} */
+                        status: 400;
+                    };
+                };
+            };
+            /** @description `forbidden`: the client address is outside LEGACY_ALLOW_CIDRS */
+            403: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "The client address is outside LEGACY_ALLOW_CIDRS",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/forbidden";
+                        /** @enum {unknown} */
+                        title: "Forbidden";
+                        /** @enum {unknown} */
+                        status: 403;
+                    };
+                };
+            };
+            /** @description `invalid-request`: HEAD on one of MOR's write methods, which would run the write and drop the answer that confirms it */
+            405: {
+                headers: {
+                    /** @description the methods a write method may be called with */
+                    Allow?: "GET, POST";
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 405,
+                     *       "detail": "HEAD on one of MOR's write methods, which would run the write and drop the answer that confirms it",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/invalid-request";
+                        /** @enum {unknown} */
+                        title: "Invalid request";
+                        /** @enum {unknown} */
+                        status: 405;
+                    };
+                };
+            };
+            /** @description `request-timeout`: the request did not arrive within REQUEST_TIMEOUT_MS */
+            408: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-timeout",
+                     *       "title": "Request timeout",
+                     *       "status": 408,
+                     *       "detail": "The request did not arrive within REQUEST_TIMEOUT_MS",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/request-timeout";
+                        /** @enum {unknown} */
+                        title: "Request timeout";
+                        /** @enum {unknown} */
+                        status: 408;
+                    };
+                };
+            };
+            /** @description `payload-too-large`: the body is over LEGACY_MAX_BODY_BYTES, or a write method's body is over what the gateway reads */
+            413: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/payload-too-large",
+                     *       "title": "Payload too large",
+                     *       "status": 413,
+                     *       "detail": "The body is over LEGACY_MAX_BODY_BYTES, or a write method's body is over what the gateway reads",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/payload-too-large";
+                        /** @enum {unknown} */
+                        title: "Payload too large";
+                        /** @enum {unknown} */
+                        status: 413;
+                    };
+                };
+            };
+            /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
+            500: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the details are only in its log, under the request id in `instance`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/internal-error";
+                        /** @enum {unknown} */
+                        title: "Internal error";
+                        /** @enum {unknown} */
+                        status: 500;
+                    };
+                };
+            };
+            /** @description `upstream-unavailable`: MOR could not be reached */
+            502: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-unavailable",
+                     *       "title": "MOR unavailable",
+                     *       "status": 502,
+                     *       "detail": "MOR could not be reached",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-unavailable";
+                        /** @enum {unknown} */
+                        title: "MOR unavailable";
+                        /** @enum {unknown} */
+                        status: 502;
+                    };
+                };
+            };
+            /** @description `overloaded`: every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE), or the gateway is shedding load */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/overloaded",
+                     *       "title": "Gateway overloaded",
+                     *       "status": 503,
+                     *       "detail": "Every connection to MOR is busy and the queue behind them is full (LEGACY_CONNECTIONS + LEGACY_QUEUE), or the gateway is shedding load",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/overloaded";
+                        /** @enum {unknown} */
+                        title: "Gateway overloaded";
+                        /** @enum {unknown} */
+                        status: 503;
+                    };
+                };
+            };
+            /** @description `upstream-timeout`: MOR did not answer in time */
+            504: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-timeout",
+                     *       "title": "MOR timed out",
+                     *       "status": 504,
+                     *       "detail": "MOR did not answer in time",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-timeout";
+                        /** @enum {unknown} */
+                        title: "MOR timed out";
+                        /** @enum {unknown} */
+                        status: 504;
+                    };
+                };
+            };
+            /** @description MOR's answer with another status, unchanged (MOR answers its API's own errors with 200 and XML; another status comes from MOR's web server) */
+            default: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -61,14 +61,6 @@ export function parseUsers (text: string): Scope | undefined {
 }
 
 /**
- * One id of a token's claim: idOf's rule (a safe integer in range, or its canonical decimal text),
- * but never -0. JSON keeps -0 apart from 0 and idOf reads it as 0, MOR's admin; a provider that
- * writes a negative id for "not this user" must not grant user 0 that way. Other JSON numbers are
- * read by their value, as every JSON parser reads them: 1e2 is 100, 0.0 is 0.
- */
-const claimedId = (item: unknown): number | undefined => (Object.is(item, -0) ? undefined : idOf(item))
-
-/**
  * A token's user claim: an id (integer or string of digits), an array of them, or `"*"`.
  * Undefined when it is anything else, or an empty array: such a token may read nobody.
  */
@@ -78,7 +70,7 @@ export function scopeFromClaim (claim: unknown): Scope | undefined {
   if (items.length === 0 || items.length > 10_000) return undefined
   const ranges: Array<[number, number]> = []
   for (const item of items) {
-    const id = claimedId(item)
+    const id = idOf(item)
     if (id === undefined) return undefined
     ranges.push([id, id])
   }

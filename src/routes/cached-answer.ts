@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import createError from '@fastify/error'
 import { Type } from 'typebox'
+import { MAX_HEADER_LENGTH } from '../schemas/responses.js'
 import { UpstreamBudgetError, type CacheResult, type GetOptions } from '../cache/devices-cache.js'
 import { codedEtag, compressedView, COMPRESS_MIN_BYTES, devicesAnswerHeaders, devicesVary, matchesIfNoneMatch, negotiate } from '../cache/http.js'
 import type { GatewayMetrics } from '../plugins/metrics.js'
@@ -90,7 +91,11 @@ export async function sendView (request: FastifyRequest, reply: FastifyReply, re
   return reply.header('content-encoding', coding).send(await compressedView(result.entry, view.variant, view.body, coding))
 }
 
+/**
+ * Read leniently (an ETag list, a directive list) and never refused, so the contract bounds them
+ * only as Node's HTTP parser does (431 past 16 KiB of headers), not tighter than the gateway.
+ */
 export const REQUEST_HEADERS = Type.Object({
-  'if-none-match': Type.Optional(Type.String({ maxLength: 1024, description: 'an ETag from an earlier answer' })),
-  'cache-control': Type.Optional(Type.String({ maxLength: 256, description: '`no-cache` revalidates with MOR' }))
+  'if-none-match': Type.Optional(Type.String({ maxLength: MAX_HEADER_LENGTH, description: 'ETags from earlier answers (`*` matches any)' })),
+  'cache-control': Type.Optional(Type.String({ maxLength: MAX_HEADER_LENGTH, description: '`no-cache` revalidates with MOR' }))
 })

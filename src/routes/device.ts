@@ -10,9 +10,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import createError from '@fastify/error'
 import { Type } from 'typebox'
 import type { Config } from '../config.js'
-import { MAX_USER_ID, USER_ID_PATTERN } from '../schemas/device.js'
-import { DeviceDetailsSchema } from '../schemas/device-details.js'
-import { CACHE_HEADERS, jsonResponse, problemResponse, RATE_LIMIT_HEADERS, RETRY_AFTER, WWW_AUTHENTICATE } from '../schemas/responses.js'
+import { DeviceIdParamsSchema } from '../schemas/device.js'
+import { DeviceDetailsSchema, type DeviceDetails } from '../schemas/device-details.js'
+import { CACHE_HEADERS, jsonResponse, RATE_LIMIT_HEADERS } from '../schemas/responses.js'
+import { problemResponses } from '../schemas/problem-answers.js'
 import { DeviceNotFoundError } from '../mor/errors.js'
 import { mayReadDevice } from '../auth/caller.js'
 import { fetchCached, InvalidQueryError, REQUEST_HEADERS, sendView, splitUrl } from './cached-answer.js'
@@ -23,22 +24,17 @@ export const DEVICE_ROUTE = '/v1/devices/:deviceId'
 
 const InvalidDeviceIdError = createError('INVALID_DEVICE_ID', 'deviceId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
 
-const DeviceIdParamsSchema = Type.Object({
-  deviceId: Type.String({ pattern: USER_ID_PATTERN })
-})
-const DOCUMENTED_PARAMS = Type.Object({
-  deviceId: Type.Integer({ format: 'int32', minimum: 0, maximum: MAX_USER_ID, description: 'MOR device id, in decimal without sign or leading zeros', examples: [5] })
-})
-
 const deviceRoute: FastifyPluginAsyncTypebox<{ config: Config }> = async (fastify, { config }) => {
   // The one header a device-not-found answer carries, whichever way it was not found: an absent
   // device's negative entry and an out-of-scope device's real one must not differ in any header.
   const notFoundCacheControl = `private, max-age=${config.cache.negativeTtlSeconds}`
   const notFoundTtlMs = config.cache.negativeTtlSeconds * 1000
 
+  // A named answer: the contract lists it as a component, so typed clients can name it too.
+  fastify.addSchema(DeviceDetailsSchema)
   fastify.get(DEVICE_ROUTE, {
     attachValidation: true,
-    config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, params: DOCUMENTED_PARAMS, headers: REQUEST_HEADERS }, url }) },
+    config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, headers: REQUEST_HEADERS }, url }) },
     schema: {
       operationId: 'getDevice',
       summary: 'Get one MOR device\'s details',
@@ -49,17 +45,9 @@ const deviceRoute: FastifyPluginAsyncTypebox<{ config: Config }> = async (fastif
       security: [{ bearer: [] }],
       params: DeviceIdParamsSchema,
       response: {
-        200: jsonResponse('The device\'s details', DeviceDetailsSchema, { ...CACHE_HEADERS, ...RATE_LIMIT_HEADERS }),
+        200: jsonResponse('The device\'s details', Type.Unsafe<DeviceDetails>({ $ref: 'DeviceDetails#' }), { ...CACHE_HEADERS, ...RATE_LIMIT_HEADERS }),
         304: { description: 'Not modified: the If-None-Match ETag is current', type: 'null', headers: CACHE_HEADERS },
-        400: problemResponse('`invalid-request`: deviceId is not a decimal integer from 0 to 2147483647, or the request has a query'),
-        401: problemResponse('`unauthorized`: no valid API key or token in `Authorization: Bearer <value>`', WWW_AUTHENTICATE),
-        404: problemResponse('`device-not-found`: MOR has no such device, or it belongs to a user this caller may not read (cached briefly)', {
-          'Cache-Control': CACHE_HEADERS['Cache-Control']
-        }),
-        429: problemResponse('`rate-limited`: this caller\'s request rate, or its budget of calls to MOR, is spent', { ...RETRY_AFTER, ...RATE_LIMIT_HEADERS }),
-        502: problemResponse('`upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`'),
-        503: problemResponse('`upstream-unavailable`: MOR is failing and calls to it are paused (circuit open), or `overloaded`', RETRY_AFTER),
-        504: problemResponse('`upstream-timeout`: MOR did not answer in time')
+        ...problemResponses('getDevice')
       }
     }
   }, async (request, typedReply) => {

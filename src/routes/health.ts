@@ -6,6 +6,7 @@ import { connect } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { Config } from '../config.js'
+import { problemResponses } from '../schemas/problem-answers.js'
 
 const MOR_PROBE_TIMEOUT_MS = 1000
 const MOR_PROBE_TTL_MS = 5000
@@ -51,7 +52,7 @@ export default async function health (fastify: FastifyInstance, { config }: { co
       summary: 'The process is up',
       description: 'For an orchestrator\'s liveness probe: 200 while the process runs. Needs no credential.',
       security: [],
-      response: { 200: Type.Object({ status: Type.Literal('ok') }) }
+      response: { 200: Type.Object({ status: Type.Literal('ok') }), ...problemResponses('getLiveness') }
     }
   }, async () => ({ status: 'ok' as const }))
 
@@ -64,7 +65,7 @@ export default async function health (fastify: FastifyInstance, { config }: { co
       description: 'For a balancer\'s readiness probe: 200 once configuration and plugins are up. Redis and MOR are reported ' +
         '(`degraded` when either is down), not required, so a MOR outage does not take every instance out of rotation. Needs no credential.',
       security: [],
-      response: { 200: ReadySchema }
+      response: { 200: ReadySchema, ...problemResponses('getReadiness') }
     }
   }, async () => {
     const redis = fastify.redisStore ? (fastify.redisStore.available ? 'up' : 'down') : 'disabled'

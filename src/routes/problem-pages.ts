@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { isProblemSlug, PROBLEM_SLUGS, PROBLEM_TYPES, type ProblemSlug } from '../problems/catalog.js'
-import { problemResponse } from '../schemas/responses.js'
+import { problemResponses } from '../schemas/problem-answers.js'
 
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 
@@ -41,7 +41,7 @@ const problemPages: FastifyPluginAsyncTypebox = async (fastify) => {
             'text/html': { schema: Type.String({ maxLength: longest(pageHtml) }) }
           }
         },
-        404: problemResponse('`not-found`: no such problem type')
+        ...problemResponses('getProblemType')
       }
     },
     // An unknown slug is answered as the not-found route would be, not as a validation error.

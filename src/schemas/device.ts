@@ -1,17 +1,17 @@
-// The JSON shape of the devices API: one TypeBox source for validation, serialization, TypeScript
-// types and the OpenAPI document.
+// A MOR device as the JSON API shows it, and the ids that name users and devices: one TypeBox
+// source for validation, serialization, TypeScript types and the OpenAPI document.
 import { Type, type Static } from 'typebox'
 import { Nullable } from './nullable.js'
-import { MAX_CURSOR_LENGTH, MAX_LIMIT, MAX_TYPE_LENGTH, MAX_TYPES } from '../paging/list-query.js'
+import { decimalPattern } from './decimal.js'
 
-/**
- * A decimal integer from 0 to 2147483647 (MOR's INT(11) ids), no sign, no leading zeros. The range
- * lives in the pattern so the contract states it exactly and nothing past it reaches MOR.
- */
+/** MOR's ids are INT(11): at most 2147483647. */
 export const MAX_USER_ID = 2_147_483_647
 
-export const USER_ID_PATTERN = '^(0|[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|' +
-  '2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])$'
+/**
+ * A decimal integer from 0 to 2147483647, no sign, no leading zeros. The range lives in the
+ * pattern so the contract states it exactly and nothing past it reaches MOR.
+ */
+export const USER_ID_PATTERN = decimalPattern(MAX_USER_ID)
 
 const ID = new RegExp(USER_ID_PATTERN)
 
@@ -20,18 +20,24 @@ const ID = new RegExp(USER_ID_PATTERN)
  * legacy call's parameter, a bus message); undefined for anything else.
  */
 export function idOf (value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 && value <= MAX_USER_ID ? value : undefined
+  // -0 passes `>= 0` but is no canonical id (a JWT claim of -0 must not read as MOR's admin, 0).
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 && !Object.is(value, -0) && value <= MAX_USER_ID ? value : undefined
   return typeof value === 'string' && ID.test(value) ? Number(value) : undefined
 }
 
-export const UserIdParamsSchema = Type.Object({
-  userId: Type.String({ pattern: USER_ID_PATTERN, description: 'MOR user id (0 is the admin)', examples: ['2'] })
-})
+/**
+ * A user or device id in a path, as the text it is on the wire: the contract gives the pattern the
+ * route checks, so a validator in front of the gateway refuses exactly what the gateway would.
+ */
+const IdText = (description: string, example: string) =>
+  Type.String({ pattern: USER_ID_PATTERN, maxLength: String(MAX_USER_ID).length, description, examples: [example] })
+
+const ID_RULE = 'a decimal integer from 0 to 2147483647, without sign or leading zeros'
+export const UserIdParamsSchema = Type.Object({ userId: IdText(`MOR user id (0 is the admin): ${ID_RULE}`, '2') })
+export const DeviceIdParamsSchema = Type.Object({ deviceId: IdText(`MOR device id: ${ID_RULE}`, '5') })
 
 /** More devices than any MOR user has: a longer list is not a MOR answer. */
 export const MAX_DEVICES = 100_000
-/** The cursor is base64url text. */
-export const CURSOR_PATTERN = '^[A-Za-z0-9_-]+$'
 
 // The bounds are the contract's, and the mapper (mor/map.ts) reads them from here: a value past
 // them becomes null (a type is cut), so every answer validates.
@@ -46,37 +52,3 @@ export const DeviceSchema = Type.Object({
   primary: Nullable(Type.Boolean({ description: 'primary_device: yes -> true, no -> false' }))
 }, { $id: 'Device', additionalProperties: false })
 export type Device = Static<typeof DeviceSchema>
-
-export const DevicesResponseSchema = Type.Object({
-  userId: Type.Integer({ format: 'int32', minimum: 0, maximum: MAX_USER_ID }),
-  // By reference, so the contract (and the types generated from it) names the Device component.
-  devices: Type.Array(Type.Unsafe<Device>({ $ref: 'Device#' }), { maxItems: MAX_DEVICES }),
-  nextCursor: Nullable(Type.String({
-    maxLength: MAX_CURSOR_LENGTH,
-    pattern: CURSOR_PATTERN,
-    description: 'Send as `cursor` (with the same `type`, `primary` and any `limit`) for the next page; null on the last page and always without `limit`'
-  }))
-}, {
-  additionalProperties: false,
-  examples: [{
-    userId: 2,
-    devices: [{ id: 55, type: 'IAX2', ipAddress: '0.0.0.0', port: 0, username: '101', callerId: '"Alice" <201>', deviceGroupId: 3, primary: true }],
-    nextCursor: null
-  }]
-})
-export type DevicesResponse = Static<typeof DevicesResponseSchema>
-
-/**
- * The list's filters and paging, as documented. The route and the hit lane read the query with
- * one parser (paging/list-query.ts) that enforces these bounds and names the parameter at fault.
- */
-export const ListQuerySchema = Type.Object({
-  type: Type.Optional(Type.String({
-    maxLength: MAX_TYPES * (MAX_TYPE_LENGTH + 1),
-    description: `Only devices of these types: up to ${MAX_TYPES} comma-separated device types, matched case-insensitively against MOR's device_type`,
-    examples: ['SIP,IAX2']
-  })),
-  primary: Type.Optional(Type.Boolean({ description: 'Only primary devices (true) or only the others (false)' })),
-  limit: Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: MAX_LIMIT, description: 'Page size; without it the whole (filtered) list comes in one answer', examples: [100] })),
-  cursor: Type.Optional(Type.String({ maxLength: MAX_CURSOR_LENGTH, description: '`nextCursor` of the previous page' }))
-}, { additionalProperties: false })

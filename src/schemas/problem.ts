@@ -24,6 +24,3 @@ export const ProblemSchema = Type.Object({
   }))
 }, { $id: 'Problem', additionalProperties: false })
 export type Problem = Static<typeof ProblemSchema>
-
-/** The shared Problem component, by reference. */
-export const ProblemRef = Type.Unsafe<Problem>({ $ref: 'Problem#' })

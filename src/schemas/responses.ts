@@ -1,9 +1,9 @@
 // Response descriptions for the OpenAPI contract: what each status carries, with its headers.
-// Route schemas use these so the document, the serializer and the tests read one definition.
+// Route schemas use these so the document, the serializer and the tests read one definition; the
+// problem responses are in problem-answers.ts.
 // Every value states its bounds (maxLength or pattern, integer format and range), as the code that
 // writes the header guarantees them.
 import { Type, type TSchema } from 'typebox'
-import { ProblemRef } from './problem.js'
 
 /** RFC 9111's cap on Age, and the largest int32. */
 const MAX_AGE_SECONDS = 2_147_483_647
@@ -57,6 +57,8 @@ export function jsonResponse (description: string, schema: TSchema, headers?: Re
   return { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema } } }
 }
 
-export function problemResponse (description: string, headers?: Record<string, TSchema>) {
-  return { description, ...(headers ? { headers } : {}), content: { 'application/problem+json': { schema: ProblemRef } } }
+/** A header as an OpenAPI header object, for an operation written by hand rather than from a route. */
+export function openApiHeader (schema: TSchema) {
+  const { description, ...rest } = schema as { description?: string }
+  return { description, schema: rest }
 }

@@ -1,5 +1,6 @@
 // The OpenAPI contract: committed files match what the app generates and serves, the document is
-// valid OpenAPI 3.1, and the response checker used by the integration tests can fail.
+// valid OpenAPI 3.1, it names its answers and narrows its problems from the one table, and the
+// response checker used by the integration tests can fail.
 import { readFileSync } from 'node:fs'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -7,6 +8,12 @@ import { openApiDocument, DOCUMENTED_ENV } from '../../scripts/openapi.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { checkContract, CONTRACT } from '../helpers/contract.js'
 import type { components, paths } from '../../openapi/types.js'
+import { USER_ID_PATTERN } from '../../src/schemas/device.js'
+import { LIMIT_PATTERN, TYPE_LIST_PATTERN } from '../../src/schemas/device-list.js'
+import { OPERATION_PROBLEMS, type OperationId } from '../../src/schemas/problem-answers.js'
+import { PROBLEM_SLUGS } from '../../src/problems/catalog.js'
+
+interface DocResponse { content?: Record<string, { schema: unknown }> }
 
 const committed = (name: string) => readFileSync(new URL(`../../openapi/${name}`, import.meta.url), 'utf8')
 
@@ -63,18 +70,20 @@ describe('the committed contract', () => {
     expect(result).toStrictEqual({ valid: true })
   })
 
-  it('describes the devices operation with its user id bounds, nullable fields, problems and headers', () => {
+  it('describes the devices operation with its user id rule, nullable fields, problems and headers', () => {
     const operation = CONTRACT.paths['/v1/users/{userId}/devices']?.get as unknown as {
       operationId: string
-      parameters: Array<{ name: string, in: string, schema: { type?: string, minimum?: number, maximum?: number, pattern?: string } }>
-      responses: Record<string, { headers?: Record<string, unknown>, content?: Record<string, unknown> }>
+      parameters: Array<{ name: string, in: string, schema: { type?: string, maxLength?: number, pattern?: string } }>
+      responses: Record<string, { headers?: Record<string, unknown>, content?: Record<string, { schema: unknown }> }>
     }
     expect(operation.operationId).toBe('listUserDevices')
-    // An integer with its bounds, which Swagger UI checks in words; no regex for it to quote.
-    expect(operation.parameters.find((p) => p.name === 'userId')?.schema).toMatchObject({ type: 'integer', minimum: 0, maximum: 2147483647 })
-    expect(operation.parameters.find((p) => p.name === 'userId')?.schema.pattern).toBeUndefined()
+    // The text the route checks, so a validator in front of the gateway refuses `02` as the gateway does.
+    expect(operation.parameters.find((p) => p.name === 'userId')?.schema).toMatchObject({ type: 'string', pattern: USER_ID_PATTERN, maxLength: 10 })
+    expect(operation.parameters.find((p) => p.name === 'limit')?.schema).toMatchObject({ type: 'string', pattern: LIMIT_PATTERN })
+    expect(operation.parameters.find((p) => p.name === 'type')?.schema).toMatchObject({ type: 'string', pattern: TYPE_LIST_PATTERN })
     expect(Object.keys(operation.responses).sort()).toStrictEqual(['200', '304', '400', '401', '403', '404', '409', '429', '500', '502', '503', '504'])
     for (const status of ['400', '401', '404', '409', '429', '500', '502', '503', '504']) expect(Object.keys(operation.responses[status]?.content ?? {})).toStrictEqual(['application/problem+json'])
+    expect(operation.responses['200']?.content?.['application/json']?.schema).toStrictEqual({ anyOf: [{ $ref: '#/components/schemas/DeviceList' }, { $ref: '#/components/schemas/DevicePage' }] })
     expect(Object.keys(operation.responses['200']?.headers ?? {})).toStrictEqual(['ETag', 'Cache-Status', 'Age', 'Cache-Control', 'Vary', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Link', 'Access-Control-Allow-Origin'])
     expect(Object.keys(operation.responses['429']?.headers ?? {})).toStrictEqual(['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Access-Control-Allow-Origin'])
     // The /v1 rate-limit hook runs before anything can refuse a request: every answer below 500 says so.
@@ -84,6 +93,45 @@ describe('the committed contract', () => {
     expect(device.properties.ipAddress?.type).toStrictEqual(['string', 'null'])
     expect(device.properties.port?.type).toStrictEqual(['integer', 'null'])
     expect(device.properties.id?.type).toBe('integer')
+  })
+
+  it('names the list, page and details answers as components', () => {
+    expect(Object.keys(CONTRACT.components.schemas).sort()).toStrictEqual(['Device', 'DeviceDetails', 'DeviceList', 'DevicePage', 'Problem'])
+    const details = CONTRACT.paths['/v1/devices/{deviceId}']?.get as unknown as { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }
+    expect(details.responses['200']?.content?.['application/json']?.schema).toStrictEqual({ $ref: '#/components/schemas/DeviceDetails' })
+  })
+
+  it('narrows each problem answer to the types, title and status its row of the table gives, and lists every status of every operation', () => {
+    const narrowed = (response: DocResponse | undefined) => {
+      const schema = response?.content?.['application/problem+json']?.schema as { allOf: [unknown, { properties: Record<string, { enum: unknown[] }> }] } | undefined
+      return { type: schema?.allOf[1].properties.type?.enum, status: schema?.allOf[1].properties.status?.enum }
+    }
+    for (const [path, item] of Object.entries(CONTRACT.paths)) {
+      for (const operation of Object.values(item) as Array<{ operationId: OperationId, responses: Record<string, DocResponse> }>) {
+        const table = OPERATION_PROBLEMS[operation.operationId] as Record<number, { slugs: readonly string[] }>
+        const problemStatuses = Object.entries(operation.responses).filter(([, response]) => response.content?.['application/problem+json']).map(([status]) => status)
+        expect(problemStatuses, `${path} ${operation.operationId}`).toStrictEqual(Object.keys(table))
+        for (const status of problemStatuses) {
+          expect(narrowed(operation.responses[status]), `${operation.operationId} ${status}`).toStrictEqual({
+            type: table[Number(status)]?.slugs.map((slug) => `/problems/${slug}`),
+            status: [Number(status)]
+          })
+        }
+      }
+    }
+    expect(narrowed(CONTRACT.paths['/v1/users/{userId}/devices']?.get?.responses['409']).type).toStrictEqual(['/problems/stale-cursor'])
+    // Shedding load is answered on every route but liveness (a busy process is alive).
+    for (const [path, item] of Object.entries(CONTRACT.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const carries503Overloaded = narrowed(operation.responses['503']).type?.includes('/problems/overloaded') === true
+        expect(carries503Overloaded, `${method} ${path}`).toBe(path !== '/health/live')
+      }
+    }
+  })
+
+  it('answers every problem type of the catalog on some operation', () => {
+    const answered = new Set(Object.values(OPERATION_PROBLEMS).flatMap((answers) => Object.values(answers as Record<number, { slugs: readonly string[] }>).flatMap(({ slugs }) => slugs)))
+    expect([...answered].sort()).toStrictEqual([...PROBLEM_SLUGS].sort())
   })
 
   it('documents CORS\'s Access-Control-Allow-Origin on every answer, as sent only when CORS_ORIGINS lists the Origin', () => {
@@ -100,23 +148,45 @@ describe('the committed contract', () => {
     }
   })
 
-  it('marks the legacy passthrough as one raw operation', () => {
-    const legacy = CONTRACT.paths['/billing/api/{method}'] as unknown as Record<string, { operationId: string, 'x-raw-passthrough': boolean }>
-    expect(Object.keys(legacy)).toStrictEqual(['get', 'post'])
+  it('marks the legacy passthrough as one raw path, its POST body as MOR\'s parameters in a form, a multipart form or JSON', () => {
+    const legacy = CONTRACT.paths['/billing/api/{method}'] as unknown as Record<string, {
+      operationId: string
+      'x-raw-passthrough': boolean
+      requestBody?: { required: boolean, content: Record<string, { schema: { type: string, properties: Record<string, unknown>, additionalProperties: unknown } }> }
+      responses: Record<string, { headers?: Record<string, unknown>, content?: Record<string, unknown> }>
+    }>
+    expect(Object.keys(legacy)).toStrictEqual(['get', 'post', 'head'])
     expect(legacy.post?.['x-raw-passthrough']).toBe(true)
     expect(legacy.get?.operationId).toBe('legacyPassthroughGet')
     // MOR's answer is XML or gzip, said so, not an anonymous byte stream.
-    const ok = (legacy.get as unknown as { responses: Record<string, { content: Record<string, unknown> }> }).responses['200']
-    expect(Object.keys(ok?.content ?? {})).toStrictEqual(['text/xml', 'application/gzip'])
+    expect(Object.keys(legacy.get?.responses['200']?.content ?? {})).toStrictEqual(['text/xml', 'application/gzip', 'application/octet-stream'])
+    const body = legacy.post?.requestBody
+    expect(body?.required).toBe(false)
+    expect(Object.keys(body?.content ?? {})).toStrictEqual(['application/x-www-form-urlencoded', 'multipart/form-data', 'application/json'])
+    for (const media of Object.values(body?.content ?? {})) {
+      expect(media.schema.type).toBe('object')
+      expect(Object.keys(media.schema.properties)).toEqual(expect.arrayContaining(['u', 'p', 'hash', 'user_id', 'device_id', 'device']))
+      expect(media.schema.additionalProperties).toMatchObject({ maxLength: expect.any(Number) as number })
+    }
+    // HEAD on a write method is refused, naming the methods that would do.
+    expect(Object.keys(legacy.head?.responses ?? {})).toContain('405')
+    expect(Object.keys(legacy.head?.responses['405']?.headers ?? {})).toStrictEqual(['Allow', 'Access-Control-Allow-Origin'])
+    expect(legacy.head?.responses['200']?.content).toBeUndefined()
   })
 
-  it('gives frontend code types that follow the schema', () => {
+  it('gives frontend code types that follow the schema, with named answers and narrowed problems', () => {
     // A compile-time check as much as a runtime one: tsc fails if types.ts drifts from this shape.
     type Devices = paths['/v1/users/{userId}/devices']['get']['responses'][200]['content']['application/json']
-    const sample: Devices = { userId: 2, devices: [{ id: 1, type: 'SIP', ipAddress: null, port: null, username: null, callerId: null, deviceGroupId: null, primary: null }], nextCursor: null }
+    const list: components['schemas']['DeviceList'] = { userId: 2, devices: [{ id: 1, type: 'SIP', ipAddress: null, port: null, username: null, callerId: null, deviceGroupId: null, primary: null }], nextCursor: null }
+    const page: components['schemas']['DevicePage'] = { ...list, nextCursor: 'MS4y' }
+    const sample: Devices = page
+    const details: components['schemas']['DeviceDetails']['codecs'] = { audio: ['alaw'], video: [] }
     const problem: components['schemas']['Problem'] = { type: '/problems/not-found', title: 'Not found', status: 404, detail: 'x' }
-    expect(sample.devices[0]?.id).toBe(1)
-    expect(problem.status).toBe(404)
+    type Stale = paths['/v1/users/{userId}/devices']['get']['responses'][409]['content']['application/problem+json']
+    const stale: Stale = { type: '/problems/stale-cursor', title: 'Stale cursor', status: 409, detail: 'x' }
+    // @ts-expect-error a 409 carries no other problem type
+    const notStale: Stale['type'] = '/problems/overloaded'
+    expect([sample.devices[0]?.id, details?.audio, problem.status, stale.type, notStale]).toStrictEqual([1, ['alaw'], 404, '/problems/stale-cursor', '/problems/overloaded'])
   })
 })
 
