@@ -174,7 +174,12 @@ class Relay implements Dispatcher.DispatchHandler {
   }
 
   private forward (chunk: Buffer): boolean {
-    if (this.away || this.res.write(chunk)) return true
+    if (this.away) {
+      // Read on for the cache's sake only while the answer can still confirm the write.
+      if (this.copied > WRITE_ANSWER_MAX_BYTES) this.abort?.(new ClientGoneError())
+      return true
+    }
+    if (this.res.write(chunk)) return true
     // The client reads slower than MOR sends: MOR's side waits until the client has caught up.
     if (this.resume) this.res.once('drain', this.resume)
     return false

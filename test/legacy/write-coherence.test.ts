@@ -11,6 +11,7 @@ import { closeAfterTest, gateway, simulator } from '../helpers/scoped.js'
 import { startRedis } from '../helpers/redis-server.js'
 import { rawRequest } from '../helpers/raw-http.js'
 import { rawClient } from '../helpers/raw-client.js'
+import { startFaultUpstream } from '../helpers/fault-upstream.js'
 import { waitFor } from '../helpers/wait.js'
 
 const portOf = (gw: TestGateway) => Number(new URL(gw.url).port)
@@ -241,5 +242,45 @@ describe('a write whose target the gateway cannot read', () => {
     const metrics = await (await fetch(`${a.url}/metrics`)).text()
     expect(metrics).toMatch(/^gateway_legacy_writes_total\{outcome="not_forwarded"\} 5$/m)
     expect(a.logs.filter((line) => line.includes('legacy write not forwarded') && line.includes('"reqId"'))).toHaveLength(5)
+  })
+})
+
+describe('MOR\'s answer to a write whose client has left', () => {
+  it('is read on while it can confirm the write, and no further: an endless answer is cut, confirms nothing', async () => {
+    const upstream = await startFaultUpstream()
+    closeAfterTest(() => upstream.close())
+    let upstreamClosed!: () => void
+    const closed = new Promise<void>((resolve) => { upstreamClosed = resolve })
+    // A MOR that never stops answering: 1 KiB every few milliseconds.
+    upstream.handle((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml' })
+      const timer = setInterval(() => res.write(`<status>${'x'.repeat(1000)}</status>\n`), 2)
+      res.on('close', () => { clearInterval(timer); upstreamClosed() })
+    })
+    const gw = await gateway(upstream.url)
+    const client = await rawClient(portOf(gw))
+    await client.send(request('POST', '/billing/api/device_delete', form({ u: TEST_API_USER, device: '6', hash: sign('6') })))
+    await waitFor(() => upstream.requests === 1, { what: 'MOR to get the write' })
+    client.reset()
+    await closed
+    await waitFor(async () => /^gateway_legacy_writes_total\{outcome="unconfirmed"\} 1$/m.test(await (await fetch(`${gw.url}/metrics`)).text()), { what: 'the write counted unconfirmed' })
+    expect(gw.logs.some((line) => line.includes('legacy write not confirmed by MOR') && line.includes('"deviceId":6'))).toBe(true)
+  })
+
+  it('cut short by MOR confirms nothing and invalidates nothing', async () => {
+    const upstream = await startFaultUpstream()
+    closeAfterTest(() => upstream.close())
+    upstream.handle((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml', 'content-length': '100' })
+      res.write('<status>Device was deleted</status>')
+      setTimeout(() => res.destroy(), 20)
+    })
+    const gw = await gateway(upstream.url)
+    const answer = await rawRequest(portOf(gw), request('POST', '/billing/api/device_delete', form({ u: TEST_API_USER, device: '6', hash: sign('6') })))
+    // Nothing had gone out yet (a write's answer is held until it is whole): the connection is cut.
+    expect(answer).toMatchObject({ status: 0, closedByServer: true })
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text()
+    expect(metrics).toMatch(/^gateway_legacy_writes_total\{outcome="unconfirmed"\} 1$/m)
+    expect(metrics).toMatch(/^gateway_cache_invalidations_legacy_write_total 0$/m)
   })
 })
