@@ -75,7 +75,8 @@ export function createMorClient (settings: MorSettings, translator: Translator =
     }
     const length = Number(res.headers['content-length'])
     if (length > settings.maxBytes) {
-      res.body.destroy()
+      // undici's body reports its own destruction as an AbortError event: nobody else listens now.
+      res.body.on('error', () => {}).destroy()
       throw new UpstreamBadResponseError(`body exceeds ${settings.maxBytes} bytes`)
     }
     const encoding = res.headers['content-encoding']
