@@ -62,6 +62,15 @@ export interface WriteCall {
   body: Buffer | null
 }
 
+/** railsParams, and whatever a client sends never throws out of it: a body it trips on is unreadable. */
+function paramsOf (query: string, call: WriteCall): ReturnType<typeof railsParams> {
+  try {
+    return railsParams(query, call.body, call.contentType, call.httpMethod)
+  } catch {
+    return { ok: false, reason: 'the parameters could not be read' }
+  }
+}
+
 /** The write a call to one of MOR's write methods makes, or why its target cannot be read. */
 export function writeRequestOf (method: WriteMethod | 'unreadable', call: WriteCall): WriteRequest {
   const mark = call.url.indexOf('?')
@@ -70,7 +79,7 @@ export function writeRequestOf (method: WriteMethod | 'unreadable', call: WriteC
     const name = route.slice(call.apiPrefix.length + 1).split(/[./]/)[0] as WriteMethod
     return { kind: 'unreadable', method: name, reason: 'a write method takes no format or further path segments' }
   }
-  const parsed = railsParams(mark < 0 ? '' : call.url.slice(mark + 1), call.body, call.contentType, call.httpMethod)
+  const parsed = paramsOf(mark < 0 ? '' : call.url.slice(mark + 1), call)
   if (!parsed.ok) return { kind: 'unreadable', method, reason: parsed.reason }
   // A HEAD (however it is spelt) runs the write in MOR and strips the answer the cache waits for.
   if (sentAsHead(call.httpMethod, [parsed.params._method, call.methodOverride])) return { kind: 'unreadable', method, reason: 'a write sent as HEAD has no answer to confirm it' }
