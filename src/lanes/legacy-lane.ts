@@ -4,8 +4,9 @@
 // request and reply objects and hooks cost as much again as the relay itself. The lane forwards
 // exactly what the route would (same confinement, same headers either way, same relay), and hands
 // everything else to Fastify untouched: MOR's write methods, large or chunked bodies, other
-// methods, CORS, Expect, refused paths and addresses, and anything while closing or overloaded. A failure before the
-// answer has started is handed over too, marked, and the route answers it with its usual problem.
+// methods, CORS, Expect, refused paths and addresses, and anything while closing or overloaded. A
+// failure before the answer has started is handed over too, marked, and the route answers it with
+// its usual problem.
 import type { IncomingMessage } from 'node:http'
 import { upstreamRequestHeaders } from '../legacy/headers.js'
 import { refusePath } from '../legacy/confine.js'

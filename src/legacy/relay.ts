@@ -21,7 +21,7 @@ import type { Dispatcher } from 'undici'
 import { ClientGoneError, PassthroughBusyError, PayloadTooLargeError, UnreadableWriteError, WriteAsHeadError } from './errors.js'
 import type { Gate } from './gate.js'
 import { Relay } from './relay-handler.js'
-import { WRITE_BODY_MAX_BYTES, writeMethodOf, writeRequestOf, type WriteMethod, type WriteRequest } from './writes.js'
+import { HEAD_REASON, WRITE_BODY_MAX_BYTES, writeMethodOf, writeRequestOf, type WriteMethod, type WritePath, type WriteRequest } from './writes.js'
 import type { WriteOutcome } from './write-answer.js'
 
 /** Bodies up to this size are read whole before MOR is called: a slow sender holds no connection. */
@@ -43,7 +43,7 @@ export interface RelayDeps {
    */
   onWriteAnswered: (write: Write, outcome: WriteOutcome, requestId: string) => Promise<void>
   /** A call to a write method the gateway did not forward, and why (no values quoted). */
-  onWriteRefused: (method: WriteMethod | undefined, reason: string, requestId: string) => void
+  onWriteRefused: (method: WriteMethod, reason: string, requestId: string) => void
 }
 
 /** A call to one of MOR's write methods whose target the gateway has read. */
@@ -167,35 +167,33 @@ export function relay (deps: RelayDeps, req: IncomingMessage, res: ServerRespons
   }
 
   const mark = path.indexOf('?')
-  const writeMethod = writeMethodOf(deps.apiPrefix, mark < 0 ? path : path.slice(0, mark))
-  if (writeMethod !== undefined) return relayWrite(writeMethod)
+  const write = writeMethodOf(deps.apiPrefix, mark < 0 ? path : path.slice(0, mark))
+  if (write !== undefined) return relayWrite(write)
 
   const kind = bodyKind(req)
   if (kind === 'stream') return dispatch(req.pipe(countingStream(deps.maxBodyBytes)))
   readWhole(SMALL_BODY_BYTES, (body) => { dispatch(body) })
 
   /** A call to a write method: forwarded only once its body is read and its target known. */
-  function relayWrite (method: WriteMethod | 'unreadable'): void {
-    const refused = (err: Error, reason: string, name?: WriteMethod) => {
-      deps.onWriteRefused(name, reason, call.requestId)
+  function relayWrite (target: WritePath): void {
+    const refused = (err: Error, reason: string) => {
+      deps.onWriteRefused(target.method, reason, call.requestId)
       refuse(err)
     }
-    const name = method === 'unreadable' ? undefined : method
-    if (req.method === 'HEAD') return refused(new WriteAsHeadError(name ?? 'this'), 'a write sent as HEAD has no answer to confirm it', name)
+    if (req.method === 'HEAD') return refused(new WriteAsHeadError(target.method), HEAD_REASON)
     const maxBytes = Math.min(WRITE_BODY_MAX_BYTES, deps.maxBodyBytes)
-    const tooLarge = (err: Error) => { refused(err, `the body is larger than ${maxBytes} bytes`, name) }
+    const tooLarge = (err: Error) => { refused(err, `the body is larger than ${maxBytes} bytes`) }
     if (Number(req.headers['content-length']) > maxBytes) return tooLarge(new PayloadTooLargeError(maxBytes))
     readWhole(maxBytes, (body) => {
       const override = req.headers['x-http-method-override']
-      const request = writeRequestOf(method, {
-        apiPrefix: deps.apiPrefix,
+      const request = writeRequestOf(target, {
         httpMethod: req.method ?? 'GET',
-        url: path,
+        query: mark < 0 ? '' : path.slice(mark + 1),
         contentType: req.headers['content-type'],
         methodOverride: typeof override === 'string' ? override : undefined,
         body
       })
-      if (request.kind === 'unreadable') return refused(new UnreadableWriteError(`${request.method}: ${request.reason}`), request.reason, request.method)
+      if (request.kind === 'unreadable') return refused(new UnreadableWriteError(`${request.method}: ${request.reason}`), request.reason)
       dispatch(body, request)
     }, tooLarge)
   }

@@ -6,8 +6,7 @@ import { Pool } from 'undici'
 import type { Config } from '../config.js'
 import { allowList } from '../net/cidr.js'
 import { createGate } from './gate.js'
-import type { RelayDeps } from './relay.js'
-import type { Write } from './relay.js'
+import type { RelayDeps, Write } from './relay.js'
 import type { WriteMethod } from './writes.js'
 import type { WriteOutcome } from './write-answer.js'
 
@@ -67,7 +66,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     clearTimeout(timer)
   }
   // Not forwarded, so MOR changed nothing; logged because a legacy client is failing.
-  const onWriteRefused = (method: WriteMethod | undefined, reason: string, reqId: string) => {
+  const onWriteRefused = (method: WriteMethod, reason: string, reqId: string) => {
     fastify.metrics.legacyWrites.inc({ outcome: 'not_forwarded' })
     fastify.log.warn({ reqId, method, reason }, 'legacy write not forwarded: its target cannot be read')
   }

@@ -28,18 +28,25 @@ export type WriteRequest =
 
 const isWriteMethod = (name: string): name is WriteMethod => Object.hasOwn(WRITE_TARGETS, name)
 
+/** A path calling one of MOR's write methods; `exact` false when a format or further segments follow. */
+export interface WritePath { method: WriteMethod, exact: boolean }
+
 /**
  * The write method a request path (without its query) calls, if any. Rails would also route
  * `device_delete.xml` or `device_delete/5` to the method, with a format or an `:id` beside
- * `params`: such a path is a write too, and one the gateway cannot read (`'unreadable'`).
+ * `params`: such a path is a write too, and one the gateway cannot read (not `exact`).
  */
-export function writeMethodOf (apiPrefix: string, route: string): WriteMethod | 'unreadable' | undefined {
+export function writeMethodOf (apiPrefix: string, route: string): WritePath | undefined {
   if (!route.startsWith(`${apiPrefix}/`)) return undefined
   const rest = route.slice(apiPrefix.length + 1)
-  if (isWriteMethod(rest)) return rest
+  if (isWriteMethod(rest)) return { method: rest, exact: true }
   const end = rest.search(/[./]/)
-  return end > 0 && isWriteMethod(rest.slice(0, end)) ? 'unreadable' : undefined
+  const method = end > 0 ? rest.slice(0, end) : ''
+  return isWriteMethod(method) ? { method, exact: false } : undefined
 }
+
+/** Why a write sent as HEAD, however spelt, is not forwarded. */
+export const HEAD_REASON = 'a write sent as HEAD has no answer to confirm it'
 
 /**
  * Whether Rack::MethodOverride may turn this POST into a HEAD: it reads a `_method` form field,
@@ -51,10 +58,9 @@ function sentAsHead (httpMethod: string, overrides: unknown[]): boolean {
 }
 
 export interface WriteCall {
-  apiPrefix: string
   httpMethod: string
-  /** The request target: path and query string. */
-  url: string
+  /** The raw query string, without `?`. */
+  query: string
   contentType: string | undefined
   /** X-HTTP-Method-Override, which Rack reads on a POST. */
   methodOverride: string | undefined
@@ -63,26 +69,21 @@ export interface WriteCall {
 }
 
 /** railsParams, and whatever a client sends never throws out of it: a body it trips on is unreadable. */
-function paramsOf (query: string, call: WriteCall): ReturnType<typeof railsParams> {
+function paramsOf (call: WriteCall): ReturnType<typeof railsParams> {
   try {
-    return railsParams(query, call.body, call.contentType, call.httpMethod)
+    return railsParams(call.query, call.body, call.contentType, call.httpMethod)
   } catch {
     return { ok: false, reason: 'the parameters could not be read' }
   }
 }
 
 /** The write a call to one of MOR's write methods makes, or why its target cannot be read. */
-export function writeRequestOf (method: WriteMethod | 'unreadable', call: WriteCall): WriteRequest {
-  const mark = call.url.indexOf('?')
-  if (method === 'unreadable') {
-    const route = mark < 0 ? call.url : call.url.slice(0, mark)
-    const name = route.slice(call.apiPrefix.length + 1).split(/[./]/)[0] as WriteMethod
-    return { kind: 'unreadable', method: name, reason: 'a write method takes no format or further path segments' }
-  }
-  const parsed = paramsOf(mark < 0 ? '' : call.url.slice(mark + 1), call)
+export function writeRequestOf ({ method, exact }: WritePath, call: WriteCall): WriteRequest {
+  if (!exact) return { kind: 'unreadable', method, reason: 'a write method takes no format or further path segments' }
+  const parsed = paramsOf(call)
   if (!parsed.ok) return { kind: 'unreadable', method, reason: parsed.reason }
   // A HEAD (however it is spelt) runs the write in MOR and strips the answer the cache waits for.
-  if (sentAsHead(call.httpMethod, [parsed.params._method, call.methodOverride])) return { kind: 'unreadable', method, reason: 'a write sent as HEAD has no answer to confirm it' }
+  if (sentAsHead(call.httpMethod, [parsed.params._method, call.methodOverride])) return { kind: 'unreadable', method, reason: HEAD_REASON }
   const name = WRITE_TARGETS[method]
   const id = targetId(parsed.params[name])
   if (id === undefined) return { kind: 'unreadable', method, reason: `${name} must be one id: digits only, at most 2147483647` }

@@ -23,8 +23,8 @@ type Responses = Record<string, { headers?: Record<string, unknown> }>
 
 /**
  * What every answer may carry, whichever route gives it: when CORS_ORIGINS is set, @fastify/cors's
- * Access-Control-Allow-Origin on every answer to a request from a listed origin (the legacy
- * passthrough adds it to MOR's answer too).
+ * Access-Control-Allow-Origin on every answer to a request from a listed origin. The legacy
+ * passthrough adds none of its own (CORS stays off it, net/cors.ts); there it is whatever MOR sends.
  */
 function withCorsHeader (paths: Record<string, Record<string, unknown>>): void {
   const allowOrigin = {

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { writeMethodOf, writeRequestOf, type WriteCall } from '../../src/legacy/writes.js'
+import { writeMethodOf, writeRequestOf, type WriteCall, type WriteMethod, type WritePath } from '../../src/legacy/writes.js'
 import { writeOutcome } from '../../src/legacy/write-answer.js'
 import { readMessage } from '../../src/plugins/invalidation.js'
 
@@ -10,53 +10,56 @@ const API = '/billing/api'
 describe('writeMethodOf', () => {
   it('names MOR\'s four write methods, both delete names included, and nothing else', () => {
     expect(['device_create', 'device_update', 'device_delete', 'device_destroy'].map((m) => writeMethodOf(API, `${API}/${m}`)))
-      .toStrictEqual(['device_create', 'device_update', 'device_delete', 'device_destroy'])
+      .toStrictEqual(['device_create', 'device_update', 'device_delete', 'device_destroy'].map((method) => ({ method, exact: true })))
     for (const route of [`${API}/devices_get`, `${API}/device_details_get`, '/other/api/device_create', `${API}/Device_Delete`, `${API}/device_deletes`, `${API}/`, API]) {
       expect(writeMethodOf(API, route), route).toBeUndefined()
     }
   })
 
   it('calls a write method with a format or further segments unreadable: Rails would route it to the method', () => {
-    for (const route of [`${API}/device_delete.xml`, `${API}/device_update/5`, `${API}/device_create.json/x`]) {
-      expect(writeMethodOf(API, route), route).toBe('unreadable')
+    for (const [route, method] of [[`${API}/device_delete.xml`, 'device_delete'], [`${API}/device_update/5`, 'device_update'], [`${API}/device_create.json/x`, 'device_create']]) {
+      expect(writeMethodOf(API, route as string), route).toStrictEqual({ method, exact: false })
     }
   })
 })
 
-const call = (over: Partial<WriteCall>): WriteCall => ({ apiPrefix: API, httpMethod: 'POST', url: `${API}/device_delete`, contentType: FORM, methodOverride: undefined, body: null, ...over })
+/** A call as the relay makes it, from the request target the client sent. */
+const call = ({ url = `${API}/device_delete`, ...over }: Partial<Omit<WriteCall, 'query'>> & { url?: string }): WriteCall =>
+  ({ httpMethod: 'POST', query: url.includes('?') ? url.slice(url.indexOf('?') + 1) : '', contentType: FORM, methodOverride: undefined, body: null, ...over })
+const exact = (method: WriteMethod): WritePath => ({ method, exact: true })
 
 describe('writeRequestOf', () => {
   it('names the user a create adds to, or the device an update or delete changes, from the query or any body Rails parses', () => {
-    expect(writeRequestOf('device_create', call({ url: `${API}/device_create?u=admin&user_id=7`, httpMethod: 'GET', contentType: undefined })))
+    expect(writeRequestOf(exact('device_create'), call({ url: `${API}/device_create?u=admin&user_id=7`, httpMethod: 'GET', contentType: undefined })))
       .toStrictEqual({ kind: 'write', method: 'device_create', subject: { userId: 7 } })
-    expect(writeRequestOf('device_update', call({ url: `${API}/device_update`, body: Buffer.from('u=a&device=55&description=x') })))
+    expect(writeRequestOf(exact('device_update'), call({ url: `${API}/device_update`, body: Buffer.from('u=a&device=55&description=x') })))
       .toStrictEqual({ kind: 'write', method: 'device_update', subject: { deviceId: 55 } })
-    expect(writeRequestOf('device_delete', call({ body: Buffer.from('{"u":"a","device":12}'), contentType: 'application/json' })))
+    expect(writeRequestOf(exact('device_delete'), call({ body: Buffer.from('{"u":"a","device":12}'), contentType: 'application/json' })))
       .toStrictEqual({ kind: 'write', method: 'device_delete', subject: { deviceId: 12 } })
     const multipart = Buffer.from('--b\r\ncontent-disposition: form-data; name="device"\r\n\r\n9\r\n--b--\r\n')
-    expect(writeRequestOf('device_destroy', call({ url: `${API}/device_destroy`, body: multipart, contentType: 'multipart/form-data; boundary=b' })))
+    expect(writeRequestOf(exact('device_destroy'), call({ url: `${API}/device_destroy`, body: multipart, contentType: 'multipart/form-data; boundary=b' })))
       .toStrictEqual({ kind: 'write', method: 'device_destroy', subject: { deviceId: 9 } })
   })
 
   it('reads a target with leading zeros as MOR does, and refuses every other shape', () => {
-    expect(writeRequestOf('device_delete', call({ body: Buffer.from('device=0012') }))).toStrictEqual({ kind: 'write', method: 'device_delete', subject: { deviceId: 12 } })
+    expect(writeRequestOf(exact('device_delete'), call({ body: Buffer.from('device=0012') }))).toStrictEqual({ kind: 'write', method: 'device_delete', subject: { deviceId: 12 } })
     for (const body of ['', 'u=a', 'device=', 'device=x', 'device=-1', 'device=1.0', 'device[]=1', 'device[a]=1', 'device=2147483648', 'device=%EF%BC%91']) {
-      const result = writeRequestOf('device_delete', call({ body: Buffer.from(body) }))
+      const result = writeRequestOf(exact('device_delete'), call({ body: Buffer.from(body) }))
       expect(result, body).toStrictEqual({ kind: 'unreadable', method: 'device_delete', reason: 'device must be one id: digits only, at most 2147483647' })
     }
-    expect(writeRequestOf('device_delete', call({ body: Buffer.from('{"device":1.5}'), contentType: 'application/json' })).kind).toBe('unreadable')
-    expect(writeRequestOf('device_delete', call({ body: Buffer.from('{"device":'), contentType: 'application/json' })).kind).toBe('unreadable')
+    expect(writeRequestOf(exact('device_delete'), call({ body: Buffer.from('{"device":1.5}'), contentType: 'application/json' })).kind).toBe('unreadable')
+    expect(writeRequestOf(exact('device_delete'), call({ body: Buffer.from('{"device":'), contentType: 'application/json' })).kind).toBe('unreadable')
   })
 
   it('refuses a write Rack would turn into a HEAD, by a _method field or the override header', () => {
     const head = { kind: 'unreadable', method: 'device_delete', reason: 'a write sent as HEAD has no answer to confirm it' }
-    expect(writeRequestOf('device_delete', call({ body: Buffer.from('device=1&_method=head') }))).toStrictEqual(head)
-    expect(writeRequestOf('device_delete', call({ body: Buffer.from('device=1'), methodOverride: 'HEAD' }))).toStrictEqual(head)
-    expect(writeRequestOf('device_delete', call({ body: Buffer.from('device=1&_method=put') })).kind).toBe('write')
+    expect(writeRequestOf(exact('device_delete'), call({ body: Buffer.from('device=1&_method=head') }))).toStrictEqual(head)
+    expect(writeRequestOf(exact('device_delete'), call({ body: Buffer.from('device=1'), methodOverride: 'HEAD' }))).toStrictEqual(head)
+    expect(writeRequestOf(exact('device_delete'), call({ body: Buffer.from('device=1&_method=put') })).kind).toBe('write')
   })
 
   it('says a write path with a format or further segments cannot be read', () => {
-    expect(writeRequestOf('unreadable', call({ url: `${API}/device_delete.xml?device=1` })))
+    expect(writeRequestOf({ method: 'device_delete', exact: false }, call({ url: `${API}/device_delete.xml?device=1` })))
       .toStrictEqual({ kind: 'unreadable', method: 'device_delete', reason: 'a write method takes no format or further path segments' })
   })
 })
