@@ -1,8 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Type } from 'typebox'
+import { Value } from 'typebox/value'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig, loadSimulatorConfig } from '../src/config.js'
+import { ConfigError, ConfigSchema, EnvSchema, FILE_SECRETS, loadConfig, loadSimulatorConfig } from '../src/config.js'
+import { inputOf, Var, variablesOf } from '../src/config/variables.js'
 
 const DIR = mkdtempSync(join(tmpdir(), 'mor-gw-config-'))
 /** A key file with one good key, for the settings that name one. */
@@ -382,6 +385,53 @@ describe('loadConfig', () => {
 
   it('reports a blank secret as empty without echoing it', () => {
     expect(configError({ ...REQUIRED, MOR_API_SECRET: '   ' }).message).toBe('invalid configuration:\n  MOR_API_SECRET must not be empty')
+  })
+})
+
+describe('ConfigSchema', () => {
+  const NO_FILES = { GATEWAY_API_KEYS_FILE: [], REDIS_TLS_CA_FILE: undefined }
+  const inputFor = (env: Record<string, unknown>) => inputOf(ConfigSchema, Value.Default(EnvSchema, { ...env }) as Record<string, unknown>, NO_FILES)
+
+  it('decodes, from the checked variables, the whole config loadConfig returns', () => {
+    expect(Value.Decode(ConfigSchema, inputFor(REQUIRED))).toStrictEqual(loadConfig(REQUIRED))
+  })
+
+  it('refuses a bad value at its setting\'s place, named by its variable', () => {
+    const input = inputFor({ ...REQUIRED, PORT: 70_000 })
+    expect(Value.Check(ConfigSchema, input)).toBe(false)
+    expect([...Value.Errors(ConfigSchema, input)].map((error) => error.instancePath)).toStrictEqual(['/port/PORT'])
+  })
+
+  it('names any variable it declares whose value is bad', () => {
+    for (const [name, variable] of Object.entries(EnvSchema.properties)) {
+      const type = (variable as { type?: string }).type
+      // Blank is no string variable's value: it trims to an empty one.
+      const bad = type === 'integer' ? '1.5' : type === 'boolean' ? 'maybe' : '   '
+      expect(configError({ ...REQUIRED, [name]: bad }).message.split('\n')).toContainEqual(expect.stringMatching(new RegExp(`^  ${name} `)))
+    }
+  })
+
+  it('names every bad variable, however many (a bad union value does not hide the ones after it)', () => {
+    expect(configError({ ...REQUIRED, CACHE_TTL_SECONDS: 'x', CACHE_MAX_ENTRIES: 'x', LEGACY_QUEUE: 'x', RATE_LIMIT_PER_MINUTE: 'x', PORT: 'x', LOG_LEVEL: 'loud', DOCS_ENABLED: 'maybe', OTEL_TRACES_SAMPLER: 'sometimes' }).message).toBe([
+      'invalid configuration:',
+      '  CACHE_TTL_SECONDS must be a whole number from 0 to 604800',
+      '  CACHE_MAX_ENTRIES must be a whole number from 0 to 10000000',
+      '  LEGACY_QUEUE must be a whole number from 0 to 100000',
+      '  RATE_LIMIT_PER_MINUTE must be a whole number from 1 to 10000000',
+      '  PORT must be a whole number from 0 to 65535',
+      '  LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      '  DOCS_ENABLED must be true or false',
+      '  OTEL_TRACES_SAMPLER must be one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio'
+    ].join('\n'))
+  })
+
+  it('lists the secrets its leaves let come from a file', () => {
+    expect(FILE_SECRETS).toStrictEqual(['MOR_API_SECRET', 'MOR_API_PASSWORD', 'REDIS_URL'])
+  })
+
+  it('refuses a schema that declares a variable twice', () => {
+    expect(() => variablesOf(Type.Object({ a: Var('X', Type.String()), b: Type.Object({ c: Var('X', Type.String()) }) })))
+      .toThrow(new Error('X is declared twice in the configuration schema'))
   })
 })
 

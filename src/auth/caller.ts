@@ -1,7 +1,7 @@
 // Who is calling /v1, once authenticated: an API key (named in the key file, else known by its
 // derived id) or a JWT's subject. Everything downstream reads this one shape: the scope check,
 // the rate limit, the access log and the per-caller metric.
-import { EVERY_USER, type Scope } from './scope.js'
+import { isEveryUser, type Scope } from './scope.js'
 
 export interface Caller {
   /** What the rate limit counts by: `key:<name or id>`, or `jwt:<sub>`. Never a metric label. */
@@ -31,6 +31,6 @@ export function mayRead (caller: Caller | undefined, userId: number): boolean {
  * whose owner MOR does not name (old MOR revisions) only by a caller who may read every user.
  */
 export function mayReadDevice (caller: Caller | undefined, owner: number | null): boolean {
-  if (owner === null) return caller === undefined || caller.scope === EVERY_USER
+  if (owner === null) return caller === undefined || isEveryUser(caller.scope)
   return mayRead(caller, owner)
 }

@@ -14,6 +14,12 @@ export interface Scope {
 
 export const EVERY_USER: Scope = { has: () => true, single: undefined, text: '*' }
 
+/**
+ * True for a scope of every user, by what it says rather than by identity: a scope can reach a
+ * caller as a copy of EVERY_USER (the configuration's decoder copies the key file's specs).
+ */
+export const isEveryUser = (scope: Scope): boolean => scope.text === EVERY_USER.text
+
 /** Sorted, merged inclusive ranges. */
 function scopeOf (ranges: Array<[number, number]>): Scope {
   const sorted = [...ranges].sort((a, b) => a[0] - b[0])
