@@ -109,16 +109,14 @@ describe('uploads and headers held open', () => {
       const client = await rawClient(port)
       await client.send(`POST /billing/api/echo HTTP/1.1\r\nHost: gw\r\nContent-Length: ${length}\r\n\r\n`)
       const trickle = setInterval(() => { client.send('a').catch(() => {}) }, 100)
-      const started = Date.now()
       await client.closed
       clearInterval(trickle)
-      const waited = Date.now() - started
+      // The request timeout's own problem: not an idle cut (bytes kept coming) nor the headers' (they were whole).
       expect(client.statuses()).toStrictEqual([408])
       const text = client.received()
       expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toStrictEqual({
         type: '/problems/request-timeout', title: 'Request timeout', status: 408, detail: 'The request did not arrive in time', instance: INSTANCE
       })
-      expect(waited).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 200)
       await waitFor(async () => await inFlight() === 0, { what: 'the upload\'s place back' })
     }
   })

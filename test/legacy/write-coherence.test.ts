@@ -218,7 +218,12 @@ describe('a writer that leaves', () => {
     const body = new URLSearchParams({ u: TEST_API_USER, device: '6', hash: sign('6') }).toString()
     await client.send(`POST /billing/api/device_delete HTTP/1.1\r\nHost: gw\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`)
     client.reset()
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    // Its access log line: the gateway is done with the request, and whatever it sent MOR is sent.
+    const ended = () => a.logs.some((line) => {
+      const entry = JSON.parse(line) as { msg: string, req?: { url?: string } }
+      return entry.msg === 'request completed' && entry.req?.url === '/billing/api/device_delete'
+    })
+    await waitFor(ended, { what: 'the gateway to end the cut request' })
     expect(sim.calls.writes.get('device_delete')).toBeUndefined()
   })
 })

@@ -19,8 +19,8 @@ import { DESK_PHONE_DETAILS, problem, withoutInstance } from '../helpers/expecte
 import { bearer, CHALLENGE, KEY_ONE, KEY_TWO, MISSING_KEY } from '../helpers/callers.js'
 import { closeAfterTest, gateway, sharedGateway, simulator } from '../helpers/scoped.js'
 import { startFaultUpstream } from '../helpers/fault-upstream.js'
+import { fakeWallClock } from '../helpers/clock.js'
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const deviceUrl = (gw: TestGateway, id: number | string) => `${gw.url}/v1/devices/${id}`
 const callsFor = (sim: MorSimulator, deviceId: number) => sim.calls.byDevice.get(String(deviceId)) ?? 0
 
@@ -244,10 +244,12 @@ describe('the details cache', () => {
 
   it('goes back to MOR for a device not found once the negative TTL has passed', async () => {
     const { sim, gw } = shared
+    const clock = fakeWallClock()
     expect((await getJson(deviceUrl(gw, 998))).headers.get('cache-control')).toBe('private, max-age=1')
+    clock.advance(999)
     await getJson(deviceUrl(gw, 998))
     expect(callsFor(sim, 998)).toBe(1)
-    await sleep(1100)
+    clock.advance(1)
     const res = await getJson(deviceUrl(gw, 998))
     expect(res.status).toBe(404)
     expect(res.body).toStrictEqual(notFound(998))
@@ -343,6 +345,7 @@ describe('stale-if-error', () => {
   ]
   for (const [name, fail] of failures) {
     it(`serves the cached details with detail=stale-if-error when MOR ${name}`, async () => {
+      const clock = fakeWallClock()
       const sim = await simulator()
       const gw = await gateway(sim.url, { UPSTREAM_TIMEOUT_MS: '200', CACHE_TTL_SECONDS: '1', CACHE_STALE_SECONDS: '60' })
       expect((await getJson(deviceUrl(gw, 5))).body).toStrictEqual(DESK_PHONE_DETAILS)
@@ -352,7 +355,7 @@ describe('stale-if-error', () => {
       expect(forced.status).toBe(200)
       expect(forced.body).toStrictEqual(DESK_PHONE_DETAILS)
       expect(forced.headers.get('cache-status')).toMatch(/^mor-gateway; fwd=stale; ttl=[01]; detail=stale-if-error$/)
-      await sleep(1100)
+      clock.advance(1100)
       // Stale now: served at once while a background refresh fails ...
       const stale = await getJson(deviceUrl(gw, 5))
       expect(stale.status).toBe(200)
@@ -432,6 +435,7 @@ describe('scoped API keys', () => {
   ]
   for (const [name, env, condition] of conditions) {
     it(`answers an out-of-scope device as an unknown one after the negative TTL when ${name}`, async () => {
+      const clock = fakeWallClock()
       const sim = await simulator()
       const gw = await gateway(sim.url, { ...await keyFile(), ...env, CACHE_NEGATIVE_TTL_SECONDS: '1', UPSTREAM_TIMEOUT_MS: '200' })
       // Device 80 (dave's, out of scope) exists; device 998 does not.
@@ -440,7 +444,7 @@ describe('scoped API keys', () => {
       expect([hidden.status, absent.status]).toStrictEqual([404, 404])
       expect(callsFor(sim, 80) + callsFor(sim, 998)).toBe(2)
       await condition(sim)
-      await sleep(1100)
+      clock.advance(1000)
       const hiddenLater = await getJson(deviceUrl(gw, 80), bearer(KEY_ONE))
       const absentLater = await getJson(deviceUrl(gw, 998), bearer(KEY_ONE))
       expect(hiddenLater.status).toBe(absentLater.status)
@@ -458,7 +462,7 @@ describe('scoped API keys', () => {
     const env = await keyFile()
     const gw = await gateway(upstream.url, env)
     const everyUser = await getJson(deviceUrl(gw, 55), bearer(KEY_TWO))
-    expect(everyUser.status).toBe(200)
+    expect(everyUser.status, JSON.stringify(everyUser.body)).toBe(200)
     const parsed = parseDeviceDetailsXml(oldXml)
     if (parsed.kind !== 'device') throw new Error('the fixture is not a device')
     expect(everyUser.body).toStrictEqual(toDeviceDetails(parsed.device, 55))

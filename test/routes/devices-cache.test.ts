@@ -1,5 +1,6 @@
 // The cache as clients see it, in-process tier only: hits, misses, expiry, stale-while-revalidate,
-// stale-if-error, negative caching, coalescing, ETag/304, no-cache and compression.
+// stale-if-error, negative caching, coalescing, ETag/304, no-cache and compression. Time passes on
+// a faked wall clock (helpers/clock.ts), never in a sleep.
 import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import type { MorSimulator } from '../../src/demo/simulator.js'
@@ -9,8 +10,9 @@ import { AUTH, getJson } from '../helpers/gateway.js'
 import { startFaultUpstream, type FaultHandler, type FaultUpstream } from '../helpers/fault-upstream.js'
 import { closeAfterTest, gateway, simulator } from '../helpers/scoped.js'
 import { withoutInstance } from '../helpers/expected.js'
+import { fakeWallClock } from '../helpers/clock.js'
+import { waitFor } from '../helpers/wait.js'
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const callsFor = (sim: MorSimulator, userId: number) => sim.calls.byUser.get(String(userId)) ?? 0
 
 describe('in-process cache', () => {
@@ -31,20 +33,24 @@ describe('in-process cache', () => {
   })
 
   it('goes back to MOR once an entry has expired with no stale window', async () => {
+    const clock = fakeWallClock()
     const sim = await simulator()
     const gw = await gateway(sim.url, { CACHE_TTL_SECONDS: '1', CACHE_STALE_SECONDS: '0' })
     await getJson(`${gw.url}/v1/users/3/devices`)
-    await sleep(1100)
+    clock.advance(999)
+    expect((await getJson(`${gw.url}/v1/users/3/devices`)).headers.get('cache-status')).toBe('mor-gateway; hit; ttl=0')
+    clock.advance(1)
     const res = await getJson(`${gw.url}/v1/users/3/devices`)
     expect(res.headers.get('cache-status')).toBe('mor-gateway; fwd=miss; stored')
     expect(callsFor(sim, 3)).toBe(2)
   })
 
   it('serves a stale entry at once and refreshes it with one background call', async () => {
+    const clock = fakeWallClock()
     const sim = await simulator()
     const gw = await gateway(sim.url, { CACHE_TTL_SECONDS: '1', CACHE_STALE_SECONDS: '60' })
     const before = await getJson(`${gw.url}/v1/users/3/devices`)
-    await sleep(1100)
+    clock.advance(1100)
     // MOR now has a changed device list, and answers slowly.
     const changed: SimUser = { id: 3, username: 'bob', devices: [{ device_id: 56, device_type: 'SIP' }] }
     sim.options.users = (id) => (id === 3 ? changed : findUser(id))
@@ -56,7 +62,8 @@ describe('in-process cache', () => {
       expect(res.headers.get('cache-status')).toMatch(/^mor-gateway; fwd=stale; ttl=-1; detail=stale-while-revalidate$/)
       expect(res.headers.get('cache-control')).toBe('private, max-age=0')
     }
-    await sleep(600)
+    // Requests while the refresh runs join it (the count below says so); the first hit is its entry.
+    await waitFor(async () => /^mor-gateway; hit;/.test((await getJson(`${gw.url}/v1/users/3/devices`)).headers.get('cache-status') ?? ''), { what: 'the refreshed entry' })
     const fresh = await getJson(`${gw.url}/v1/users/3/devices`)
     expect(fresh.headers.get('cache-status')).toMatch(/^mor-gateway; hit; ttl=/)
     expect(fresh.body).toStrictEqual({ userId: 3, devices: [{ id: 56, type: 'SIP', ipAddress: null, port: null, username: null, callerId: null, deviceGroupId: null, primary: null }], nextCursor: null })
@@ -64,6 +71,7 @@ describe('in-process cache', () => {
   })
 
   it('caches User not found for the negative TTL only', async () => {
+    const clock = fakeWallClock()
     const sim = await simulator()
     const gw = await gateway(sim.url, { CACHE_NEGATIVE_TTL_SECONDS: '1' })
     const first = await getJson(`${gw.url}/v1/users/9/devices`)
@@ -71,10 +79,13 @@ describe('in-process cache', () => {
     expect(first.status).toBe(404)
     expect(second.status).toBe(404)
     expect(withoutInstance(second.body)).toStrictEqual(withoutInstance(first.body))
-    expect(second.headers.get('cache-status')).toMatch(/^mor-gateway; hit; ttl=[01]$/)
+    expect(second.headers.get('cache-status')).toBe('mor-gateway; hit; ttl=1')
     expect(second.headers.get('etag')).toBeNull()
     expect(callsFor(sim, 9)).toBe(1)
-    await sleep(1100)
+    clock.advance(999)
+    expect((await getJson(`${gw.url}/v1/users/9/devices`)).headers.get('cache-status')).toBe('mor-gateway; hit; ttl=0')
+    expect(callsFor(sim, 9)).toBe(1)
+    clock.advance(1)
     expect((await getJson(`${gw.url}/v1/users/9/devices`)).status).toBe(404)
     expect(callsFor(sim, 9)).toBe(2)
   })
@@ -200,6 +211,7 @@ describe('stale-if-error', () => {
   let upstream: FaultUpstream
   for (const [name, failure] of failures) {
     it(`serves the cached answer instead of an error when MOR ${name}`, async () => {
+      const clock = fakeWallClock()
       upstream = await startFaultUpstream()
       closeAfterTest(upstream.close)
       const gw = await gateway(upstream.url, { UPSTREAM_TIMEOUT_MS: '300', CACHE_TTL_SECONDS: '1', CACHE_STALE_SECONDS: '60' })
@@ -212,11 +224,12 @@ describe('stale-if-error', () => {
       expect(forced.body).toStrictEqual(GOOD)
       expect(forced.headers.get('cache-status')).toMatch(/^mor-gateway; fwd=stale; ttl=[01]; detail=stale-if-error$/)
       // Once stale, it is still served while background refreshes keep failing.
-      await sleep(1100)
+      clock.advance(1100)
       for (let i = 0; i < 3; i++) {
         const res = await getJson(`${gw.url}/v1/users/7/devices`)
         expect(res.status).toBe(200)
         expect(res.body).toStrictEqual(GOOD)
+        expect(res.headers.get('cache-status')).toBe('mor-gateway; fwd=stale; ttl=-1; detail=stale-while-revalidate')
       }
     })
   }

@@ -3,14 +3,16 @@
 // master killed under load costs no request more than the shared tier, and the Cluster is used
 // again once the master is back.
 import { Agent, request } from 'undici'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
 import { upstreamKeyPrefix } from '../../src/redis/namespace.js'
+import { FIRST_BACKOFF_MS } from '../../src/redis/shard-breaker.js'
 import { signParams } from '../../src/mor/sign.js'
 import { AUTH, getJson, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
 import { expectedBulkBody } from '../helpers/expected.js'
 import { startRedisCluster, type ClusterNode, type TestCluster } from '../helpers/redis-cluster.js'
 import { waitFor } from '../helpers/wait.js'
+import { fakeWallClock } from '../helpers/clock.js'
 
 let cluster: TestCluster
 let sim: MorSimulator
@@ -136,23 +138,35 @@ describe('a Redis Cluster', () => {
   }, 60_000)
 
   it('costs one Redis timeout per back-off, not per request, while a master is dead', async () => {
+    // The breaker's back-off is on the wall clock (read through the Date.now it was made with, so
+    // faked before the gateway starts): standing still, no back-off ends until the test moves it.
+    const clock = fakeWallClock()
     const env = { REDIS_TIMEOUT_MS: '1500' }
     const gw = await gateway(env)
     const victim = cluster.nodes[2] as ClusterNode
-    const users = await usersOn(gw, victim, 10, 1500)
+    const [probe, ...users] = await usersOn(gw, victim, 11, 1500)
     await victim.stop()
+    const skipped = () => gw.app.redisStore?.skippedNodes
     try {
-      const waits = []
+      // Each cold user would ask the dead master (and wait out its timeout) but for the breaker:
+      // the first one does, and the node is skipped, not probed, for every one after it.
+      const seen = []
       for (const id of users) {
-        const started = performance.now()
+        seen.push(skipped())
         expect((await getJson(`${gw.url}/v1/users/${id}/devices`)).status).toBe(200)
-        waits.push(performance.now() - started)
       }
-      // Without the per-node breaker each of these cold users would wait out the timeout; with it,
-      // the first one does, and then one probe per back-off (250 ms, doubling) on a slow machine.
-      expect(waits.filter((ms) => ms >= 1500).length).toBeLessThanOrEqual(4)
-      expect(gw.app.redisStore?.skippedNodes).toBe(1)
+      expect([...seen, skipped()]).toStrictEqual([0, ...users.map(() => 1)])
+      // Once the back-off is over one request probes the node; it fails, and the back-off doubles.
+      clock.advance(FIRST_BACKOFF_MS)
+      expect(skipped()).toBe(0)
+      expect((await getJson(`${gw.url}/v1/users/${probe}/devices`)).status).toBe(200)
+      expect(skipped()).toBe(1)
+      clock.advance(FIRST_BACKOFF_MS)
+      expect(skipped()).toBe(1)
+      clock.advance(FIRST_BACKOFF_MS)
+      expect(skipped()).toBe(0)
     } finally {
+      vi.useRealTimers() // before waitOk, which polls on the wall clock
       await victim.start()
       await cluster.waitOk()
     }

@@ -10,8 +10,8 @@ import { rawRequest } from '../helpers/raw-http.js'
 import { closeAfterTest, gateway, simulator } from '../helpers/scoped.js'
 import { waitFor } from '../helpers/wait.js'
 import { INSTANCE } from '../helpers/expected.js'
+import { fakeWallClock } from '../helpers/clock.js'
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** A loopback port nothing listens on (yet). */
 const freePort = async () => Number(new URL(await refusedUrl()).port)
 const callsFor = (sim: MorSimulator, userId: number) => sim.calls.byUser.get(String(userId)) ?? 0
@@ -225,6 +225,7 @@ describe('the MOR circuit breaker', () => {
   })
 
   it('serves cached data, fresh or stale, while the circuit is open', async () => {
+    const clock = fakeWallClock()
     const sim = await simulator()
     const gw = await gateway(sim.url, { CIRCUIT_FAILURES: '3', CIRCUIT_RESET_SECONDS: '60', CACHE_TTL_SECONDS: '1', CACHE_STALE_SECONDS: '60' })
     const cached = await getJson(`${gw.url}/v1/users/3/devices`)
@@ -239,7 +240,7 @@ describe('the MOR circuit breaker', () => {
     expect(forced.body).toStrictEqual(cached.body)
     expect(forced.headers.get('cache-status')).toMatch(/detail=stale-if-error$/)
 
-    await sleep(1100)
+    clock.advance(1100)
     const stale = await getJson(`${gw.url}/v1/users/3/devices`)
     expect(stale.status).toBe(200)
     expect(stale.body).toStrictEqual(cached.body)

@@ -99,19 +99,27 @@ describe('tracing to an OTLP/HTTP collector', () => {
 
   it('gives up a collector that does not answer within a bounded close, counting what it drops', async () => {
     const sim = await simulator()
-    // A collector that takes the request and never answers.
+    // A collector that takes the request and never answers; it notes when the gateway drops it.
     const { createServer } = await import('node:http')
-    const silent = createServer(() => {})
+    const exports: Array<{ dropped: boolean }> = []
+    const silent = createServer((req) => {
+      const held = { dropped: false }
+      exports.push(held)
+      req.socket.once('close', () => { held.dropped = true })
+    })
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
     try {
+      // The export timeout (60 s) is longer than this test may run: only the close's own bound ends it.
       const gw = await gateway(sim.url, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(silent.address() as { port: number }).port}`, OTEL_BSP_SCHEDULE_DELAY: '20', OTEL_EXPORTER_OTLP_TIMEOUT: '60000' })
       for (let i = 0; i < 3; i++) await getJson(`${gw.url}/v1/users/${1720 + i}/devices`)
-      await new Promise((resolve) => setTimeout(resolve, 100))
-      const started = Date.now()
+      await waitFor(() => exports.length > 0, { what: 'an export at the collector' })
+      expect(exports.map((e) => e.dropped)).toStrictEqual([false])
       await gw.app.close()
-      // Not the collector's 60 s timeout: the close's own bound.
-      expect(Date.now() - started).toBeLessThan(5000)
-      expect(gw.logs.some((line) => line.includes('OTLP span export failed'))).toBe(true)
+      // The close gave up the unanswered export itself, and says the export failed.
+      await waitFor(() => exports.every((e) => e.dropped), { what: 'the export dropped by the gateway' })
+      expect(exports).toHaveLength(1)
+      const failures = gw.logs.map((line) => JSON.parse(line) as { msg: string, reason?: string }).filter((l) => l.msg.startsWith('OTLP span export failed'))
+      expect(failures.map((l) => l.reason)).toStrictEqual(['timed out'])
     } finally {
       silent.closeAllConnections()
       silent.close()
