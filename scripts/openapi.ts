@@ -3,17 +3,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
-import Fastify from 'fastify'
 import openapiTS, { astToString } from 'openapi-typescript'
-import app from '../src/app.js'
+import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 
 /** The documented deployment: MOR under /billing, passthrough on. No network is touched. */
 export const DOCUMENTED_ENV = { MOR_URL: 'http://mor.invalid/billing', MOR_API_USER: 'doc', MOR_API_SECRET: 'doc', GATEWAY_API_KEYS: 'documentation-only-key' }
 
 export async function openApiDocument (): Promise<{ json: string, yaml: string, types: string }> {
-  const instance = Fastify({ logger: false })
-  await instance.register(app, { config: loadConfig(DOCUMENTED_ENV) })
+  const instance = await buildApp(loadConfig(DOCUMENTED_ENV), { logStream: { write () {} } })
   await instance.ready()
   try {
     const document = instance.swagger()

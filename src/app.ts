@@ -1,10 +1,12 @@
-// The gateway as a Fastify plugin: everything but the process. Tests register it on their own
-// instance; server.ts adds the logger, shutdown and listen. Registration order is the
-// architecture: shared schemas, external plugins, the gateway's services, then routes.
+// The gateway: `buildApp(config)` makes the Fastify instance with everything but the process (its
+// server options, its front door, its closing behaviour, its plugins and routes); server.ts adds
+// signal handling and listens. Tests, the bench and the demo build it the same way. Registration
+// order is the architecture: shared schemas, external plugins, the gateway's services, routes,
+// and last the lanes that answer before the framework.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import cors from '@fastify/cors'
 import underPressure from '@fastify/under-pressure'
-import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
 import { DeviceSchema } from './schemas/device.js'
 import { ProblemSchema } from './schemas/problem.js'
@@ -12,8 +14,9 @@ import problems, { clientErrorProblem, frameworkErrorProblem } from './plugins/p
 import { OverloadedError } from './problems/retry-after.js'
 import docs from './plugins/docs.js'
 import tracing from './plugins/tracing.js'
-import { AccessLogController } from './logging/logger.js'
+import { AccessLogController, loggerOptions } from './logging/logger.js'
 import metrics from './plugins/metrics.js'
+import requestEnd from './plugins/request-end.js'
 import auth from './plugins/auth.js'
 import mor from './plugins/mor.js'
 import redis from './plugins/redis.js'
@@ -23,42 +26,87 @@ import invalidation from './plugins/invalidation.js'
 import v1 from './routes/v1.js'
 import problemPages from './routes/problem-pages.js'
 import health from './routes/health.js'
-import legacyUpstream from './legacy/upstream.js'
-import legacyProxy from './legacy/proxy.js'
+import legacyUpstream from './plugins/legacy-upstream.js'
+import legacyProxy from './routes/legacy.js'
 import lanes from './plugins/lanes.js'
 import { requestId } from './logging/request-id.js'
-import { trustFunction } from './net/forwarded.js'
-import { frontDoorServer } from './lanes/front-door.js'
+import { trustFunction, type Trust } from './net/forwarded.js'
+import { arrive, frontDoorServer } from './lanes/front-door.js'
 import { corsOffUnder, corsOptions } from './net/cors.js'
 
-export interface AppOptions {
-  config: Config
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** TRUST_PROXY's trust function: the one rule for request.ip, the lanes' logs and X-Forwarded-For. */
+    trust: Trust
+    /** False once the app is closing or overloaded: the lanes stand aside then. */
+    accepting: () => boolean
+  }
 }
 
-/** Server options that belong to the app's behaviour, not to the process. */
-export function appServerOptions (config: Config) {
+export interface BuildOptions {
+  /** Where log lines go (tests capture them); default: standard output. */
+  logStream?: { write: (line: string) => void }
+  /** False: Fastify's own server, without the front door and so without lanes (the bench's framework-only measure). */
+  frontDoor?: boolean
+  /** Runs on the instance before the gateway is registered (the bench's hook variant adds its hook first). */
+  prepare?: (instance: FastifyInstance) => void
+}
+
+/**
+ * How long a client may take to send a request: its headers, and the whole of it (body included).
+ * Fastify's own default is no limit at all, and Node checks its limits only every 30 s unless told
+ * otherwise; a client past the limit gets 408 (plugins/problems.ts). The wait for the answer is
+ * bounded elsewhere (UPSTREAM_TIMEOUT_MS).
+ */
+export function clientTimeouts ({ client }: Config) {
   return {
+    requestTimeout: client.requestTimeoutMs,
+    http: {
+      requestTimeout: client.requestTimeoutMs,
+      headersTimeout: client.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.floor(client.headersTimeoutMs / 4))
+    }
+  }
+}
+
+/** The server options the gateway's behaviour depends on. */
+function serverOptions (config: Config, trust: Trust, { logStream, frontDoor = true }: BuildOptions) {
+  return {
+    ...clientTimeouts(config),
     // A userId longer than find-my-way's default 100 characters would otherwise be a 404 rather
     // than the 400 the contract promises.
     routerOptions: { maxParamLength: 8192 },
     // The server Fastify listens with: its front door lets the lanes answer before the framework.
-    serverFactory: frontDoorServer,
+    ...(frontDoor ? { serverFactory: frontDoorServer } : {}),
     frameworkErrors: frameworkErrorProblem,
     clientErrorHandler: clientErrorProblem,
     genReqId: requestId,
     logController: new AccessLogController(),
+    logger: logStream === undefined ? loggerOptions(config.logLevel) : { ...loggerOptions(config.logLevel), stream: logStream },
+    return503OnClosing: true,
     // A hop count as proxy-addr's trust function: trust the first `hops` addresses from the socket.
-    // One trust function for request.ip and the X-Forwarded-For the passthrough sends.
-    trustProxy: config.trustProxy === false ? false : trustFunction(config.trustProxy)
+    trustProxy: config.trustProxy === false ? false : trust
   } satisfies FastifyServerOptions
 }
 
-async function app (fastify: FastifyInstance, { config }: AppOptions): Promise<void> {
+/** While the app closes, answers close their connection, and the lanes hand everything to Fastify. */
+function closing (fastify: FastifyInstance): void {
+  let closed = false
+  fastify.addHook('preClose', (done) => { closed = true; done() })
+  // A keep-alive connection would otherwise outlive the requests in flight and hold the process
+  // until the grace period kills it.
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (closed) reply.header('connection', 'close')
+    done(null, payload)
+  })
+  fastify.decorate('accepting', () => !closed && fastify.isUnderPressure?.() !== true)
+}
+
+async function gateway (fastify: FastifyInstance, { config, trust }: { config: Config, trust: Trust }): Promise<void> {
+  fastify.decorate('trust', trust)
   // Shared schemas first: routes refer to them, and the contract names them as components.
   fastify.addSchema(DeviceSchema)
   fastify.addSchema(ProblemSchema)
-  // Callback-style hooks on the hot path: an async hook costs a promise per request.
-  fastify.addHook('onRequest', (request, reply, done) => { reply.header('x-request-id', request.id); done() })
 
   await fastify.register(problems)
   await fastify.register(docs, { config })
@@ -66,6 +114,7 @@ async function app (fastify: FastifyInstance, { config }: AppOptions): Promise<v
     maxEventLoopDelay: config.maxEventLoopDelayMs,
     pressureHandler: (_request, reply) => { reply.send(new OverloadedError()) }
   })
+  closing(fastify)
   if (config.corsOrigins.length > 0) {
     // Not on the passthrough, which the legacy plugins below add (net/cors.ts says why).
     fastify.addHook('onRoute', corsOffUnder(() => (fastify.hasDecorator('passthrough') ? fastify.passthrough.apiPrefix : undefined)))
@@ -73,6 +122,7 @@ async function app (fastify: FastifyInstance, { config }: AppOptions): Promise<v
   }
 
   await fastify.register(metrics, { config })
+  await fastify.register(requestEnd)
   await fastify.register(tracing, { config })
   await fastify.register(auth, { config })
   await fastify.register(redis, { config })
@@ -92,6 +142,22 @@ async function app (fastify: FastifyInstance, { config }: AppOptions): Promise<v
   await fastify.register(lanes, { config })
 }
 
-// Not encapsulated: the instance that registers the app (server.ts, a test) sees its decorators,
-// e.g. the cache's Redis state. Scopes that must stay apart are encapsulated inside.
-export default fp(app, { name: 'mor-gateway', fastify: '5.x' })
+// Not encapsulated: the instance sees the gateway's decorators (e.g. the cache's Redis state).
+// Scopes that must stay apart are encapsulated inside.
+const gatewayPlugin = fp(gateway, { name: 'mor-gateway', fastify: '5.x' })
+
+/** The gateway, built and registered, not yet listening. */
+export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  // One trust function for request.ip and everything that reads a raw request (lanes, passthrough).
+  const trust = trustFunction(config.trustProxy)
+  const app = Fastify(serverOptions(config, trust, options))
+  // A request that did not come through a front door (Fastify's inject, or a server without one)
+  // gets on arrival what the front door gives every other request.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!reply.raw.hasHeader('x-request-id')) arrive(request.raw, reply.raw)
+    done()
+  })
+  options.prepare?.(app)
+  await app.register(gatewayPlugin, { config, trust })
+  return app
+}

@@ -5,26 +5,26 @@
 // answers is also seen by Fastify's response listeners (request metrics and access log a second
 // time), which a real hook design would skip with reply.hijack(): this variant is a little slower
 // than that design would be.
-import Fastify from 'fastify'
-import app, { appServerOptions } from '../../src/app.js'
+import type { Server } from 'node:http'
+import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
-import { loggerOptions } from '../../src/logging/logger.js'
-import { clientTimeouts } from '../../src/server.js'
-import { frontDoorOf } from '../../src/lanes/front-door.js'
-import type { Lane } from '../../src/lanes/hit-lane.js'
+import { frontDoorOf, type Lane } from '../../src/lanes/front-door.js'
 
 const config = loadConfig(process.env)
-const server = Fastify({ ...appServerOptions(config), ...clientTimeouts(config), logger: loggerOptions(config.logLevel) })
 const hooked: { lane?: Lane | undefined } = {}
-// Registered first, so it runs before the app's own onRequest hooks.
-server.addHook('onRequest', (request, reply, done) => {
-  const { lane } = hooked
-  if (lane === undefined) return done()
-  lane(request.raw, reply.raw, () => { done() })
+const server = await buildApp(config, {
+  // Added first, so it runs before the app's own onRequest hooks.
+  prepare: (instance) => {
+    instance.addHook('onRequest', (request, reply, done) => {
+      const { lane } = hooked
+      if (lane === undefined) return done()
+      lane(request.raw, reply.raw, () => { done() })
+    })
+  }
 })
-await server.register(app, { config })
+await server.ready()
 // Taken off the front door: from here on, the lanes run only inside the hook.
-const front = frontDoorOf(server.server)
+const front = frontDoorOf(server.server as Server)
 hooked.lane = front?.lane
 if (front) front.lane = undefined
 await server.listen({ host: '127.0.0.1', port: config.port })

@@ -89,10 +89,12 @@ export interface DevicesCache {
    * lookup; `get` does everything else.
    */
   peek: (userId: number) => CacheEntry | undefined | Promise<CacheEntry | undefined>
+  /** `peek` for a device's details. */
+  peekDevice: (deviceId: number) => CacheEntry | undefined | Promise<CacheEntry | undefined>
 }
 
 /** The caller's upstream budget is spent and nothing cached can stand in. */
-export const UpstreamBudgetError = retryAfterError('UPSTREAM_BUDGET_EXHAUSTED', 'This API key has used its budget of calls to MOR for this minute', 429)
+export const UpstreamBudgetError = retryAfterError('rate-limited', 'UPSTREAM_BUDGET_EXHAUSTED', 'This API key has used its budget of calls to MOR for this minute', 429)
 
 // Errors that mean "MOR cannot answer now": a stale copy beats an error page for these.
 const LOCK_POLL_MS = 25
@@ -345,11 +347,12 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     }
   }
 
-  function peek (userId: number): CacheEntry | undefined | Promise<CacheEntry | undefined> {
-    const cached = lru?.get(userId)
+  // The target is made only for a look in Redis: a hit in process allocates nothing.
+  function peekTarget (local: number, targetOf: () => Target): CacheEntry | undefined | Promise<CacheEntry | undefined> {
+    const cached = lru?.get(local)
     if (cached && isFresh(cached, Date.now())) return cached
     if (!redis?.available) return undefined
-    const target = listTarget(userId)
+    const target = targetOf()
     return lookupRemote(target.key).then((remote) => {
       const now = Date.now()
       if (!remote || !isFresh(remote, now)) return undefined
@@ -387,6 +390,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     get: (userId, getOpts = {}) => getTarget(listTarget(userId), getOpts),
     getDevice: (deviceId, getOpts = {}) => getTarget(deviceTarget(deviceId), getOpts),
     inspectDevice: (deviceId) => inspect(deviceTarget(deviceId)),
-    peek
+    peek: (userId) => peekTarget(userId, () => listTarget(userId)),
+    peekDevice: (deviceId) => peekTarget(-1 - deviceId, () => deviceTarget(deviceId))
   }
 }

@@ -1,9 +1,9 @@
 // A cached answer: a user's device list or one device's details as serialized JSON (or a negative
-// "not found"), with its freshness window. Pure functions only, shared by the in-process and
-// Redis tiers.
+// "not found"), with its freshness window. Data only, and pure functions, shared by the in-process
+// and Redis tiers; what a process derives from an entry (compressed copies, cut pages) is kept by
+// its owner (cache/http.ts, paging/page.ts) beside the entry, never in it.
 import { createHash } from 'node:crypto'
 import { indexBytes, loadIndex, storeIndex, type DeviceIndex, type StoredIndex } from '../paging/device-index.js'
-import type { PageMemo } from '../paging/page.js'
 
 export interface CacheEntry {
   /** 200: body is the JSON answer; 404: MOR said the user or device was not found (body empty). */
@@ -19,12 +19,6 @@ export interface CacheEntry {
   index?: DeviceIndex
   /** A device's details: the MOR user it belongs to, null when MOR did not say. */
   owner?: number | null
-  /** Compressed bodies, made once per process on first demand (never stored in Redis). */
-  variants?: Partial<Record<'br' | 'gzip', Promise<Buffer>>>
-  /** Compressed pages and filtered views of a list, the most recent few (never stored in Redis). */
-  pageVariants?: Map<string, Promise<Buffer>>
-  /** Recent pages of a list by query string, so a repeated page is not cut again (never stored in Redis). */
-  pages?: Map<string, PageMemo>
 }
 
 /** What an entry holds besides its body. */

@@ -35,8 +35,21 @@ export function negotiate (acceptEncoding: string | undefined): Coding | undefin
 
 const compress = (body: Buffer, coding: Coding) => (coding === 'br' ? brotliAsync(body, BROTLI_OPTIONS) : gzipAsync(body))
 
+type Variants = Partial<Record<Coding, Promise<Buffer>>>
+/** Compressed bodies per entry, made once per process on first demand (never stored in Redis). */
+const bodyVariants = new WeakMap<CacheEntry, Variants>()
+/** Compressed pages and filtered views per list entry, the most recent few. */
+const pageVariants = new WeakMap<CacheEntry, Map<string, Promise<Buffer>>>()
+
+/** The compressed copies of an entry's whole body made so far. */
+export const variantsOf = (entry: CacheEntry): Variants => bodyVariants.get(entry) ?? {}
+
 export function compressedBody (entry: CacheEntry, coding: Coding): Promise<Buffer> {
-  const variants = (entry.variants ??= {})
+  let variants = bodyVariants.get(entry)
+  if (variants === undefined) {
+    variants = {}
+    bodyVariants.set(entry, variants)
+  }
   let variant = variants[coding]
   if (!variant) {
     const made = compress(entry.body, coding)
@@ -58,7 +71,11 @@ const PAGE_VARIANTS_KEPT = 32
  */
 export function compressedView (entry: CacheEntry, variant: string, body: Buffer, coding: Coding): Promise<Buffer> {
   if (variant === '') return compressedBody(entry, coding)
-  const pages = (entry.pageVariants ??= new Map())
+  let pages = pageVariants.get(entry)
+  if (pages === undefined) {
+    pages = new Map()
+    pageVariants.set(entry, pages)
+  }
   const key = `${coding} ${variant}`
   let made = pages.get(key)
   if (made) {

@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { loadConfig, loadSimulatorConfig, type Config } from '../config.js'
-import { buildServer, startProblem } from '../server.js'
+import { buildApp } from '../app.js'
+import { closeOnSignals, startProblem } from '../runtime/process.js'
 import { devicesGetHash, signParams } from '../mor/sign.js'
 import { DEMO_API_SECRET, DEMO_API_USER } from './data.js'
 import { startMorSimulator } from './simulator.js'
@@ -18,7 +19,8 @@ try {
   const demoKey = `demo-${randomBytes(16).toString('hex')}`
   config = loadConfig({ GATEWAY_API_KEYS: demoKey, ...process.env, MOR_URL: sim.url, MOR_API_USER: DEMO_API_USER, MOR_API_SECRET: DEMO_API_SECRET })
   const keyNote = config.auth.keys.includes(demoKey) ? demoKey : '<one of your GATEWAY_API_KEYS>'
-  const server = await buildServer(config)
+  const server = await buildApp(config)
+  closeOnSignals(server, config)
   server.addHook('onClose', async () => { await sim.close() })
   await server.listen({ host: config.host, port: config.port })
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${(server.server.address() as AddressInfo).port}`

@@ -1,10 +1,16 @@
 // The gateway's HTTP server, made through Fastify's `serverFactory` option: every request meets the
-// front door first, where a lane (src/lanes/, installed by plugins/lanes.ts) may answer it before
-// the framework, or passes it to Fastify's own handler untouched. Without a lane installed (or once
-// the app has closed) the front door is just Fastify's handler.
+// front door first. It gives the request its id (sent back as X-Request-Id whoever answers) and
+// notes the connection's latest exchange (for plugins/problems.ts's client-error handler); then a
+// lane (src/lanes/, installed by plugins/lanes.ts) may answer the request before the framework, or
+// pass it to Fastify's own handler untouched. Without a lane installed (or once the app has
+// closed) the front door leads straight to Fastify's handler.
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http'
 import type { FastifyServerOptions } from 'fastify'
-import type { Lane } from './hit-lane.js'
+import { identify } from '../logging/request-id.js'
+import { noteExchange } from '../http/handover.js'
+
+/** A lane: answers a request itself, or calls `next` to hand it to Fastify untouched. */
+export type Lane = (req: IncomingMessage, res: ServerResponse, next: () => void) => void
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
@@ -13,27 +19,32 @@ export interface FrontDoor {
   lane: Lane | undefined
 }
 
-const kFrontDoor = Symbol('front door')
-type WithFrontDoor = Server & { [kFrontDoor]?: FrontDoor }
+const doors = new WeakMap<Server, FrontDoor>()
+
+/** What every request gets on arrival: its id on its answer, and its place as its connection's latest exchange. */
+export function arrive (req: IncomingMessage, res: ServerResponse): void {
+  identify(req, res)
+  noteExchange(req, res)
+}
 
 /** Fastify's `serverFactory`: an http.Server whose requests meet the front door first. */
 export function frontDoorServer (handler: Handler, options: FastifyServerOptions & { http?: ServerOptions | null }): Server {
   const front: FrontDoor = { lane: undefined }
-  const server: WithFrontDoor = createServer(options.http ?? {}, (req, res) => {
+  const server = createServer(options.http ?? {}, (req, res) => {
+    arrive(req, res)
     const lane = front.lane
     if (lane === undefined) handler(req, res)
     else lane(req, res, () => { handler(req, res) })
   })
-  // What Fastify does to the server it makes itself (lib/server.js), which a factory must repeat.
-  server.keepAliveTimeout = options.keepAliveTimeout ?? 72_000
-  server.requestTimeout = options.requestTimeout ?? 0
-  server.setTimeout(options.connectionTimeout ?? 0)
-  if ((options.maxRequestsPerSocket ?? 0) > 0) server.maxRequestsPerSocket = options.maxRequestsPerSocket ?? 0
-  server[kFrontDoor] = front
+  // What Fastify does to the server it makes itself (fastify/lib/server.js), which a factory must
+  // repeat; Fastify has filled in its defaults in these options before it calls the factory.
+  server.keepAliveTimeout = options.keepAliveTimeout as number
+  server.requestTimeout = options.requestTimeout as number
+  server.setTimeout(options.connectionTimeout)
+  if ((options.maxRequestsPerSocket ?? 0) > 0) server.maxRequestsPerSocket = options.maxRequestsPerSocket as number
+  doors.set(server, front)
   return server
 }
 
 /** The front door of a server made by frontDoorServer, or undefined for any other server. */
-export function frontDoorOf (server: Server): FrontDoor | undefined {
-  return (server as WithFrontDoor)[kFrontDoor]
-}
+export const frontDoorOf = (server: Server): FrontDoor | undefined => doors.get(server)

@@ -12,26 +12,21 @@ import { upstreamRequestHeaders } from '../legacy/headers.js'
 import { refusePath } from '../legacy/confine.js'
 import { relay, SMALL_BODY_BYTES } from '../legacy/relay.js'
 import { writeMethodOf } from '../legacy/writes.js'
-import type { Passthrough } from '../legacy/upstream.js'
-import type { Lane } from './hit-lane.js'
-import { clientView, forwardedFor, type Trust } from '../net/forwarded.js'
+import type { Passthrough } from '../legacy/passthrough.js'
+import { handover } from '../http/handover.js'
+import { requestId } from '../logging/request-id.js'
+import type { Lane } from './front-door.js'
+import { clientView, forwardedFor, type ClientView, type Trust } from '../net/forwarded.js'
 
 export interface LegacyLaneDeps {
   passthrough: Passthrough
   /** TRUST_PROXY's trust function: the client's address, host and scheme as the route sees them. */
   trust: Trust
   open: () => boolean
-  requestId: (req: IncomingMessage) => string
-  /** Called once the answer has ended (metrics and the access log). */
-  served: (req: IncomingMessage, id: string, status: number, startedAt: number) => void
-}
-
-const FAILURE = Symbol('failure met by the legacy lane')
-type Marked = IncomingMessage & { [FAILURE]?: Error }
-
-/** The failure the lane met before answering, for the route to answer as a problem. */
-export function laneFailure (req: IncomingMessage): Error | undefined {
-  return (req as Marked)[FAILURE]
+  /** The lane takes the request: the access log's incoming line. */
+  arrived: (req: IncomingMessage, client: ClientView) => void
+  /** Called once the answer has ended: the end of the request, as the framework's (plugins/request-end.ts). */
+  served: (req: IncomingMessage, status: number, startedAt: number, client: ClientView) => void
 }
 
 /**
@@ -52,7 +47,7 @@ function relayable (req: IncomingMessage, apiPrefix: string, maxBody: number): b
 }
 
 export function createLegacyLane (deps: LegacyLaneDeps): Lane {
-  const { passthrough, trust, open, requestId, served } = deps
+  const { passthrough, trust, open, arrived, served } = deps
   const { apiPrefix, allowed, origin } = passthrough
 
   return function legacyLane (req, res, next) {
@@ -61,18 +56,21 @@ export function createLegacyLane (deps: LegacyLaneDeps): Lane {
     if (allowed && !allowed(client.ip)) return next()
     const startedAt = performance.now()
     const id = requestId(req)
+    arrived(req, client)
     relay(passthrough.relay, req, res, req.url ?? '/', {
       requestId: id,
       headers: upstreamRequestHeaders(req.headers, origin.host, { forwardedFor: forwardedFor(req, trust), protocol: client.protocol, host: client.host }),
-      answerHeaders: () => ['x-request-id', id],
+      // X-Request-Id is on the response already (lanes/front-door.ts).
+      answerHeaders: () => [],
       onStart: () => {},
       onFailure: (err) => {
-        ;(req as Marked)[FAILURE] = err
+        // The route answers it, with the problem it would give for this failure.
+        handover(req).failure = err
         next()
       },
       onEnd: (outcome) => {
         if (outcome === 'gone') passthrough.clientGone()
-        else if (outcome === 'answered') served(req, id, res.statusCode, startedAt)
+        else if (outcome === 'answered') served(req, res.statusCode, startedAt, client)
       }
     })
   }

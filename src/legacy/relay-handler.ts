@@ -6,8 +6,23 @@ import type { ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
 import { responseHeaders } from './headers.js'
 import { ClientGoneError, upstreamError } from './errors.js'
-import type { RelayCall, RelayDeps, Write } from './relay.js'
+import type { RelayCall, RelayDeps, Write } from './relay-call.js'
 import { WRITE_ANSWER_MAX_BYTES, writeOutcome, type WriteOutcome } from './write-answer.js'
+
+/**
+ * Writes the answer's head: the gateway's headers, then MOR's. Headers already set on the response
+ * (X-Request-Id, by the front door) stand; the rest are appended one by one, because once any header
+ * is set, Node's writeHead sets each name of a list once, and only the last of MOR's Set-Cookie
+ * lines would be sent.
+ */
+function writeAnswerHead (res: ServerResponse, status: number, headers: string[]): void {
+  const preset = res.getHeaderNames()
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i] as string
+    if (!preset.includes(name)) res.appendHeader(name, headers[i + 1] as string)
+  }
+  res.writeHead(status)
+}
 
 /**
  * One call as undici's dispatch handler. A class rather than a literal of closures: its methods
@@ -64,7 +79,7 @@ export class Relay implements Dispatcher.DispatchHandler {
     this.call.onStart()
     this.started = true
     // Node sends the head with the first body bytes, so a held answer holds its head too.
-    this.res.writeHead(statusCode, responseHeaders(this.call.answerHeaders(), rawHeaders))
+    writeAnswerHead(this.res, statusCode, responseHeaders(this.call.answerHeaders(), rawHeaders))
     this.resume = resume
     return true
   }

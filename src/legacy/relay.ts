@@ -17,66 +17,14 @@
 // `onWriteAnswered` before the client gets it.
 import { Transform, type TransformCallback } from 'node:stream'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Dispatcher } from 'undici'
 import { ClientGoneError, PassthroughBusyError, PayloadTooLargeError, UnreadableWriteError, WriteAsHeadError } from './errors.js'
-import type { Gate } from './gate.js'
 import { Relay } from './relay-handler.js'
-import { HEAD_REASON, WRITE_BODY_MAX_BYTES, writeMethodOf, writeRequestOf, type WriteMethod, type WritePath, type WriteRequest } from './writes.js'
-import type { WriteOutcome } from './write-answer.js'
+import { handover } from '../http/handover.js'
+import { HEAD_REASON, WRITE_BODY_MAX_BYTES, writeMethodOf, writeRequestOf, type WritePath } from './writes.js'
+import type { RelayCall, RelayDeps, Write } from './relay-call.js'
 
 /** Bodies up to this size are read whole before MOR is called: a slow sender holds no connection. */
 export const SMALL_BODY_BYTES = 64 * 1024
-
-export interface RelayDeps {
-  pool: Dispatcher
-  /** MOR's origin, e.g. `http://10.0.0.5`. */
-  origin: string
-  gate: Gate
-  maxBodyBytes: number
-  /** UPSTREAM_TIMEOUT_MS, quoted by the 504 problem. */
-  timeoutMs: number
-  /** MOR_URL's path + /api: where the write methods live. */
-  apiPrefix: string
-  /**
-   * A write the gateway forwarded, once MOR's answer to it has ended: what that answer says. The
-   * client gets the answer once this settles (the cache has followed the write), so it must be bounded.
-   */
-  onWriteAnswered: (write: Write, outcome: WriteOutcome, requestId: string) => Promise<void>
-  /** A call to a write method the gateway did not forward, and why (no values quoted). */
-  onWriteRefused: (method: WriteMethod, reason: string, requestId: string) => void
-}
-
-/** A call to one of MOR's write methods whose target the gateway has read. */
-export type Write = Extract<WriteRequest, { kind: 'write' }>
-
-export interface RelayCall {
-  /** The request's id, for what the relay reports about it. */
-  requestId: string
-  /** Headers for MOR (legacy/headers.ts). */
-  headers: string[]
-  /** Headers the gateway adds to MOR's answer (X-Request-Id, CORS), as a flat name, value list. */
-  answerHeaders: () => string[]
-  /** The answer is about to start: from here on the relay owns the response. */
-  onStart: () => void
-  /** The call failed before any answer was written: the caller answers with this error's problem. */
-  onFailure: (err: Error) => void
-  /** The call is over: `answered` (MOR's answer went out whole), `cut` (it broke off), or `gone` (the client left). */
-  onEnd: (outcome: 'answered' | 'cut' | 'gone') => void
-}
-
-const FAIL = Symbol('fails the relayed call of this request')
-type Failable = IncomingMessage & { [FAIL]?: (err: Error) => void }
-
-/**
- * Fails the passthrough call still receiving this request's body, if there is one (a request
- * timeout, a malformed body): true when the relay took the error over and will answer or cut.
- */
-export function failRelayedRequest (req: IncomingMessage, err: Error): boolean {
-  const fail = (req as Failable)[FAIL]
-  if (fail === undefined) return false
-  fail(err)
-  return true
-}
 
 /** How the body comes: none, small enough to read whole, or streamed. */
 function bodyKind (req: IncomingMessage): 'none' | 'small' | 'stream' {
@@ -117,16 +65,17 @@ function withoutConditionals (headers: string[]): string[] {
 
 /** Relays `req` to MOR at `path`, answering on `res` (see RelayCall for who answers what). */
 export function relay (deps: RelayDeps, req: IncomingMessage, res: ServerResponse, path: string, call: RelayCall): void {
-  const failable = req as Failable
+  // How to fail this call, for the client-error handler (a request timeout, a malformed chunk).
+  const failable = handover(req)
   let finished = false
   const finish = (fn: () => void) => {
     if (finished) return
     finished = true
-    failable[FAIL] = undefined
+    failable.failBody = undefined
     fn()
   }
   const refuse = (err: Error) => finish(() => call.onFailure(err))
-  const gone = () => { if (!res.writableFinished) failable[FAIL]?.(new ClientGoneError()) }
+  const gone = () => { if (!res.writableFinished) failable.failBody?.(new ClientGoneError()) }
   res.once('close', gone)
 
   const dispatch = (body: Buffer | Transform | null, write?: Write) => {
@@ -137,7 +86,7 @@ export function relay (deps: RelayDeps, req: IncomingMessage, res: ServerRespons
       onFailure: refuse,
       onEnd: (outcome) => finish(() => call.onEnd(outcome))
     }, deps, write)
-    failable[FAIL] = (err) => relayed.fail(err)
+    failable.failBody = (err) => relayed.fail(err)
     const headers = write ? withoutConditionals(call.headers) : call.headers
     deps.pool.dispatch({ origin: deps.origin, method: req.method ?? 'GET', path, headers, body }, relayed)
   }
@@ -158,7 +107,7 @@ export function relay (deps: RelayDeps, req: IncomingMessage, res: ServerRespons
     }
     const onEnd = () => { stop(); then(Buffer.concat(chunks)) }
     const stop = () => { req.off('data', onData).off('end', onEnd) }
-    failable[FAIL] = (err) => {
+    failable.failBody = (err) => {
       stop()
       if (err instanceof ClientGoneError) finish(() => call.onEnd('gone'))
       else refuse(err)

@@ -65,25 +65,17 @@ export function completedLevel (status: number, responseTimeMs: number): 'error'
 }
 
 /**
- * The access log: one line per request when it ends, at a level that follows its outcome (server
- * errors at error, client errors and slow requests at info, the rest at debug), and the incoming
- * line at debug. At the default LOG_LEVEL=info the log shows what needs attention and the hot path
- * serializes nothing: Fastify's two info lines per request halved the throughput of a cache hit.
- * LOG_LEVEL=debug gives the full access log; /metrics counts every request at any level.
+ * Fastify's own access log lines, turned off: the incoming and completed lines are written by
+ * plugins/request-end.ts, once for every request whoever answers it (a route or a lane), at a
+ * level that follows the outcome (server errors at error, client errors and slow requests at
+ * info, the rest at debug). At the default LOG_LEVEL=info the log shows what needs attention and
+ * the hot path serializes nothing: Fastify's two info lines per request halved the throughput of a
+ * cache hit. What is left here is the one thing only Fastify sees: a response stream that failed.
  */
 export class AccessLogController extends LogController {
-  override incomingRequest (request: FastifyRequest): void {
-    request.log.debug({ req: request }, 'incoming request')
-  }
+  override incomingRequest (): void {}
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const status = reply.statusCode
-    const responseTime = reply.elapsedTime
-    if (error) {
-      reply.log.error({ req: request, res: reply, err: error, responseTime }, 'request errored')
-      return
-    }
-    // The caller's label (a key's name or id, or `jwt`): never the key or token.
-    reply.log[completedLevel(status, responseTime)]({ req: request, res: reply, caller: request.caller?.label, responseTime }, 'request completed')
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored')
   }
 }

@@ -1,7 +1,9 @@
 // Request ids: the caller's X-Request-Id when it is sane (it goes into every log line), a fresh id
-// otherwise. Used by Fastify (genReqId) and by the lanes alike.
+// otherwise. Decided once per request, at the front door (lanes/front-door.ts), which also sends it
+// back as X-Request-Id on whatever answers; Fastify's genReqId and the lanes ask for the same one.
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { handover } from '../http/handover.js'
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -26,7 +28,18 @@ export function idSource (random: string = randomUUID(), start = 0): () => strin
 
 const freshId = idSource()
 
-export function requestId (req: IncomingMessage): string {
+function decideId (req: IncomingMessage): string {
   const given = req.headers['x-request-id']
   return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : freshId()
+}
+
+/** The request's id: decided on first ask (the front door's), then the same for everyone who asks. */
+export function requestId (req: IncomingMessage): string {
+  const record = handover(req)
+  return (record.id ??= decideId(req))
+}
+
+/** Puts the request's id on its answer, whoever answers: the one place X-Request-Id is set. */
+export function identify (req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('x-request-id', requestId(req))
 }

@@ -6,7 +6,7 @@ import { retryAfterError } from '../problems/retry-after.js'
 import { UPSTREAM_KINDS, upstreamKind, withKind } from './errors.js'
 
 /** Carries the seconds until the trial call, for Retry-After. */
-export const CircuitOpenError = withKind('circuit-open', retryAfterError('MOR_CIRCUIT_OPEN', 'MOR is failing; calls to it are paused for %d s', 503))
+export const CircuitOpenError = withKind('circuit-open', retryAfterError('upstream-unavailable', 'MOR_CIRCUIT_OPEN', 'MOR is failing; calls to it are paused for %d s', 503))
 
 export type CircuitState = 'closed' | 'open' | 'half-open'
 

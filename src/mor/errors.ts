@@ -5,6 +5,7 @@
 // upstream bytes.
 import createError from '@fastify/error'
 import type { ProblemSlug } from '../problems/catalog.js'
+import { gatewayError } from '../problems/gateway-error.js'
 
 /** How a call to MOR failed (also the `outcome` label of gateway_mor_call_duration_seconds). */
 export type UpstreamKind = 'not-found' | 'rejected' | 'bad-response' | 'unavailable' | 'timeout' | 'circuit-open'
@@ -40,7 +41,8 @@ export function withKind<T extends new (...args: any[]) => Error> (kind: Upstrea
 }
 
 export const UserNotFoundError = withKind('not-found', createError('MOR_USER_NOT_FOUND', 'MOR has no user %s visible to the gateway\'s API user', 404))
-export const DeviceNotFoundError = withKind('not-found', createError('MOR_DEVICE_NOT_FOUND', 'No device %s among the devices this caller may read', 404))
+// An upstream kind ('not-found') shared with User not found, with a problem of its own.
+export const DeviceNotFoundError = withKind('not-found', gatewayError('device-not-found', 'MOR_DEVICE_NOT_FOUND', 'No device %s among the devices this caller may read', 404))
 export const UpstreamRejectedError = withKind('rejected', createError('MOR_REJECTED', 'MOR refused the request: %s', 502))
 const BAD_RESPONSE_PREFIX = 'MOR sent a response the gateway cannot use: '
 export const UpstreamBadResponseError = withKind('bad-response', createError('MOR_BAD_RESPONSE', `${BAD_RESPONSE_PREFIX}%s`, 502))

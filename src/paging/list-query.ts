@@ -1,16 +1,31 @@
-// The query of a device-list request: filters (type, primary) and paging (limit, cursor). One
-// parser for the route and the hit lane, so both accept and refuse exactly the same requests.
+// The query of a device-list request: filters (type, primary) and paging (limit, cursor), each
+// checked against the documented schema (schemas/device-list.ts). One parser for the route and the
+// hit lane, so both accept and refuse exactly the same requests, and exactly what the contract says.
 // Values are never echoed back in errors: a mistyped parameter may well hold a credential.
+import { Compile } from 'typebox/compile'
+import type { Static } from 'typebox'
+import { ListQuerySchema, MAX_LIMIT, MAX_TYPE_LENGTH, MAX_TYPES } from '../schemas/device-list.js'
 
-export const MAX_LIMIT = 1000
-/** How many types one request may name, and how long each may be: bounds on a client's input. */
-export const MAX_TYPES = 20
-export const MAX_TYPE_LENGTH = 32
-export const MAX_CURSOR_LENGTH = 512
-/** A device type as a filter names it: MOR's are words like SIP, IAX2, FAX, Virtual, H323. */
-export const TYPE_PATTERN = /^[A-Za-z0-9_+-]{1,32}$/
-const LIMIT_PATTERN = /^[1-9][0-9]{0,3}$/
-export const LIST_PARAMS = ['type', 'primary', 'limit', 'cursor'] as const
+type ListQueryParams = Static<typeof ListQuerySchema>
+
+/** The parameters the list takes, as the schema names them. */
+export const LIST_PARAMS = Object.keys(ListQuerySchema.properties) as Array<keyof ListQueryParams>
+
+// One compiled check per parameter, from the schema's own definition of it.
+const checks = Object.fromEntries(LIST_PARAMS.map((name) => [name, Compile(ListQuerySchema.properties[name])])) as unknown as
+  Record<keyof ListQueryParams, { Check: (value: unknown) => boolean }>
+
+/** Why a value is refused, in words that never echo it (a mistyped parameter may hold a credential). */
+const REFUSALS: Record<keyof ListQueryParams, string> = {
+  type: `Query parameter "type" must be 1 to ${MAX_TYPES} comma-separated device types of letters, digits, _, + or - (at most ${MAX_TYPE_LENGTH} each)`,
+  primary: 'Query parameter "primary" must be true or false',
+  limit: `Query parameter "limit" must be an integer from 1 to ${MAX_LIMIT}`,
+  cursor: 'Query parameter "cursor" is not a cursor this gateway issued'
+}
+
+/** A query string's value as the schema types it: `primary` is a boolean, the rest are text. */
+const typed = (name: keyof ListQueryParams, value: string): unknown =>
+  name !== 'primary' ? value : value === 'true' ? true : value === 'false' ? false : value
 
 export interface ListQuery {
   /** Lower-cased, without duplicates, sorted: one spelling per filter. */
@@ -33,32 +48,18 @@ export function parseListQuery (search: string): QueryOutcome {
   const query: ListQuery = { ...EMPTY }
   const seen = new Set<string>()
   for (const [name, value] of new URLSearchParams(search)) {
-    if (!(LIST_PARAMS as readonly string[]).includes(name)) {
+    if (!(LIST_PARAMS as string[]).includes(name)) {
       return { ok: false, detail: `Unknown query parameter ${quoted(name)}: this operation takes ${LIST_PARAMS.join(', ')}` }
     }
-    if (seen.has(name)) return { ok: false, detail: `Query parameter "${name}" is given more than once` }
-    seen.add(name)
-    switch (name) {
-      case 'type': {
-        const types = value.split(',')
-        if (types.length > MAX_TYPES || !types.every((type) => TYPE_PATTERN.test(type))) {
-          return { ok: false, detail: `Query parameter "type" must be 1 to ${MAX_TYPES} comma-separated device types of letters, digits, _, + or - (at most ${MAX_TYPE_LENGTH} each)` }
-        }
-        query.types = [...new Set(types.map((type) => type.toLowerCase()))].sort()
-        break
-      }
-      case 'primary':
-        if (value !== 'true' && value !== 'false') return { ok: false, detail: 'Query parameter "primary" must be true or false' }
-        query.primary = value === 'true'
-        break
-      case 'limit':
-        if (!LIMIT_PATTERN.test(value) || Number(value) > MAX_LIMIT) return { ok: false, detail: `Query parameter "limit" must be an integer from 1 to ${MAX_LIMIT}` }
-        query.limit = Number(value)
-        break
-      case 'cursor':
-        if (value === '' || value.length > MAX_CURSOR_LENGTH) return { ok: false, detail: 'Query parameter "cursor" is not a cursor this gateway issued' }
-        query.cursor = value
-        break
+    const param = name as keyof ListQueryParams
+    if (seen.has(param)) return { ok: false, detail: `Query parameter "${param}" is given more than once` }
+    seen.add(param)
+    if (!checks[param].Check(typed(param, value))) return { ok: false, detail: REFUSALS[param] }
+    switch (param) {
+      case 'type': query.types = [...new Set(value.split(',').map((type) => type.toLowerCase()))].sort(); break
+      case 'primary': query.primary = value === 'true'; break
+      case 'limit': query.limit = Number(value); break
+      case 'cursor': query.cursor = value; break
     }
   }
   return { ok: true, query }

@@ -109,8 +109,11 @@ const PAGE_KEPT_MAX_BYTES = 32 * 1024
  * query or cursor, a stale cursor) is never remembered. `query` is `search` already parsed, by a
  * caller that refuses a bad query before asking the cache.
  */
+/** Recent pages of each cached list by query string, so a repeated page is not cut again (process-local). */
+const memos = new WeakMap<CacheEntry, Map<string, PageMemo>>()
+
 export function pageFor (entry: CacheEntry, userId: number, search: string, query?: ListQuery): { memo: PageMemo } | { refused: QueryRefusal } {
-  const pages = entry.pages
+  const pages = memos.get(entry)
   const known = pages?.get(search)
   if (known !== undefined) return { memo: known }
   const parsed = query === undefined ? parseListQuery(search) : { ok: true as const, query }
@@ -119,7 +122,11 @@ export function pageFor (entry: CacheEntry, userId: number, search: string, quer
   if (view.kind !== 'page') return { refused: view }
   const memo = { query: parsed.query, view }
   if (view.body.length <= PAGE_KEPT_MAX_BYTES) {
-    const kept = (entry.pages ??= new Map())
+    let kept = pages
+    if (kept === undefined) {
+      kept = new Map()
+      memos.set(entry, kept)
+    }
     kept.set(search, memo)
     if (kept.size > PAGES_KEPT) kept.delete(kept.keys().next().value as string)
   }

@@ -6,14 +6,14 @@
 import { readFile } from 'node:fs/promises'
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
-import createError from '@fastify/error'
+import { gatewayError } from '../problems/gateway-error.js'
 import type { Config } from '../config.js'
 import { createKeyRing, parseKeyFile, type KeyRing, type KeySpec } from '../auth/api-keys.js'
 import { mayRead, type Caller } from '../auth/caller.js'
 import { createJwtVerifier, looksLikeJwt, type JwtVerifier } from '../auth/jwt.js'
 
-export const UnauthorizedError = createError('UNAUTHORIZED', '%s', 401)
-export const ForbiddenUserError = createError('FORBIDDEN_USER', 'This caller may not read this MOR user\'s devices', 403)
+export const UnauthorizedError = gatewayError('unauthorized', 'UNAUTHORIZED', '%s', 401)
+export const ForbiddenUserError = gatewayError('forbidden', 'FORBIDDEN_USER', 'This caller may not read this MOR user\'s devices', 403)
 
 export interface Auth {
   /** The caller a bearer header stands for; synchronous for API keys and tokens seen before. */
@@ -45,7 +45,6 @@ export const bearerToken = (header: string | undefined) => (header === undefined
 export function identifyCaller (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
   const identified = (caller: Caller | undefined) => {
     request.caller = caller
-    if (caller !== undefined) request.server.metrics.countCaller(caller.label)
     done()
   }
   const found = request.server.auth.authenticate(request.headers.authorization)

@@ -10,7 +10,7 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import type { Subject } from '../cache/devices-cache.js'
 import { upstreamKeyPrefix } from '../redis/namespace.js'
-import { idOf, USER_ID_PATTERN } from '../schemas/device.js'
+import { DeviceIdParamsSchema, idOf, UserIdParamsSchema } from '../schemas/device.js'
 
 /** Why entries were dropped: a write through the passthrough, an operator's purge, or a newer copy elsewhere. */
 export type InvalidationCause = 'legacy-write' | 'purge' | 'refresh'
@@ -46,8 +46,6 @@ export function readMessage (text: string): Message | undefined {
   if (isId(userId) === isId(deviceId)) return undefined // exactly one subject
   return isId(userId) ? { from, cause: cause as InvalidationCause, userId } : { from, cause: cause as InvalidationCause, deviceId: deviceId as number }
 }
-
-const ID = USER_ID_PATTERN.slice(1, -1)
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const cache = fastify.devicesCache
@@ -110,11 +108,15 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
 
   fastify.decorate('invalidation', { invalidate })
 
-  // Operators' purge, on the internal listener only.
-  const purge = (subject: (id: number) => Subject) => async (match: RegExpExecArray) => {
-    await invalidate(subject(Number(match[1])), 'purge')
-    return 204
-  }
-  fastify.metrics.addInternalRoute('DELETE', new RegExp(`^/admin/cache/users/(${ID})$`), purge((userId) => ({ userId })))
-  fastify.metrics.addInternalRoute('DELETE', new RegExp(`^/admin/cache/devices/(${ID})$`), purge((deviceId) => ({ deviceId })))
-}, { name: 'invalidation', dependencies: ['cache', 'redis', 'metrics'], fastify: '5.x' })
+  // Operators' purge, on the internal listener only; ids as the public routes take them.
+  fastify.internalListener.addRoutes(async (internal) => {
+    internal.delete('/admin/cache/users/:userId', { schema: { params: UserIdParamsSchema } }, async (request, reply) => {
+      await invalidate({ userId: Number(request.params.userId) }, 'purge')
+      return reply.code(204).send()
+    })
+    internal.delete('/admin/cache/devices/:deviceId', { schema: { params: DeviceIdParamsSchema } }, async (request, reply) => {
+      await invalidate({ deviceId: Number(request.params.deviceId) }, 'purge')
+      return reply.code(204).send()
+    })
+  })
+}, { name: 'invalidation', dependencies: ['cache', 'redis', 'metrics', 'internal-listener'], fastify: '5.x' })

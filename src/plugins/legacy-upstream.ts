@@ -5,25 +5,14 @@ import fp from 'fastify-plugin'
 import { Pool } from 'undici'
 import type { Config } from '../config.js'
 import { allowList } from '../net/cidr.js'
-import { createGate } from './gate.js'
-import type { RelayDeps, Write } from './relay.js'
-import type { WriteMethod } from './writes.js'
-import type { WriteOutcome } from './write-answer.js'
+import { createGate } from '../legacy/gate.js'
+import type { Write } from '../legacy/relay-call.js'
+import type { WriteMethod } from '../legacy/writes.js'
+import type { WriteOutcome } from '../legacy/write-answer.js'
+import type { Passthrough } from '../legacy/passthrough.js'
 
 /** How long a write's answer waits for the cache to follow it; the invalidation goes on after. */
 export const WRITE_SETTLE_MS = 1000
-
-export interface Passthrough {
-  relay: RelayDeps
-  /** MOR's origin; the Host sent upstream is its host. */
-  origin: URL
-  /** MOR_URL's path + /api: the only path prefix forwarded. */
-  apiPrefix: string
-  /** LEGACY_ALLOW_CIDRS as a predicate on the client's address, if configured. */
-  allowed: ((ip: string) => boolean) | undefined
-  /** Counts a call whose client left before the answer ended (info, never an upstream failure). */
-  clientGone: () => void
-}
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,16 +1,18 @@
 // Prometheus metrics (prom-client) in a registry of the app's own, so several apps in one process
-// never share counters. Served at GET /metrics on the main port, or on METRICS_PORT when set (then
-// the main port has no /metrics at all). Labels are route templates, outcomes and states: never
-// user ids, keys or URLs, which would leak and explode cardinality.
-import { createServer, type Server } from 'node:http'
+// never share counters. Served at GET /metrics on the main port, or on the internal listener
+// (plugins/internal.ts) when METRICS_PORT is set: then the main port has no /metrics at all. Labels
+// are route templates, outcomes and states: never user ids, keys or URLs, which would leak and
+// explode cardinality.
 import fp from 'fastify-plugin'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Config } from '../config.js'
-import { createRequestHistogram, type RequestHistogram } from './request-histogram.js'
+import { createRequestHistogram, type RequestHistogram } from '../metrics/request-histogram.js'
+import internalListener from './internal.js'
 
 export interface GatewayMetrics {
   registry: Registry
-  /** Request latency by method, status and route template (observed by Fastify's hook and the hit lane). */
+  /** Request latency by method, status and route template (observed by plugins/request-end.ts). */
   requests: RequestHistogram
   upstream: Histogram<'outcome'>
   cache: Counter<'result'>
@@ -25,12 +27,6 @@ export interface GatewayMetrics {
   addGauge: (name: string, help: string, read: () => number) => void
   /** A counter whose running total a plugin keeps itself (a plain number on a hot path), read at scrape time. */
   addCounter: (name: string, help: string, read: () => number) => void
-  /**
-   * A route of the internal listener (METRICS_PORT) only, never of the public port: operators'
-   * actions such as purging the cache. `handle` gets the path's match and answers a status.
-   * Without METRICS_PORT there is no internal listener and these routes are not served.
-   */
-  addInternalRoute: (method: string, path: RegExp, handle: (match: RegExpExecArray) => Promise<number>) => void
 }
 
 declare module 'fastify' {
@@ -41,7 +37,6 @@ declare module 'fastify' {
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const registry = new Registry()
-  const internalRoutes: Array<{ method: string, path: RegExp, handle: (match: RegExpExecArray) => Promise<number> }> = []
   collectDefaultMetrics({ register: registry })
   const requests = createRequestHistogram(registry, 'gateway_http_request_duration_seconds',
     'Requests answered by the gateway, by method, route template and status',
@@ -82,9 +77,6 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     addGauge (name, help, read) {
       new Gauge({ name, help, registers: [registry], collect () { this.set(read()) } }) // eslint-disable-line no-new
     },
-    addInternalRoute (method, path, handle) {
-      internalRoutes.push({ method, path, handle })
-    },
     addCounter (name, help, read) {
       let reported = 0
       // eslint-disable-next-line no-new
@@ -113,46 +105,16 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   })
   fastify.decorate('metrics', metrics)
 
-  fastify.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched'
-    const status = reply.statusCode
-    requests.observe(`${request.method} ${status} ${route}`, () => ({ method: request.method, route, status: String(status) }), reply.elapsedTime / 1000)
-    done()
-  })
+  // Requests are observed where every request ends, whoever answers it (plugins/request-end.ts).
 
-  const scrape = async () => ({ type: registry.contentType, body: await registry.metrics() })
-  if (config.metricsPort === undefined) {
-    fastify.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
-      const { type, body } = await scrape()
-      return reply.type(type).send(body)
+  // GET /metrics, one route on whichever listener serves it.
+  const serveMetrics: FastifyPluginAsyncTypebox = async (instance) => {
+    instance.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
+      return reply.type(registry.contentType).send(await registry.metrics())
     })
-    return
   }
-  let server: Server | undefined
-  fastify.addHook('onReady', async () => {
-    server = createServer((req, res) => {
-      const path = req.url?.split('?')[0] ?? ''
-      if (req.method === 'GET' && path === '/metrics') {
-        scrape().then(({ type, body }) => res.writeHead(200, { 'content-type': type }).end(body), () => res.writeHead(500).end())
-        return
-      }
-      for (const route of internalRoutes) {
-        const match = route.method === req.method ? route.path.exec(path) : null
-        if (match === null) continue
-        route.handle(match).then((status) => res.writeHead(status).end(), (err: unknown) => {
-          fastify.log.error({ err }, 'internal route failed')
-          res.writeHead(500).end()
-        })
-        return
-      }
-      res.writeHead(404).end()
-    })
-    await new Promise<void>((resolve, reject) => {
-      server?.once('error', reject)
-      server?.listen(config.metricsPort, config.host, () => resolve())
-    })
-  })
-  fastify.addHook('onClose', async () => {
-    await new Promise<void>((resolve) => { if (server) server.close(() => resolve()); else resolve() })
-  })
+  // The listener METRICS_PORT names comes with the metrics, ahead of the plugins that add routes to it.
+  await fastify.register(internalListener, { config })
+  if (fastify.internalListener.enabled) fastify.internalListener.addRoutes(serveMetrics)
+  else await fastify.register(serveMetrics)
 }, { name: 'metrics', fastify: '5.x' })

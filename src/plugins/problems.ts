@@ -1,39 +1,22 @@
 // The root error and not-found handlers: every failure leaves as RFC 9457
 // application/problem+json with a stable type slug. 5xx answers never show internals; the log
 // gets the context instead.
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
+import { STATUS_CODES, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import fp from 'fastify-plugin'
-import createError from '@fastify/error'
+import { gatewayError, problemOf } from '../problems/gateway-error.js'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { MAX_PROBLEM_DETAIL_LENGTH, type Problem } from '../schemas/problem.js'
-import { failRelayedRequest } from '../legacy/relay.js'
+import { handedOver, latestExchange } from '../http/handover.js'
 import { UPSTREAM_KINDS, upstreamKind } from '../mor/errors.js'
 import { PROBLEM_TYPE_BASE, PROBLEM_TYPES, problemInstance, type ProblemSlug } from '../problems/catalog.js'
 
-/** The gateway's own errors, by code, and the problem each is to a client. */
-const KINDS: Record<string, ProblemSlug> = {
+/**
+ * Fastify's own errors the gateway answers with a problem of their own: they cannot carry a
+ * `problem` (the gateway's errors do, gateway-error.ts); any other 4xx of Fastify's is invalid-request.
+ */
+const FRAMEWORK_PROBLEMS: Record<string, ProblemSlug> = {
   FST_ERR_VALIDATION: 'invalid-request',
-  INVALID_USER_ID: 'invalid-request',
-  INVALID_DEVICE_ID: 'invalid-request',
-  INVALID_QUERY: 'invalid-request',
-  STALE_CURSOR: 'stale-cursor',
-  // An upstream kind ('not-found') shared with User not found, told apart by its code.
-  MOR_DEVICE_NOT_FOUND: 'device-not-found',
-  NOT_ONE_USER: 'invalid-request',
-  UNAUTHORIZED: 'unauthorized',
-  FORBIDDEN_USER: 'forbidden',
-  RATE_LIMITED: 'rate-limited',
-  UPSTREAM_BUDGET_EXHAUSTED: 'rate-limited',
-  GATEWAY_OVERLOADED: 'overloaded',
-  LEGACY_FORBIDDEN: 'forbidden',
-  LEGACY_INVALID_PATH: 'invalid-request',
-  LEGACY_BODY_TOO_LARGE: 'payload-too-large',
-  LEGACY_WRITE_UNREADABLE: 'invalid-request',
-  LEGACY_WRITE_AS_HEAD: 'invalid-request',
-  LEGACY_BUSY: 'overloaded',
-  CLIENT_REQUEST_TIMEOUT: 'request-timeout',
-  CLIENT_MALFORMED_REQUEST: 'invalid-request',
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload-too-large'
 }
 
@@ -49,10 +32,11 @@ export function sendProblem (reply: FastifyReply, body: Problem): FastifyReply {
   return reply.code(body.status).type('application/problem+json').send(instance === undefined ? body : { ...body, instance })
 }
 
-/** What the error is to a client: by its code when listed, else an upstream failure by its kind. */
+/** What the error is to a client: the problem it names, else an upstream failure by its kind, else Fastify's by its code. */
 function knownKind (error: FastifyError): ProblemSlug | undefined {
-  const listed = Object.hasOwn(KINDS, error.code) ? KINDS[error.code] : undefined
-  if (listed !== undefined) return listed
+  const named = problemOf(error)
+  if (named !== undefined) return named
+  if (Object.hasOwn(FRAMEWORK_PROBLEMS, error.code)) return FRAMEWORK_PROBLEMS[error.code]
   const kind = upstreamKind(error)
   return kind === undefined ? undefined : UPSTREAM_KINDS[kind].slug
 }
@@ -76,27 +60,18 @@ function pathOf (url: string): string {
  * Errors Fastify raises before routing (an undecodable URL such as `/%zz`): the root error
  * handler never sees them, so the server option `frameworkErrors` sends them as problems here.
  */
-export function frameworkErrorProblem (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  reply.header('x-request-id', request.id) // no onRequest hook has run to set it
+export function frameworkErrorProblem (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400
   sendProblem(reply, problem('invalid-request', status, 'The request URL is not valid'))
 }
 
 /** Node's request timeout (REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS) met by a request still arriving. */
-export const RequestTimeoutError = createError('CLIENT_REQUEST_TIMEOUT', 'The request did not arrive in time', 408)
+export const RequestTimeoutError = gatewayError('request-timeout', 'CLIENT_REQUEST_TIMEOUT', 'The request did not arrive in time', 408)
 /** Node's HTTP parser refused what followed the headers (a malformed chunk, say). */
-export const MalformedRequestError = createError('CLIENT_MALFORMED_REQUEST', 'The request is not valid HTTP', 400)
+export const MalformedRequestError = gatewayError('invalid-request', 'CLIENT_MALFORMED_REQUEST', 'The request is not valid HTTP', 400)
 
-const kAnswerEnds = Symbol('connection closes once its answer ends')
-
-/** What Node's HTTP server keeps on a socket, read the way Node's own client-error handler reads it. */
-interface HttpSocket extends Duplex {
-  /** The answer in progress on this connection, if any. */
-  _httpMessage?: ServerResponse | null
-  /** The parser; `incoming` is the request it is parsing or last parsed. */
-  parser?: { incoming?: IncomingMessage | null } | null
-  [kAnswerEnds]?: true
-}
+/** Connections whose answer under way is their last: nothing more is read from them. */
+const ending = new WeakSet<Duplex>()
 
 function asClientError (error: Error & { code?: string }): Error {
   return error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new RequestTimeoutError() : new MalformedRequestError()
@@ -106,10 +81,9 @@ function asClientError (error: Error & { code?: string }): Error {
  * The connection closes once the answer under way has gone out whole; nothing else is read from it.
  * Node's parser has failed, so it would refuse every later byte anyway.
  */
-function closeAfterAnswer (socket: HttpSocket): void {
-  socket[kAnswerEnds] = true
+function closeAfterAnswer (socket: Duplex, answer: ServerResponse | undefined): void {
+  ending.add(socket)
   socket.pause()
-  const answer = socket._httpMessage
   if (answer && !answer.writableFinished) answer.once('close', () => socket.end())
   else socket.end()
 }
@@ -122,18 +96,20 @@ function closeAfterAnswer (socket: HttpSocket): void {
  * already has (answered or not) is that route's to answer (the passthrough answers 408 or 400),
  * and garbage pipelined behind an answer in progress closes the connection after that answer.
  */
-export function clientErrorProblem (error: Error & { code?: string }, rawSocket: Duplex): void {
-  const socket = rawSocket as HttpSocket
-  if (socket[kAnswerEnds]) return
-  const current = socket.parser?.incoming
-  if (current && !current.complete) {
+export function clientErrorProblem (error: Error & { code?: string }, socket: Duplex): void {
+  if (ending.has(socket)) return
+  // The latest request on the connection (the front door notes each one); answers leave in
+  // order, so when its answer has finished, no answer is under way.
+  const latest = latestExchange(socket)
+  const answer = latest !== undefined && !latest.res.writableFinished ? latest.res : undefined
+  if (latest !== undefined && !latest.req.complete) {
     // The passthrough answers it (408, 400) if its answer has not started; any other route's
     // answer stands. Either way the connection ends with that answer.
-    failRelayedRequest(current, asClientError(error))
-    closeAfterAnswer(socket)
+    handedOver(latest.req)?.failBody?.(asClientError(error))
+    closeAfterAnswer(socket, answer)
     return
   }
-  if (socket._httpMessage) return closeAfterAnswer(socket)
+  if (answer !== undefined) return closeAfterAnswer(socket, answer)
   if (!socket.writable) {
     socket.destroy()
     return

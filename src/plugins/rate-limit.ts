@@ -8,16 +8,11 @@ import { retryAfterError } from '../problems/retry-after.js'
 import { createRequestLimiter, rateLimitHeaders, type RateDecision, type RequestLimiter } from '../rate-limit/request-limiter.js'
 import { createUpstreamBudget, type UpstreamBudget } from '../rate-limit/upstream-budget.js'
 import { upstreamKeyPrefix } from '../redis/namespace.js'
-import { takenDecision } from '../lanes/hit-lane.js'
+import { limitKey } from '../rate-limit/key.js'
+import { handedOver } from '../http/handover.js'
 
 /** The key's request rate for this minute is spent. */
-export const RateLimitedError = retryAfterError('RATE_LIMITED', 'Too many requests from this caller in this minute', 429)
-
-/**
- * Whom both limits count a request against: its caller (a key's name or id, a token's subject),
- * or its address when no valid credential came with it.
- */
-export const limitKeyOf = (request: FastifyRequest) => request.caller?.rateKey ?? `ip:${request.ip}`
+export const RateLimitedError = retryAfterError('rate-limited', 'RATE_LIMITED', 'Too many requests from this caller in this minute', 429)
 
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
 
@@ -46,7 +41,8 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       metrics.rateLimited.inc({ limit: 'requests' })
       done(new RateLimitedError(d.resetSeconds))
     }
-    const decision = takenDecision(request.raw) ?? requestLimiter.take(limitKeyOf(request), request.caller?.rate)
+    // The hit lane counted a request it then handed over: counted once, by whoever saw it first.
+    const decision = handedOver(request.raw)?.rate ?? requestLimiter.take(limitKey(request.caller, request.ip), request.caller?.rate)
     if (decision instanceof Promise) decision.then(apply, done)
     else apply(decision)
   }

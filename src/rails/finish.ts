@@ -2,7 +2,7 @@
 // UTF-8 (400), then deep munging drops nils from arrays and turns an upload into an UploadedFile.
 // Output hashes have no prototype, so `__proto__` and `constructor` are plain keys.
 import { fail } from './failure.js'
-import type { RailsParams, RailsValue } from './params.js'
+import type { RailsParams, RailsValue } from './values.js'
 import type { Node, Params } from './query-parser.js'
 import { hasInvalidBytes } from './text.js'
 

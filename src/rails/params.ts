@@ -10,10 +10,9 @@ import { parseJson } from './json.js'
 import { rackParsesBody, railsMediaType, railsParsesForm } from './media-type.js'
 import { parseMultipart } from './multipart.js'
 import { BYTESIZE_LIMIT, isParams, newParams, parseNestedQuery, type Params } from './query-parser.js'
+import type { RailsParams, RailsValue } from './values.js'
 
-/** A parameter value as Rails holds it in `params` (JSON bodies keep numbers, booleans and null). */
-export type RailsValue = string | number | boolean | null | RailsValue[] | { [name: string]: RailsValue }
-export type RailsParams = { [name: string]: RailsValue }
+export type { RailsParams, RailsValue }
 export type ParamsResult = { ok: true, params: RailsParams } | { ok: false, reason: string }
 
 /** MOR's ids are MySQL INTs. */

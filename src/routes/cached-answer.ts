@@ -1,38 +1,21 @@
 // What every /v1 route that answers from the devices cache does the same way: ask the cache (with
-// the caller's upstream budget, and revalidation on request), count the outcome, and send a view
-// of the entry with its cache headers, the ETag of the variant and coding sent, a 304 when that
+// the caller's upstream budget, and revalidation on request), count the outcome, and send the one
+// answer for a view of the entry (cache/answer.ts) through Fastify: its headers, a 304 when its
 // ETag is current, and a compressed body when the client takes one.
-import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import createError from '@fastify/error'
+import { gatewayError } from '../problems/gateway-error.js'
 import { Type } from 'typebox'
 import { MAX_HEADER_LENGTH } from '../schemas/responses.js'
 import { UpstreamBudgetError, type CacheResult, type GetOptions } from '../cache/devices-cache.js'
-import { codedEtag, compressedView, COMPRESS_MIN_BYTES, devicesAnswerHeaders, devicesVary, matchesIfNoneMatch, negotiate } from '../cache/http.js'
-import type { GatewayMetrics } from '../plugins/metrics.js'
-import { limitKeyOf } from '../plugins/rate-limit.js'
+import { cachedAnswer, countCacheResult, JSON_TYPE, wantsRevalidation } from '../cache/answer.js'
+import { compressedView, devicesVary } from '../cache/http.js'
+import type { Viewed } from '../devices/contract.js'
+import { limitKey } from '../rate-limit/key.js'
 import { parseTraceparent } from '../tracing/trace-context.js'
 import type { TraceScope } from '../tracing/tracer.js'
 
 /** A query parameter the operation does not take, or a bad value; the detail names the parameter. */
-export const InvalidQueryError = createError('INVALID_QUERY', '%s', 400)
-
-/** The request's path and its query string (without `?`), as sent. */
-export function splitUrl (url: string): { path: string, search: string } {
-  const mark = url.indexOf('?')
-  return mark < 0 ? { path: url, search: '' } : { path: url.slice(0, mark), search: url.slice(mark + 1) }
-}
-
-/** `Cache-Control: no-cache` (or HTTP/1.0's `Pragma: no-cache`) asks for a fresh answer from MOR. */
-function wantsRevalidation (headers: IncomingHttpHeaders): boolean {
-  return /(^|[\s,])no-cache([\s,]|$)/i.test(headers['cache-control'] ?? '') || /no-cache/i.test(headers.pragma ?? '')
-}
-
-function countCacheResult (metrics: GatewayMetrics, result: CacheResult): void {
-  if (result.outcome === 'hit' && result.entry.status === 200) metrics.countCacheHit()
-  else metrics.cache.inc({ result: result.entry.status === 404 ? 'negative' : result.outcome })
-  if (result.collapsed) metrics.cache.inc({ result: 'collapsed' })
-}
+export const InvalidQueryError = gatewayError('invalid-request', 'INVALID_QUERY', '%s', 400)
 
 /**
  * The trace work for this request runs under: the request's span, or (tracing off) an unrecorded
@@ -50,7 +33,7 @@ function traceScope (fastify: FastifyInstance, request: FastifyRequest): TraceSc
 
 /** Asks the cache on the caller's behalf: a MOR call it starts is charged to the caller's budget. */
 export async function fetchCached (fastify: FastifyInstance, request: FastifyRequest, get: (opts: GetOptions) => Promise<CacheResult>): Promise<CacheResult> {
-  const caller = limitKeyOf(request)
+  const caller = limitKey(request.caller, request.ip)
   let result: CacheResult
   try {
     result = await get({
@@ -72,23 +55,20 @@ export function answerVary (reply: FastifyReply): string {
   return devicesVary(before === undefined ? undefined : String(before))
 }
 
-/** What is sent of an entry: its body, or a page of it with its own ETag. */
-export interface View { body: Buffer, etag: string, variant: string }
-
-/** Sends a view of a 200 entry: cache headers, ETag, 304, compression. `headers` come before the body. */
-export async function sendView (request: FastifyRequest, reply: FastifyReply, result: CacheResult, view: View, more: string[] = []): Promise<FastifyReply> {
-  // The variant and the coding decide the ETag, so both are chosen before any header is written.
-  const coding = view.body.length >= COMPRESS_MIN_BYTES ? negotiate(request.headers['accept-encoding']) : undefined
-  const etag = codedEtag(view.etag, coding)
-  const headers = devicesAnswerHeaders(result, Date.now(), answerVary(reply), etag)
-  headers.push(...more)
+/** Puts a flat name, value list of headers on the reply. */
+export function setHeaders (reply: FastifyReply, headers: readonly string[]): void {
   for (let i = 0; i + 1 < headers.length; i += 2) reply.header(headers[i] as string, headers[i + 1])
-  // Weak comparison against the ETag of the representation this request selects.
-  if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send()
-  // The body is JSON serialized once per cache entry (a page is cut from it), so it is sent as bytes.
-  reply.type('application/json; charset=utf-8')
-  if (!coding) return reply.send(view.body)
-  return reply.header('content-encoding', coding).send(await compressedView(result.entry, view.variant, view.body, coding))
+}
+
+/** Sends the one answer for a view of a 200 entry (cache/answer.ts). */
+export async function sendView (request: FastifyRequest, reply: FastifyReply, result: CacheResult, { view, more }: Viewed): Promise<FastifyReply> {
+  const answer = cachedAnswer(result, view, request.headers, Date.now(), answerVary(reply))
+  setHeaders(reply, answer.headers)
+  setHeaders(reply, more)
+  if (answer.status === 304) return reply.code(304).send()
+  reply.type(JSON_TYPE)
+  if (answer.coding === undefined) return reply.send(view.body)
+  return reply.header('content-encoding', answer.coding).send(await compressedView(result.entry, view.variant, view.body, answer.coding))
 }
 
 /**

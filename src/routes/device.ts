@@ -7,7 +7,7 @@
 // user counts as found for no longer, and no stale copy of it answers either.
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import createError from '@fastify/error'
+import { gatewayError } from '../problems/gateway-error.js'
 import { Type } from 'typebox'
 import type { Config } from '../config.js'
 import { DeviceIdParamsSchema } from '../schemas/device.js'
@@ -16,13 +16,13 @@ import { CACHE_HEADERS, jsonResponse, RATE_LIMIT_HEADERS } from '../schemas/resp
 import { problemResponses } from '../schemas/problem-answers.js'
 import { DeviceNotFoundError } from '../mor/errors.js'
 import { mayReadDevice } from '../auth/caller.js'
-import { fetchCached, InvalidQueryError, REQUEST_HEADERS, sendView, splitUrl } from './cached-answer.js'
+import { splitUrl } from '../http/url.js'
+import { DEVICE_ROUTE, detailsView } from '../devices/contract.js'
+import { fetchCached, InvalidQueryError, REQUEST_HEADERS, sendView } from './cached-answer.js'
 import type { CacheResult } from '../cache/devices-cache.js'
 import { isFresh } from '../cache/entry.js'
 
-export const DEVICE_ROUTE = '/v1/devices/:deviceId'
-
-const InvalidDeviceIdError = createError('INVALID_DEVICE_ID', 'deviceId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
+const InvalidDeviceIdError = gatewayError('invalid-request', 'INVALID_DEVICE_ID', 'deviceId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
 
 const deviceRoute: FastifyPluginAsyncTypebox<{ config: Config }> = async (fastify, { config }) => {
   // The one header a device-not-found answer carries, whichever way it was not found: an absent
@@ -75,7 +75,7 @@ const deviceRoute: FastifyPluginAsyncTypebox<{ config: Config }> = async (fastif
     result ??= await fetchCached(fastify, request, (opts) => cache.getDevice(deviceId, opts))
     const { entry } = result
     if (entry.status === 404 || !mayReadDevice(caller, entry.owner ?? null)) throw notFound()
-    return sendView(request, reply, result, { body: entry.body, etag: entry.etag, variant: '' })
+    return sendView(request, reply, result, detailsView(entry))
   })
 }
 

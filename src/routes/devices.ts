@@ -2,7 +2,7 @@
 // GET /v1/me/devices: the same for a caller whose scope is exactly one user.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import createError from '@fastify/error'
+import { gatewayError } from '../problems/gateway-error.js'
 import { Type } from 'typebox'
 import { UserIdParamsSchema } from '../schemas/device.js'
 import { DeviceListSchema, DevicePageSchema, DevicesAnswerSchema, ListQuerySchema } from '../schemas/device-list.js'
@@ -11,13 +11,14 @@ import { problemResponses } from '../schemas/problem-answers.js'
 import { UserNotFoundError } from '../mor/errors.js'
 import { authorizeUser } from '../plugins/auth.js'
 import { devicesAnswerHeaders } from '../cache/http.js'
-import { nextPageSearch, parseListQuery, type ListQuery } from '../paging/list-query.js'
-import { pageFor } from '../paging/page.js'
-import { answerVary, fetchCached, InvalidQueryError, REQUEST_HEADERS, sendView, splitUrl } from './cached-answer.js'
+import { parseListQuery, type ListQuery } from '../paging/list-query.js'
+import { splitUrl } from '../http/url.js'
+import { DEVICES_ROUTE, listView, MY_DEVICES_ROUTE } from '../devices/contract.js'
+import { answerVary, fetchCached, InvalidQueryError, REQUEST_HEADERS, sendView, setHeaders } from './cached-answer.js'
 
-const InvalidUserIdError = createError('INVALID_USER_ID', 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
-const NotOneUserError = createError('NOT_ONE_USER', 'This caller may read more than one MOR user: name the user with GET /v1/users/{userId}/devices', 400)
-const StaleCursorError = createError('STALE_CURSOR', 'The device list has changed since this cursor was issued: start again from the first page', 409)
+const InvalidUserIdError = gatewayError('invalid-request', 'INVALID_USER_ID', 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
+const NotOneUserError = gatewayError('invalid-request', 'NOT_ONE_USER', 'This caller may read more than one MOR user: name the user with GET /v1/users/{userId}/devices', 400)
+const StaleCursorError = gatewayError('stale-cursor', 'STALE_CURSOR', 'The device list has changed since this cursor was issued: start again from the first page', 409)
 
 /** The list query of a request, or a 400 naming the parameter at fault. */
 function listQueryOf (search: string): ListQuery {
@@ -26,37 +27,27 @@ function listQueryOf (search: string): ListQuery {
   return parsed.query
 }
 
-/** RFC 8288 Link to the next page, relative to the request's own path. */
-export function nextLink (path: string, query: ListQuery, cursor: string): string {
-  return `<${path}?${nextPageSearch(query, cursor)}>; rel="next"`
-}
-
 const LINK_HEADER = {
   Link: Type.String({ 'x-optional': true, maxLength: 2048, pattern: '^<[^>]+>; rel="next"$', description: 'RFC 8288 `<relative URL of the next page>; rel="next"`, sent when `nextCursor` is not null' })
 }
 
-export const DEVICES_ROUTE = '/v1/users/:userId/devices'
-export const MY_DEVICES_ROUTE = '/v1/me/devices'
-
 /** The answer both routes give for one user the caller may read: the list, or the page the query asks for. */
 async function answerDevices (fastify: FastifyInstance, request: FastifyRequest, reply: FastifyReply, userId: number): Promise<FastifyReply> {
   const { path, search } = splitUrl(request.url)
-  const query = listQueryOf(search)
+  // A bad query is refused before the cache is asked (and MOR called).
+  const query = search === '' ? undefined : listQueryOf(search)
   const result = await fetchCached(fastify, request, (opts) => fastify.devicesCache.get(userId, opts))
   const { entry } = result
   if (entry.status === 404) {
-    const headers = devicesAnswerHeaders(result, Date.now(), answerVary(reply))
-    for (let i = 0; i + 1 < headers.length; i += 2) reply.header(headers[i] as string, headers[i + 1])
+    setHeaders(reply, devicesAnswerHeaders(result, Date.now(), answerVary(reply)))
     throw new UserNotFoundError(userId)
   }
-  if (search === '') return sendView(request, reply, result, { body: entry.body, etag: entry.etag, variant: '' })
-  const page = pageFor(entry, userId, search, query)
-  if ('refused' in page) {
-    if (page.refused.kind === 'stale-cursor') throw new StaleCursorError()
-    throw new InvalidQueryError(page.refused.detail)
+  const viewed = listView(entry, userId, path, search, query)
+  if ('refused' in viewed) {
+    if (viewed.refused.kind === 'stale-cursor') throw new StaleCursorError()
+    throw new InvalidQueryError(viewed.refused.detail)
   }
-  const { view } = page.memo
-  return sendView(request, reply, result, view, view.next === null ? [] : ['link', nextLink(path, query, view.next)])
+  return sendView(request, reply, result, viewed)
 }
 
 const ANSWERS = {

@@ -5,14 +5,14 @@
 // and how much, and answers every failure as a problem.
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { Config } from '../config.js'
-import { upstreamRequestHeaders } from './headers.js'
-import { refusePath } from './confine.js'
-import { relay } from './relay.js'
-import { InvalidLegacyPathError, LegacyForbiddenError, PayloadTooLargeError } from './errors.js'
-import { laneFailure } from '../lanes/legacy-lane.js'
-import { forwardedFor, trustFunction } from '../net/forwarded.js'
+import { upstreamRequestHeaders } from '../legacy/headers.js'
+import { refusePath } from '../legacy/confine.js'
+import { relay } from '../legacy/relay.js'
+import { InvalidLegacyPathError, LegacyForbiddenError, PayloadTooLargeError } from '../legacy/errors.js'
+import { handedOver } from '../http/handover.js'
+import { forwardedFor } from '../net/forwarded.js'
 
-/** The headers hooks set on the reply (X-Request-Id, CORS, Connection), as a flat list. */
+/** The headers set on the reply (X-Request-Id, Connection), as a flat list. */
 function replyHeaders (reply: FastifyReply): string[] {
   const out: string[] = []
   for (const [name, value] of Object.entries(reply.getHeaders())) {
@@ -27,12 +27,12 @@ export default async function legacyProxy (fastify: FastifyInstance, { config }:
   const { passthrough } = fastify
   const { apiPrefix, allowed } = passthrough
   const maxBody = config.legacy.maxBodyBytes
-  const trust = trustFunction(config.trustProxy)
+  const { trust } = fastify
 
   // Before anything is read or forwarded: who may call, where to, and how much.
   fastify.addHook('onRequest', (request, _reply, done) => {
     // The legacy lane met a failure before it answered: the same problem this route would give.
-    const failure = laneFailure(request.raw)
+    const failure = handedOver(request.raw)?.failure
     if (failure) return done(failure)
     if (allowed && !allowed(request.ip)) return done(new LegacyForbiddenError())
     const reason = refusePath(request.url.split('?')[0] ?? '', apiPrefix)

@@ -1,11 +1,19 @@
-// The answers of the device-list operations and the query they take. Each bound and pattern here
-// is built from the constant the query parser (paging/list-query.ts) checks, so the contract
-// refuses exactly the queries the gateway refuses (test/contract/ runs both on the same requests).
+// The answers of the device-list operations and the query they take. The query's schema is what
+// the gateway validates with (paging/list-query.ts checks each parameter against it), so the
+// contract refuses exactly the queries the gateway refuses (test/contract/ runs both on the same
+// requests).
 import { Type, type Static } from 'typebox'
 import { Nullable } from './nullable.js'
 import { decimalPattern } from './decimal.js'
 import { MAX_DEVICES, MAX_USER_ID, type Device } from './device.js'
-import { MAX_CURSOR_LENGTH, MAX_LIMIT, MAX_TYPE_LENGTH, MAX_TYPES, TYPE_PATTERN } from '../paging/list-query.js'
+
+export const MAX_LIMIT = 1000
+/** How many types one request may name, and how long each may be: bounds on a client's input. */
+export const MAX_TYPES = 20
+export const MAX_TYPE_LENGTH = 32
+export const MAX_CURSOR_LENGTH = 512
+/** A device type as a filter names it: MOR's are words like SIP, IAX2, FAX, Virtual, H323. */
+export const TYPE_PATTERN = new RegExp(`^[A-Za-z0-9_+-]{1,${MAX_TYPE_LENGTH}}$`)
 
 /** The cursor is base64url text. */
 export const CURSOR_PATTERN = '^[A-Za-z0-9_-]+$'
@@ -56,10 +64,10 @@ export const DevicesAnswerSchema = Type.Unsafe<DeviceList | DevicePage>({
 })
 
 /**
- * The list's filters and paging, as documented. The route and the hit lane read the query with
- * one parser (paging/list-query.ts) that enforces these bounds and names the parameter at fault.
- * What no schema of query parameters can say: a parameter not listed here, or one given twice, is
- * refused too.
+ * The list's filters and paging: what is documented is what is validated. The route and the hit
+ * lane read the query with one parser (paging/list-query.ts) that checks each parameter against
+ * this schema and names the parameter at fault. What no schema of query parameters can say: a
+ * parameter given twice is refused too.
  */
 export const ListQuerySchema = Type.Object({
   type: Type.Optional(Type.String({

@@ -79,6 +79,18 @@ const nowNs = () => BigInt(Math.round((performance.timeOrigin + performance.now(
 
 const UNRECORDED: Omit<Span, 'context'> = { setAttribute () {}, addLink () {}, fail () {}, end () {} }
 
+/** A request's server span, named by its route template, never its URL (a query may carry a credential). */
+export function startServerSpan (tracer: Tracer, method: string, route: string, remote: SpanContext | undefined, decision: TraceDecision): Span {
+  return tracer.startRequest(`${method} ${route}`, remote, decision, { 'http.request.method': method, 'http.route': route })
+}
+
+/** Ends a request's server span with the answer's status; a 5xx marks it failed. */
+export function endServerSpan (span: Span, status: number): void {
+  span.setAttribute('http.response.status_code', status)
+  if (status >= 500) span.fail(`HTTP ${status}`)
+  span.end()
+}
+
 export function createTracer (sampler: Sampler, exportSpan: ((span: FinishedSpan) => void) | undefined): Tracer {
   function make (name: string, context: SpanContext, parentSpanId: string | undefined, kind: SpanKind, initial?: Record<string, AttributeValue>): Span {
     if (!exportSpan || !context.sampled) return { context, ...UNRECORDED }

@@ -2,7 +2,7 @@
 // parser draw: digits, signs, exponents, spaces, separators, case, length. Shared by the pattern
 // test (the contract's patterns against the parser) and the Prism test (Prism against the gateway).
 import fc from 'fast-check'
-import { MAX_LIMIT } from '../../src/paging/list-query.js'
+import { MAX_LIMIT } from '../../src/schemas/device-list.js'
 
 export const LIMITISH = fc.oneof(
   fc.integer({ min: -3, max: 2 * MAX_LIMIT }).map(String),

@@ -1,11 +1,9 @@
-// Starts the gateway app on a real loopback socket, the way server.ts does, with its logs
+// Starts the gateway app on a real loopback socket, built as server.ts builds it, with its logs
 // captured so a test can check what was (and was not) written.
-import Fastify, { type FastifyInstance } from 'fastify'
-import { Writable } from 'node:stream'
+import type { FastifyInstance } from 'fastify'
 import type { AddressInfo } from 'node:net'
-import app, { appServerOptions } from '../../src/app.js'
+import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
-import { loggerOptions } from '../../src/logging/logger.js'
 import { checkContract } from './contract.js'
 
 export const TEST_API_USER = 'admin'
@@ -35,11 +33,7 @@ export async function startGateway (morUrl: string, env: Record<string, string> 
     ...env
   })
   const logs: string[] = []
-  const stream = new Writable({
-    write (chunk, _enc, done) { logs.push(String(chunk)); done() }
-  })
-  const instance = Fastify({ ...appServerOptions(config), logger: { ...loggerOptions(config.logLevel), stream } })
-  await instance.register(app, { config })
+  const instance = await buildApp(config, { logStream: { write (line) { logs.push(line) } } })
   await instance.listen({ host: '127.0.0.1', port: 0 })
   const { port } = instance.server.address() as AddressInfo
   return { app: instance, url: `http://127.0.0.1:${port}`, config, logs, close: () => instance.close() }

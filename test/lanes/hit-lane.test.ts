@@ -188,3 +188,85 @@ describe('the hit lane and the route give one answer and one log line', () => {
     })
   }
 })
+
+/** The metric samples of a scrape, by series ("name{labels}"), for deltas between two scrapes. */
+async function samples (gw: TestGateway): Promise<Map<string, number>> {
+  const text = await (await fetch(`${gw.url}/metrics`)).text()
+  const out = new Map<string, number>()
+  for (const line of text.split('\n')) {
+    const match = /^(gateway_(?:http_request_duration_seconds_count|cache_results_total|caller_requests_total)(?:\{[^}]*\})?) (\d+)$/.exec(line)
+    // The scrapes count themselves: not part of either answer.
+    if (match && !match[1]?.includes('route="/metrics"')) out.set(match[1] as string, Number(match[2]))
+  }
+  return out
+}
+
+/** The series that changed between two scrapes, and by how much. */
+function delta (before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [series, value] of after) if (value !== (before.get(series) ?? 0)) out[series] = value - (before.get(series) ?? 0)
+  return out
+}
+
+describe('every resource the hit lane serves: one answer, one log line, one count', () => {
+  const resources: Array<[string, string, string]> = [
+    ['a whole list', '/v1/users/5/devices', '/v1/users/:userId/devices'],
+    ['a page', '/v1/users/5/devices?limit=2', '/v1/users/:userId/devices'],
+    ['a filtered view', '/v1/users/5/devices?primary=true', '/v1/users/:userId/devices'],
+    ['a device\'s details', '/v1/devices/5', '/v1/devices/:deviceId']
+  ]
+  for (const [name, path, route] of resources) {
+    it(name, async () => {
+      // Load from other tests must not shed these requests (503): only the answers are compared.
+      const gw = await gateway((await simulator()).url, { MAX_EVENT_LOOP_DELAY_MS: '60000' })
+      expect((await getJson(gw.url + path)).status).toBe(200) // the miss that fills the cache
+
+      let attempt = 0
+      const made = await withinOneTick(async () => {
+        const ids = { lane: `lane-${++attempt}`, route: `route-${attempt}` }
+        const start = await samples(gw)
+        const before = await laneAnswers(gw)
+        const lane = await fetch(gw.url + path, { headers: { ...AUTH, 'x-request-id': ids.lane } })
+        const laneBody = await lane.text()
+        const byLane = await laneAnswers(gw) - before
+        const middle = await samples(gw)
+        // inject() goes past the front door, so the route answers.
+        const routed = await gw.app.inject({ url: path, headers: { ...AUTH, host: new URL(gw.url).host, 'x-request-id': ids.route }, remoteAddress: '127.0.0.1' })
+        const byRoute = await laneAnswers(gw) - before - byLane
+        const end = await samples(gw)
+        return {
+          ids,
+          lane,
+          laneBody,
+          byLane,
+          routed,
+          byRoute,
+          counted: { lane: delta(start, middle), route: delta(middle, end) },
+          laneHeaders: comparable(Object.fromEntries(lane.headers.entries())),
+          routeHeaders: comparable(routed.headers as Record<string, string>)
+        }
+      })
+      expect(made.byLane).toBe(1)
+      expect(made.byRoute).toBe(0)
+      expect(made.lane.status).toBe(200)
+      expect(made.routed.statusCode).toBe(200)
+      expect(made.laneBody).toBe(made.routed.body)
+      expect(made.laneHeaders).toStrictEqual(made.routeHeaders)
+
+      // The same series counted by the same amounts: the request, the cache hit and the caller.
+      expect(made.counted.lane).toStrictEqual(made.counted.route)
+      expect(made.counted.lane).toMatchObject({
+        [`gateway_http_request_duration_seconds_count{method="GET",route="${route}",status="200"}`]: 1,
+        'gateway_cache_results_total{result="hit"}': 1
+      })
+      expect(Object.keys(made.counted.lane).some((series) => series.startsWith('gateway_caller_requests_total{'))).toBe(true)
+
+      // The same access log lines, field by field, apart from the id and the time taken.
+      const logged = (id: string) => gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.reqId === id)
+        .map(({ reqId: _id, time: _time, responseTime, ...line }) => ({ ...line, responseTime: typeof responseTime }) as Record<string, unknown>)
+      const viaLane = logged(made.ids.lane)
+      expect(viaLane.map((l) => l.msg)).toStrictEqual(['incoming request', 'request completed'])
+      expect(viaLane).toStrictEqual(logged(made.ids.route))
+    })
+  }
+})

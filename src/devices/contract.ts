@@ -1,0 +1,53 @@
+// The devices resources as the API names them: their route paths, the ids in them, and what view
+// of a cached entry each request asks for. The routes (routes/devices.ts, routes/device.ts) and the
+// hit lane (lanes/hit-lane.ts) both read requests through here, so the lane can never accept a path,
+// an id or a query the route refuses, nor render another view or Link.
+import type { CacheEntry } from '../cache/entry.js'
+import type { View } from '../cache/answer.js'
+import { USER_ID_PATTERN } from '../schemas/device.js'
+import { nextPageSearch, type ListQuery } from '../paging/list-query.js'
+import { pageFor, type QueryRefusal } from '../paging/page.js'
+
+export const DEVICES_ROUTE = '/v1/users/:userId/devices'
+export const MY_DEVICES_ROUTE = '/v1/me/devices'
+export const DEVICE_ROUTE = '/v1/devices/:deviceId'
+
+/** A route template as a matcher of paths: its one `:param` as the ids' pattern, captured. */
+function pathMatcher (route: string): (path: string) => number | undefined {
+  const re = new RegExp(`^${route.replace(/:[A-Za-z]+/, `(${USER_ID_PATTERN.slice(1, -1)})`)}$`)
+  return (path) => {
+    const match = re.exec(path)
+    return match === null ? undefined : Number(match[1])
+  }
+}
+
+/** The user id of a DEVICES_ROUTE path, or undefined when the path is not one the route takes. */
+export const devicesPathId = pathMatcher(DEVICES_ROUTE)
+/** The device id of a DEVICE_ROUTE path, or undefined when the path is not one the route takes. */
+export const devicePathId = pathMatcher(DEVICE_ROUTE)
+
+/** RFC 8288 Link to the next page, relative to the request's own path. */
+export function nextLink (path: string, query: ListQuery, cursor: string): string {
+  return `<${path}?${nextPageSearch(query, cursor)}>; rel="next"`
+}
+
+/** A view to send, with the headers that belong to it alone (a page's Link) as a flat list. */
+export interface Viewed { view: View, more: string[] }
+
+const NO_MORE: string[] = []
+
+/**
+ * What a list request (`path`, query string `search`) gets of a user's cached list: the whole body
+ * as cached, or a page or filtered view cut from it; or why the query is refused. `query` is
+ * `search` already parsed, by a caller that refused a bad query before asking the cache.
+ */
+export function listView (entry: CacheEntry, userId: number, path: string, search: string, query?: ListQuery): Viewed | { refused: QueryRefusal } {
+  if (search === '') return { view: { body: entry.body, etag: entry.etag, variant: '' }, more: NO_MORE }
+  const found = pageFor(entry, userId, search, query)
+  if ('refused' in found) return found
+  const { view, query: asked } = found.memo
+  return { view, more: view.next === null ? NO_MORE : ['link', nextLink(path, asked, view.next)] }
+}
+
+/** What a device request gets of the device's cached details: the body as cached. */
+export const detailsView = (entry: CacheEntry): Viewed => ({ view: { body: entry.body, etag: entry.etag, variant: '' }, more: NO_MORE })

@@ -1,0 +1,86 @@
+// The start and the end of every request, whoever answers it: the access log's incoming line (at
+// debug), then the request histogram, the per-caller count and the access log's completed line,
+// each written by one function. Fastify's requests reach them from its hooks; the lanes
+// (plugins/lanes.ts) call them for the answers they give themselves, so an answer from a lane is
+// counted and logged exactly as the route's would be.
+import type { IncomingMessage } from 'node:http'
+import fp from 'fastify-plugin'
+import { completedLevel } from '../logging/logger.js'
+import { handedOver, handover } from '../http/handover.js'
+import { requestId } from '../logging/request-id.js'
+
+/** One finished request. */
+export interface Ended {
+  req: IncomingMessage
+  /** The route template ('unmatched' for none): a label, never the URL. */
+  route: string
+  status: number
+  /** From the request's arrival to the end of its answer. */
+  ms: number
+  /** The caller's label (a key's name or id, or `jwt`): never the key or token. */
+  caller: string | undefined
+  /** The client's address and the host it asked for, by TRUST_PROXY's rules. */
+  ip: string
+  host: string
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The access log's incoming line for a request (at debug; once, whoever sees the request first). */
+    requestArrived: (req: IncomingMessage, ip: string, host: string) => void
+    /** Ends a request a lane answered: metrics and the access log, as for any other. */
+    endRequest: (ended: Ended) => void
+  }
+}
+
+export default fp(async (fastify) => {
+  const { log, metrics } = fastify
+  // Read once: LOG_LEVEL is fixed for the life of the process, and this is asked on every answer.
+  const debugLevel = log.level === 'debug' || log.level === 'trace'
+
+  function endRequest ({ req, route, status, ms, caller, ip, host }: Ended): void {
+    const method = req.method ?? 'GET'
+    metrics.requests.observe(`${method} ${status} ${route}`, () => ({ method, route, status: String(status) }), ms / 1000)
+    if (caller !== undefined) metrics.countCaller(caller)
+    const level = completedLevel(status, ms)
+    if (level === 'debug' && !debugLevel) return
+    const trace = handedOver(req)?.trace
+    // `req` as logging/logger.ts's serializer reads it (it scrubs the URL's credentials).
+    log[level]({
+      reqId: requestId(req),
+      traceId: trace?.sampled === true ? trace.traceId : undefined,
+      req: { method, url: req.url, host, ip },
+      res: { statusCode: status },
+      caller,
+      responseTime: ms
+    }, 'request completed')
+  }
+
+  function requestArrived (req: IncomingMessage, ip: string, host: string): void {
+    if (!debugLevel) return
+    const record = handover(req)
+    // A lane that hands a request over has announced it already.
+    if (record.announced === true) return
+    record.announced = true
+    log.debug({ reqId: requestId(req), req: { method: req.method, url: req.url, host, ip } }, 'incoming request')
+  }
+
+  fastify.decorate('requestArrived', requestArrived)
+  fastify.decorate('endRequest', endRequest)
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    requestArrived(request.raw, request.ip, request.host)
+    done()
+  })
+  fastify.addHook('onResponse', (request, reply, done) => {
+    endRequest({
+      req: request.raw,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+      ms: reply.elapsedTime,
+      caller: request.caller?.label,
+      ip: request.ip,
+      host: request.host
+    })
+    done()
+  })
+}, { name: 'request-end', dependencies: ['metrics'], fastify: '5.x' })
