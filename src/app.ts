@@ -136,7 +136,7 @@ async function gateway (fastify: FastifyInstance, { config, trust }: { config: C
   await fastify.register(problemPages)
   if (config.legacy.enabled) {
     await fastify.register(legacyUpstream, { config })
-    await fastify.register(legacyProxy, { config })
+    await fastify.register(legacyProxy)
   }
   // Last: the lanes answer cache hits and legacy GETs before Fastify sees them, as the routes above would.
   await fastify.register(lanes, { config })

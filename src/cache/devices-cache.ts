@@ -9,7 +9,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { UPSTREAM_KINDS, upstreamKind } from '../mor/errors.js'
 import { decodeEntry, encodeEntry, entryBytes, isFresh, isServable, newEntry, ownBytes, type CacheEntry, type EntryFacts, type Lifetimes } from './entry.js'
 import type { RedisStore } from '../redis/store.js'
-import { shiftIndex, type IndexedList } from '../paging/device-index.js'
+import { shiftIndex, type IndexedList } from '../devices/device-index.js'
 import { traced, type TraceScope } from '../tracing/tracer.js'
 import type { SpanContext } from '../tracing/trace-context.js'
 

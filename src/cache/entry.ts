@@ -3,7 +3,7 @@
 // and Redis tiers; what a process derives from an entry (compressed copies, cut pages) is kept by
 // its owner (cache/http.ts, paging/page.ts) beside the entry, never in it.
 import { createHash } from 'node:crypto'
-import { indexBytes, loadIndex, storeIndex, type DeviceIndex, type StoredIndex } from '../paging/device-index.js'
+import { indexBytes, loadIndex, storeIndex, type DeviceIndex, type StoredIndex } from '../devices/device-index.js'
 
 export interface CacheEntry {
   /** 200: body is the JSON answer; 404: MOR said the user or device was not found (body empty). */

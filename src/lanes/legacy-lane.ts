@@ -9,7 +9,7 @@
 // its usual problem.
 import type { IncomingMessage } from 'node:http'
 import { upstreamRequestHeaders } from '../legacy/headers.js'
-import { refusePath } from '../legacy/confine.js'
+import { admissionRefusal } from '../legacy/admission.js'
 import { relay, SMALL_BODY_BYTES } from '../legacy/relay.js'
 import { writeMethodOf } from '../legacy/writes.js'
 import type { Passthrough } from '../legacy/passthrough.js'
@@ -30,8 +30,9 @@ export interface LegacyLaneDeps {
 }
 
 /**
- * True when the request is one the lane relays: a same-origin GET without a body or POST with a
- * small one (read whole by the relay), to an allowed path.
+ * True when the request is of a kind the lane relays: a same-origin GET without a body or POST
+ * with a small one (read whole by the relay), not to a write method. Whether the passthrough admits
+ * it at all is the route's decision (legacy/admission.ts), asked as well.
  */
 function relayable (req: IncomingMessage, apiPrefix: string, maxBody: number): boolean {
   const { method, headers } = req
@@ -41,19 +42,19 @@ function relayable (req: IncomingMessage, apiPrefix: string, maxBody: number): b
   if (length !== undefined && length !== '0' && !(method === 'POST' && Number(length) <= Math.min(SMALL_BODY_BYTES, maxBody))) return false
   const url = req.url ?? ''
   const query = url.indexOf('?')
-  const path = query === -1 ? url : url.slice(0, query)
   // Writes are rare, and the route reads every framing of their bodies and logs what it refuses.
-  return refusePath(path, apiPrefix) === undefined && writeMethodOf(apiPrefix, path) === undefined
+  return writeMethodOf(apiPrefix, query === -1 ? url : url.slice(0, query)) === undefined
 }
 
 export function createLegacyLane (deps: LegacyLaneDeps): Lane {
   const { passthrough, trust, open, arrived, served } = deps
-  const { apiPrefix, allowed, origin } = passthrough
+  const { apiPrefix, origin } = passthrough
 
   return function legacyLane (req, res, next) {
     if (!relayable(req, apiPrefix, passthrough.relay.maxBodyBytes) || !open()) return next()
     const client = clientView(req, trust)
-    if (allowed && !allowed(client.ip)) return next()
+    // Refused: the route answers it, with its problem.
+    if (admissionRefusal(passthrough, req, client.ip) !== undefined) return next()
     const startedAt = performance.now()
     const id = requestId(req)
     arrived(req, client)

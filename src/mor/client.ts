@@ -6,7 +6,7 @@ import type { Config } from '../config.js'
 import { deviceDetailsHash, devicesGetHash } from './sign.js'
 import { createTranslator, type Translator } from './translate-pool.js'
 import { translateDetailsToJson } from './translate-details.js'
-import type { IndexedList } from '../paging/device-index.js'
+import type { IndexedList } from '../devices/device-index.js'
 import { childOf, traced, type Span, type TraceScope } from '../tracing/tracer.js'
 import { formatTraceparent } from '../tracing/trace-context.js'
 import {

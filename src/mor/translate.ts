@@ -5,7 +5,7 @@ import { decompressBody, xmlText } from './decode.js'
 import { parseMorXml } from './parse.js'
 import { toDevices } from './map.js'
 import { badResponseDetail, UpstreamBadResponseError } from './errors.js'
-import { serializeDevices, type IndexedList } from '../paging/device-index.js'
+import { serializeDevices, type IndexedList } from '../devices/device-index.js'
 
 export type DevicesAnswer =
   | { kind: 'devices', devices: Device[] }

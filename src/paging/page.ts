@@ -3,7 +3,7 @@
 // costs about the same whether the user has 100 devices or 50,000.
 import { createHash } from 'node:crypto'
 import type { CacheEntry } from '../cache/entry.js'
-import type { DeviceIndex } from './device-index.js'
+import type { DeviceIndex } from '../devices/device-index.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 import { filterKey, isWholeList, parseListQuery, type ListQuery } from './list-query.js'
 

@@ -1,14 +1,12 @@
 // The legacy passthrough: everything under MOR_URL's path + /api/ goes to MOR unchanged, and MOR's
 // answer comes back unchanged (gzipped files stay the same bytes). It lives in its own
 // encapsulated scope, so its body handling (none: the relay reads the raw request) never reaches
-// the JSON routes. The relay (relay.ts) does the call; this route decides who may call, where to,
-// and how much, and answers every failure as a problem.
+// the JSON routes. The relay (legacy/relay.ts) does the call, legacy/admission.ts decides who may
+// call, where to and how much; this route answers every refusal and failure as a problem.
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import type { Config } from '../config.js'
 import { upstreamRequestHeaders } from '../legacy/headers.js'
-import { refusePath } from '../legacy/confine.js'
+import { admissionRefusal } from '../legacy/admission.js'
 import { relay } from '../legacy/relay.js'
-import { InvalidLegacyPathError, LegacyForbiddenError, PayloadTooLargeError } from '../legacy/errors.js'
 import { handedOver } from '../http/handover.js'
 import { forwardedFor } from '../net/forwarded.js'
 
@@ -23,22 +21,14 @@ function replyHeaders (reply: FastifyReply): string[] {
   return out
 }
 
-export default async function legacyProxy (fastify: FastifyInstance, { config }: { config: Config }) {
-  const { passthrough } = fastify
-  const { apiPrefix, allowed } = passthrough
-  const maxBody = config.legacy.maxBodyBytes
-  const { trust } = fastify
+export default async function legacyProxy (fastify: FastifyInstance) {
+  const { passthrough, trust } = fastify
+  const { apiPrefix } = passthrough
 
   // Before anything is read or forwarded: who may call, where to, and how much.
   fastify.addHook('onRequest', (request, _reply, done) => {
     // The legacy lane met a failure before it answered: the same problem this route would give.
-    const failure = handedOver(request.raw)?.failure
-    if (failure) return done(failure)
-    if (allowed && !allowed(request.ip)) return done(new LegacyForbiddenError())
-    const reason = refusePath(request.url.split('?')[0] ?? '', apiPrefix)
-    if (reason) return done(new InvalidLegacyPathError(reason))
-    if (Number(request.headers['content-length']) > maxBody) return done(new PayloadTooLargeError(maxBody))
-    done()
+    done(handedOver(request.raw)?.failure ?? admissionRefusal(passthrough, request.raw, request.ip))
   })
   // An answer given while the body is still arriving: the rest of it cannot be taken for the next request.
   fastify.addHook('onSend', (request, reply, payload, done) => {
