@@ -29,9 +29,9 @@ import health from './routes/health.js'
 import legacyUpstream from './plugins/legacy-upstream.js'
 import legacyProxy from './routes/legacy.js'
 import lanes from './plugins/lanes.js'
-import { requestId } from './logging/request-id.js'
+import { REQUEST_ID_HEADER, requestId } from './logging/request-id.js'
 import { trustFunction, type Trust } from './net/forwarded.js'
-import { arrive, frontDoorServer } from './lanes/front-door.js'
+import { arrive, frontDoorServer, toFramework } from './lanes/front-door.js'
 import { corsOffUnder, corsOptions } from './net/cors.js'
 
 declare module 'fastify' {
@@ -154,7 +154,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   // A request that did not come through a front door (Fastify's inject, or a server without one)
   // gets on arrival what the front door gives every other request.
   app.addHook('onRequest', (request, reply, done) => {
-    if (!reply.raw.hasHeader('x-request-id')) arrive(request.raw, reply.raw)
+    if (!reply.raw.hasHeader(REQUEST_ID_HEADER)) {
+      arrive(request.raw, reply.raw)
+      toFramework(request.raw, reply.raw)
+    }
     done()
   })
   options.prepare?.(app)

@@ -21,6 +21,7 @@ import { cachedAnswer, JSON_TYPE, wantsRevalidation } from '../cache/answer.js'
 import type { Viewed } from '../devices/contract.js'
 import { splitUrl } from '../http/url.js'
 import { handover } from '../http/handover.js'
+import { REQUEST_ID_HEADER, requestId } from '../logging/request-id.js'
 import type { Lane } from './front-door.js'
 
 /** A cached resource the lane may answer, described by the functions its route uses. */
@@ -101,7 +102,8 @@ export function createHitLane (deps: HitLaneDeps): Lane {
       if (status !== 200 || coding !== undefined) return handOver(decision)
       const { body } = viewed.view
       // One flat name, value list for writeHead, in the order the route's hooks set them.
-      const out = rateLimitHeaders(decision)
+      const out = [REQUEST_ID_HEADER, requestId(req)]
+      for (const value of rateLimitHeaders(decision)) out.push(value)
       for (const value of headers) out.push(value)
       for (const value of viewed.more) out.push(value)
       out.push('content-type', JSON_TYPE, 'content-length', String(body.length))

@@ -14,7 +14,7 @@ import { relay, SMALL_BODY_BYTES } from '../legacy/relay.js'
 import { writeMethodOf } from '../legacy/writes.js'
 import type { Passthrough } from '../legacy/passthrough.js'
 import { handover } from '../http/handover.js'
-import { requestId } from '../logging/request-id.js'
+import { REQUEST_ID_HEADER, requestId } from '../logging/request-id.js'
 import type { Lane } from './front-door.js'
 import { clientView, forwardedFor, type ClientView, type Trust } from '../net/forwarded.js'
 
@@ -61,8 +61,7 @@ export function createLegacyLane (deps: LegacyLaneDeps): Lane {
     relay(passthrough.relay, req, res, req.url ?? '/', {
       requestId: id,
       headers: upstreamRequestHeaders(req.headers, origin.host, { forwardedFor: forwardedFor(req, trust), protocol: client.protocol, host: client.host }),
-      // X-Request-Id is on the response already (lanes/front-door.ts).
-      answerHeaders: () => [],
+      answerHeaders: () => [REQUEST_ID_HEADER, id],
       onStart: () => {},
       onFailure: (err) => {
         // The route answers it, with the problem it would give for this failure.

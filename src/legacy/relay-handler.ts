@@ -11,12 +11,17 @@ import { WRITE_ANSWER_MAX_BYTES, writeOutcome, type WriteOutcome } from './write
 
 /**
  * Writes the answer's head: the gateway's headers, then MOR's. Headers already set on the response
- * (X-Request-Id, by the front door) stand; the rest are appended one by one, because once any header
+ * (X-Request-Id, by the front door for the route's answers) stand; the rest are appended one by one, because once any header
  * is set, Node's writeHead sets each name of a list once, and only the last of MOR's Set-Cookie
  * lines would be sent.
  */
 function writeAnswerHead (res: ServerResponse, status: number, headers: string[]): void {
   const preset = res.getHeaderNames()
+  // Nothing set before (the legacy lane's answers): one list, the cheap way.
+  if (preset.length === 0) {
+    res.writeHead(status, headers)
+    return
+  }
   for (let i = 0; i + 1 < headers.length; i += 2) {
     const name = headers[i] as string
     if (!preset.includes(name)) res.appendHeader(name, headers[i + 1] as string)

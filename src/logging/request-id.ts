@@ -1,8 +1,8 @@
 // Request ids: the caller's X-Request-Id when it is sane (it goes into every log line), a fresh id
-// otherwise. Decided once per request, at the front door (lanes/front-door.ts), which also sends it
-// back as X-Request-Id on whatever answers; Fastify's genReqId and the lanes ask for the same one.
+// otherwise. Decided once per request, at the front door (lanes/front-door.ts); Fastify's genReqId,
+// the lanes and the log lines ask for the same one, and it goes back as X-Request-Id on every answer.
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import { handover } from '../http/handover.js'
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -39,7 +39,5 @@ export function requestId (req: IncomingMessage): string {
   return (record.id ??= decideId(req))
 }
 
-/** Puts the request's id on its answer, whoever answers: the one place X-Request-Id is set. */
-export function identify (req: IncomingMessage, res: ServerResponse): void {
-  res.setHeader('x-request-id', requestId(req))
-}
+/** The header that carries the id back to the client, on every answer. */
+export const REQUEST_ID_HEADER = 'x-request-id'

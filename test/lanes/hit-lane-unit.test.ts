@@ -86,11 +86,11 @@ describe('createHitLane', () => {
     const served = vi.fn()
     const next = vi.fn()
     const { res, written } = response()
-    createHitLane(deps({ served }))(request('/v1/users/3/devices'), res, next)
+    createHitLane(deps({ served }))(request('/v1/users/3/devices', { 'x-request-id': 'rid-1' }), res, next)
     expect(next).not.toHaveBeenCalled()
     expect(written.status).toBe(200)
     expect(written.body?.toString()).toBe('{"userId":3,"devices":[]}')
-    expect(written.headers?.slice(0, 6)).toStrictEqual(['ratelimit-limit', '100', 'ratelimit-remaining', '99', 'ratelimit-reset', '60'])
+    expect(written.headers?.slice(0, 8)).toStrictEqual(['x-request-id', 'rid-1', 'ratelimit-limit', '100', 'ratelimit-remaining', '99', 'ratelimit-reset', '60'])
     expect(served).toHaveBeenCalledOnce()
     expect(served.mock.calls[0]?.[1]).toBe('/v1/users/:userId/devices')
   })
@@ -167,7 +167,7 @@ describe('createHitLane', () => {
     const limited: Caller = { rateKey: 'key:slow', label: 'slow', scope: EVERY_USER, rate: 7 }
     const { res, written } = response()
     createHitLane(deps({ identify: () => limited }))(request('/v1/users/3/devices'), res, vi.fn())
-    expect(written.headers?.slice(0, 4)).toStrictEqual(['ratelimit-limit', '7', 'ratelimit-remaining', '6'])
+    expect(written.headers?.slice(2, 6)).toStrictEqual(['ratelimit-limit', '7', 'ratelimit-remaining', '6'])
   })
 
   it('hands over a token still being verified', () => {
