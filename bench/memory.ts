@@ -3,7 +3,7 @@
 import { createDevicesCache, ENTRY_OVERHEAD_BYTES } from '../src/cache/devices-cache.js'
 import { generatedUser } from '../src/demo/data.js'
 import { toDevices } from '../src/mor/map.js'
-import { serializeDevices } from '../src/paging/device-index.js'
+import { serializeDevices } from '../src/devices/device-index.js'
 
 const ENTRIES = 100_000
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})

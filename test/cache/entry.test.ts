@@ -1,4 +1,4 @@
-import { serializeDevices } from '../../src/paging/device-index.js'
+import { serializeDevices } from '../../src/devices/device-index.js'
 import { describe, expect, it } from 'vitest'
 import { decodeEntry, encodeEntry, etagOf, isFresh, isServable, newEntry, type Lifetimes } from '../../src/cache/entry.js'
 import { compressedBody } from '../../src/cache/http.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { serializeDevices } from '../../src/paging/device-index.js'
+import { serializeDevices } from '../../src/devices/device-index.js'
 import { listView, type PageOutcome } from '../../src/paging/page.js'
 import { parseListQuery, type ListQuery } from '../../src/paging/list-query.js'
 import { decodeCursor, encodeCursor } from '../../src/paging/cursor.js'
