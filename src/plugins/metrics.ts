@@ -19,7 +19,7 @@ export interface GatewayMetrics {
   /** One cache hit: a plain increment, added to `cache` at scrape time (hits are the hot path). */
   countCacheHit: () => void
   rateLimited: Counter<'limit'>
-  /** Calls to MOR's write methods through the passthrough, by what became of them (legacy/upstream.ts). */
+  /** Calls to MOR's write methods through the passthrough, by what became of them (plugins/legacy-upstream.ts). */
   legacyWrites: Counter<'outcome'>
   /** One /v1 request from an authenticated caller, by its label (a key's name or id, or `jwt`). */
   countCaller: (label: string) => void

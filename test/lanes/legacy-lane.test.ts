@@ -1,6 +1,6 @@
 // The legacy lane over real sockets: a legacy GET it relays must reach MOR and come back exactly as
 // through the proxy route (inject() takes the route, bypassing the lane); everything else, and
-// MOR's failures, must be the route's answers. test/legacy/proxy.test.ts runs the whole
+// MOR's failures, must be the route's answers. test/legacy/proxy.test.ts (the route, src/routes/legacy.ts) runs the whole
 // passthrough contract over sockets, so through the lane wherever it applies.
 import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
