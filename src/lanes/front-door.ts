@@ -24,13 +24,12 @@ export interface FrontDoor {
 
 const doors = new WeakMap<Server, FrontDoor>()
 
-/** What every request gets on arrival: its id, and its place as its connection's latest exchange. */
+/** What every request gets on arrival: its place as its connection's latest exchange. */
 export function arrive (req: IncomingMessage, res: ServerResponse): void {
-  requestId(req)
   noteExchange(req, res)
 }
 
-/** A request passed on to Fastify: its id goes on the response, for whatever Fastify answers. */
+/** A request passed on to Fastify: its id is kept, and goes on the response for whatever Fastify answers. */
 export function toFramework (req: IncomingMessage, res: ServerResponse): void {
   res.setHeader(REQUEST_ID_HEADER, requestId(req))
 }

@@ -21,7 +21,7 @@ import { cachedAnswer, JSON_TYPE, wantsRevalidation } from '../cache/answer.js'
 import type { Viewed } from '../devices/contract.js'
 import { splitUrl } from '../http/url.js'
 import { handover } from '../http/handover.js'
-import { REQUEST_ID_HEADER, requestId } from '../logging/request-id.js'
+import { decideId, REQUEST_ID_HEADER } from '../logging/request-id.js'
 import type { Lane } from './front-door.js'
 
 /** A cached resource the lane may answer, described by the functions its route uses. */
@@ -51,7 +51,7 @@ export interface HitLaneDeps {
   /** Headers the route's hooks add to every such answer (CORS's, once configured), as a flat list. */
   extraHeaders: readonly string[]
   /** The answer is written: count it and end the request as the framework would (plugins/request-end.ts). */
-  served: (req: IncomingMessage, route: string, result: CacheResult, startedAt: number, caller: Caller) => void
+  served: (req: IncomingMessage, id: string, route: string, result: CacheResult, startedAt: number, caller: Caller) => void
   /** A bug in the lane: logged, and the request goes to Fastify if it still can. */
   failed: (err: unknown) => void
 }
@@ -102,7 +102,8 @@ export function createHitLane (deps: HitLaneDeps): Lane {
       if (status !== 200 || coding !== undefined) return handOver(decision)
       const { body } = viewed.view
       // One flat name, value list for writeHead, in the order the route's hooks set them.
-      const out = [REQUEST_ID_HEADER, requestId(req)]
+      const id = decideId(req)
+      const out = [REQUEST_ID_HEADER, id]
       for (const value of rateLimitHeaders(decision)) out.push(value)
       for (const value of headers) out.push(value)
       for (const value of viewed.more) out.push(value)
@@ -110,7 +111,7 @@ export function createHitLane (deps: HitLaneDeps): Lane {
       for (const value of extraHeaders) out.push(value)
       res.writeHead(200, out)
       res.end(body)
-      served(req, route, result, startedAt, caller)
+      served(req, id, route, result, startedAt, caller)
     }
     const found = lookup(take(caller), resource.peek(id))
     if (found instanceof Promise) found.then(serve).catch((err: unknown) => { giveUp(err, res, next) })

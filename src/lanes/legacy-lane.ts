@@ -14,7 +14,7 @@ import { relay, SMALL_BODY_BYTES } from '../legacy/relay.js'
 import { writeMethodOf } from '../legacy/writes.js'
 import type { Passthrough } from '../legacy/passthrough.js'
 import { handover } from '../http/handover.js'
-import { REQUEST_ID_HEADER, requestId } from '../logging/request-id.js'
+import { decideId, REQUEST_ID_HEADER } from '../logging/request-id.js'
 import type { Lane } from './front-door.js'
 import { clientView, forwardedFor, type ClientView, type Trust } from '../net/forwarded.js'
 
@@ -24,9 +24,9 @@ export interface LegacyLaneDeps {
   trust: Trust
   open: () => boolean
   /** The lane takes the request: the access log's incoming line. */
-  arrived: (req: IncomingMessage, client: ClientView) => void
+  arrived: (req: IncomingMessage, id: string, client: ClientView) => void
   /** Called once the answer has ended: the end of the request, as the framework's (plugins/request-end.ts). */
-  served: (req: IncomingMessage, status: number, startedAt: number, client: ClientView) => void
+  served: (req: IncomingMessage, id: string, status: number, startedAt: number, client: ClientView) => void
 }
 
 /**
@@ -56,21 +56,23 @@ export function createLegacyLane (deps: LegacyLaneDeps): Lane {
     // Refused: the route answers it, with its problem.
     if (admissionRefusal(passthrough, req, client.ip) !== undefined) return next()
     const startedAt = performance.now()
-    const id = requestId(req)
-    arrived(req, client)
+    const id = decideId(req)
+    arrived(req, id, client)
     relay(passthrough.relay, req, res, req.url ?? '/', {
       requestId: id,
       headers: upstreamRequestHeaders(req.headers, origin.host, { forwardedFor: forwardedFor(req, trust), protocol: client.protocol, host: client.host }),
       answerHeaders: () => [REQUEST_ID_HEADER, id],
       onStart: () => {},
       onFailure: (err) => {
-        // The route answers it, with the problem it would give for this failure.
-        handover(req).failure = err
+        // The route answers it, with the problem it would give for this failure, under the same id.
+        const record = handover(req)
+        record.failure = err
+        record.id = id
         next()
       },
       onEnd: (outcome) => {
         if (outcome === 'gone') passthrough.clientGone()
-        else if (outcome === 'answered') served(req, res.statusCode, startedAt, client)
+        else if (outcome === 'answered') served(req, id, res.statusCode, startedAt, client)
       }
     })
   }

@@ -65,8 +65,11 @@ function withoutConditionals (headers: string[]): string[] {
 
 /** Relays `req` to MOR at `path`, answering on `res` (see RelayCall for who answers what). */
 export function relay (deps: RelayDeps, req: IncomingMessage, res: ServerResponse, path: string, call: RelayCall): void {
-  // How to fail this call, for the client-error handler (a request timeout, a malformed chunk).
-  const failable = handover(req)
+  // How to fail this call: the client leaving, and (shared with the client-error handler through
+  // the request's record, only for a request with a body to arrive) a request timeout or a
+  // malformed chunk. A request without a body has nothing left to fail that way.
+  const record = bodyKind(req) === 'none' ? undefined : handover(req)
+  const failable: { failBody?: ((err: Error) => void) | undefined } = record ?? {}
   let finished = false
   const finish = (fn: () => void) => {
     if (finished) return

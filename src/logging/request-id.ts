@@ -28,12 +28,18 @@ export function idSource (random: string = randomUUID(), start = 0): () => strin
 
 const freshId = idSource()
 
-function decideId (req: IncomingMessage): string {
+/** The id a request would get: the caller's when sane, else a fresh one (nothing is kept). */
+export function decideId (req: IncomingMessage): string {
   const given = req.headers['x-request-id']
   return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : freshId()
 }
 
-/** The request's id: decided on first ask (the front door's), then the same for everyone who asks. */
+/**
+ * The request's id, kept in its record: decided on first ask, then the same for everyone who asks
+ * (Fastify's genReqId, the log lines). A lane that answers a request itself decides the id with
+ * decideId and keeps it only if it hands the request over: a record per answered hit is garbage
+ * for nothing.
+ */
 export function requestId (req: IncomingMessage): string {
   const record = handover(req)
   return (record.id ??= decideId(req))

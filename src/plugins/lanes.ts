@@ -42,12 +42,12 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       // What @fastify/cors adds to every answer without Origin once configured (net/cors.ts).
       vary: devicesVary(cors ? CORS_SAME_ORIGIN.vary : undefined),
       extraHeaders: cors ? CORS_SAME_ORIGIN.headers : [],
-      served (req, route, result, startedAt, caller) {
+      served (req, id, route, result, startedAt, caller) {
         answers++
         countCacheResult(metrics, result)
         const { ip, host } = clientView(req, trust)
-        fastify.requestArrived(req, ip, host)
-        fastify.endRequest({ req, route, status: 200, ms: performance.now() - startedAt, caller: caller.label, ip, host })
+        fastify.requestArrived(req, id, ip, host)
+        fastify.endRequest({ req, id, route, status: 200, ms: performance.now() - startedAt, caller: caller.label, ip, host })
       },
       failed: (err) => { log.error({ err }, 'hit lane failed; the route answers instead') }
     })
@@ -69,10 +69,10 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       passthrough,
       trust,
       open: fastify.accepting,
-      arrived: (req, { ip, host }) => { fastify.requestArrived(req, ip, host) },
-      served (req, status, startedAt, { ip, host }) {
+      arrived: (req, id, { ip, host }) => { fastify.requestArrived(req, id, ip, host) },
+      served (req, id, status, startedAt, { ip, host }) {
         answers++
-        fastify.endRequest({ req, route, status, ms: performance.now() - startedAt, caller: undefined, ip, host })
+        fastify.endRequest({ req, id, route, status, ms: performance.now() - startedAt, caller: undefined, ip, host })
       }
     })
     return { prefix: `${passthrough.apiPrefix}/`, lane }

@@ -7,11 +7,12 @@ import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
 import { completedLevel } from '../logging/logger.js'
 import { handedOver, handover } from '../http/handover.js'
-import { requestId } from '../logging/request-id.js'
 
 /** One finished request. */
 export interface Ended {
   req: IncomingMessage
+  /** The request's id. */
+  id: string
   /** The route template ('unmatched' for none): a label, never the URL. */
   route: string
   status: number
@@ -27,7 +28,7 @@ export interface Ended {
 declare module 'fastify' {
   interface FastifyInstance {
     /** The access log's incoming line for a request (at debug; once, whoever sees the request first). */
-    requestArrived: (req: IncomingMessage, ip: string, host: string) => void
+    requestArrived: (req: IncomingMessage, id: string, ip: string, host: string) => void
     /** Ends a request a lane answered: metrics and the access log, as for any other. */
     endRequest: (ended: Ended) => void
   }
@@ -38,7 +39,7 @@ export default fp(async (fastify) => {
   // Read once: LOG_LEVEL is fixed for the life of the process, and this is asked on every answer.
   const debugLevel = log.level === 'debug' || log.level === 'trace'
 
-  function endRequest ({ req, route, status, ms, caller, ip, host }: Ended): void {
+  function endRequest ({ req, id, route, status, ms, caller, ip, host }: Ended): void {
     const method = req.method ?? 'GET'
     metrics.requests.observe(`${method} ${status} ${route}`, () => ({ method, route, status: String(status) }), ms / 1000)
     if (caller !== undefined) metrics.countCaller(caller)
@@ -47,7 +48,7 @@ export default fp(async (fastify) => {
     const trace = handedOver(req)?.trace
     // `req` as logging/logger.ts's serializer reads it (it scrubs the URL's credentials).
     log[level]({
-      reqId: requestId(req),
+      reqId: id,
       traceId: trace?.sampled === true ? trace.traceId : undefined,
       req: { method, url: req.url, host, ip },
       res: { statusCode: status },
@@ -56,24 +57,25 @@ export default fp(async (fastify) => {
     }, 'request completed')
   }
 
-  function requestArrived (req: IncomingMessage, ip: string, host: string): void {
+  function requestArrived (req: IncomingMessage, id: string, ip: string, host: string): void {
     if (!debugLevel) return
     const record = handover(req)
     // A lane that hands a request over has announced it already.
     if (record.announced === true) return
     record.announced = true
-    log.debug({ reqId: requestId(req), req: { method: req.method, url: req.url, host, ip } }, 'incoming request')
+    log.debug({ reqId: id, req: { method: req.method, url: req.url, host, ip } }, 'incoming request')
   }
 
   fastify.decorate('requestArrived', requestArrived)
   fastify.decorate('endRequest', endRequest)
   fastify.addHook('onRequest', (request, _reply, done) => {
-    requestArrived(request.raw, request.ip, request.host)
+    requestArrived(request.raw, request.id, request.ip, request.host)
     done()
   })
   fastify.addHook('onResponse', (request, reply, done) => {
     endRequest({
       req: request.raw,
+      id: request.id,
       route: request.routeOptions.url ?? 'unmatched',
       status: reply.statusCode,
       ms: reply.elapsedTime,

@@ -92,7 +92,7 @@ describe('createHitLane', () => {
     expect(written.body?.toString()).toBe('{"userId":3,"devices":[]}')
     expect(written.headers?.slice(0, 8)).toStrictEqual(['x-request-id', 'rid-1', 'ratelimit-limit', '100', 'ratelimit-remaining', '99', 'ratelimit-reset', '60'])
     expect(served).toHaveBeenCalledOnce()
-    expect(served.mock.calls[0]?.[1]).toBe('/v1/users/:userId/devices')
+    expect(served.mock.calls[0]?.[2]).toBe('/v1/users/:userId/devices')
   })
 
   it('writes a device\'s details for a caller who may read its owner, and hands over the rest', () => {
@@ -100,7 +100,7 @@ describe('createHitLane', () => {
     const { res, written } = response()
     createHitLane(deps({ served }))(request('/v1/devices/7'), res, vi.fn())
     expect(written.body?.toString()).toBe('{"id":7,"userId":3}')
-    expect(served.mock.calls[0]?.[1]).toBe('/v1/devices/:deviceId')
+    expect(served.mock.calls[0]?.[2]).toBe('/v1/devices/:deviceId')
     const stranger: Caller = { rateKey: 'key:team', label: 'team', scope: parseUsers('1-2') as Caller['scope'], rate: undefined }
     for (const [url, caller] of [['/v1/devices/7', stranger], ['/v1/devices/7?x=1', KEY_CALLER]] as const) {
       const next = vi.fn()
