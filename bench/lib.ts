@@ -6,13 +6,15 @@
 // also keeps them apart: wrk and anything auxiliary on CPU 0, the server under test on the
 // others. A scenario with an upstream (the passthrough) cannot be split fairly on two CPUs (the
 // simulator would starve either the relay or the load), so it runs unpinned as before.
-// BENCH_LOADGEN=autocannon, or a machine without wrk or taskset, loads with autocannon.
+// BENCH_LOADGEN=autocannon, or a machine without wrk or taskset, loads with autocannon. Each run
+// can also meter the server it loads (meter.ts).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { freePort, waitForPort } from '../scripts/ports.js'
+import { cpuPerAnswer, meter, saturated, userCpuPerAnswer, type Metered } from './meter.js'
 
 export const ROOT = new URL('../../', import.meta.url) // dist/bench/ -> project root
 export const DIST = new URL('../', import.meta.url)
@@ -78,7 +80,7 @@ export function killAll (): void {
 }
 process.once('exit', killAll)
 
-export interface LoadResult {
+export interface LoadResult extends Metered {
   rps: number
   p50: number
   p99: number
@@ -86,6 +88,8 @@ export interface LoadResult {
   non2xx: number
   /** Every round's req/s, in order, when the result is the median of alternating rounds. */
   rounds?: number[]
+  /** Every round's own result, in order, when the result summarizes rounds. */
+  runs?: LoadResult[]
 }
 
 export interface LoadOptions {
@@ -98,11 +102,18 @@ export interface LoadOptions {
   body?: string
   /** Pins wrk to the load generator's CPU (scenarios whose servers were started as 'server'). */
   pinned?: boolean
+  /** The process of the server under load, to meter its CPU time per answer. */
+  pid?: number | undefined
 }
 
 export async function load (url: string, opts: LoadOptions): Promise<LoadResult> {
+  const metered = meter(opts.pid)
   // wrk takes one path per run; a run over many paths stays with autocannon.
-  if (wrk !== undefined && !opts.paths) return wrkLoad(wrk, url, opts)
+  const result = wrk !== undefined && !opts.paths ? await wrkLoad(wrk, url, opts) : await autocannonLoad(url, opts)
+  return { ...result, ...metered() }
+}
+
+async function autocannonLoad (url: string, opts: LoadOptions): Promise<LoadResult> {
   const result = await autocannon({
     url,
     connections: opts.connections ?? 32,
@@ -112,7 +123,7 @@ export async function load (url: string, opts: LoadOptions): Promise<LoadResult>
     ...(opts.body !== undefined ? { body: opts.body } : {}),
     ...(opts.paths ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, path: opts.paths?.() ?? '/' }) }] } : {})
   })
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx }
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx, answers: result.requests.total }
 }
 
 /** One wrk run: the method, headers and body go in a Lua script, as wrk takes them. */
@@ -149,20 +160,38 @@ export function parseWrk (out: string): LoadResult {
     p50: latency('50'),
     p99: latency('99'),
     errors: errors ? errors.slice(1).reduce((n, v) => n + Number(v), 0) : 0,
-    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+    answers: Number(/(\d+) requests in /.exec(out)?.[1] ?? NaN)
   }
 }
 
+/** What a comparison reads of a run; higher is better, so every ratio reads "target over baseline". */
+export type Measure = (r: LoadResult) => number
+/** Requests per second. */
+export const RATE: Measure = (r) => r.rps
+/** Answers per CPU-second of the server: the inverse of its CPU per answer, user and kernel. */
+export const PER_CPU: Measure = (r) => 1e6 / cpuPerAnswer(r)
+/** Answers per user-CPU-second: the kernel's share left out. */
+export const PER_USER_CPU: Measure = (r) => 1e6 / userCpuPerAnswer(r)
+/** A measure read only of runs at saturation (NaN for the others, which every ratio leaves out). */
+export const atSaturation = (measure: Measure): Measure => (r) => saturated(r) ? measure(r) : NaN
+
 /**
- * The target's rate over the baseline's, paired round by round (each round runs them back to back)
- * and the median of those ratios kept: a slow drift of the machine moves both sides of a pair, and
- * cancels, where a ratio of two medians taken from different rounds would keep it.
+ * The target's measure over the baseline's (by default the rate), paired round by round (each
+ * round runs them back to back) and the median of those ratios kept: a slow drift of the machine
+ * moves both sides of a pair, and cancels, where a ratio of two medians taken from different rounds
+ * would keep it.
  */
-export function pairedRatio (target: LoadResult | undefined, baseline: LoadResult | undefined): number {
-  const a = target?.rounds ?? []
-  const b = baseline?.rounds ?? []
-  if (a.length === 0 || a.length !== b.length) return (target?.rps ?? 0) / (baseline?.rps ?? NaN)
-  return median(a.map((rps, i) => rps / (b[i] ?? NaN)))
+export function pairedRatio (target: LoadResult | undefined, baseline: LoadResult | undefined, measure: Measure = RATE): number {
+  const a = target?.runs ?? []
+  if (a.length === 0 || a.length !== baseline?.runs?.length) return target && baseline ? measure(target) / measure(baseline) : NaN
+  return median(pairedRatios(target, baseline, measure))
+}
+
+/** Each round's ratio for pairedRatio, in order (a round whose measure is missing left out). */
+export function pairedRatios (target: LoadResult | undefined, baseline: LoadResult | undefined, measure: Measure = RATE): number[] {
+  const b = baseline?.runs ?? []
+  return (target?.runs ?? []).map((run, i) => { const base = b[i]; return base ? measure(run) / measure(base) : NaN }).filter(Number.isFinite)
 }
 
 export const median = (values: number[]) => {
@@ -189,12 +218,21 @@ export async function alternate (targets: Record<string, () => Promise<LoadResul
   return out
 }
 
-/** One target's rounds as one result: its median round, with every round's errors and req/s. */
+/** One target's rounds as one result: its median round, with every round's errors, req/s and own result. */
 function summarize (results: LoadResult[]): LoadResult | undefined {
   const pick = median(results.map((r) => r.rps))
   const chosen = results.find((r) => r.rps === pick) ?? results[0]
-  return chosen && { ...chosen, errors: results.reduce((n, r) => n + r.errors, 0), non2xx: results.reduce((n, r) => n + r.non2xx, 0), rounds: results.map((r) => Math.round(r.rps)) }
+  return chosen && {
+    ...chosen,
+    errors: results.reduce((n, r) => n + r.errors, 0),
+    non2xx: results.reduce((n, r) => n + r.non2xx, 0),
+    rounds: results.map((r) => Math.round(r.rps)),
+    runs: results
+  }
 }
+
+/** The median over a summary's rounds of what `of` reads of each (a CPU share, a CPU's busy time). */
+export const medianOver = (r: LoadResult | undefined, of: (run: LoadResult) => number): number => median((r?.runs ?? (r ? [r] : [])).map(of).filter(Number.isFinite))
 
 /** Two servers' rates over rounds in which both were loaded at the same time. */
 export interface SideBySide {
@@ -202,16 +240,30 @@ export interface SideBySide {
   ratio: number
   /** Each round's ratio, in order. */
   ratios: number[]
-  /** a's round with the median rate, with every round's rate. */
+  /** a's round with the median rate, with every round's rate and result. */
   a: LoadResult | undefined
+  /** The same of b. */
+  b: LoadResult | undefined
 }
+
+/** Each round's ratio of a's measure over b's, in order. */
+export function sideRatios (s: SideBySide, measure: Measure): number[] {
+  const as = s.a?.runs ?? []
+  const bs = s.b?.runs ?? []
+  return as.map((a, i) => { const b = bs[i]; return b ? measure(a) / measure(b) : NaN })
+}
+
+/** The median over rounds of a's measure over b's. */
+export const sideRatio = (s: SideBySide, measure: Measure): number => median(sideRatios(s, measure).filter(Number.isFinite))
 
 /**
  * Two servers pinned to the same CPU and loaded at the same time, each by its own wrk on the load
- * generator's CPU. The scheduler shares that CPU between them, so both run at the same instants on
- * the same machine, and their rates' ratio is the inverse of their CPU cost per request, whatever
- * the machine's speed does meanwhile (it drifts by a third within seconds here, which paired but
- * consecutive rounds still feel). Which one starts first alternates from round to round.
+ * generator's CPU. Both run at the same instants on the same machine, so the machine's speed (it
+ * drifts by a third within seconds here, which paired but consecutive rounds still feel) moves both
+ * alike, and their CPU per answer compares what an answer costs each. Their rates' ratio says the
+ * same only while the scheduler gives both the same share of the CPU, that is while both always
+ * have work: a server left waiting for requests (its wrk short of CPU) yields its share to the
+ * other, which pulls the rates' ratio towards 1. Which one starts first alternates from round to round.
  * One round together comes first and is not counted: after sitting idle through other scenarios,
  * a gateway's first round together came out 10-20% below its later ones in every run.
  * A round a wrk did not report a rate for is left out (and said, on stderr).
@@ -229,11 +281,12 @@ export async function sideBySide (a: () => Promise<LoadResult>, b: () => Promise
 export async function sideBySideAcross (as: Array<() => Promise<LoadResult>>, bs: Array<() => Promise<LoadResult>>, rounds: number): Promise<SideBySide> {
   const ratios: number[] = []
   const results: LoadResult[] = []
-  for (const a of as) for (const b of bs) await pairRounds(a, b, rounds, ratios, results)
-  return { ratio: median(ratios), ratios, a: summarize(results) }
+  const others: LoadResult[] = []
+  for (const a of as) for (const b of bs) await pairRounds(a, b, rounds, ratios, results, others)
+  return { ratio: median(ratios), ratios, a: summarize(results), b: summarize(others) }
 }
 
-async function pairRounds (a: () => Promise<LoadResult>, b: () => Promise<LoadResult>, rounds: number, ratios: number[], results: LoadResult[]): Promise<void> {
+async function pairRounds (a: () => Promise<LoadResult>, b: () => Promise<LoadResult>, rounds: number, ratios: number[], results: LoadResult[], others: LoadResult[]): Promise<void> {
   await Promise.all([a(), b()])
   for (let round = 0; round < rounds; round++) {
     const [ra, rb] = round % 2 === 0 ? await Promise.all([a(), b()]) : await Promise.all([b(), a()]).then(([y, x]) => [x, y])
@@ -243,6 +296,7 @@ async function pairRounds (a: () => Promise<LoadResult>, b: () => Promise<LoadRe
       continue
     }
     results.push(ra)
+    others.push(rb)
     ratios.push(ratio)
   }
 }
