@@ -8,6 +8,7 @@ import { gatewayError, problemOf } from '../problems/gateway-error.js'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { MAX_PROBLEM_DETAIL_LENGTH, type Problem } from '../schemas/problem.js'
 import { handedOver, latestExchange } from '../http/handover.js'
+import { ClientGoneError } from '../legacy/errors.js'
 import { UPSTREAM_KINDS, upstreamKind } from '../mor/errors.js'
 import { PROBLEM_TYPE_BASE, PROBLEM_TYPES, problemInstance, type ProblemSlug } from '../problems/catalog.js'
 
@@ -73,8 +74,17 @@ export const MalformedRequestError = gatewayError('invalid-request', 'CLIENT_MAL
 /** Connections whose answer under way is their last: nothing more is read from them. */
 const ending = new WeakSet<Duplex>()
 
+/** Socket errors that mean the client went away, not that it sent something wrong. */
+const CLIENT_LEFT = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED'])
+
+/**
+ * What a socket error is to a request still arriving: the request timeout, the client leaving (a
+ * reset mid-upload: the relay ends its call as `gone`, counted and never logged as an error), or
+ * bytes Node's parser refused.
+ */
 function asClientError (error: Error & { code?: string }): Error {
-  return error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new RequestTimeoutError() : new MalformedRequestError()
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return new RequestTimeoutError()
+  return error.code !== undefined && CLIENT_LEFT.has(error.code) ? new ClientGoneError() : new MalformedRequestError()
 }
 
 /**
