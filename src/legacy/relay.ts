@@ -68,7 +68,8 @@ export function relay (deps: RelayDeps, req: IncomingMessage, res: ServerRespons
   // How to fail this call: the client leaving, and (shared with the client-error handler through
   // the request's record, only for a request with a body to arrive) a request timeout or a
   // malformed chunk. A request without a body has nothing left to fail that way.
-  const record = bodyKind(req) === 'none' ? undefined : handover(req)
+  const kind = bodyKind(req)
+  const record = kind === 'none' ? undefined : handover(req)
   const failable: { failBody?: ((err: Error) => void) | undefined } = record ?? {}
   let finished = false
   const finish = (fn: () => void) => {
@@ -96,7 +97,7 @@ export function relay (deps: RelayDeps, req: IncomingMessage, res: ServerRespons
 
   /** Reads the body whole, up to `maxBytes`; the request timeout or the client leaving ends the read. */
   const readWhole = (maxBytes: number, then: (body: Buffer | null) => void, tooLarge = refuse) => {
-    if (bodyKind(req) === 'none') return then(null)
+    if (kind === 'none') return then(null)
     const chunks: Buffer[] = []
     let size = 0
     const onData = (chunk: Buffer) => {
@@ -122,7 +123,6 @@ export function relay (deps: RelayDeps, req: IncomingMessage, res: ServerRespons
   const write = writeMethodOf(deps.apiPrefix, mark < 0 ? path : path.slice(0, mark))
   if (write !== undefined) return relayWrite(write)
 
-  const kind = bodyKind(req)
   if (kind === 'stream') return dispatch(req.pipe(countingStream(deps.maxBodyBytes)))
   readWhole(SMALL_BODY_BYTES, (body) => { dispatch(body) })
 

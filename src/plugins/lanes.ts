@@ -15,7 +15,6 @@ import { devicesLaneResources } from '../lanes/devices.js'
 import { countCacheResult } from '../cache/answer.js'
 import { devicesVary } from '../cache/http.js'
 import { splitUrl } from '../http/url.js'
-import { clientView } from '../net/forwarded.js'
 import { CORS_SAME_ORIGIN } from '../net/cors.js'
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
@@ -45,9 +44,8 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       served (req, id, route, result, startedAt, caller) {
         answers++
         countCacheResult(metrics, result)
-        const { ip, host } = clientView(req, trust)
-        fastify.requestArrived(req, id, ip, host)
-        fastify.endRequest({ req, id, route, status: 200, ms: performance.now() - startedAt, caller: caller.label, ip, host })
+        fastify.requestArrived(req, id)
+        fastify.endRequest({ req, id, route, status: 200, ms: performance.now() - startedAt, caller: caller.label })
       },
       failed: (err) => { log.error({ err }, 'hit lane failed; the route answers instead') }
     })
@@ -69,10 +67,10 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       passthrough,
       trust,
       open: fastify.accepting,
-      arrived: (req, id, { ip, host }) => { fastify.requestArrived(req, id, ip, host) },
-      served (req, id, status, startedAt, { ip, host }) {
+      arrived: (req, id, client) => { fastify.requestArrived(req, id, client) },
+      served (req, id, status, startedAt, client) {
         answers++
-        fastify.endRequest({ req, id, route, status, ms: performance.now() - startedAt, caller: undefined, ip, host })
+        fastify.endRequest({ req, id, route, status, ms: performance.now() - startedAt, caller: undefined, client })
       }
     })
     return { prefix: `${passthrough.apiPrefix}/`, lane }

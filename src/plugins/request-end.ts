@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
 import { completedLevel } from '../logging/logger.js'
 import { handedOver, handover } from '../http/handover.js'
+import { clientView } from '../net/forwarded.js'
 
 /** One finished request. */
 export interface Ended {
@@ -20,15 +21,19 @@ export interface Ended {
   ms: number
   /** The caller's label (a key's name or id, or `jwt`): never the key or token. */
   caller: string | undefined
-  /** The client's address and the host it asked for, by TRUST_PROXY's rules. */
-  ip: string
-  host: string
+  /**
+   * The client's address and the host it asked for, by TRUST_PROXY's rules, when the caller has
+   * them already; else they are worked out only if a line is logged (a hit's answer logs none).
+   */
+  client?: Client | undefined
 }
+
+interface Client { ip: string, host: string }
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The access log's incoming line for a request (at debug; once, whoever sees the request first). */
-    requestArrived: (req: IncomingMessage, id: string, ip: string, host: string) => void
+    requestArrived: (req: IncomingMessage, id: string, client?: Client) => void
     /** Ends a request a lane answered: metrics and the access log, as for any other. */
     endRequest: (ended: Ended) => void
   }
@@ -39,7 +44,9 @@ export default fp(async (fastify) => {
   // Read once: LOG_LEVEL is fixed for the life of the process, and this is asked on every answer.
   const debugLevel = log.level === 'debug' || log.level === 'trace'
 
-  function endRequest ({ req, id, route, status, ms, caller, ip, host }: Ended): void {
+  const clientOf = (req: IncomingMessage, known: Client | undefined): Client => known ?? clientView(req, fastify.trust)
+
+  function endRequest ({ req, id, route, status, ms, caller, client }: Ended): void {
     const method = req.method ?? 'GET'
     metrics.requests.observe(`${method} ${status} ${route}`, () => ({ method, route, status: String(status) }), ms / 1000)
     if (caller !== undefined) metrics.countCaller(caller)
@@ -50,26 +57,26 @@ export default fp(async (fastify) => {
     log[level]({
       reqId: id,
       traceId: trace?.sampled === true ? trace.traceId : undefined,
-      req: { method, url: req.url, host, ip },
+      req: { method, url: req.url, ...clientOf(req, client) },
       res: { statusCode: status },
       caller,
       responseTime: ms
     }, 'request completed')
   }
 
-  function requestArrived (req: IncomingMessage, id: string, ip: string, host: string): void {
+  function requestArrived (req: IncomingMessage, id: string, client?: Client): void {
     if (!debugLevel) return
     const record = handover(req)
     // A lane that hands a request over has announced it already.
     if (record.announced === true) return
     record.announced = true
-    log.debug({ reqId: id, req: { method: req.method, url: req.url, host, ip } }, 'incoming request')
+    log.debug({ reqId: id, req: { method: req.method, url: req.url, ...clientOf(req, client) } }, 'incoming request')
   }
 
   fastify.decorate('requestArrived', requestArrived)
   fastify.decorate('endRequest', endRequest)
   fastify.addHook('onRequest', (request, _reply, done) => {
-    requestArrived(request.raw, request.id, request.ip, request.host)
+    requestArrived(request.raw, request.id, { ip: request.ip, host: request.host })
     done()
   })
   fastify.addHook('onResponse', (request, reply, done) => {
@@ -80,8 +87,7 @@ export default fp(async (fastify) => {
       status: reply.statusCode,
       ms: reply.elapsedTime,
       caller: request.caller?.label,
-      ip: request.ip,
-      host: request.host
+      client: { ip: request.ip, host: request.host }
     })
     done()
   })
