@@ -36,9 +36,10 @@ export interface RedisStore {
   publish: (channel: string, message: string) => Promise<boolean>
   /**
    * Receives the channel's messages on a connection of their own (a subscribed connection can do
-   * nothing else), resubscribing after every reconnect. Ends when the store closes.
+   * nothing else), resubscribing after every reconnect. Ends when the store closes. `onSubscribed`
+   * runs each time the subscription is in place (the first time and after each reconnect).
    */
-  subscribe: (channel: string, onMessage: (message: string) => void) => void
+  subscribe: (channel: string, onMessage: (message: string) => void, onSubscribed?: () => void) => void
   readonly available: boolean
   /** Nodes skipped right now after a failure (a Cluster's masters, or the one Redis). */
   readonly skippedNodes: number
@@ -179,14 +180,14 @@ export function createRedisStore (settings: RedisSettings, log: FastifyBaseLogge
     del: async (keys) => { await Promise.all(keys.map((key) => attempt(key, async () => { await client.del(key) }, undefined))) },
     // PUBLISH has no key: a Cluster sends it to any master and spreads it from there.
     publish: (channel, message) => attempt(undefined, async () => { await client.publish(channel, message); return true }, false),
-    subscribe (channel, onMessage) {
+    subscribe (channel, onMessage, onSubscribed) {
       const subscriber = client.duplicate()
       subscribers.push(subscriber)
       subscriber.on('error', () => {})
       subscriber.on('message', (from: string, message: string) => { if (from === channel) onMessage(message) })
       // With no offline queue a command before the connection is up fails, so the subscription is
       // made on every ready (the first, and each after a reconnect; subscribing twice is harmless).
-      subscriber.on('ready', () => { subscriber.subscribe(channel).catch(() => {}) })
+      subscriber.on('ready', () => { subscriber.subscribe(channel).then(() => { onSubscribed?.() }).catch(() => {}) })
     },
     get available () { return available },
     get skippedNodes () { return breaker.skipped },

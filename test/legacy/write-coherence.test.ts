@@ -45,7 +45,8 @@ async function pair (env: Record<string, string> = {}) {
   const settings = { REDIS_URL: redis.url, MAX_EVENT_LOOP_DELAY_MS: '60000', ...env }
   const a = await gateway(sim.url, settings)
   const b = await gateway(sim.url, settings)
-  await waitFor(() => a.app.redisStore?.available === true && b.app.redisStore?.available === true)
+  // Each waits for the other's acknowledgement only once it knows the other is on the bus.
+  await waitFor(() => a.app.invalidation.peers === 1 && b.app.invalidation.peers === 1, { what: 'both instances to know each other on the bus' })
   return { sim, a, b }
 }
 

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { writeMethodOf, writeRequestOf, type WriteCall, type WriteMethod, type WritePath } from '../../src/legacy/writes.js'
 import { writeOutcome } from '../../src/legacy/write-answer.js'
-import { readMessage } from '../../src/plugins/invalidation.js'
+import { readMessage, writeMessage, type BusMessage } from '../../src/cache/bus.js'
 
 const FORM = 'application/x-www-form-urlencoded'
 const API = '/billing/api'
@@ -94,10 +94,30 @@ describe('writeOutcome', () => {
 
 describe('readMessage', () => {
   it('reads a gateway\'s message and nothing else on the channel', () => {
-    expect(readMessage('{"from":"a","cause":"purge","userId":3}')).toStrictEqual({ from: 'a', cause: 'purge', userId: 3 })
-    expect(readMessage('{"from":"a","cause":"legacy-write","deviceId":5}')).toStrictEqual({ from: 'a', cause: 'legacy-write', deviceId: 5 })
-    for (const bad of ['', 'x', '[]', '{"from":"a","cause":"purge"}', '{"from":"a","cause":"purge","userId":3,"deviceId":4}', '{"from":"a","cause":"other","userId":3}', '{"cause":"purge","userId":3}', '{"from":"a","cause":"purge","userId":-1}']) {
+    // The form gateways without acknowledgements send: still read, so a rolling upgrade keeps invalidating.
+    expect(readMessage('{"from":"a","cause":"purge","userId":3}')).toStrictEqual({ kind: 'invalidate', from: 'a', cause: 'purge', subject: { userId: 3 } })
+    expect(readMessage('{"from":"a","cause":"legacy-write","deviceId":5}')).toStrictEqual({ kind: 'invalidate', from: 'a', cause: 'legacy-write', subject: { deviceId: 5 } })
+    expect(readMessage('{"from":"a","cause":"legacy-write","deviceId":5,"owner":2,"ack":"t1"}')).toStrictEqual({ kind: 'invalidate', from: 'a', cause: 'legacy-write', subject: { deviceId: 5 }, owner: 2, ack: 't1' })
+    expect(readMessage('{"from":"a","ackOf":"t1"}')).toStrictEqual({ kind: 'ack', from: 'a', of: 't1' })
+    expect(readMessage('{"from":"a","hello":true}')).toStrictEqual({ kind: 'hello', from: 'a', reply: false })
+    expect(readMessage('{"from":"a","here":true}')).toStrictEqual({ kind: 'hello', from: 'a', reply: true })
+    expect(readMessage('{"from":"a","bye":true}')).toStrictEqual({ kind: 'bye', from: 'a' })
+    for (const bad of ['', 'x', '[]', 'null', '{"from":"a","cause":"purge"}', '{"from":"a","cause":"purge","userId":3,"deviceId":4}', '{"from":"a","cause":"other","userId":3}',
+      '{"cause":"purge","userId":3}', '{"from":"a","cause":"purge","userId":-1}', '{"from":"","cause":"purge","userId":3}', `{"from":"${'a'.repeat(65)}","bye":true}`,
+      '{"from":"a","cause":"purge","userId":3,"owner":2}', '{"from":"a","cause":"purge","deviceId":3,"owner":"2"}', '{"from":"a","cause":"purge","userId":3,"ack":7}', '{"from":"a","ackOf":""}', '{"from":"a","hello":1}']) {
       expect(readMessage(bad), bad).toBeUndefined()
     }
+  })
+
+  it('reads back every message writeMessage writes', () => {
+    const messages: BusMessage[] = [
+      { kind: 'invalidate', from: 'a', cause: 'refresh', subject: { userId: 3 } },
+      { kind: 'invalidate', from: 'a', cause: 'purge', subject: { deviceId: 6 }, owner: 2, ack: 'k' },
+      { kind: 'ack', from: 'b', of: 'k' },
+      { kind: 'hello', from: 'c', reply: false },
+      { kind: 'hello', from: 'c', reply: true },
+      { kind: 'bye', from: 'd' }
+    ]
+    for (const message of messages) expect(readMessage(writeMessage(message))).toStrictEqual(message)
   })
 })

@@ -51,7 +51,7 @@ describe('across instances sharing Redis', () => {
     const sim = await simulator()
     const a = await withAdmin(sim.url, { REDIS_URL: redis.url })
     const b = await gateway(sim.url, { REDIS_URL: redis.url })
-    await waitFor(() => a.gw.app.redisStore?.available === true && b.app.redisStore?.available === true)
+    await waitFor(() => a.gw.app.invalidation.peers === 1 && b.app.invalidation.peers === 1, { what: 'both instances to know each other on the bus' })
     return { sim, a, b }
   }
 
@@ -59,8 +59,9 @@ describe('across instances sharing Redis', () => {
     const { sim, a, b } = await pair()
     await getJson(`${a.gw.url}/v1/users/3/devices`)
     expect(status(await getJson(`${b.url}/v1/users/3/devices`))).toMatch(/hit/) // from Redis, now in B's memory too
+    // The purge is answered once B has said it dropped its copy: no wait.
     expect(await purge(a.admin, 'users/3')).toBe(204)
-    await waitFor(async () => status(await getJson(`${b.url}/v1/users/3/devices`)) === 'mor-gateway; fwd=miss; stored', { timeoutMs: 1000, what: 'B to drop its copy' })
+    expect(status(await getJson(`${b.url}/v1/users/3/devices`))).toBe('mor-gateway; fwd=miss; stored')
     expect(sim.calls.byUser.get('3')).toBe(2)
   })
 
@@ -111,20 +112,20 @@ describe('writes through the passthrough', () => {
     expect((await getJson(`${gw.url}/v1/devices/${created}`)).status).toBe(404)
   })
 
-  // The other instance hears of the write on the Redis bus, after the writer's answer: it serves
-  // its copy until the message comes, then reads the list from MOR again.
+  // The other instance hears of the write on the Redis bus, and the writer's answer waits for it
+  // to say it dropped its copy: its next read goes to MOR, with no wait.
   it('reach every instance: the other one drops its copy and reads the list from MOR again', async () => {
     const redis = await startRedis()
     closeAfterTest(() => redis.close())
     const sim = await simulator()
     const a = await gateway(sim.url, { REDIS_URL: redis.url })
     const b = await gateway(sim.url, { REDIS_URL: redis.url })
-    await waitFor(() => a.app.redisStore?.available === true && b.app.redisStore?.available === true)
+    await waitFor(() => a.app.invalidation.peers === 1 && b.app.invalidation.peers === 1, { what: 'both instances to know each other on the bus' })
     await getJson(`${a.url}/v1/users/2/devices`)
     expect(status(await getJson(`${b.url}/v1/users/2/devices`))).toMatch(/hit/)
     expect(await legacyWrite(a.url, 'device_update', { device: '6', description: 'moved' }, ['6'])).toContain('Device successfully updated')
     // Device 6 is user 2's, as both instances learnt from the list: the list goes too.
-    await waitFor(async () => status(await getJson(`${b.url}/v1/users/2/devices`)) === 'mor-gateway; fwd=miss; stored', { what: 'B to drop the list' })
+    expect(status(await getJson(`${b.url}/v1/users/2/devices`))).toBe('mor-gateway; fwd=miss; stored')
     expect(sim.calls.byUser.get('2')).toBe(2)
   })
 
