@@ -10,7 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http'
 import type { FastifyServerOptions } from 'fastify'
 import { REQUEST_ID_HEADER, requestId } from '../logging/request-id.js'
-import { noteExchange } from '../http/handover.js'
+import { GatewayRequest, noteExchange } from '../http/handover.js'
 
 /** A lane: answers a request itself, or calls `next` to hand it to Fastify untouched. */
 export type Lane = (req: IncomingMessage, res: ServerResponse, next: () => void) => void
@@ -37,7 +37,7 @@ export function toFramework (req: IncomingMessage, res: ServerResponse): void {
 /** Fastify's `serverFactory`: an http.Server whose requests meet the front door first. */
 export function frontDoorServer (handler: Handler, options: FastifyServerOptions & { http?: ServerOptions | null }): Server {
   const front: FrontDoor = { lane: undefined }
-  const server = createServer(options.http ?? {}, (req, res) => {
+  const server = createServer({ ...options.http, IncomingMessage: GatewayRequest }, (req, res) => {
     arrive(req, res)
     const lane = front.lane
     const next = () => {
