@@ -1,25 +1,25 @@
 // Whether MOR carried out a write, read from its answer. A cache invalidation is an upstream call
 // waiting to happen, so only an answer in which MOR positively says the write was done counts:
-// the success text of that very method. An error, an empty body (a HEAD, a 304), an answer cut
-// short or past the bound, one that does not decode, or any other text confirms nothing.
+// the success text of that very method (read in mor/device-writes.ts). An error, an empty body (a
+// HEAD, a 304), an answer cut short or past the bound, one that does not decode, or any other text
+// confirms nothing.
 import { decompressBody, xmlText } from '../mor/decode.js'
 import type { WriteMethod } from './writes.js'
+import { readWriteAnswer, type DeviceWriteMethod } from '../mor/device-writes.js'
 
 /** Write answers are a line of XML; a longer one is no confirmation. */
 export const WRITE_ANSWER_MAX_BYTES = 16 * 1024
 
 export type WriteOutcome = 'confirmed' | 'refused' | 'unconfirmed'
 
-// MOR's success answers (shared/mor-api-notes.md): create says `Device created` (with the new
-// `<id>`) or, in 2011 revisions, `Device was created`; delete `Device was deleted` under either
-// name; update a `<success>` element.
-const STATUS = (text: string) => new RegExp(`<status>\\s*${text}\\s*</status>`)
-const CONFIRMS: Record<WriteMethod, RegExp> = {
-  device_create: STATUS('Device (?:was )?created'),
-  device_update: /<success>[^<]*<\/success>/,
-  device_delete: STATUS('Device was deleted'),
-  device_destroy: STATUS('Device was deleted')
+/** The method MOR runs: device_destroy is device_delete's old name. */
+const RUNS: Record<WriteMethod, DeviceWriteMethod> = {
+  device_create: 'device_create',
+  device_update: 'device_update',
+  device_delete: 'device_delete',
+  device_destroy: 'device_delete'
 }
+const OUTCOMES = { done: 'confirmed', refused: 'refused', unknown: 'unconfirmed' } as const
 
 /** What MOR's answer to a write says: done, refused with an `<error>`, or nothing certain. */
 export async function writeOutcome (method: WriteMethod, status: number, body: Buffer, complete: boolean, contentEncoding: string | undefined): Promise<WriteOutcome> {
@@ -30,6 +30,5 @@ export async function writeOutcome (method: WriteMethod, status: number, body: B
   } catch {
     return 'unconfirmed'
   }
-  if (/<error[\s>/]/.test(xml)) return 'refused'
-  return CONFIRMS[method].test(xml) ? 'confirmed' : 'unconfirmed'
+  return OUTCOMES[readWriteAnswer(RUNS[method], xml).kind]
 }

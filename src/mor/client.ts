@@ -5,6 +5,8 @@ import { Pool, errors as undiciErrors } from 'undici'
 import type { Config } from '../config.js'
 import { deviceDetailsHash, devicesGetHash } from './sign.js'
 import { createTranslator, type Translator } from './translate-pool.js'
+import { decompressBody, xmlText } from './decode.js'
+import { readWriteAnswer, signedWrite, type DeviceCreateParam, type DeviceUpdateParam, type DeviceWriteMethod, type WriteAnswer } from './device-writes.js'
 import { translateDetailsToJson } from './translate-details.js'
 import type { IndexedList } from '../devices/device-index.js'
 import { childOf, traced, type Span, type TraceScope } from '../tracing/tracer.js'
@@ -24,10 +26,23 @@ export interface MorClient {
    * not send it); throws DeviceNotFoundError or another typed upstream error otherwise.
    */
   getDeviceDetails: (deviceId: number, trace?: TraceScope) => Promise<{ json: string, userId: number | null }>
+  /**
+   * The device writes, one call each and never retried: a write may have been carried out even
+   * when its answer was lost. Resolves with what MOR said (done, or refused and why); throws a
+   * typed upstream error when no usable answer came, including one that says neither.
+   */
+  createDevice: (userId: number, fields: Partial<Record<DeviceCreateParam, string>>, trace?: TraceScope) => Promise<WriteResult>
+  updateDevice: (deviceId: number, fields: Partial<Record<DeviceUpdateParam, string>>, trace?: TraceScope) => Promise<WriteResult>
+  deleteDevice: (deviceId: number, trace?: TraceScope) => Promise<WriteResult>
   close: () => Promise<void>
 }
 
+/** MOR's answer to a write that said something certain. */
+export type WriteResult = Exclude<WriteAnswer, { kind: 'unknown' }>
+
 const POOL_CONNECTIONS = 64
+/** A write's answer is a line of XML (device_create's has the new device's name and password). */
+const WRITE_ANSWER_MAX_BYTES = 64 * 1024
 
 interface RawAnswer { body: Buffer, encoding: string | undefined }
 type FailedAnswer = { kind: 'error', message: string } | { kind: 'bad-response', detail: string }
@@ -41,6 +56,13 @@ async function readBounded (body: AsyncIterable<Buffer>, maxBytes: number): Prom
     chunks.push(chunk)
   }
   return Buffer.concat(chunks, size)
+}
+
+/** The fields that are set: one left out is not sent at all (for MOR, an empty one means something). */
+function defined (fields: Partial<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(fields)) if (value !== undefined) out[name] = value
+  return out
 }
 
 function isTimeout (err: unknown): boolean {
@@ -136,9 +158,25 @@ export function createMorClient (settings: MorSettings, translator: Translator =
     throw failure(answer, 'Device was not found', () => new DeviceNotFoundError(deviceId))
   }
 
+  /**
+   * One signed write. Its parameters (a pin, a password) and MOR's answer (a new device's SIP
+   * password) stay here: only what readWriteAnswer keeps leaves.
+   */
+  async function write (method: DeviceWriteMethod, params: Record<string, string>, trace: TraceScope | undefined): Promise<WriteResult> {
+    const raw = await exchange(method, signedWrite(method, params, settings.secret), trace)
+    const xml = xmlText(await decompressBody(raw.body, raw.encoding, Math.min(settings.maxBytes, WRITE_ANSWER_MAX_BYTES)))
+    if (/<!DOCTYPE/i.test(xml)) throw new UpstreamBadResponseError('DOCTYPE in the answer')
+    const answer = readWriteAnswer(method, xml)
+    if (answer.kind === 'unknown') throw new UpstreamBadResponseError(`the answer to ${method} says neither that it was done nor why not`)
+    return answer
+  }
+
   return {
     getDevicesList,
     getDeviceDetails,
+    createDevice: (userId, fields, trace) => write('device_create', { ...defined(fields), user_id: String(userId) }, trace),
+    updateDevice: (deviceId, fields, trace) => write('device_update', { ...defined(fields), device: String(deviceId) }, trace),
+    deleteDevice: (deviceId, trace) => write('device_delete', { device: String(deviceId) }, trace),
     close: async () => { await Promise.all([pool.close(), translator.close()]) }
   }
 }

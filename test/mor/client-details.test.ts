@@ -11,6 +11,7 @@ import { SIM_ENCODINGS, startMorSimulator, type MorSimulator } from '../../src/d
 import { deviceDetailsXml } from '../../src/demo/xml.js'
 import { findDevice } from '../../src/demo/data.js'
 import { TEST_API_SECRET, TEST_API_USER } from '../helpers/gateway.js'
+import { failure } from '../helpers/failure.js'
 import { refusedUrl, startFaultUpstream } from '../helpers/fault-upstream.js'
 import { DESK_PHONE_DETAILS } from '../helpers/expected.js'
 
@@ -22,15 +23,6 @@ function client (baseUrl: string, more: Partial<MorSettings> = {}): MorClient {
   const made = createMorClient(settings(baseUrl, more))
   clients.push(made)
   return made
-}
-
-async function failure (call: Promise<unknown>): Promise<Error> {
-  try {
-    await call
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('the call did not fail')
 }
 
 let sim: MorSimulator
