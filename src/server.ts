@@ -1,5 +1,7 @@
 // The process: configuration, the app (app.ts builds it whole), graceful shutdown, listen.
-// First, before anything queues work: pins the hidden classes of nextTick entries (why: runtime/tick-shape.ts).
+// First, before anything allocates or queues work: V8's pretenuring off (why: runtime/no-pretenuring.ts),
+// and the hidden classes of nextTick entries pinned (why: runtime/tick-shape.ts).
+import './runtime/no-pretenuring.js'
 import './runtime/tick-shape.js'
 import { realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'

@@ -21,9 +21,10 @@ export interface GatewayProcess {
   stop: () => Promise<number | null>
 }
 
-export async function startGatewayProcess (morUrl: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
+/** `nodeArgs`: options for node itself (V8 traces, say), before the script. */
+export async function startGatewayProcess (morUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<GatewayProcess> {
   const port = await freePort()
-  const proc = spawn(process.execPath, ['dist/src/server.js'], {
+  const proc = spawn(process.execPath, [...nodeArgs, 'dist/src/server.js'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
