@@ -5,10 +5,10 @@
 // confirms nothing.
 import { decompressBody, xmlText } from '../mor/decode.js'
 import type { WriteMethod } from './writes.js'
-import { readWriteAnswer, type DeviceWriteMethod } from '../mor/device-writes.js'
+import { readWriteAnswer, WRITE_ANSWER_MAX_DECODED_BYTES, type DeviceWriteMethod } from '../mor/device-writes.js'
 
-/** Write answers are a line of XML; a longer one is no confirmation. */
-export const WRITE_ANSWER_MAX_BYTES = 16 * 1024
+// A longer answer is no confirmation.
+export { WRITE_ANSWER_MAX_BYTES } from '../mor/device-writes.js'
 
 export type WriteOutcome = 'confirmed' | 'refused' | 'unconfirmed'
 
@@ -26,7 +26,7 @@ export async function writeOutcome (method: WriteMethod, status: number, body: B
   if (status < 200 || status > 299 || !complete || body.length === 0) return 'unconfirmed'
   let xml: string
   try {
-    xml = xmlText(await decompressBody(body, contentEncoding, 4 * WRITE_ANSWER_MAX_BYTES))
+    xml = xmlText(await decompressBody(body, contentEncoding, WRITE_ANSWER_MAX_DECODED_BYTES))
   } catch {
     return 'unconfirmed'
   }

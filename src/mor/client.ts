@@ -6,7 +6,10 @@ import type { Config } from '../config.js'
 import { deviceDetailsHash, devicesGetHash } from './sign.js'
 import { createTranslator, type Translator } from './translate-pool.js'
 import { decompressBody, xmlText } from './decode.js'
-import { readWriteAnswer, signedWrite, type DeviceCreateParam, type DeviceUpdateParam, type DeviceWriteMethod, type WriteAnswer } from './device-writes.js'
+import { refuseDoctype } from './parse.js'
+import {
+  readWriteAnswer, signedWrite, WRITE_ANSWER_MAX_DECODED_BYTES, type DeviceCreateParam, type DeviceUpdateParam, type DeviceWriteMethod, type WriteAnswer
+} from './device-writes.js'
 import { translateDetailsToJson } from './translate-details.js'
 import type { IndexedList } from '../devices/device-index.js'
 import { childOf, traced, type Span, type TraceScope } from '../tracing/tracer.js'
@@ -41,8 +44,6 @@ export interface MorClient {
 export type WriteResult = Exclude<WriteAnswer, { kind: 'unknown' }>
 
 const POOL_CONNECTIONS = 64
-/** A write's answer is a line of XML (device_create's has the new device's name and password). */
-const WRITE_ANSWER_MAX_BYTES = 64 * 1024
 
 interface RawAnswer { body: Buffer, encoding: string | undefined }
 type FailedAnswer = { kind: 'error', message: string } | { kind: 'bad-response', detail: string }
@@ -164,8 +165,8 @@ export function createMorClient (settings: MorSettings, translator: Translator =
    */
   async function write (method: DeviceWriteMethod, params: Record<string, string>, trace: TraceScope | undefined): Promise<WriteResult> {
     const raw = await exchange(method, signedWrite(method, params, settings.secret), trace)
-    const xml = xmlText(await decompressBody(raw.body, raw.encoding, Math.min(settings.maxBytes, WRITE_ANSWER_MAX_BYTES)))
-    if (/<!DOCTYPE/i.test(xml)) throw new UpstreamBadResponseError('DOCTYPE in the answer')
+    const xml = xmlText(await decompressBody(raw.body, raw.encoding, Math.min(settings.maxBytes, WRITE_ANSWER_MAX_DECODED_BYTES)))
+    refuseDoctype(xml)
     const answer = readWriteAnswer(method, xml)
     if (answer.kind === 'unknown') throw new UpstreamBadResponseError(`the answer to ${method} says neither that it was done nor why not`)
     return answer

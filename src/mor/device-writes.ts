@@ -7,6 +7,11 @@ import { signParams } from './sign.js'
 
 export type DeviceWriteMethod = 'device_create' | 'device_update' | 'device_delete'
 
+/** Write answers are a line of XML (device_create's adds the new device's name and password); a longer one is not MOR's. */
+export const WRITE_ANSWER_MAX_BYTES = 16 * 1024
+/** The bound once decompressed: MOR's answer may come gzipped. */
+export const WRITE_ANSWER_MAX_DECODED_BYTES = 4 * WRITE_ANSWER_MAX_BYTES
+
 /**
  * The parameters MOR hashes for each write, in MOR's order; one not sent counts as empty
  * (shared/mor-api-notes.md, "Other device methods"). `u` and `p` never count.

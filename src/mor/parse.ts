@@ -27,6 +27,11 @@ const listParser = new XMLParser({ ...OPTIONS, isArray: (tagName) => tagName ===
 const detailsParser = new XMLParser({ ...OPTIONS, isArray: (tagName) => tagName === 'codec' })
 
 const DOCTYPE = /<!DOCTYPE/i
+
+/** Throws for XML with a DOCTYPE (the carrier of entity-expansion attacks): no MOR answer has one. */
+export function refuseDoctype (xml: string): void {
+  if (DOCTYPE.test(xml)) throw new UpstreamBadResponseError('XML with a DOCTYPE declaration is refused')
+}
 // The XML API Extension's `<head></head><body>...</body>` has two roots, which strict XML refuses.
 const HTML_WRAPPED = /^\s*(?:<\?xml[^>]*>\s*)?<(?:head|body)[\s>/]/
 
@@ -56,7 +61,7 @@ type Page = { kind: 'page', page: Node } | { kind: 'error', message: string }
 
 /** The checks and error shapes every MOR answer shares; returns the success <page> or MOR's error. */
 function readPage (xml: string, parser: XMLParser): Page {
-  if (DOCTYPE.test(xml)) throw new UpstreamBadResponseError('XML with a DOCTYPE declaration is refused')
+  refuseDoctype(xml)
   checkWellFormed(xml)
   let doc: Node
   try {

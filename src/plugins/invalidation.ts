@@ -47,6 +47,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   const channel = `${upstreamKeyPrefix(config.mor)}:invalidate`
   const self = randomUUID()
   const counts = new Map<InvalidationCause, number>(CAUSES.map((cause) => [cause, 0]))
+  const count = (cause: InvalidationCause) => { counts.set(cause, (counts.get(cause) ?? 0) + 1) }
   let sent = 0
   let receivedCount = 0
   for (const cause of CAUSES) {
@@ -69,7 +70,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   const send = (message: BusMessage) => redis?.publish(channel, writeMessage(message)) ?? Promise.resolve(false)
 
   async function invalidate (subject: Subject, cause: InvalidationCause): Promise<void> {
-    counts.set(cause, (counts.get(cause) ?? 0) + 1)
+    count(cause)
     // The subject's own entry goes at once; a device's owner's list as soon as the owner is known.
     cache.forget(subject)
     const list = await ownersList(subject)
@@ -93,7 +94,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     // A refresh elsewhere is no invalidation: a fetch under way here (perhaps waiting for that
     // very one through the Redis lock) stays, only the older copy in memory goes.
     if (message.cause === 'refresh') {
-      counts.set('refresh', (counts.get('refresh') ?? 0) + 1)
+      count('refresh')
       cache.dropLocal(subject)
       return
     }

@@ -10,6 +10,7 @@ import { DeviceNotFoundError, UpstreamUnavailableError } from '../../src/mor/err
 import { startMorSimulator } from '../../src/demo/simulator.js'
 import { TEST_API_KEY, TEST_API_SECRET, TEST_API_USER } from '../helpers/gateway.js'
 import { refusedUrl } from '../helpers/fault-upstream.js'
+import { failure } from '../helpers/failure.js'
 
 const cleanups: Array<() => Promise<unknown>> = []
 afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()?.() })
@@ -29,15 +30,6 @@ async function service (morUrl: string): Promise<FastifyInstance> {
 async function calls (app: FastifyInstance): Promise<Record<string, number>> {
   const { values } = await app.metrics.upstream.get()
   return Object.fromEntries(values.filter((v) => v.metricName === 'gateway_mor_call_duration_seconds_count').map((v) => [String(v.labels.outcome), v.value]))
-}
-
-async function failure (call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call
-  } catch (err) {
-    return err
-  }
-  throw new Error('the call did not fail')
 }
 
 describe('fastify.mor.getDeviceDetails', () => {
