@@ -13,7 +13,11 @@ export interface paths {
          */
         get: operations["listUserDevices"];
         put?: never;
-        post?: never;
+        /**
+         * Create a device for a MOR user
+         * @description Creates a device with MOR's `device_create` and answers with its details, as `GET /v1/devices/{deviceId}` would. MOR picks the device's username and SIP password; neither is ever shown. Needs the write right (an API key with `access=read,write`, a token with the `devices:write` scope) for a user the caller may read. Send an `Idempotency-Key` to make a retry safe: the same key and request get the first answer again, with no second call to MOR. Without one a POST is not safe to retry. MOR revisions that do not say which device they created (2011) get a 201 without `Location` and without a body: read the user's devices.
+         */
+        post: operations["createDevice"];
         delete?: never;
         options?: never;
         head?: never;
@@ -54,10 +58,18 @@ export interface paths {
         get: operations["getDevice"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a MOR device
+         * @description Deletes the device with MOR's `device_delete`. MOR keeps a device that something still uses (calls, forwarded calls, dial plans, a queue): a 409 says what. Send its `ETag` in `If-Match` to delete it only as you last read it. Send an `Idempotency-Key` to make a retry safe: the same key and request get the first answer again, with no second call to MOR.
+         */
+        delete: operations["deleteDevice"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a MOR device
+         * @description Changes the fields the JSON merge patch names with MOR's `device_update` and answers with the device's details as MOR has them after the change. Send the `ETag` of `GET /v1/devices/{deviceId}` in `If-Match` so the change never lands on a device someone else has changed since (412). Send an `Idempotency-Key` to make a retry safe: the same key and request get the first answer again, with no second call to MOR. A PIN or password may be sent; no answer ever shows one.
+         */
+        patch: operations["updateDevice"];
         trace?: never;
     };
     "/health/live": {
@@ -180,70 +192,18 @@ export interface components {
              * @description stable URI reference to a page describing the problem (GET it); match on its last segment, the slug
              * @enum {string}
              */
-            type: "/problems/invalid-request" | "/problems/unauthorized" | "/problems/forbidden" | "/problems/not-found" | "/problems/user-not-found" | "/problems/device-not-found" | "/problems/stale-cursor" | "/problems/rate-limited" | "/problems/payload-too-large" | "/problems/request-timeout" | "/problems/overloaded" | "/problems/upstream-rejected" | "/problems/upstream-bad-response" | "/problems/upstream-unavailable" | "/problems/upstream-timeout" | "/problems/internal-error";
+            type: "/problems/invalid-request" | "/problems/unauthorized" | "/problems/forbidden" | "/problems/not-found" | "/problems/user-not-found" | "/problems/device-not-found" | "/problems/device-in-use" | "/problems/device-invalid" | "/problems/precondition-failed" | "/problems/idempotency-key-reused" | "/problems/idempotency-key-in-use" | "/problems/idempotency-unavailable" | "/problems/write-outcome-unknown" | "/problems/unsupported-media-type" | "/problems/stale-cursor" | "/problems/rate-limited" | "/problems/payload-too-large" | "/problems/request-timeout" | "/problems/overloaded" | "/problems/upstream-rejected" | "/problems/upstream-bad-response" | "/problems/upstream-unavailable" | "/problems/upstream-timeout" | "/problems/internal-error";
             /**
              * @description the title of the problem type
              * @enum {string}
              */
-            title: "Invalid request" | "Unauthorized" | "Forbidden" | "Not found" | "User not found" | "Device not found" | "Stale cursor" | "Too many requests" | "Payload too large" | "Request timeout" | "Gateway overloaded" | "MOR rejected the request" | "Bad response from MOR" | "MOR unavailable" | "MOR timed out" | "Internal error";
+            title: "Invalid request" | "Unauthorized" | "Forbidden" | "Not found" | "User not found" | "Device not found" | "Device in use" | "Device values refused" | "Precondition failed" | "Idempotency key reused" | "Request with this idempotency key in progress" | "Idempotency keys unavailable" | "Outcome of the write unknown" | "Unsupported media type" | "Stale cursor" | "Too many requests" | "Payload too large" | "Request timeout" | "Gateway overloaded" | "MOR rejected the request" | "Bad response from MOR" | "MOR unavailable" | "MOR timed out" | "Internal error";
             /** Format: int32 */
             status: number;
             /** @description what went wrong with this request, in words */
             detail: string;
             /** @description the request, as `urn:uuid:<X-Request-Id>`: quote it to support (absent when the caller chose its own X-Request-Id) */
             instance?: string;
-        };
-        /**
-         * @description A user's devices, all of them or those the filters keep: the answer without `limit`
-         * @example {
-         *       "userId": 2,
-         *       "devices": [
-         *         {
-         *           "id": 55,
-         *           "type": "IAX2",
-         *           "ipAddress": "0.0.0.0",
-         *           "port": 0,
-         *           "username": "101",
-         *           "callerId": "\"Alice\" <201>",
-         *           "deviceGroupId": 3,
-         *           "primary": true
-         *         }
-         *       ],
-         *       "nextCursor": null
-         *     }
-         */
-        DeviceList: {
-            /** Format: int32 */
-            userId: number;
-            devices: components["schemas"]["Device"][];
-            /** @description always null: nothing follows */
-            nextCursor: null;
-        };
-        /**
-         * @description One page of a user's devices, in MOR's order: the answer with `limit`
-         * @example {
-         *       "userId": 100,
-         *       "devices": [
-         *         {
-         *           "id": 55,
-         *           "type": "IAX2",
-         *           "ipAddress": "0.0.0.0",
-         *           "port": 0,
-         *           "username": "101",
-         *           "callerId": "\"Alice\" <201>",
-         *           "deviceGroupId": 3,
-         *           "primary": true
-         *         }
-         *       ],
-         *       "nextCursor": "MS4xMDAuYWJjLjEwMC58"
-         *     }
-         */
-        DevicePage: {
-            /** Format: int32 */
-            userId: number;
-            devices: components["schemas"]["Device"][];
-            /** @description Send as `cursor` (with the same `type` and `primary`, and any `limit`) for the next page; null on the last page */
-            nextCursor: string | null;
         };
         /**
          * @description One MOR device. The device's secret, PIN and other credentials are never included.
@@ -365,6 +325,145 @@ export interface components {
                 /** @description enabled video codecs, in MOR's order */
                 video: string[];
             } | null;
+        };
+        /**
+         * @description A user's devices, all of them or those the filters keep: the answer without `limit`
+         * @example {
+         *       "userId": 2,
+         *       "devices": [
+         *         {
+         *           "id": 55,
+         *           "type": "IAX2",
+         *           "ipAddress": "0.0.0.0",
+         *           "port": 0,
+         *           "username": "101",
+         *           "callerId": "\"Alice\" <201>",
+         *           "deviceGroupId": 3,
+         *           "primary": true
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        DeviceList: {
+            /** Format: int32 */
+            userId: number;
+            devices: components["schemas"]["Device"][];
+            /** @description always null: nothing follows */
+            nextCursor: null;
+        };
+        /**
+         * @description One page of a user's devices, in MOR's order: the answer with `limit`
+         * @example {
+         *       "userId": 100,
+         *       "devices": [
+         *         {
+         *           "id": 55,
+         *           "type": "IAX2",
+         *           "ipAddress": "0.0.0.0",
+         *           "port": 0,
+         *           "username": "101",
+         *           "callerId": "\"Alice\" <201>",
+         *           "deviceGroupId": 3,
+         *           "primary": true
+         *         }
+         *       ],
+         *       "nextCursor": "MS4xMDAuYWJjLjEwMC58"
+         *     }
+         */
+        DevicePage: {
+            /** Format: int32 */
+            userId: number;
+            devices: components["schemas"]["Device"][];
+            /** @description Send as `cursor` (with the same `type` and `primary`, and any `limit`) for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        /**
+         * @description A new device. Only `type` is required; MOR fills in the rest (its username and SIP password among them, which no answer shows).
+         * @example {
+         *       "type": "SIP",
+         *       "description": "Reception desk phone",
+         *       "extension": "205"
+         *     }
+         */
+        DeviceCreate: {
+            /** @description the device type */
+            type: "SIP" | "IAX2" | "FAX" | "Virtual" | "H323" | "ZAP" | "Skype";
+            /** @description free text shown in MOR */
+            description?: string;
+            /** @description the PIN for calling cards and voicemail, digits only; absent: MOR picks a random one; empty: the device has no PIN. Write-only: never shown in any answer */
+            pin?: string;
+            /**
+             * Format: int32
+             * @description the device group; absent: the user's default group
+             */
+            deviceGroupId?: number;
+            /** @description the caller ID number the device's calls show */
+            callerId?: string;
+            /** @description the extension that rings the device; absent: MOR picks a free one */
+            extension?: string;
+        };
+        /**
+         * @description A JSON merge patch (RFC 7396) of a device: the fields to change, each as MOR's device_update takes it. A field left out stays as it is; null clears a text field. An unknown field is refused, so a misspelt one is never silently ignored.
+         * @example {
+         *       "description": "Front desk",
+         *       "callerIdName": "Reception",
+         *       "callerIdNumber": "3725550100"
+         *     }
+         */
+        DevicePatch: {
+            description?: string | null;
+            callerIdNumber?: string | null;
+            callerIdName?: string | null;
+            /** @description `dynamic`: the device registers with `username` and `password`; `ip`: MOR sends its calls to `host` and `port` */
+            authentication?: "dynamic" | "ip";
+            /** @description the SIP/IAX2 user name the device registers with */
+            username?: string;
+            /** @description the SIP/IAX2 password (MOR refuses one that is too short). Write-only: never shown in any answer */
+            password?: string;
+            /** @description the address MOR sends calls to (`authentication: ip`), or `dynamic` */
+            host?: string;
+            /**
+             * Format: int32
+             * @description the port MOR sends calls to
+             */
+            port?: number;
+            /**
+             * Format: int32
+             * @description simultaneous calls the device may make; 0: no limit
+             */
+            callLimit?: number;
+            /**
+             * Format: int32
+             * @description simultaneous calls the device may receive; 0: no limit
+             */
+            inboundCallLimit?: number;
+            /** @description the extension that rings the device */
+            extension?: string;
+            pin?: string | null;
+            /** @description whether MOR hides the device from lists */
+            hidden?: boolean;
+            /** @description the language of the device's voice prompts, e.g. `en` or `pt_BR` */
+            language?: string;
+            comment?: string | null;
+            /** @description SIP transports, e.g. `udp` or `udp,tcp` (MOR X13 and later) */
+            transport?: string;
+        };
+        /**
+         * @description A device MOR created whose details the gateway cannot show: MOR did not say which device it made (`id` null: read the user's devices), or its details could not be read back just after (read them with `GET /v1/devices/{id}`).
+         * @example {
+         *       "id": null,
+         *       "userId": 3
+         *     }
+         */
+        DeviceCreated: {
+            /** @description the new device's id; null when MOR did not say (MOR revisions of 2011) */
+            id: number | null;
+            /**
+             * Format: int32
+             * @description the user the device was created for
+             */
+            userId: number;
         };
     };
     responses: never;
@@ -779,6 +878,468 @@ export interface operations {
                         type: "/problems/upstream-timeout";
                         /** @enum {unknown} */
                         title: "MOR timed out";
+                        /** @enum {unknown} */
+                        status: 504;
+                    };
+                };
+            };
+        };
+    };
+    createDevice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description makes a retry safe (IETF httpapi draft): a Structured Fields string such as `"8e03978e-40d5-43e8-bc93-6894a57f9324"`, kept 24 hours per caller. The same key and request get the first answer again; the same key for another request is a 422; while the first still runs, a 409 */
+                "idempotency-key"?: string;
+                /** @description the device's ETag from `GET /v1/devices/{deviceId}` (or `*`): a device changed since is a 412 and MOR is not called */
+                "if-match"?: string;
+            };
+            path: {
+                /**
+                 * @description MOR user id (0 is the admin): a decimal integer from 0 to 2147483647, without sign or leading zeros
+                 * @example 2
+                 */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceCreate"];
+            };
+        };
+        responses: {
+            /** @description Created: the new device as MOR has it (`DeviceDetails`), or, when the gateway cannot show it, what is known of it (`DeviceCreated`) */
+            201: {
+                headers: {
+                    /** @description the new device: `/v1/devices/{id}` (absent when MOR does not say which device it made) */
+                    Location?: string;
+                    /** @description the new device's ETag, with its details */
+                    ETag?: string;
+                    /** @description `true` on the first answer to an Idempotency-Key, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceDetails"] | components["schemas"]["DeviceCreated"];
+                };
+            };
+            /** @description `invalid-request`: userId is not a decimal integer from 0 to 2147483647, the body is not a JSON object of the fields this operation takes (the detail names the field), the request has a query, or its Idempotency-Key is malformed */
+            400: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "UserId is not a decimal integer from 0 to 2147483647, the body is not a JSON object of the fields this operation takes (the detail names the field), the request has a query, or its Idempotency-Key is malformed",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/invalid-request";
+                        /** @enum {unknown} */
+                        title: "Invalid request";
+                        /** @enum {unknown} */
+                        status: 400;
+                    };
+                };
+            };
+            /** @description `unauthorized`: no valid API key or token in `Authorization: Bearer <value>` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="mor-gateway"`, with `error="invalid_token"` when a credential was sent but is not valid */
+                    "WWW-Authenticate"?: "Bearer realm=\"mor-gateway\"" | "Bearer realm=\"mor-gateway\", error=\"invalid_token\"";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "No valid API key or token in `Authorization: Bearer <value>`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/unauthorized";
+                        /** @enum {unknown} */
+                        title: "Unauthorized";
+                        /** @enum {unknown} */
+                        status: 401;
+                    };
+                };
+            };
+            /** @description `forbidden`: this caller may not change devices, or may not read this user (the same answer whether or not the user exists) */
+            403: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This caller may not change devices, or may not read this user (the same answer whether or not the user exists)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/forbidden";
+                        /** @enum {unknown} */
+                        title: "Forbidden";
+                        /** @enum {unknown} */
+                        status: 403;
+                    };
+                };
+            };
+            /** @description `user-not-found`: MOR has no such user */
+            404: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/user-not-found",
+                     *       "title": "User not found",
+                     *       "status": 404,
+                     *       "detail": "MOR has no such user",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/user-not-found";
+                        /** @enum {unknown} */
+                        title: "User not found";
+                        /** @enum {unknown} */
+                        status: 404;
+                    };
+                };
+            };
+            /** @description `idempotency-key-in-use`: the first request with this Idempotency-Key is still running; send it again in a moment */
+            409: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/idempotency-key-in-use",
+                     *       "title": "Request with this idempotency key in progress",
+                     *       "status": 409,
+                     *       "detail": "The first request with this Idempotency-Key is still running; send it again in a moment",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/idempotency-key-in-use";
+                        /** @enum {unknown} */
+                        title: "Request with this idempotency key in progress";
+                        /** @enum {unknown} */
+                        status: 409;
+                    };
+                };
+            };
+            /** @description `payload-too-large`: the body is over 16 KiB */
+            413: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/payload-too-large",
+                     *       "title": "Payload too large",
+                     *       "status": 413,
+                     *       "detail": "The body is over 16 KiB",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/payload-too-large";
+                        /** @enum {unknown} */
+                        title: "Payload too large";
+                        /** @enum {unknown} */
+                        status: 413;
+                    };
+                };
+            };
+            /** @description `unsupported-media-type`: the body is not application/json */
+            415: {
+                headers: {
+                    /** @description the body type a POST takes */
+                    "Accept-Post"?: "application/json";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "The body is not application/json",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/unsupported-media-type";
+                        /** @enum {unknown} */
+                        title: "Unsupported media type";
+                        /** @enum {unknown} */
+                        status: 415;
+                    };
+                };
+            };
+            /** @description `device-invalid` or `idempotency-key-reused`: MOR refused the values (the detail says which), or the Idempotency-Key was used for another request */
+            422: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/device-invalid",
+                     *       "title": "Device values refused",
+                     *       "status": 422,
+                     *       "detail": "MOR refused the values (the detail says which), or the Idempotency-Key was used for another request",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/device-invalid" | "/problems/idempotency-key-reused";
+                        /** @enum {unknown} */
+                        title: "Device values refused" | "Idempotency key reused";
+                        /** @enum {unknown} */
+                        status: 422;
+                    };
+                };
+            };
+            /** @description `rate-limited`: this caller's request rate, or its budget of calls to MOR, is spent */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "This caller's request rate, or its budget of calls to MOR, is spent",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/rate-limited";
+                        /** @enum {unknown} */
+                        title: "Too many requests";
+                        /** @enum {unknown} */
+                        status: 429;
+                    };
+                };
+            };
+            /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
+            500: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the details are only in its log, under the request id in `instance`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/internal-error";
+                        /** @enum {unknown} */
+                        title: "Internal error";
+                        /** @enum {unknown} */
+                        status: 500;
+                    };
+                };
+            };
+            /** @description `upstream-rejected`, `upstream-bad-response`, `upstream-unavailable` or `write-outcome-unknown`: MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached; `write-outcome-unknown` when its answer to the write said nothing certain, so the write may have happened */
+            502: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-rejected",
+                     *       "title": "MOR rejected the request",
+                     *       "status": 502,
+                     *       "detail": "MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached; `write-outcome-unknown` when its answer to the write said nothing certain, so the write may have happened",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-rejected" | "/problems/upstream-bad-response" | "/problems/upstream-unavailable" | "/problems/write-outcome-unknown";
+                        /** @enum {unknown} */
+                        title: "MOR rejected the request" | "Bad response from MOR" | "MOR unavailable" | "Outcome of the write unknown";
+                        /** @enum {unknown} */
+                        status: 502;
+                    };
+                };
+            };
+            /** @description `upstream-unavailable`, `overloaded` or `idempotency-unavailable`: calls to MOR are paused (circuit open), the gateway is shedding load, or the store of Idempotency-Keys (Redis) cannot be reached; nothing was sent to MOR */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-unavailable",
+                     *       "title": "MOR unavailable",
+                     *       "status": 503,
+                     *       "detail": "Calls to MOR are paused (circuit open), the gateway is shedding load, or the store of Idempotency-Keys (Redis) cannot be reached; nothing was sent to MOR",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-unavailable" | "/problems/overloaded" | "/problems/idempotency-unavailable";
+                        /** @enum {unknown} */
+                        title: "MOR unavailable" | "Gateway overloaded" | "Idempotency keys unavailable";
+                        /** @enum {unknown} */
+                        status: 503;
+                    };
+                };
+            };
+            /** @description `upstream-timeout` or `write-outcome-unknown`: MOR did not answer in time: reading the device first (nothing was changed), or the write itself (`write-outcome-unknown`: it may have happened) */
+            504: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-timeout",
+                     *       "title": "MOR timed out",
+                     *       "status": 504,
+                     *       "detail": "MOR did not answer in time: reading the device first (nothing was changed), or the write itself (`write-outcome-unknown`: it may have happened)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-timeout" | "/problems/write-outcome-unknown";
+                        /** @enum {unknown} */
+                        title: "MOR timed out" | "Outcome of the write unknown";
                         /** @enum {unknown} */
                         status: 504;
                     };
@@ -1480,6 +2041,1001 @@ export interface operations {
             };
         };
     };
+    deleteDevice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description makes a retry safe (IETF httpapi draft): a Structured Fields string such as `"8e03978e-40d5-43e8-bc93-6894a57f9324"`, kept 24 hours per caller. The same key and request get the first answer again; the same key for another request is a 422; while the first still runs, a 409 */
+                "idempotency-key"?: string;
+                /** @description the device's ETag from `GET /v1/devices/{deviceId}` (or `*`): a device changed since is a 412 and MOR is not called */
+                "if-match"?: string;
+            };
+            path: {
+                /**
+                 * @description MOR device id: a decimal integer from 0 to 2147483647, without sign or leading zeros
+                 * @example 5
+                 */
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    /** @description `true` on the first answer to an Idempotency-Key, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid-request`: deviceId is not a decimal integer from 0 to 2147483647, the request has a query, or its Idempotency-Key is malformed */
+            400: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "DeviceId is not a decimal integer from 0 to 2147483647, the request has a query, or its Idempotency-Key is malformed",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/invalid-request";
+                        /** @enum {unknown} */
+                        title: "Invalid request";
+                        /** @enum {unknown} */
+                        status: 400;
+                    };
+                };
+            };
+            /** @description `unauthorized`: no valid API key or token in `Authorization: Bearer <value>` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="mor-gateway"`, with `error="invalid_token"` when a credential was sent but is not valid */
+                    "WWW-Authenticate"?: "Bearer realm=\"mor-gateway\"" | "Bearer realm=\"mor-gateway\", error=\"invalid_token\"";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "No valid API key or token in `Authorization: Bearer <value>`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/unauthorized";
+                        /** @enum {unknown} */
+                        title: "Unauthorized";
+                        /** @enum {unknown} */
+                        status: 401;
+                    };
+                };
+            };
+            /** @description `forbidden`: this caller may not change devices */
+            403: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This caller may not change devices",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/forbidden";
+                        /** @enum {unknown} */
+                        title: "Forbidden";
+                        /** @enum {unknown} */
+                        status: 403;
+                    };
+                };
+            };
+            /** @description `device-not-found`: MOR has no such device, or it belongs to a user this caller may not read (the two are answered alike) */
+            404: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/device-not-found",
+                     *       "title": "Device not found",
+                     *       "status": 404,
+                     *       "detail": "MOR has no such device, or it belongs to a user this caller may not read (the two are answered alike)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/device-not-found";
+                        /** @enum {unknown} */
+                        title: "Device not found";
+                        /** @enum {unknown} */
+                        status: 404;
+                    };
+                };
+            };
+            /** @description `device-in-use` or `idempotency-key-in-use`: MOR keeps the device while something uses it (the detail says what), or the first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/device-in-use",
+                     *       "title": "Device in use",
+                     *       "status": 409,
+                     *       "detail": "MOR keeps the device while something uses it (the detail says what), or the first request with this Idempotency-Key is still running",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/device-in-use" | "/problems/idempotency-key-in-use";
+                        /** @enum {unknown} */
+                        title: "Device in use" | "Request with this idempotency key in progress";
+                        /** @enum {unknown} */
+                        status: 409;
+                    };
+                };
+            };
+            /** @description `precondition-failed`: the device has changed since the ETag in If-Match; nothing was sent to MOR */
+            412: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/precondition-failed",
+                     *       "title": "Precondition failed",
+                     *       "status": 412,
+                     *       "detail": "The device has changed since the ETag in If-Match; nothing was sent to MOR",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/precondition-failed";
+                        /** @enum {unknown} */
+                        title: "Precondition failed";
+                        /** @enum {unknown} */
+                        status: 412;
+                    };
+                };
+            };
+            /** @description `payload-too-large`: the body is over 16 KiB */
+            413: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/payload-too-large",
+                     *       "title": "Payload too large",
+                     *       "status": 413,
+                     *       "detail": "The body is over 16 KiB",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/payload-too-large";
+                        /** @enum {unknown} */
+                        title: "Payload too large";
+                        /** @enum {unknown} */
+                        status: 413;
+                    };
+                };
+            };
+            /** @description `unsupported-media-type`: the body is not application/json */
+            415: {
+                headers: {
+                    /** @description the body type a POST takes */
+                    "Accept-Post"?: "application/json";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "The body is not application/json",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/unsupported-media-type";
+                        /** @enum {unknown} */
+                        title: "Unsupported media type";
+                        /** @enum {unknown} */
+                        status: 415;
+                    };
+                };
+            };
+            /** @description `idempotency-key-reused`: the Idempotency-Key was used for another request */
+            422: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/idempotency-key-reused",
+                     *       "title": "Idempotency key reused",
+                     *       "status": 422,
+                     *       "detail": "The Idempotency-Key was used for another request",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/idempotency-key-reused";
+                        /** @enum {unknown} */
+                        title: "Idempotency key reused";
+                        /** @enum {unknown} */
+                        status: 422;
+                    };
+                };
+            };
+            /** @description `rate-limited`: this caller's request rate, or its budget of calls to MOR, is spent */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "This caller's request rate, or its budget of calls to MOR, is spent",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/rate-limited";
+                        /** @enum {unknown} */
+                        title: "Too many requests";
+                        /** @enum {unknown} */
+                        status: 429;
+                    };
+                };
+            };
+            /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
+            500: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the details are only in its log, under the request id in `instance`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/internal-error";
+                        /** @enum {unknown} */
+                        title: "Internal error";
+                        /** @enum {unknown} */
+                        status: 500;
+                    };
+                };
+            };
+            /** @description `upstream-rejected`, `upstream-bad-response`, `upstream-unavailable` or `write-outcome-unknown`: MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached; `write-outcome-unknown` when its answer to the write said nothing certain, so the write may have happened */
+            502: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-rejected",
+                     *       "title": "MOR rejected the request",
+                     *       "status": 502,
+                     *       "detail": "MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached; `write-outcome-unknown` when its answer to the write said nothing certain, so the write may have happened",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-rejected" | "/problems/upstream-bad-response" | "/problems/upstream-unavailable" | "/problems/write-outcome-unknown";
+                        /** @enum {unknown} */
+                        title: "MOR rejected the request" | "Bad response from MOR" | "MOR unavailable" | "Outcome of the write unknown";
+                        /** @enum {unknown} */
+                        status: 502;
+                    };
+                };
+            };
+            /** @description `upstream-unavailable`, `overloaded` or `idempotency-unavailable`: calls to MOR are paused (circuit open), the gateway is shedding load, or the store of Idempotency-Keys (Redis) cannot be reached; nothing was sent to MOR */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-unavailable",
+                     *       "title": "MOR unavailable",
+                     *       "status": 503,
+                     *       "detail": "Calls to MOR are paused (circuit open), the gateway is shedding load, or the store of Idempotency-Keys (Redis) cannot be reached; nothing was sent to MOR",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-unavailable" | "/problems/overloaded" | "/problems/idempotency-unavailable";
+                        /** @enum {unknown} */
+                        title: "MOR unavailable" | "Gateway overloaded" | "Idempotency keys unavailable";
+                        /** @enum {unknown} */
+                        status: 503;
+                    };
+                };
+            };
+            /** @description `upstream-timeout` or `write-outcome-unknown`: MOR did not answer in time: reading the device first (nothing was changed), or the write itself (`write-outcome-unknown`: it may have happened) */
+            504: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-timeout",
+                     *       "title": "MOR timed out",
+                     *       "status": 504,
+                     *       "detail": "MOR did not answer in time: reading the device first (nothing was changed), or the write itself (`write-outcome-unknown`: it may have happened)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-timeout" | "/problems/write-outcome-unknown";
+                        /** @enum {unknown} */
+                        title: "MOR timed out" | "Outcome of the write unknown";
+                        /** @enum {unknown} */
+                        status: 504;
+                    };
+                };
+            };
+        };
+    };
+    updateDevice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description makes a retry safe (IETF httpapi draft): a Structured Fields string such as `"8e03978e-40d5-43e8-bc93-6894a57f9324"`, kept 24 hours per caller. The same key and request get the first answer again; the same key for another request is a 422; while the first still runs, a 409 */
+                "idempotency-key"?: string;
+                /** @description the device's ETag from `GET /v1/devices/{deviceId}` (or `*`): a device changed since is a 412 and MOR is not called */
+                "if-match"?: string;
+            };
+            path: {
+                /**
+                 * @description MOR device id: a decimal integer from 0 to 2147483647, without sign or leading zeros
+                 * @example 5
+                 */
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["DevicePatch"];
+            };
+        };
+        responses: {
+            /** @description Changed: the device as MOR has it now */
+            200: {
+                headers: {
+                    /** @description strong validator of the body; send it back in If-None-Match */
+                    ETag?: string;
+                    /** @description `true` on the first answer to an Idempotency-Key, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceDetails"];
+                };
+            };
+            /** @description Changed, but MOR's copy of the device could not be read back: read it with GET */
+            204: {
+                headers: {
+                    /** @description `true` on the first answer to an Idempotency-Key, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid-request`: deviceId is not a decimal integer from 0 to 2147483647, the body is not a JSON object of the fields this operation takes (the detail names the field), the request has a query, or its Idempotency-Key is malformed */
+            400: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "DeviceId is not a decimal integer from 0 to 2147483647, the body is not a JSON object of the fields this operation takes (the detail names the field), the request has a query, or its Idempotency-Key is malformed",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/invalid-request";
+                        /** @enum {unknown} */
+                        title: "Invalid request";
+                        /** @enum {unknown} */
+                        status: 400;
+                    };
+                };
+            };
+            /** @description `unauthorized`: no valid API key or token in `Authorization: Bearer <value>` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="mor-gateway"`, with `error="invalid_token"` when a credential was sent but is not valid */
+                    "WWW-Authenticate"?: "Bearer realm=\"mor-gateway\"" | "Bearer realm=\"mor-gateway\", error=\"invalid_token\"";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "No valid API key or token in `Authorization: Bearer <value>`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/unauthorized";
+                        /** @enum {unknown} */
+                        title: "Unauthorized";
+                        /** @enum {unknown} */
+                        status: 401;
+                    };
+                };
+            };
+            /** @description `forbidden`: this caller may not change devices */
+            403: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This caller may not change devices",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/forbidden";
+                        /** @enum {unknown} */
+                        title: "Forbidden";
+                        /** @enum {unknown} */
+                        status: 403;
+                    };
+                };
+            };
+            /** @description `device-not-found`: MOR has no such device, or it belongs to a user this caller may not read (the two are answered alike) */
+            404: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/device-not-found",
+                     *       "title": "Device not found",
+                     *       "status": 404,
+                     *       "detail": "MOR has no such device, or it belongs to a user this caller may not read (the two are answered alike)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/device-not-found";
+                        /** @enum {unknown} */
+                        title: "Device not found";
+                        /** @enum {unknown} */
+                        status: 404;
+                    };
+                };
+            };
+            /** @description `idempotency-key-in-use`: the first request with this Idempotency-Key is still running; send it again in a moment */
+            409: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/idempotency-key-in-use",
+                     *       "title": "Request with this idempotency key in progress",
+                     *       "status": 409,
+                     *       "detail": "The first request with this Idempotency-Key is still running; send it again in a moment",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/idempotency-key-in-use";
+                        /** @enum {unknown} */
+                        title: "Request with this idempotency key in progress";
+                        /** @enum {unknown} */
+                        status: 409;
+                    };
+                };
+            };
+            /** @description `precondition-failed`: the device has changed since the ETag in If-Match; nothing was sent to MOR */
+            412: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/precondition-failed",
+                     *       "title": "Precondition failed",
+                     *       "status": 412,
+                     *       "detail": "The device has changed since the ETag in If-Match; nothing was sent to MOR",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/precondition-failed";
+                        /** @enum {unknown} */
+                        title: "Precondition failed";
+                        /** @enum {unknown} */
+                        status: 412;
+                    };
+                };
+            };
+            /** @description `payload-too-large`: the body is over 16 KiB */
+            413: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/payload-too-large",
+                     *       "title": "Payload too large",
+                     *       "status": 413,
+                     *       "detail": "The body is over 16 KiB",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/payload-too-large";
+                        /** @enum {unknown} */
+                        title: "Payload too large";
+                        /** @enum {unknown} */
+                        status: 413;
+                    };
+                };
+            };
+            /** @description `unsupported-media-type`: the body is not application/merge-patch+json */
+            415: {
+                headers: {
+                    /** @description the body type a PATCH takes */
+                    "Accept-Patch"?: "application/merge-patch+json";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "The body is not application/merge-patch+json",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/unsupported-media-type";
+                        /** @enum {unknown} */
+                        title: "Unsupported media type";
+                        /** @enum {unknown} */
+                        status: 415;
+                    };
+                };
+            };
+            /** @description `device-invalid` or `idempotency-key-reused`: MOR refused the values (the detail says which), or the Idempotency-Key was used for another request */
+            422: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/device-invalid",
+                     *       "title": "Device values refused",
+                     *       "status": 422,
+                     *       "detail": "MOR refused the values (the detail says which), or the Idempotency-Key was used for another request",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/device-invalid" | "/problems/idempotency-key-reused";
+                        /** @enum {unknown} */
+                        title: "Device values refused" | "Idempotency key reused";
+                        /** @enum {unknown} */
+                        status: 422;
+                    };
+                };
+            };
+            /** @description `rate-limited`: this caller's request rate, or its budget of calls to MOR, is spent */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "This caller's request rate, or its budget of calls to MOR, is spent",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/rate-limited";
+                        /** @enum {unknown} */
+                        title: "Too many requests";
+                        /** @enum {unknown} */
+                        status: 429;
+                    };
+                };
+            };
+            /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
+            500: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the details are only in its log, under the request id in `instance`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/internal-error";
+                        /** @enum {unknown} */
+                        title: "Internal error";
+                        /** @enum {unknown} */
+                        status: 500;
+                    };
+                };
+            };
+            /** @description `upstream-rejected`, `upstream-bad-response`, `upstream-unavailable` or `write-outcome-unknown`: MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached; `write-outcome-unknown` when its answer to the write said nothing certain, so the write may have happened */
+            502: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-rejected",
+                     *       "title": "MOR rejected the request",
+                     *       "status": 502,
+                     *       "detail": "MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached; `write-outcome-unknown` when its answer to the write said nothing certain, so the write may have happened",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-rejected" | "/problems/upstream-bad-response" | "/problems/upstream-unavailable" | "/problems/write-outcome-unknown";
+                        /** @enum {unknown} */
+                        title: "MOR rejected the request" | "Bad response from MOR" | "MOR unavailable" | "Outcome of the write unknown";
+                        /** @enum {unknown} */
+                        status: 502;
+                    };
+                };
+            };
+            /** @description `upstream-unavailable`, `overloaded` or `idempotency-unavailable`: calls to MOR are paused (circuit open), the gateway is shedding load, or the store of Idempotency-Keys (Redis) cannot be reached; nothing was sent to MOR */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-unavailable",
+                     *       "title": "MOR unavailable",
+                     *       "status": 503,
+                     *       "detail": "Calls to MOR are paused (circuit open), the gateway is shedding load, or the store of Idempotency-Keys (Redis) cannot be reached; nothing was sent to MOR",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-unavailable" | "/problems/overloaded" | "/problems/idempotency-unavailable";
+                        /** @enum {unknown} */
+                        title: "MOR unavailable" | "Gateway overloaded" | "Idempotency keys unavailable";
+                        /** @enum {unknown} */
+                        status: 503;
+                    };
+                };
+            };
+            /** @description `upstream-timeout` or `write-outcome-unknown`: MOR did not answer in time: reading the device first (nothing was changed), or the write itself (`write-outcome-unknown`: it may have happened) */
+            504: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-timeout",
+                     *       "title": "MOR timed out",
+                     *       "status": 504,
+                     *       "detail": "MOR did not answer in time: reading the device first (nothing was changed), or the write itself (`write-outcome-unknown`: it may have happened)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-timeout" | "/problems/write-outcome-unknown";
+                        /** @enum {unknown} */
+                        title: "MOR timed out" | "Outcome of the write unknown";
+                        /** @enum {unknown} */
+                        status: 504;
+                    };
+                };
+            };
+        };
+    };
     getLiveness: {
         parameters: {
             query?: never;
@@ -1625,7 +3181,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description the last segment of a problem's `type` */
-                slug: "invalid-request" | "unauthorized" | "forbidden" | "not-found" | "user-not-found" | "device-not-found" | "stale-cursor" | "rate-limited" | "payload-too-large" | "request-timeout" | "overloaded" | "upstream-rejected" | "upstream-bad-response" | "upstream-unavailable" | "upstream-timeout" | "internal-error";
+                slug: "invalid-request" | "unauthorized" | "forbidden" | "not-found" | "user-not-found" | "device-not-found" | "device-in-use" | "device-invalid" | "precondition-failed" | "idempotency-key-reused" | "idempotency-key-in-use" | "idempotency-unavailable" | "write-outcome-unknown" | "unsupported-media-type" | "stale-cursor" | "rate-limited" | "payload-too-large" | "request-timeout" | "overloaded" | "upstream-rejected" | "upstream-bad-response" | "upstream-unavailable" | "upstream-timeout" | "internal-error";
             };
             cookie?: never;
         };

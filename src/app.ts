@@ -9,6 +9,7 @@ import cors from '@fastify/cors'
 import underPressure from '@fastify/under-pressure'
 import type { Config } from './config.js'
 import { DeviceSchema } from './schemas/device.js'
+import { DeviceDetailsSchema } from './schemas/device-details.js'
 import { ProblemSchema } from './schemas/problem.js'
 import problems, { clientErrorProblem, frameworkErrorProblem } from './plugins/problems.js'
 import { OverloadedError } from './problems/retry-after.js'
@@ -23,6 +24,7 @@ import redis from './plugins/redis.js'
 import rateLimit from './plugins/rate-limit.js'
 import cache from './plugins/cache.js'
 import invalidation from './plugins/invalidation.js'
+import idempotency from './plugins/idempotency.js'
 import v1 from './routes/v1.js'
 import problemPages from './routes/problem-pages.js'
 import health from './routes/health.js'
@@ -107,6 +109,7 @@ async function gateway (fastify: FastifyInstance, { config, trust }: { config: C
   // Shared schemas first: routes refer to them, and the contract names them as components.
   fastify.addSchema(DeviceSchema)
   fastify.addSchema(ProblemSchema)
+  fastify.addSchema(DeviceDetailsSchema)
 
   await fastify.register(problems)
   await fastify.register(docs, { config })
@@ -130,6 +133,7 @@ async function gateway (fastify: FastifyInstance, { config, trust }: { config: C
   await fastify.register(mor, { config })
   await fastify.register(cache, { config })
   await fastify.register(invalidation, { config })
+  await fastify.register(idempotency, { config })
 
   await fastify.register(v1, { config })
   await fastify.register(health, { config })

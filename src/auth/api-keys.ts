@@ -36,6 +36,8 @@ export interface KeySpec {
   name?: string | undefined
   users?: Scope | undefined
   rate?: number | undefined
+  /** `access=read,write`: may change devices too. Unset: read only. */
+  write?: boolean | undefined
 }
 
 /** A key file's keys, and what is wrong with it (line by line, never quoting a key), if anything. */
@@ -44,21 +46,33 @@ export interface KeyFile { keys: KeySpec[], problem: string | undefined }
 /** A key's name: what logs and metrics show, so short and plain. */
 const NAME = /^[A-Za-z0-9._-]{1,64}$/
 const MAX_RATE = 10_000_000
+const FIELDS = ['name', 'users', 'rate', 'access']
 
 /**
- * One line: `<key> [name=<name>] [users=<list>] [rate=<n>]`, fields in any order. The reason the
- * line is unusable (naming the field, never the key), or its spec.
+ * access=: true for `read,write` (either order), false for `read`, else undefined. `write` alone
+ * is refused rather than taken to mean read,write: a line says in full what it grants.
+ */
+function writeOf (access: string): boolean | undefined {
+  const words = access.split(',').sort().join(',')
+  return words === 'read,write' ? true : words === 'read' ? false : undefined
+}
+
+/**
+ * One line: `<key> [name=<name>] [users=<list>] [rate=<n>] [access=read|read,write]`, fields in
+ * any order. The reason the line is unusable (naming the field, never the key), or its spec.
  */
 function parseKeyLine (line: string): KeySpec | string {
   const [key = '', ...fields] = line.split(/[ \t]+/)
   if (!usableKey(key)) return `the key is shorter than ${MIN_API_KEY_LENGTH} characters or has characters a Bearer token cannot carry`
   const spec: KeySpec = { key }
+  const given = new Set<string>()
   for (const field of fields) {
     const eq = field.indexOf('=')
     const name = eq === -1 ? field : field.slice(0, eq)
     const value = field.slice(eq + 1)
-    if (eq === -1 || !['name', 'users', 'rate'].includes(name)) return `unknown field "${name.slice(0, 20)}" (fields are name=, users=, rate=)`
-    if (spec[name as 'name' | 'users' | 'rate'] !== undefined) return `${name}= given twice`
+    if (eq === -1 || !FIELDS.includes(name)) return `unknown field "${name.slice(0, 20)}" (fields are name=, users=, rate=, access=)`
+    if (given.has(name)) return `${name}= given twice`
+    given.add(name)
     if (name === 'name') {
       if (!NAME.test(value)) return 'name= must be 1-64 characters of A-Za-z0-9._-'
       spec.name = value
@@ -66,10 +80,14 @@ function parseKeyLine (line: string): KeySpec | string {
       const users = parseUsers(value)
       if (!users) return 'users= must be * or user ids and ranges, e.g. users=100-199,205'
       spec.users = users
-    } else {
+    } else if (name === 'rate') {
       const rate = /^[1-9][0-9]{0,7}$/.test(value) ? Number(value) : NaN
       if (!(rate <= MAX_RATE)) return `rate= must be a whole number of requests per minute from 1 to ${MAX_RATE}`
       spec.rate = rate
+    } else {
+      const write = writeOf(value)
+      if (write === undefined) return 'access= must be read or read,write (each word once, either order)'
+      spec.write = write
     }
   }
   return spec
@@ -113,10 +131,13 @@ export function keyId (key: string): string {
 /** Past this many remembered tokens the memo starts over (a valid key has few spellings). */
 const MEMO_LIMIT = 1000
 
-/** The caller a key stands for: named and scoped by the key file, else every user at the default rate. */
+/**
+ * The caller a key stands for: named, scoped, rated and given write access by the key file, else
+ * every user at the default rate, read only (so are GATEWAY_API_KEYS's keys, which have no line).
+ */
 export function callerOf (spec: KeySpec): Caller {
   const label = spec.name ?? keyId(spec.key)
-  return { rateKey: `key:${label}`, label, scope: spec.users ?? EVERY_USER, rate: spec.rate }
+  return { rateKey: `key:${label}`, label, scope: spec.users ?? EVERY_USER, rate: spec.rate, write: spec.write ?? false }
 }
 
 export function createKeyRing (specs: KeySpec[]): KeyRing {

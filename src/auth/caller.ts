@@ -1,6 +1,6 @@
 // Who is calling /v1, once authenticated: an API key (named in the key file, else known by its
-// derived id) or a JWT's subject. Everything downstream reads this one shape: the scope check,
-// the rate limit, the access log and the per-caller metric.
+// derived id) or a JWT's subject. Everything downstream reads this one shape: the scope and write
+// checks, the rate limit, the access log and the per-caller metric.
 import { isEveryUser, type Scope } from './scope.js'
 
 export interface Caller {
@@ -13,6 +13,12 @@ export interface Caller {
   readonly label: string
   /** The MOR users this caller may read. */
   readonly scope: Scope
+  /**
+   * May create, update and delete devices of the users in its scope. Granted only where asked for
+   * (a key file's `access=read,write`, a token's `devices:write` scope): a key handed to a
+   * read-only frontend must not be able to change devices.
+   */
+  readonly write: boolean
   /** Requests per minute; undefined: RATE_LIMIT_PER_MINUTE. */
   readonly rate: number | undefined
 }
@@ -33,4 +39,13 @@ export function mayRead (caller: Caller | undefined, userId: number): boolean {
 export function mayReadDevice (caller: Caller | undefined, owner: number | null): boolean {
   if (owner === null) return caller === undefined || isEveryUser(caller.scope)
   return mayRead(caller, owner)
+}
+
+/**
+ * May this caller create, update or delete devices at all? Whose devices is still its scope's
+ * question (mayRead), asked as well. Without authentication (AUTH_DISABLED) everyone may, as
+ * everyone may read every user: that setting already means the MOR API secret's full access.
+ */
+export function mayWrite (caller: Caller | undefined): boolean {
+  return caller === undefined || caller.write
 }

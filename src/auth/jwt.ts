@@ -8,7 +8,8 @@
 //   - a verified token's caller is remembered until the token expires (bounded), so a token costs
 //     one signature check, not one per request; a wrong token is never remembered;
 //   - concurrent requests with one new token share its verification.
-import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose'
+// A token may write (create, update, delete devices) only when its scope says `devices:write`.
+import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose'
 import { LRUCache } from 'lru-cache'
 import type { Caller } from './caller.js'
 import { scopeFromClaim } from './scope.js'
@@ -33,6 +34,22 @@ const REMEMBERED_TOKENS = 10_000
 /** A JWS compact serialization: three base64url parts. Any other bearer value is an API key. */
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
 export const looksLikeJwt = (token: string) => JWS_COMPACT.test(token)
+
+/** The OAuth scope that lets a token change devices; any other token reads only. */
+const WRITE_SCOPE = 'devices:write'
+
+/** A space-delimited scope string's scopes (RFC 6749 3.3); nothing from a claim of another type. */
+const scopesIn = (claim: unknown): string[] => (typeof claim === 'string' ? claim.split(' ') : [])
+
+/**
+ * True when the token's scopes hold devices:write: `scope` is RFC 8693's space-delimited string;
+ * `scp` is a string or an array of strings, as Okta and Azure send it. Scopes compare whole, so
+ * `devices:writer` is not `devices:write`; a claim of any other shape grants nothing.
+ */
+function grantsWrite ({ scope, scp }: JWTPayload): boolean {
+  const listed = Array.isArray(scp) && scp.every((item) => typeof item === 'string') ? scp as string[] : scopesIn(scp)
+  return [...scopesIn(scope), ...listed].includes(WRITE_SCOPE)
+}
 
 export interface JwtLog {
   warn: (obj: object, msg: string) => void
@@ -125,7 +142,7 @@ export function createJwtVerifier (settings: JwtSettings, log: JwtLog, now: () =
         log.debug({ reason: 'user claim' }, 'JWT refused')
         return undefined
       }
-      const caller: Caller = { rateKey: `jwt:${payload.sub}`, label: 'jwt', scope, rate: undefined }
+      const caller: Caller = { rateKey: `jwt:${payload.sub}`, label: 'jwt', scope, rate: undefined, write: grantsWrite(payload) }
       const ttl = (payload.exp + CLOCK_TOLERANCE_S) * 1000 - now()
       if (ttl > 0) remembered.set(token, caller, { ttl })
       return caller

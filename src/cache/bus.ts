@@ -10,9 +10,9 @@
 import type { Subject } from './devices-cache.js'
 import { idOf } from '../schemas/device.js'
 
-/** Why entries were dropped: a write through the passthrough, an operator's purge, or a newer copy elsewhere. */
-export type InvalidationCause = 'legacy-write' | 'purge' | 'refresh'
-export const CAUSES: readonly InvalidationCause[] = ['legacy-write', 'purge', 'refresh']
+/** Why entries were dropped: a write through the passthrough or the JSON API, an operator's purge, or a newer copy elsewhere. */
+export type InvalidationCause = 'legacy-write' | 'api-write' | 'purge' | 'refresh'
+export const CAUSES: readonly InvalidationCause[] = ['legacy-write', 'api-write', 'purge', 'refresh']
 
 /** What travels on the bus. The wire form is JSON with `from` the sender's id. */
 export type BusMessage =

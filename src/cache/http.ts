@@ -150,3 +150,12 @@ export function matchesIfNoneMatch (header: string | undefined, etag: string): b
   const opaque = etag.replace(/^W\//, '')
   return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === opaque)
 }
+
+/**
+ * If-Match (RFC 9110 13.1.1): true when the header names this ETag, by the strong comparison (a
+ * weak tag never matches), or is `*` (the resource exists).
+ */
+export function matchesIfMatch (header: string, etag: string): boolean {
+  if (header.trim() === '*') return true
+  return header.split(',').some((tag) => tag.trim() === etag)
+}

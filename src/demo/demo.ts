@@ -1,5 +1,8 @@
 // npm run demo: the MOR simulator plus a gateway pointed at it, with zero configuration.
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { loadConfig, loadSimulatorConfig, type Config } from '../config.js'
 import { buildApp } from '../app.js'
@@ -15,10 +18,17 @@ try {
   const sim = await startMorSimulator({
     apiUser: DEMO_API_USER, secret: DEMO_API_SECRET, encoding: simSettings.MOR_SIM_ENCODING, delayMs: simSettings.MOR_SIM_DELAY_MS
   }, simSettings.MOR_SIM_PORT, simSettings.MOR_SIM_HOST)
-  // A fresh key per run, unless the environment brings its own keys.
+  // A fresh key per run that may read and change every user's devices (a key file line, since
+  // only a line can grant the write right), unless the environment brings its own keys.
   const demoKey = `demo-${randomBytes(16).toString('hex')}`
-  config = loadConfig({ GATEWAY_API_KEYS: demoKey, ...process.env, MOR_URL: sim.url, MOR_API_USER: DEMO_API_USER, MOR_API_SECRET: DEMO_API_SECRET })
-  const keyNote = config.auth.keys.includes(demoKey) ? demoKey : '<one of your GATEWAY_API_KEYS>'
+  const ownKeys = process.env.GATEWAY_API_KEYS !== undefined || process.env.GATEWAY_API_KEYS_FILE !== undefined
+  const keyFile = join(mkdtempSync(join(tmpdir(), 'mor-gateway-demo-')), 'keys')
+  if (!ownKeys) writeFileSync(keyFile, `${demoKey} name=demo access=read,write\n`, { mode: 0o600 })
+  config = loadConfig({
+    ...(ownKeys ? {} : { GATEWAY_API_KEYS_FILE: keyFile }), ...process.env, MOR_URL: sim.url, MOR_API_USER: DEMO_API_USER, MOR_API_SECRET: DEMO_API_SECRET
+  })
+  const keyNote = ownKeys ? '<one of your API keys>' : demoKey
+  const auth = `-H "Authorization: Bearer ${keyNote}"`
   const server = await buildApp(config)
   closeOnSignals(server, config)
   server.addHook('onClose', async () => { await sim.close() })
@@ -32,6 +42,10 @@ try {
   Try it       curl -s -H "Authorization: Bearer ${keyNote}" ${base}/v1/users/2/devices
   A page       curl -s -H "Authorization: Bearer ${keyNote}" "${base}/v1/users/100/devices?type=sip&limit=100"
   One device   curl -s -H "Authorization: Bearer ${keyNote}" ${base}/v1/devices/5
+  Add a device curl -s ${auth} -H "Content-Type: application/json" -H 'Idempotency-Key: "demo-add-1"' --data '{"type":"SIP","description":"Lobby phone"}' ${base}/v1/users/2/devices
+  Change one   curl -s -X PATCH ${auth} -H "Content-Type: application/merge-patch+json" --data '{"description":"Front desk"}' ${base}/v1/devices/5
+  Remove one   curl -s -i -X DELETE ${auth} ${base}/v1/devices/84
+               (JSON writes through MOR's device_create, device_update and device_delete; the lists show them at once)
   Swagger UI   ${base}/docs  (Authorize with the key, then "Try it out")
   Other users  0 (no devices), 3 (one IAX2 trunk), 5 (five devices), 100 (5,000 devices), 9 (not found)
   Legacy API   curl -s --compressed --data "u=${DEMO_API_USER}&user_id=2&hash=${devicesGetHash(2, DEMO_API_SECRET)}" ${base}/billing/api/devices_get

@@ -4,7 +4,11 @@
 import type { FastifyCorsOptions } from '@fastify/cors'
 import type { RouteOptions } from 'fastify'
 
-const EXPOSED_HEADERS = ['ETag', 'Cache-Status', 'Age', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'X-Request-Id']
+// Location and Idempotent-Replayed come with device writes; Accept-Patch with a PATCH in another format.
+const EXPOSED_HEADERS = [
+  'ETag', 'Cache-Status', 'Age', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'X-Request-Id', 'Location',
+  'Idempotent-Replayed', 'Accept-Patch'
+]
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -16,8 +20,8 @@ declare module 'fastify' {
 export function corsOptions (origins: string[]): FastifyCorsOptions {
   return {
     origin: origins,
-    methods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'If-None-Match', 'Cache-Control', 'X-Request-Id'],
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'If-None-Match', 'If-Match', 'Idempotency-Key', 'Cache-Control', 'X-Request-Id'],
     exposedHeaders: EXPOSED_HEADERS,
     maxAge: 600
   }

@@ -72,7 +72,7 @@ export function authorizeUser (request: FastifyRequest, userId: number): void {
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const { keys, keysFile, fileKeys, disabled, jwt: jwtSettings } = config.auth
-  // GATEWAY_API_KEYS's keys (every user, the default rate) before the file's.
+  // GATEWAY_API_KEYS's keys (every user, the default rate, read only) before the file's.
   const ringWith = (specs: KeySpec[]) => createKeyRing([...keys.map((key) => ({ key })), ...specs])
   let ring: KeyRing = ringWith(fileKeys)
   if (disabled) fastify.log.warn('AUTH_DISABLED=true: /v1 answers anyone, with the MOR API secret\'s full access')

@@ -7,6 +7,7 @@ import { createTranslator } from '../mor/translate-pool.js'
 import { createCircuitBreaker, type CircuitBreaker } from '../mor/circuit.js'
 import { upstreamKind } from '../mor/errors.js'
 import type { IndexedList } from '../devices/device-index.js'
+import type { MorClient } from '../mor/client.js'
 import type { TraceScope } from '../tracing/tracer.js'
 
 export interface MorService {
@@ -14,6 +15,10 @@ export interface MorService {
   getDevicesList: (userId: number, trace?: TraceScope) => Promise<IndexedList>
   /** One device's details as DeviceDetails JSON text, with the owner's user id (null if MOR sends none). */
   getDeviceDetails: (deviceId: number, trace?: TraceScope) => Promise<{ json: string, userId: number | null }>
+  /** The device writes: one call each, never retried (mor/client.ts). */
+  createDevice: MorClient['createDevice']
+  updateDevice: MorClient['updateDevice']
+  deleteDevice: MorClient['deleteDevice']
   breaker: CircuitBreaker
 }
 
@@ -59,6 +64,10 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   const getDevicesList = (userId: number, trace?: TraceScope) => guarded(() => client.getDevicesList(userId, trace))
   const getDeviceDetails = (deviceId: number, trace?: TraceScope) => guarded(() => client.getDeviceDetails(deviceId, trace))
 
-  fastify.decorate('mor', { getDevicesList, getDeviceDetails, breaker })
+  const createDevice: MorClient['createDevice'] = (userId, fields, trace) => guarded(() => client.createDevice(userId, fields, trace))
+  const updateDevice: MorClient['updateDevice'] = (deviceId, fields, trace) => guarded(() => client.updateDevice(deviceId, fields, trace))
+  const deleteDevice: MorClient['deleteDevice'] = (deviceId, trace) => guarded(() => client.deleteDevice(deviceId, trace))
+
+  fastify.decorate('mor', { getDevicesList, getDeviceDetails, createDevice, updateDevice, deleteDevice, breaker })
   fastify.addHook('onClose', async () => { await client.close() })
 }, { name: 'mor', dependencies: ['metrics'], fastify: '5.x' })

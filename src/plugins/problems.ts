@@ -18,7 +18,8 @@ import { PROBLEM_TYPE_BASE, PROBLEM_TYPES, problemInstance, type ProblemSlug } f
  */
 const FRAMEWORK_PROBLEMS: Record<string, ProblemSlug> = {
   FST_ERR_VALIDATION: 'invalid-request',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'payload-too-large'
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload-too-large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported-media-type'
 }
 
 export function problem (slug: ProblemSlug, status: number, detail: string): Problem {
@@ -42,7 +43,7 @@ function knownKind (error: FastifyError): ProblemSlug | undefined {
   return kind === undefined ? undefined : UPSTREAM_KINDS[kind].slug
 }
 
-function toProblem (error: FastifyError): Problem {
+export function toProblem (error: FastifyError): Problem {
   const known = knownKind(error)
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
   if (known) return problem(known, status, error.message)

@@ -10,6 +10,9 @@ import type { FastifyBaseLogger } from 'fastify'
 
 export type LockResult = { token: string } | 'busy' | 'unavailable'
 
+/** A record claimed (set where there was none), or the one already there; `unavailable` when Redis cannot tell. */
+export type ClaimResult = { claimed: true } | { claimed: false, current: Buffer | undefined } | 'unavailable'
+
 /** A shared fixed window: hits so far, the ones just counted included, and the time left in it. */
 export interface WindowHit { count: number, msLeft: number }
 
@@ -21,6 +24,15 @@ export interface RedisStore {
   /** Whether the lock is still held by anyone; false when Redis cannot tell. */
   isLocked: (key: string) => Promise<boolean>
   unlock: (key: string, token: string) => Promise<void>
+  /** Sets `value` for `ttlMs` unless the key holds something, in one step; else what it holds. */
+  claim: (key: string, value: Buffer, ttlMs: number) => Promise<ClaimResult>
+  /**
+   * Replaces a JSON record whose `token` is `token` (its owner's, as a running record carries it)
+   * with `value` for `ttlMs`. False when it is not there or not ours any more, or Redis cannot tell.
+   */
+  replaceIfOwned: (key: string, token: string, value: Buffer, ttlMs: number) => Promise<boolean>
+  /** Deletes a JSON record whose `token` is `token`, as replaceIfOwned. */
+  deleteIfOwned: (key: string, token: string) => Promise<boolean>
   /** Counts `hits` in the key's window; undefined when Redis cannot tell. */
   hitWindow: (key: string, windowMs: number, hits: number) => Promise<WindowHit | undefined>
   /**
@@ -56,6 +68,25 @@ const HIT_WINDOW = {
 local left = redis.call('pttl', KEYS[1])
 if n == tonumber(ARGV[2]) or left < 0 then redis.call('pexpire', KEYS[1], ARGV[1]); left = tonumber(ARGV[1]) end
 return {n, left}`
+}
+// The idempotency records' steps, each one atomic on one key (so one Cluster slot). A record that
+// is not JSON, or has no token, is nobody's: it is left alone.
+const CLAIM = {
+  numberOfKeys: 1,
+  lua: `if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1} end
+return {0, redis.call('get', KEYS[1])}`
+}
+const OWNED = `local current = redis.call('get', KEYS[1])
+if not current then return 0 end
+local ok, record = pcall(cjson.decode, current)
+if not ok or type(record) ~= 'table' or record.token ~= ARGV[1] then return 0 end
+`
+const REPLACE_IF_OWNED = { numberOfKeys: 1, lua: `${OWNED}redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3])\nreturn 1` }
+const DELETE_IF_OWNED = { numberOfKeys: 1, lua: `${OWNED}redis.call('del', KEYS[1])\nreturn 1` }
+type RecordScripts = {
+  mgwClaimBuffer: (key: string, value: Buffer, ttlMs: number) => Promise<[1] | [0, Buffer | null]>
+  mgwReplaceIfOwned: (key: string, token: string, value: Buffer, ttlMs: number) => Promise<number>
+  mgwDeleteIfOwned: (key: string, token: string) => Promise<number>
 }
 type ScriptClient = { mgwHitWindow: (key: string, windowMs: number, hits: number) => Promise<[number, number]> }
 const MAX_RECONNECT_DELAY_MS = 2000
@@ -122,6 +153,11 @@ export function createRedisStore (settings: RedisSettings, log: FastifyBaseLogge
   // ioredis sends it by SHA, and loads it again after a Redis restart emptied its script cache.
   client.defineCommand('mgwHitWindow', HIT_WINDOW)
   const scripts = client as unknown as ScriptClient
+  client.defineCommand('mgwClaim', CLAIM)
+  client.defineCommand('mgwReplaceIfOwned', REPLACE_IF_OWNED)
+  client.defineCommand('mgwDeleteIfOwned', DELETE_IF_OWNED)
+  const records = client as unknown as RecordScripts
+  const px = (ttlMs: number) => Math.max(1, Math.ceil(ttlMs))
 
   // The node that holds `key`: its slot's master in a Cluster, the one Redis otherwise.
   const breaker = createShardBreaker()
@@ -152,6 +188,12 @@ export function createRedisStore (settings: RedisSettings, log: FastifyBaseLogge
     }, 'unavailable'),
     isLocked: (key) => attempt(key, async () => (await client.exists(key)) === 1, false),
     unlock: (key, token) => attempt(key, async () => { await client.eval(UNLOCK_SCRIPT, 1, key, token) }, undefined),
+    claim: (key, value, ttlMs) => attempt<ClaimResult>(key, async () => {
+      const reply = await records.mgwClaimBuffer(key, value, px(ttlMs))
+      return reply[0] === 1 ? { claimed: true } : { claimed: false, current: reply[1] ?? undefined }
+    }, 'unavailable'),
+    replaceIfOwned: (key, token, value, ttlMs) => attempt(key, async () => (await records.mgwReplaceIfOwned(key, token, value, px(ttlMs))) === 1, false),
+    deleteIfOwned: (key, token) => attempt(key, async () => (await records.mgwDeleteIfOwned(key, token)) === 1, false),
     hitWindow: (key, windowMs, hits) => attempt(key, async () => {
       const [count, msLeft] = await scripts.mgwHitWindow(key, windowMs, hits)
       return { count, msLeft }

@@ -22,7 +22,7 @@ export const InvalidQueryError = gatewayError('invalid-request', 'INVALID_QUERY'
  * one under the caller's traceparent, made only if something asks (a call to MOR), so the call
  * still continues the caller's trace.
  */
-function traceScope (fastify: FastifyInstance, request: FastifyRequest): TraceScope {
+export function traceScope (fastify: FastifyInstance, request: FastifyRequest): TraceScope {
   let parent = request.span?.context
   return {
     tracer: fastify.tracer,

@@ -11,7 +11,7 @@ import { gatewayError } from '../problems/gateway-error.js'
 import { Type } from 'typebox'
 import type { Config } from '../config.js'
 import { DeviceIdParamsSchema } from '../schemas/device.js'
-import { DeviceDetailsSchema, type DeviceDetails } from '../schemas/device-details.js'
+import type { DeviceDetails } from '../schemas/device-details.js'
 import { CACHE_HEADERS, jsonResponse, RATE_LIMIT_HEADERS } from '../schemas/responses.js'
 import { problemResponses } from '../schemas/problem-answers.js'
 import { DeviceNotFoundError } from '../mor/errors.js'
@@ -22,7 +22,7 @@ import { fetchCached, InvalidQueryError, REQUEST_HEADERS, sendView } from './cac
 import type { CacheResult } from '../cache/devices-cache.js'
 import { isFresh } from '../cache/entry.js'
 
-const InvalidDeviceIdError = gatewayError('invalid-request', 'INVALID_DEVICE_ID', 'deviceId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
+export const InvalidDeviceIdError = gatewayError('invalid-request', 'INVALID_DEVICE_ID', 'deviceId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
 
 const deviceRoute: FastifyPluginAsyncTypebox<{ config: Config }> = async (fastify, { config }) => {
   // The one header a device-not-found answer carries, whichever way it was not found: an absent
@@ -30,8 +30,6 @@ const deviceRoute: FastifyPluginAsyncTypebox<{ config: Config }> = async (fastif
   const notFoundCacheControl = `private, max-age=${config.cache.negativeTtlSeconds}`
   const notFoundTtlMs = config.cache.negativeTtlSeconds * 1000
 
-  // A named answer: the contract lists it as a component, so typed clients can name it too.
-  fastify.addSchema(DeviceDetailsSchema)
   fastify.get(DEVICE_ROUTE, {
     attachValidation: true,
     config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, headers: REQUEST_HEADERS }, url }) },

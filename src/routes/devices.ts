@@ -16,7 +16,7 @@ import { splitUrl } from '../http/url.js'
 import { DEVICES_ROUTE, listView, MY_DEVICES_ROUTE } from '../devices/contract.js'
 import { answerVary, fetchCached, InvalidQueryError, REQUEST_HEADERS, sendView, setHeaders } from './cached-answer.js'
 
-const InvalidUserIdError = gatewayError('invalid-request', 'INVALID_USER_ID', 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
+export const InvalidUserIdError = gatewayError('invalid-request', 'INVALID_USER_ID', 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
 const NotOneUserError = gatewayError('invalid-request', 'NOT_ONE_USER', 'This caller may read more than one MOR user: name the user with GET /v1/users/{userId}/devices', 400)
 const StaleCursorError = gatewayError('stale-cursor', 'STALE_CURSOR', 'The device list has changed since this cursor was issued: start again from the first page', 409)
 

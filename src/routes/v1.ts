@@ -5,6 +5,7 @@ import { identifyCaller, requireCaller } from '../plugins/auth.js'
 import { RATE_LIMIT_HEADERS } from '../schemas/responses.js'
 import devicesRoute from './devices.js'
 import deviceRoute from './device.js'
+import deviceWrites from './device-writes.js'
 
 /**
  * The rate-limit hook sets RateLimit-* before anything can refuse the request, so every answer a
@@ -30,4 +31,6 @@ export default async function v1 (fastify: FastifyInstance, { config }: { config
   fastify.addHook('onRoute', documentRateLimitHeaders)
   await fastify.register(devicesRoute)
   await fastify.register(deviceRoute, { config })
+  // Its own scope: it takes JSON bodies, which nothing else in /v1 does.
+  await fastify.register(deviceWrites)
 }

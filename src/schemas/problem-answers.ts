@@ -42,6 +42,37 @@ const LIST = {
 
 const BAD_QUERY = 'or a query parameter is unknown, given twice or has a bad value (the detail names it)'
 
+const BAD_WRITE = 'the body is not a JSON object of the fields this operation takes (the detail names the field), the request has a query, or its Idempotency-Key is malformed'
+
+export const ACCEPT_PATCH = { 'Accept-Patch': Type.String({ enum: ['application/merge-patch+json'], description: 'the body type a PATCH takes' }) }
+const ACCEPT_POST = { 'Accept-Post': Type.String({ enum: ['application/json'], description: 'the body type a POST takes' }) }
+
+/** What every device write may answer, besides /v1's own. */
+const WRITE = {
+  ...V1,
+  409: { slugs: ['idempotency-key-in-use'], when: 'the first request with this Idempotency-Key is still running; send it again in a moment' },
+  413: { slugs: ['payload-too-large'], when: 'the body is over 16 KiB' },
+  415: { slugs: ['unsupported-media-type'], when: 'the body is not application/json', headers: ACCEPT_POST },
+  422: { slugs: ['idempotency-key-reused'], when: 'the Idempotency-Key was used for another request' },
+  502: {
+    slugs: ['upstream-rejected', 'upstream-bad-response', 'upstream-unavailable', 'write-outcome-unknown'],
+    when: 'MOR refused the gateway\'s call, sent an answer the gateway cannot use, or could not be reached; `write-outcome-unknown` when its answer to the write said nothing certain, so the write may have happened'
+  },
+  503: {
+    slugs: ['upstream-unavailable', 'overloaded', 'idempotency-unavailable'],
+    when: 'calls to MOR are paused (circuit open), the gateway is shedding load, or the store of Idempotency-Keys (Redis) cannot be reached; nothing was sent to MOR',
+    headers: RETRY_AFTER
+  },
+  504: { slugs: ['upstream-timeout', 'write-outcome-unknown'], when: 'MOR did not answer in time: reading the device first (nothing was changed), or the write itself (`write-outcome-unknown`: it may have happened)' }
+} as const
+
+/** A write on an existing device: its owner is read first, and If-Match is checked against it. */
+const DEVICE_WRITE = {
+  403: { slugs: ['forbidden'], when: 'this caller may not change devices' },
+  404: { slugs: ['device-not-found'], when: 'MOR has no such device, or it belongs to a user this caller may not read (the two are answered alike)' },
+  412: { slugs: ['precondition-failed'], when: 'the device has changed since the ETag in If-Match; nothing was sent to MOR' }
+} as const
+
 /** The passthrough's own refusals; MOR's answers, whatever their status, are MOR's. */
 const PASSTHROUGH = {
   400: {
@@ -82,6 +113,27 @@ export const OPERATION_PROBLEMS = {
       when: 'MOR has no such device, or it belongs to a user this caller may not read (cached briefly)',
       headers: { 'Cache-Control': CACHE_HEADERS['Cache-Control'] }
     }
+  },
+  createDevice: {
+    ...WRITE,
+    400: { slugs: ['invalid-request'], when: `userId is not a decimal integer from 0 to 2147483647, ${BAD_WRITE}` },
+    403: { slugs: ['forbidden'], when: 'this caller may not change devices, or may not read this user (the same answer whether or not the user exists)' },
+    404: { slugs: ['user-not-found'], when: 'MOR has no such user' },
+    409: { slugs: ['idempotency-key-in-use'], when: WRITE[409].when },
+    422: { slugs: ['device-invalid', 'idempotency-key-reused'], when: 'MOR refused the values (the detail says which), or the Idempotency-Key was used for another request' }
+  },
+  updateDevice: {
+    ...WRITE,
+    ...DEVICE_WRITE,
+    400: { slugs: ['invalid-request'], when: `deviceId is not a decimal integer from 0 to 2147483647, ${BAD_WRITE}` },
+    415: { slugs: ['unsupported-media-type'], when: 'the body is not application/merge-patch+json', headers: ACCEPT_PATCH },
+    422: { slugs: ['device-invalid', 'idempotency-key-reused'], when: 'MOR refused the values (the detail says which), or the Idempotency-Key was used for another request' }
+  },
+  deleteDevice: {
+    ...WRITE,
+    ...DEVICE_WRITE,
+    400: { slugs: ['invalid-request'], when: 'deviceId is not a decimal integer from 0 to 2147483647, the request has a query, or its Idempotency-Key is malformed' },
+    409: { slugs: ['device-in-use', 'idempotency-key-in-use'], when: 'MOR keeps the device while something uses it (the detail says what), or the first request with this Idempotency-Key is still running' }
   },
   // Liveness is never shed: a busy process is alive.
   getLiveness: { 500: BUG },

@@ -1,6 +1,12 @@
-// Gateway API keys as a unit: the key file format, verification, and the ids logs see.
+// Gateway API keys as a unit: the key file format, verification, and the ids logs see; and, through
+// the gateway's own configuration, which keys may write.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createKeyRing, keyId, parseKeyFile, type KeySpec } from '../../src/auth/api-keys.js'
+import { callerOf, createKeyRing, keyId, parseKeyFile, type KeySpec } from '../../src/auth/api-keys.js'
+import { mayWrite } from '../../src/auth/caller.js'
+import { closeAfterTest, gateway, simulator } from '../helpers/scoped.js'
 
 const KEY_A = 'key-a-0123456789abcdef'
 const KEY_B = 'key-b-fedcba9876543210'
@@ -79,7 +85,16 @@ describe('key file fields', () => {
     [`${KEY_A} rate=0`, 'line 1: rate= must be'],
     [`${KEY_A} rate=1.5`, 'line 1: rate= must be'],
     [`${KEY_A} rate=99999999`, 'line 1: rate= must be'],
-    [`${KEY_A} colour=blue`, 'line 1: unknown field "colour"'],
+    [`${KEY_A} colour=blue`, 'line 1: unknown field "colour" (fields are name=, users=, rate=, access=)'],
+    [`${KEY_A} access`, 'line 1: unknown field "access"'],
+    [`${KEY_A} access=`, 'line 1: access= must be read or read,write'],
+    [`${KEY_A} access=write`, 'line 1: access= must be read or read,write'],
+    [`${KEY_A} access=read,read`, 'line 1: access= must be read or read,write'],
+    [`${KEY_A} access=read,write,read`, 'line 1: access= must be read or read,write'],
+    [`${KEY_A} access=read,`, 'line 1: access= must be read or read,write'],
+    [`${KEY_A} access=read,delete`, 'line 1: access= must be read or read,write'],
+    [`${KEY_A} access=READ,WRITE`, 'line 1: access= must be read or read,write'],
+    [`${KEY_A} access=read access=read,write`, 'line 1: access= given twice'],
     [`${KEY_A} rate=1 rate=2`, 'line 1: rate= given twice'],
     ['# keys\n\nshort-key name=x', 'line 3: the key is shorter than 16'],
     [`${KEY_A} name=x\n${KEY_B} name=x`, 'line 2: name=x is already line 1\'s']
@@ -96,6 +111,55 @@ describe('key file fields', () => {
     expect(problem).toContain('line 1:')
     expect(problem).toContain('line 3:')
     expect(problem).not.toContain('line 2:')
+  })
+})
+
+describe('write access', () => {
+  /** The caller KEY_A stands for in a key file that parsed. */
+  const callerFor = (text: string) => {
+    const file = parseKeyFile(text)
+    expect(file.problem).toBeUndefined()
+    return createKeyRing(file.keys).verify(KEY_A)
+  }
+
+  it('makes a key read only unless its line says otherwise', () => {
+    expect(callerFor(KEY_A)?.write).toBe(false)
+    expect(callerFor(`${KEY_A} name=portal users=100-199 rate=30`)?.write).toBe(false)
+    expect(callerFor(`${KEY_A} access=read`)?.write).toBe(false)
+  })
+
+  it.each(['access=read,write', 'access=write,read'])('lets a key with %s write, next to its other fields', (access) => {
+    const caller = callerFor(`${KEY_A} name=ops ${access} users=5 rate=9`)
+    expect(caller?.write).toBe(true)
+    expect([caller?.label, caller?.scope.text, caller?.rate]).toStrictEqual(['ops', '5', 9])
+  })
+
+  it('gives write access to the line that asks for it only', () => {
+    const ring = createKeyRing(parseKeyFile(`${KEY_A} access=read,write\n${KEY_B}`).keys)
+    expect([ring.verify(KEY_A)?.write, ring.verify(KEY_B)?.write]).toStrictEqual([true, false])
+  })
+
+  it('makes GATEWAY_API_KEYS\'s keys read only, even when the key file says otherwise, and a line\'s access count, in the gateway itself', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mor-gateway-access-'))
+    closeAfterTest(() => rm(dir, { recursive: true, force: true }))
+    const file = join(dir, 'keys')
+    await writeFile(file, `${KEY_A} access=read,write\n${KEY_B} name=writer access=write,read\n`)
+    const gw = await gateway((await simulator()).url, { GATEWAY_API_KEYS: KEY_A, GATEWAY_API_KEYS_FILE: file })
+    const writeOfKey = async (key: string) => (await gw.app.auth.authenticate(`Bearer ${key}`))?.write
+    expect(await writeOfKey(KEY_A)).toBe(false)
+    expect(await writeOfKey(KEY_B)).toBe(true)
+  })
+})
+
+describe('mayWrite', () => {
+  it('lets every request write when there is no caller (AUTH_DISABLED: full access)', () => {
+    expect(mayWrite(undefined)).toBe(true)
+  })
+
+  it('lets a caller write only when its key grants it', () => {
+    expect(mayWrite(callerOf({ key: KEY_A }))).toBe(false)
+    expect(mayWrite(callerOf({ key: KEY_A, write: false }))).toBe(false)
+    expect(mayWrite(callerOf({ key: KEY_A, write: true }))).toBe(true)
   })
 })
 

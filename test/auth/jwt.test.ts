@@ -1,5 +1,5 @@
 // The JWT verifier against a real JWKS endpoint on loopback, keys generated here: what it accepts,
-// every refusal the issue names, key rotation, and a provider outage.
+// every refusal the issue names, which tokens may write, key rotation, and a provider outage.
 import { createPublicKey } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { CompactSign, SignJWT } from 'jose'
@@ -35,7 +35,7 @@ afterEach(() => {
 describe('JWT verification', () => {
   it('accepts a valid token: its subject counts the rate, its claim scopes the users', async () => {
     const caller = await verify(verifier(), await token(rsa, { mor_user_id: 7, sub: 'alice' }))
-    expect(caller).toMatchObject({ rateKey: 'jwt:alice', label: 'jwt', rate: undefined })
+    expect(caller).toMatchObject({ rateKey: 'jwt:alice', label: 'jwt', rate: undefined, write: false })
     expect(caller?.scope.has(7)).toBe(true)
     expect(caller?.scope.has(8)).toBe(false)
     expect(caller?.scope.single).toBe(7)
@@ -242,6 +242,41 @@ describe('JWT verification', () => {
     const [a, b] = [v.verify(value), v.verify(value)]
     expect(a).toBe(b)
     expect(await a).toBeDefined()
+  })
+})
+
+describe('JWT write access', () => {
+  it.each([
+    ['no scope claim', false, {}],
+    ['scope "openid devices:read"', false, { scope: 'openid devices:read' }],
+    ['scope "devices:write"', true, { scope: 'devices:write' }],
+    ['scope "openid devices:write profile"', true, { scope: 'openid devices:write profile' }],
+    ['scope "devices:writer"', false, { scope: 'devices:writer' }],
+    ['scope "openid devices:write:all"', false, { scope: 'openid devices:write:all' }],
+    ['scope "Devices:Write" (scopes are case-sensitive)', false, { scope: 'Devices:Write' }],
+    ['scope "openid,devices:write" (commas do not delimit)', false, { scope: 'openid,devices:write' }],
+    ['scope as an array (it is a string)', false, { scope: ['devices:write'] }],
+    ['scp ["openid", "devices:write"]', true, { scp: ['openid', 'devices:write'] }],
+    ['scp ["devices:writer"]', false, { scp: ['devices:writer'] }],
+    ['scp ["openid devices:write"] (one item, one scope)', false, { scp: ['openid devices:write'] }],
+    ['scp with an item that is not a string', false, { scp: ['devices:write', 7] }],
+    ['scp "devices:write"', true, { scp: 'devices:write' }],
+    ['scp "openid devices:write"', true, { scp: 'openid devices:write' }],
+    ['scp "devices:writes"', false, { scp: 'devices:writes' }],
+    ['scope without and scp with devices:write', true, { scope: 'openid', scp: ['devices:write'] }]
+  ])('reads a token with %s as write %s', async (_what, write, claims) => {
+    const caller = await verify(verifier(), await token(rsa, { ...claims, sub: 'writer' }))
+    expect(caller).toMatchObject({ rateKey: 'jwt:writer', write })
+    expect(caller?.scope.single).toBe(2)
+  })
+
+  it('remembers a token\'s write access with it', async () => {
+    const v = verifier()
+    const value = await token(rsa, { scope: 'openid devices:write' })
+    expect((await v.verify(value))?.write).toBe(true)
+    const remembered = v.verify(value)
+    expect(remembered).not.toBeInstanceOf(Promise)
+    expect((remembered as Awaited<typeof remembered>)?.write).toBe(true)
   })
 })
 

@@ -54,3 +54,19 @@ export async function getJson (url: string, headers: Record<string, string> = {}
 
 /** Settings that turn caching off, for tests about what happens on every upstream call. */
 export const NO_CACHE = { CACHE_TTL_SECONDS: '0', CACHE_STALE_SECONDS: '0', CACHE_NEGATIVE_TTL_SECONDS: '0' }
+
+/**
+ * A device write (or any request with a JSON body) with the test API key unless `headers` names
+ * another: status, headers and parsed body, checked against the committed contract like getJson.
+ */
+export async function sendJson (method: string, url: string, body?: unknown, headers: Record<string, string> = {}, type = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json') {
+  const res = await fetch(url, {
+    method,
+    headers: { ...AUTH, ...(body === undefined ? {} : { 'content-type': type }), ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) })
+  })
+  const text = await res.text()
+  const parsed = text === '' ? undefined : JSON.parse(text) as unknown
+  checkContract(method, url, res.status, res.headers, parsed)
+  return { status: res.status, headers: res.headers, body: parsed, text }
+}

@@ -26,7 +26,7 @@ function response () {
   return { res: res as unknown as ServerResponse, written, destroy: res.destroy }
 }
 
-const KEY_CALLER: Caller = { rateKey: 'key:key-1', label: 'key-1', scope: EVERY_USER, rate: undefined }
+const KEY_CALLER: Caller = { rateKey: 'key:key-1', label: 'key-1', scope: EVERY_USER, rate: undefined, write: false }
 const LIFE = { ttlSeconds: 60, staleSeconds: 0, negativeTtlSeconds: 5 }
 const entry = newEntry(200, ownBytes('{"userId":3,"devices":[]}'), Date.now(), LIFE)
 const device = newEntry(200, ownBytes('{"id":7,"userId":3}'), Date.now(), LIFE, { owner: 3 })
@@ -101,7 +101,7 @@ describe('createHitLane', () => {
     createHitLane(deps({ served }))(request('/v1/devices/7'), res, vi.fn())
     expect(written.body?.toString()).toBe('{"id":7,"userId":3}')
     expect(served.mock.calls[0]?.[2]).toBe('/v1/devices/:deviceId')
-    const stranger: Caller = { rateKey: 'key:team', label: 'team', scope: parseUsers('1-2') as Caller['scope'], rate: undefined }
+    const stranger: Caller = { rateKey: 'key:team', label: 'team', scope: parseUsers('1-2') as Caller['scope'], rate: undefined, write: false }
     for (const [url, caller] of [['/v1/devices/7', stranger], ['/v1/devices/7?x=1', KEY_CALLER]] as const) {
       const next = vi.fn()
       const req = request(url)
@@ -150,7 +150,7 @@ describe('createHitLane', () => {
   })
 
   it('hands a user outside the caller\'s scope to the route without counting or looking up', () => {
-    const scoped: Caller = { rateKey: 'key:team', label: 'team', scope: parseUsers('1-2') as Caller['scope'], rate: undefined }
+    const scoped: Caller = { rateKey: 'key:team', label: 'team', scope: parseUsers('1-2') as Caller['scope'], rate: undefined, write: false }
     const take = vi.fn(rate())
     const next = vi.fn()
     const outside = request('/v1/users/3/devices')
@@ -164,7 +164,7 @@ describe('createHitLane', () => {
   })
 
   it('counts against the caller\'s own rate', () => {
-    const limited: Caller = { rateKey: 'key:slow', label: 'slow', scope: EVERY_USER, rate: 7 }
+    const limited: Caller = { rateKey: 'key:slow', label: 'slow', scope: EVERY_USER, rate: 7, write: false }
     const { res, written } = response()
     createHitLane(deps({ identify: () => limited }))(request('/v1/users/3/devices'), res, vi.fn())
     expect(written.headers?.slice(2, 6)).toStrictEqual(['ratelimit-limit', '7', 'ratelimit-remaining', '6'])

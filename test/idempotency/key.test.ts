@@ -1,0 +1,88 @@
+// The Idempotency-Key header as the draft writes it (a Structured Fields string), as clients often
+// send it (a bare token), and every way it can be malformed; and the fingerprint of a request.
+import { createHash } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { fingerprint, parseIdempotencyKey } from '../../src/idempotency/key.js'
+
+const UUID = '8e03978e-40d5-43e8-bc93-6894a57f9324'
+
+describe('parseIdempotencyKey', () => {
+  it('says nothing when the header is absent', () => {
+    expect(parseIdempotencyKey(undefined)).toBeUndefined()
+  })
+
+  it('reads the draft\'s quoted form and the bare form alike', () => {
+    expect(parseIdempotencyKey(`"${UUID}"`)).toStrictEqual({ key: UUID })
+    expect(parseIdempotencyKey(UUID)).toStrictEqual({ key: UUID })
+    expect(parseIdempotencyKey(` "${UUID}" `)).toStrictEqual({ key: UUID })
+    expect(parseIdempotencyKey('\tabc ')).toStrictEqual({ key: 'abc' })
+  })
+
+  it('honours the string escapes \\" and \\\\ and keeps spaces and commas inside quotes', () => {
+    expect(parseIdempotencyKey('"a\\"b\\\\c"')).toStrictEqual({ key: 'a"b\\c' })
+    expect(parseIdempotencyKey('"order 17, retry"')).toStrictEqual({ key: 'order 17, retry' })
+  })
+
+  it('refuses an escape other than \\" and \\\\', () => {
+    const problem = 'Idempotency-Key has a backslash that escapes neither a quote nor a backslash.'
+    expect(parseIdempotencyKey('"a\\nb"')).toStrictEqual({ problem })
+    expect(parseIdempotencyKey('"a\\')).toStrictEqual({ problem })
+  })
+
+  it('refuses an empty key, quoted or not', () => {
+    for (const header of ['', '   ', '""', ' "" ']) expect(parseIdempotencyKey(header)).toStrictEqual({ problem: 'Idempotency-Key is empty.' })
+  })
+
+  it('takes up to 255 characters, counted after unescaping', () => {
+    expect(parseIdempotencyKey('k'.repeat(255))).toStrictEqual({ key: 'k'.repeat(255) })
+    expect(parseIdempotencyKey(`"${'\\"'.repeat(255)}"`)).toStrictEqual({ key: '"'.repeat(255) })
+    const problem = 'Idempotency-Key is longer than 255 characters.'
+    expect(parseIdempotencyKey('k'.repeat(256))).toStrictEqual({ problem })
+    expect(parseIdempotencyKey(`"${'k'.repeat(256)}"`)).toStrictEqual({ problem })
+  })
+
+  it('refuses control characters and anything outside ASCII', () => {
+    const problem = 'Idempotency-Key contains a character that is not printable ASCII.'
+    for (const header of ['ab\u0001c', 'ab\u007fc', '"a\tb"', '"a\u0000b"', 'cl\u00e9', '"cl\u00e9"', 'a\u2028b']) {
+      expect(parseIdempotencyKey(header), JSON.stringify(header)).toStrictEqual({ problem })
+    }
+  })
+
+  it('refuses two values: two headers (joined with a comma) or a list', () => {
+    const problem = 'Idempotency-Key holds more than one value; send exactly one key.'
+    for (const header of ['"a", "b"', '"a",', 'a, b', 'a,b', `${UUID}, ${UUID}`]) {
+      expect(parseIdempotencyKey(header), header).toStrictEqual({ problem })
+    }
+  })
+
+  it('refuses a quoted key that does not end, or has something after it', () => {
+    expect(parseIdempotencyKey('"abc')).toStrictEqual({ problem: 'Idempotency-Key has no closing quote.' })
+    expect(parseIdempotencyKey('"abc\\"')).toStrictEqual({ problem: 'Idempotency-Key has no closing quote.' })
+    expect(parseIdempotencyKey('"abc"x')).toStrictEqual({ problem: 'Idempotency-Key has something after the closing quote.' })
+    expect(parseIdempotencyKey('"abc";p=1')).toStrictEqual({ problem: 'Idempotency-Key has something after the closing quote.' })
+  })
+
+  it('refuses a bare key with a space, a quote or a backslash in it', () => {
+    expect(parseIdempotencyKey('a b')).toStrictEqual({ problem: 'Idempotency-Key contains a space; send the key as a quoted string.' })
+    const problem = 'Idempotency-Key contains a quote or a backslash outside a quoted string.'
+    for (const header of ['a"b', 'ab"', 'a\\b']) expect(parseIdempotencyKey(header), header).toStrictEqual({ problem })
+  })
+})
+
+describe('fingerprint', () => {
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
+
+  it('is the hex SHA-256 of the parts, each after its length in bytes', () => {
+    expect(fingerprint(['POST', '/v1/users/7/devices', '{"a":1}', ''])).toBe(sha256('4:POST19:/v1/users/7/devices7:{"a":1}0:'))
+    expect(fingerprint(['clé'])).toBe(sha256('4:clé'))
+  })
+
+  it('tells apart lists whose parts run together the same', () => {
+    const prints = [['ab', 'c'], ['a', 'bc'], ['abc'], ['abc', ''], [], [''], ['1:a'], ['a', '']].map(fingerprint)
+    expect(new Set(prints).size).toBe(prints.length)
+  })
+
+  it('is the same for the same parts', () => {
+    expect(fingerprint(['PATCH', '/v1/devices/9', '{}', '"v1"'])).toBe(fingerprint(['PATCH', '/v1/devices/9', '{}', '"v1"']))
+  })
+})
