@@ -9,7 +9,7 @@ import type { WriteResult } from '../mor/client.js'
 export const ForbiddenWriteError = gatewayError('forbidden', 'FORBIDDEN_WRITE', 'This caller may read devices but not change them (an API key needs access=read,write; a token the devices:write scope)', 403)
 export const InvalidBodyError = gatewayError('invalid-request', 'INVALID_BODY', '%s', 400)
 export const UnsupportedBodyTypeError = gatewayError('unsupported-media-type', 'UNSUPPORTED_BODY_TYPE', 'This operation takes a body of type %s', 415)
-export const InvalidIdempotencyKeyError = gatewayError('invalid-request', 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key: %s', 400)
+export const InvalidIdempotencyKeyError = gatewayError('invalid-request', 'INVALID_IDEMPOTENCY_KEY', '%s', 400)
 export const IdempotencyKeyReusedError = gatewayError('idempotency-key-reused', 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request; use a new key for a new request', 422)
 export const IdempotencyKeyInUseError = gatewayError('idempotency-key-in-use', 'IDEMPOTENCY_KEY_IN_USE', 'The first request with this Idempotency-Key is still running; send it again in a moment to get its answer', 409)
 export const PreconditionFailedError = gatewayError('precondition-failed', 'PRECONDITION_FAILED', 'The device has changed since the ETag in If-Match; nothing was sent to MOR', 412)

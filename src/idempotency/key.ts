@@ -8,6 +8,13 @@ export const MAX_KEY_LENGTH = 255
 
 export type ParsedKey = { key: string } | { problem: string }
 
+/**
+ * What parseIdempotencyKey takes, as a JSON Schema pattern for the contract: an sf-string, or one
+ * bare token of visible ASCII without quote, backslash or comma, with spaces or tabs around.
+ * (The key's length, at most MAX_KEY_LENGTH once unescaped, is the parser's alone.)
+ */
+export const IDEMPOTENCY_KEY_PATTERN = '^[ \\t]*("([\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]|\\\\["\\\\])+"|[\\x21\\x23-\\x2b\\x2d-\\x5b\\x5d-\\x7e]+)[ \\t]*$'
+
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
 

@@ -30,7 +30,7 @@ import {
   ForbiddenWriteError, IdempotencyKeyInUseError, IdempotencyKeyReusedError, InvalidIdempotencyKeyError, OutcomeUnclearError,
   OutcomeUnknownError, PreconditionFailedError, refusalError, type WriteTarget
 } from '../devices/write-errors.js'
-import { fingerprint, parseIdempotencyKey } from '../idempotency/key.js'
+import { fingerprint, IDEMPOTENCY_KEY_PATTERN, MAX_KEY_LENGTH, parseIdempotencyKey } from '../idempotency/key.js'
 import type { Claim, StoredAnswer } from '../idempotency/store.js'
 import { limitKey } from '../rate-limit/key.js'
 import { splitUrl } from '../http/url.js'
@@ -43,7 +43,8 @@ export type WriteAnswer = StoredAnswer
 export const WRITE_REQUEST_HEADERS = Type.Object({
   'idempotency-key': Type.Optional(Type.String({
     minLength: 1,
-    maxLength: 257,
+    maxLength: 2 * MAX_KEY_LENGTH + 2,
+    pattern: IDEMPOTENCY_KEY_PATTERN,
     description: 'makes a retry safe (IETF httpapi draft): a Structured Fields string such as `"8e03978e-40d5-43e8-bc93-6894a57f9324"`, ' +
       'kept 24 hours per caller. The same key and request get the first answer again; the same key for another request is a 422; ' +
       'while the first still runs, a 409'
