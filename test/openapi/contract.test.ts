@@ -95,10 +95,13 @@ describe('the committed contract', () => {
     expect(device.properties.id?.type).toBe('integer')
   })
 
-  it('names the list, page and details answers as components', () => {
-    expect(Object.keys(CONTRACT.components.schemas).sort()).toStrictEqual(['Device', 'DeviceDetails', 'DeviceList', 'DevicePage', 'Problem'])
+  it('names the list, page and details answers and the write bodies as components', () => {
+    expect(Object.keys(CONTRACT.components.schemas).sort()).toStrictEqual(['Device', 'DeviceCreate', 'DeviceCreated', 'DeviceDetails', 'DeviceList', 'DevicePage', 'DevicePatch', 'Problem'])
     const details = CONTRACT.paths['/v1/devices/{deviceId}']?.get as unknown as { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }
     expect(details.responses['200']?.content?.['application/json']?.schema).toStrictEqual({ $ref: '#/components/schemas/DeviceDetails' })
+    const bodyOf = (path: string, method: string) => (CONTRACT.paths[path]?.[method] as unknown as { requestBody?: { content: Record<string, { schema: unknown }> } }).requestBody?.content
+    expect(bodyOf('/v1/users/{userId}/devices', 'post')).toStrictEqual({ 'application/json': { schema: { $ref: '#/components/schemas/DeviceCreate' } } })
+    expect(bodyOf('/v1/devices/{deviceId}', 'patch')).toStrictEqual({ 'application/merge-patch+json': { schema: { $ref: '#/components/schemas/DevicePatch' } } })
   })
 
   it('narrows each problem answer to the types, title and status its row of the table gives, and lists every status of every operation', () => {
