@@ -1,8 +1,9 @@
 // The Idempotency-Key header as the draft writes it (a Structured Fields string), as clients often
 // send it (a bare token), and every way it can be malformed; and the fingerprint of a request.
 import { createHash } from 'node:crypto'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fingerprint, parseIdempotencyKey } from '../../src/idempotency/key.js'
+import { fingerprint, IDEMPOTENCY_KEY_PATTERN, MAX_KEY_LENGTH, parseIdempotencyKey } from '../../src/idempotency/key.js'
 
 const UUID = '8e03978e-40d5-43e8-bc93-6894a57f9324'
 
@@ -84,5 +85,27 @@ describe('fingerprint', () => {
 
   it('is the same for the same parts', () => {
     expect(fingerprint(['PATCH', '/v1/devices/9', '{}', '"v1"'])).toBe(fingerprint(['PATCH', '/v1/devices/9', '{}', '"v1"']))
+  })
+})
+
+describe('the contract\'s pattern for Idempotency-Key', () => {
+  // What the OpenAPI document says the header takes is what the parser takes: checked on the
+  // characters that matter (quotes, backslashes, commas, spaces, tabs, controls) and plain ones.
+  const pattern = new RegExp(IDEMPOTENCY_KEY_PATTERN)
+  const alphabet = fc.constantFrom('"', '\\', ',', ' ', '\t', '\u0000', '\u007f', 'é', 'a', 'Z', '0', '-', ';', '=')
+  const header = fc.array(alphabet, { maxLength: 12 }).map((chars) => chars.join(''))
+
+  it('accepts exactly the values the parser reads as a key (keys within the length bound)', () => {
+    fc.assert(fc.property(header, (value) => {
+      const parsed = parseIdempotencyKey(value)
+      expect(pattern.test(value), JSON.stringify(value)).toBe(parsed !== undefined && 'key' in parsed)
+    }), { numRuns: 2000 })
+  })
+
+  it('leaves the length to the parser: a key of MAX_KEY_LENGTH passes both, one more only the pattern', () => {
+    const longest = 'k'.repeat(MAX_KEY_LENGTH)
+    expect(pattern.test(`"${longest}"`) && 'key' in (parseIdempotencyKey(`"${longest}"`) ?? {})).toBe(true)
+    expect(pattern.test(`${longest}k`)).toBe(true)
+    expect(parseIdempotencyKey(`${longest}k`)).toStrictEqual({ problem: `Idempotency-Key is longer than ${MAX_KEY_LENGTH} characters.` })
   })
 })
