@@ -28,7 +28,10 @@ export const MAX_ENTRIES = 10_000
  * A shared store that cannot answer refuses keyed writes rather than running them unguarded: a retry
  * landing on another instance while Redis is down could otherwise create a second device.
  */
-export const IdempotencyUnavailableError = gatewayError('idempotency-unavailable', 'IDEMPOTENCY_UNAVAILABLE', '%s', 503)
+export class IdempotencyUnavailableError extends gatewayError('idempotency-unavailable', 'IDEMPOTENCY_UNAVAILABLE', '%s', 503) {
+  /** Redis's client reconnects within 2 s (redis/store.ts), so that is when to look again. */
+  readonly retryAfter = 2
+}
 
 /**
  * Where a caller's key is kept. Hashed, because a key may be as good as a secret to whoever can
