@@ -28,6 +28,8 @@ export interface SimDeviceExtras {
   istrunk?: '0' | '1' | '2'
   voicemailPassword?: string
   codecs?: SimCodecs
+  /** The extension that rings the device; absent: its username, as MOR makes it. */
+  extension?: string
 }
 
 export interface SimUser {

@@ -41,6 +41,7 @@ export function createDevice (userId: string, params: SimParams, data: SimData):
   const callerId = params.get('caller_id') ?? ''
   if (callerId !== '' && !DIGITS.test(callerId)) return invalid('CallerID must be numeric', data.revision)
   const description = params.get('description')
+  const extension = params.get('extension')
   const created = data.overlay.create(user.id, (id): SimDevice => ({
     device_id: id,
     device_type: type,
@@ -52,7 +53,7 @@ export function createDevice (userId: string, params: SimParams, data: SimData):
     ipaddr: '0.0.0.0',
     port: 0,
     callerid: callerId === '' ? '' : `<${callerId}>`,
-    extras: { ...(description !== undefined && { description }), ...(pin !== undefined && { pin }) }
+    extras: { ...(description !== undefined && { description }), ...(pin !== undefined && { pin }), ...(extension !== undefined && extension !== '' && { extension }) }
   }))
   return created ? deviceCreatedXml(created, data.revision) : { error: 'Device was not created' }
 }
@@ -69,7 +70,7 @@ function callerIdWith (current: string, name: string | undefined, number: string
 /** The documented fields the simulator's data can show; the others (password, language...) change nothing here. */
 function changesOf (device: SimDevice, params: SimParams): SimDeviceChanges {
   const value = (name: string) => params.get(name)
-  const [username, port, host, description, pin] = [value('username'), value('port'), value('host'), value('description'), value('pin')]
+  const [username, port, host, description, pin, extension] = [value('username'), value('port'), value('host'), value('description'), value('pin'), value('extension')]
   const [callerName, callerNumber] = [value('callerid_name'), value('callerid_number')]
   return {
     device: {
@@ -77,7 +78,12 @@ function changesOf (device: SimDevice, params: SimParams): SimDeviceChanges {
       ...(port !== undefined && DIGITS.test(port) && { port: Number(port) }),
       ...((callerName !== undefined || callerNumber !== undefined) && { callerid: callerIdWith(device.callerid ?? '', callerName, callerNumber) })
     },
-    extras: { ...(description !== undefined && { description }), ...(pin !== undefined && { pin }), ...(host !== undefined && { host }) }
+    extras: {
+      ...(description !== undefined && { description }),
+      ...(pin !== undefined && { pin }),
+      ...(host !== undefined && { host }),
+      ...(extension !== undefined && extension !== '' && { extension })
+    }
   }
 }
 

@@ -7,7 +7,7 @@ import { CREATED_DEVICE_IDS, type SimDevice, type SimDeviceExtras, type SimOwned
 /** The fields device_update may change that the simulator's data shows. */
 export interface SimDeviceChanges {
   device?: Partial<Pick<SimDevice, 'username' | 'port' | 'callerid'>>
-  extras?: Pick<SimDeviceExtras, 'description' | 'pin' | 'host'>
+  extras?: Pick<SimDeviceExtras, 'description' | 'pin' | 'host' | 'extension'>
 }
 
 export interface SimOverlay {

@@ -31,7 +31,7 @@ function detailFields ({ userId, device }: SimOwnedDevice): Array<[string, strin
     ['id', String(device.device_id)], ['name', str(device.username)], ['host', host], ['secret', str(device.secret)],
     ['context', 'mor_local'], ['ipaddr', str(device.ipaddr)], ['port', str(device.port)],
     ['regseconds', registered ? String(REGISTERED_UNTIL) : '0'], ['accountcode', String(device.device_id)],
-    ['callerid', str(device.callerid)], ['extension', str(device.username)], ['voicemail_active', sip ? '1' : '0'],
+    ['callerid', str(device.callerid)], ['extension', extras.extension ?? str(device.username)], ['voicemail_active', sip ? '1' : '0'],
     ['voicemail_password', extras.voicemailPassword ?? voicemailPasswordOf(device.device_id)],
     ['username', str(device.username)], ['device_type', device.device_type], ['user_id', String(userId)],
     ['primary_did_id', '0'], ['works_not_logged', '1'], ['forward_to', '0'], ['record', '0'], ['transfer', 'no'],

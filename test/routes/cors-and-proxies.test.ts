@@ -1,16 +1,21 @@
 // Browsers (CORS), load balancers (TRUST_PROXY) and the passthrough's address allowlist.
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { devicesGetHash } from '../../src/mor/sign.js'
-import { getJson, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
+import { getJson, sendJson, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
 import { startEchoUpstream, type Echo } from '../helpers/echo-upstream.js'
-import { callerHarness, RATE_LIMITED, LEGACY_FORBIDDEN } from '../helpers/callers.js'
+import { bearer, callerHarness, RATE_LIMITED, LEGACY_FORBIDDEN } from '../helpers/callers.js'
 
 const h = callerHarness()
 const { gateway, logged } = h
 
 describe('CORS', () => {
   const ORIGIN = 'https://app.example.com'
-  const EXPOSED = ['etag', 'cache-status', 'age', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'x-request-id']
+  const EXPOSED = [
+    'etag', 'cache-status', 'age', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'x-request-id',
+    'location', 'idempotent-replayed', 'accept-patch'
+  ]
   const headerList = (value: string | null) => (value ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean)
   const preflight = (url: string, origin: string) => fetch(url, {
     method: 'OPTIONS',
@@ -32,6 +37,62 @@ describe('CORS', () => {
     expect(res.status).toBe(200)
     expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN)
     expect(headerList(res.headers.get('access-control-expose-headers'))).toStrictEqual(EXPOSED)
+  })
+
+  // A browser app that writes devices preflights each write: the methods, and the headers a write
+  // sends (If-Match against a lost update, Idempotency-Key for a safe retry), must be allowed.
+  it.each([
+    ['PATCH', '/v1/devices/5'],
+    ['DELETE', '/v1/devices/5'],
+    ['POST', '/v1/users/2/devices']
+  ])('allows a preflight for a %s to %s with the headers a write sends', async (method, path) => {
+    const gw = await gateway({ CORS_ORIGINS: ORIGIN })
+    const before = h.sim.calls.total
+    const res = await fetch(`${gw.url}${path}`, {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-method': method, 'access-control-request-headers': 'authorization, content-type, if-match, idempotency-key' }
+    })
+    expect(res.status).toBe(204)
+    expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN)
+    expect(headerList(res.headers.get('access-control-allow-methods'))).toEqual(expect.arrayContaining(['get', 'post', 'patch', 'delete']))
+    expect(headerList(res.headers.get('access-control-allow-headers'))).toEqual(expect.arrayContaining(['authorization', 'content-type', 'if-match', 'idempotency-key']))
+    expect(h.sim.calls.total).toBe(before)
+  })
+
+  it('lets an allowed origin read Location, Idempotent-Replayed, ETag and Accept-Patch on the answers to its writes', async () => {
+    const writer = 'cors-writer-0123456789abcdef'
+    const keyFile = join(h.dir, 'cors-writer-keys')
+    await writeFile(keyFile, `${writer} name=browser-app access=read,write\n`)
+    const gw = await gateway({ CORS_ORIGINS: ORIGIN, GATEWAY_API_KEYS: '', GATEWAY_API_KEYS_FILE: keyFile })
+    const headers = { ...bearer(writer), origin: ORIGIN }
+    const readable = (res: { headers: Headers }, name: string) => {
+      expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN)
+      expect(headerList(res.headers.get('access-control-expose-headers'))).toContain(name)
+      return res.headers.get(name)
+    }
+    // User 4 has no devices: the device made here is removed at the end, leaving the shared simulator as it was.
+    const create = () => sendJson('POST', `${gw.url}/v1/users/4/devices`, { type: 'SIP', description: 'Browser phone' }, { ...headers, 'idempotency-key': '"cors-create-1"' })
+    const created = await create()
+    expect(created.status).toBe(201)
+    const location = readable(created, 'location')
+    expect(location).toMatch(/^\/v1\/devices\/[0-9]+$/)
+    expect(readable(created, 'etag')).toMatch(/^"[A-Za-z0-9_-]+"$/)
+    const replayed = await create()
+    expect(replayed.status).toBe(201)
+    expect(readable(replayed, 'idempotent-replayed')).toBe('true')
+    expect(replayed.text).toBe(created.text)
+    const changed = await sendJson('PATCH', `${gw.url}${location}`, { description: 'Reception' }, { ...headers, 'if-match': readable(created, 'etag') ?? '' })
+    expect(changed.status).toBe(200)
+    expect(changed.body).toMatchObject({ userId: 4, description: 'Reception' })
+    expect(readable(changed, 'etag')).toMatch(/^"[A-Za-z0-9_-]+"$/)
+    // A PATCH in another format is refused, and Accept-Patch, which says which one would do, is readable too.
+    const wrongType = await sendJson('PATCH', `${gw.url}${location}`, { description: 'Reception' }, headers, 'application/json')
+    expect(wrongType.status).toBe(415)
+    expect(readable(wrongType, 'accept-patch')).toBe('application/merge-patch+json')
+    const removed = await sendJson('DELETE', `${gw.url}${location}`, undefined, headers)
+    expect(removed.status).toBe(204)
+    expect(removed.headers.get('access-control-allow-origin')).toBe(ORIGIN)
+    expect((await getJson(`${gw.url}/v1/users/4/devices`, bearer(writer))).body).toMatchObject({ devices: [] })
   })
 
   it('gives another origin no access-control-allow-origin', async () => {
@@ -100,9 +161,10 @@ describe('CORS and the legacy passthrough', () => {
     expect(res.status).toBe(204)
     expect(Object.fromEntries([...res.headers].filter(([name]) => corsHeaders(res.headers).includes(name)))).toStrictEqual({
       'access-control-allow-origin': ORIGIN,
-      'access-control-allow-methods': 'GET, HEAD, POST, OPTIONS',
-      'access-control-allow-headers': 'Authorization, Content-Type, If-None-Match, Cache-Control, X-Request-Id',
-      'access-control-expose-headers': 'ETag, Cache-Status, Age, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-Id',
+      'access-control-allow-methods': 'GET, HEAD, POST, PATCH, DELETE, OPTIONS',
+      'access-control-allow-headers': 'Authorization, Content-Type, If-None-Match, If-Match, Idempotency-Key, Cache-Control, X-Request-Id',
+      'access-control-expose-headers': 'ETag, Cache-Status, Age, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-Id, ' +
+        'Location, Idempotent-Replayed, Accept-Patch',
       'access-control-max-age': '600',
       vary: 'Origin'
     })

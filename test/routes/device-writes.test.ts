@@ -55,7 +55,7 @@ describe('POST /v1/users/{userId}/devices', () => {
     expect(res.status).toBe(201)
     const id = CREATED_DEVICE_IDS.first
     expect(res.headers.get('location')).toBe(`/v1/devices/${id}`)
-    expect(res.body).toMatchObject({ id, userId: 2, type: 'SIP', description: 'Lobby phone' })
+    expect(res.body).toMatchObject({ id, userId: 2, type: 'SIP', description: 'Lobby phone', extension: '299' })
     expect(res.headers.get('etag')).toMatch(/^"[A-Za-z0-9_-]+"$/)
     // Neither the PIN sent nor MOR's new SIP password is anywhere in the answer.
     expect(res.text).not.toContain('7788')
