@@ -5,26 +5,17 @@
 // dropped all the same; a write that never left the gateway frees its Idempotency-Key.
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { getJson, sendJson, type TestGateway } from '../helpers/gateway.js'
 import { problem } from '../helpers/expected.js'
 import { bearer } from '../helpers/callers.js'
+import { keyFile } from '../helpers/key-file.js'
 import { closeAfterTest, gateway, simulator } from '../helpers/scoped.js'
 import { waitFor } from '../helpers/wait.js'
 
 const WRITER = 'writer-key-0123456789abcdef'
 const W = bearer(WRITER)
-let dir = ''
-let keyFile = ''
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'device-write-faults-'))
-  keyFile = join(dir, 'keys')
-  await writeFile(keyFile, `${WRITER} name=portal users=* access=read,write\n`)
-})
-afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+const keys = keyFile([`${WRITER} name=portal users=* access=read,write`])
 
 type Takeover = (req: IncomingMessage, res: ServerResponse, body: string) => void
 
@@ -62,7 +53,7 @@ async function front (simPort: number) {
 async function setup (env: Record<string, string> = {}) {
   const sim = await simulator()
   const mor = await front(sim.port)
-  const gw = await gateway(mor.url, { GATEWAY_API_KEYS: '', GATEWAY_API_KEYS_FILE: keyFile, UPSTREAM_TIMEOUT_MS: '400', ...env })
+  const gw = await gateway(mor.url, { ...keys.env, UPSTREAM_TIMEOUT_MS: '400', ...env })
   return { sim, mor, gw }
 }
 

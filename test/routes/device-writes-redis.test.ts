@@ -3,15 +3,13 @@
 // other (replay, reuse, concurrent duplicates); a write on one instance is seen at once by the
 // other's reads; Redis down refuses keyed writes only; writes are charged to the caller's upstream
 // budget; and a JWT may write only with the devices:write scope.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CREATED_DEVICE_IDS } from '../../src/demo/data.js'
 import type { MorSimulator } from '../../src/demo/simulator.js'
 import { getJson, sendJson, type TestGateway } from '../helpers/gateway.js'
 import { problem } from '../helpers/expected.js'
 import { bearer, BUDGET_SPENT } from '../helpers/callers.js'
+import { keyFile } from '../helpers/key-file.js'
 import { closeAfterTest, gateway, simulator } from '../helpers/scoped.js'
 import { startRedis } from '../helpers/redis-server.js'
 import { jwtEnv, signingKey, startIdentityProvider, token } from '../helpers/identity-provider.js'
@@ -21,20 +19,13 @@ const WRITER = 'writer-key-0123456789abcdef'
 const OTHER_WRITER = 'other-writer-0123456789abc'
 const W = bearer(WRITER)
 
-let dir = ''
-let keyFile = ''
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'device-writes-redis-'))
-  keyFile = join(dir, 'keys')
-  await writeFile(keyFile, [
+const keys = keyFile([
     `${WRITER} name=portal users=2-5 access=read,write`,
     `${OTHER_WRITER} name=other users=2-5 access=read,write`
-  ].join('\n'))
-})
-afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+])
 
 // A loaded machine must not shed these requests (503 overloaded): they are about what reaches MOR.
-const KEYS = () => ({ GATEWAY_API_KEYS: '', GATEWAY_API_KEYS_FILE: keyFile, MAX_EVENT_LOOP_DELAY_MS: '60000' })
+const KEYS = () => ({ ...keys.env, MAX_EVENT_LOOP_DELAY_MS: '60000' })
 const writes = (sim: MorSimulator, method: string) => sim.calls.writes.get(method) ?? 0
 const cacheStatus = (res: { headers: Headers }) => res.headers.get('cache-status') ?? ''
 const typeOf = (body: unknown) => (body as { type?: string } | undefined)?.type

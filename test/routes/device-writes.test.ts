@@ -3,15 +3,13 @@
 // what the next read shows; MOR's refusals as problems; the write right and the caller's scope;
 // bodies outside the contract; If-Match; Idempotency-Key replays, conflicts and reuse; and what
 // never leaves the gateway (PINs, passwords, MOR's new SIP password).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CREATED_DEVICE_IDS } from '../../src/demo/data.js'
 import type { MorSimulator } from '../../src/demo/simulator.js'
 import { getJson, sendJson, type TestGateway } from '../helpers/gateway.js'
 import { problem } from '../helpers/expected.js'
 import { bearer } from '../helpers/callers.js'
+import { keyFile } from '../helpers/key-file.js'
 import { gateway, simulator } from '../helpers/scoped.js'
 
 const WRITER = 'writer-key-0123456789abcdef'
@@ -19,26 +17,19 @@ const READER = 'reader-key-0123456789abcdef'
 const NARROW = 'narrow-writer-0123456789ab'
 const WIDE = 'wide-writer-0123456789abcd'
 
-let dir = ''
-let keyFile = ''
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'device-writes-'))
-  keyFile = join(dir, 'keys')
-  await writeFile(keyFile, [
+const keys = keyFile([
     `${WRITER} name=portal users=2-5 access=read,write`,
     `${READER} name=viewer users=*`,
     `${NARROW} name=narrow users=3 access=write,read`,
     `${WIDE} name=wide users=* access=read,write`
-  ].join('\n'))
-})
-afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+])
 
 const W = bearer(WRITER)
 const writes = (sim: MorSimulator, method: string) => sim.calls.writes.get(method) ?? 0
 
 async function setup (env: Record<string, string> = {}) {
   const sim = await simulator()
-  const gw = await gateway(sim.url, { GATEWAY_API_KEYS: '', GATEWAY_API_KEYS_FILE: keyFile, ...env })
+  const gw = await gateway(sim.url, { ...keys.env, ...env })
   return { sim, gw }
 }
 
