@@ -1,7 +1,7 @@
 // How a device write ends when it does not succeed: the gateway's own refusals (the write right,
 // the body, If-Match, Idempotency-Key) and MOR's, each an error that names its problem. MOR's
-// words are quoted only when they are words MOR documents, and nothing a client sent (a PIN, a
-// password) is ever quoted back.
+// words are quoted only when they are plain words, and nothing a client sent (a PIN, a password)
+// or the gateway signed (the hash, `p`) is ever quoted back.
 import { gatewayError } from '../problems/gateway-error.js'
 import { DeviceNotFoundError, rejectedError, UserNotFoundError } from '../mor/errors.js'
 import type { WriteResult } from '../mor/client.js'
@@ -31,15 +31,27 @@ export function inUseReason (message: string): string {
 
 const MAX_QUOTED = 200
 const MAX_DETAILS = 5
+/**
+ * A line of MOR's that may be quoted: words and punctuation, as MOR's validation messages are
+ * ("Pin is already used", "Name has already been taken"). No digits, `=`, `&` or `%`: a line with
+ * them may echo what was sent (a PIN, the form with its hash and `p`), and is left out.
+ */
+const PLAIN_WORDS = /^[A-Za-z][A-Za-z '_,.:()-]*$/
 
-/** MOR's texts as a client may read them: bounded, without control characters, and with nothing the client sent as a credential. */
+/** Every spelling of a value in a form MOR may echo: raw, percent-encoded, and form-encoded. */
+const spellings = (value: string) => [value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2)]
+
+/**
+ * MOR's texts as a client may read them: only plain-word lines (at most five, each at most 200
+ * characters), and none holding, in any spelling, a credential the request sent.
+ */
 export function quotable (texts: string[], credentials: Array<string | null | undefined>): string {
-  const secrets = credentials.filter((value): value is string => typeof value === 'string' && value !== '')
-  return texts.slice(0, MAX_DETAILS).map((text) => {
-    let out = [...text].map((c) => (c < ' ' || c === '\u007f' ? ' ' : c)).join('').slice(0, MAX_QUOTED)
-    for (const secret of secrets) out = out.replaceAll(secret, '[redacted]')
-    return out
-  }).join('; ')
+  const secrets = credentials.filter((value): value is string => typeof value === 'string' && value !== '').flatMap(spellings)
+  return texts
+    .map((text) => text.trim())
+    .filter((text) => text.length <= MAX_QUOTED && PLAIN_WORDS.test(text) && !secrets.some((secret) => text.includes(secret)))
+    .slice(0, MAX_DETAILS)
+    .join('; ')
 }
 
 export type WriteTarget = { userId: number } | { deviceId: number }
@@ -49,7 +61,7 @@ export function refusalError (result: Extract<WriteResult, { kind: 'refused' }>,
   switch (result.refusal) {
     case 'not-found': return 'userId' in target ? new UserNotFoundError(target.userId) : new DeviceNotFoundError(target.deviceId)
     case 'in-use': return new DeviceInUseError(inUseReason(result.message))
-    case 'invalid': return new DeviceInvalidError(quotable([result.message, ...result.details], credentials))
+    case 'invalid': return new DeviceInvalidError(quotable([result.message, ...result.details], credentials) || 'MOR gave no reason the gateway can quote')
     case 'rejected': return rejectedError(result.message)
   }
 }

@@ -95,8 +95,10 @@ function asClientError (error: Error & { code?: string }): Error {
 function closeAfterAnswer (socket: Duplex, answer: ServerResponse | undefined): void {
   ending.add(socket)
   socket.pause()
-  if (answer && !answer.writableFinished) answer.once('close', () => socket.end())
-  else socket.end()
+  // Ended, then destroyed once the answer is out: a paused socket never reads the client's own close.
+  const close = () => { socket.end(() => socket.destroy()) }
+  if (answer && !answer.writableFinished) answer.once('close', close)
+  else close()
 }
 
 /**
@@ -114,9 +116,14 @@ export function clientErrorProblem (error: Error & { code?: string }, socket: Du
   const latest = latestExchange(socket)
   const answer = latest !== undefined && !latest.res.writableFinished ? latest.res : undefined
   if (latest !== undefined && !latest.req.complete) {
-    // The passthrough answers it (408, 400) if its answer has not started; any other route's
-    // answer stands. Either way the connection ends with that answer.
-    handedOver(latest.req)?.failBody?.(asClientError(error))
+    const failBody = handedOver(latest.req)?.failBody
+    if (failBody === undefined && answer !== undefined && !answer.headersSent && socket.writable) {
+      // A framework route still reading its body will never get the rest: answer for it, and close.
+      ending.add(socket)
+      socket.end(rawProblem(error), () => socket.destroy())
+      return
+    }
+    failBody?.(asClientError(error))
     closeAfterAnswer(socket, answer)
     return
   }
@@ -125,10 +132,14 @@ export function clientErrorProblem (error: Error & { code?: string }, socket: Du
     socket.destroy()
     return
   }
+  socket.end(rawProblem(error))
+}
+
+function rawProblem (error: Error & { code?: string }): string {
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
   const detail = status === 431 ? 'The request headers are too large' : status === 408 ? 'The request did not arrive in time' : 'The request is not valid HTTP'
   const body = JSON.stringify(problem(status === 408 ? 'request-timeout' : 'invalid-request', status, detail))
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/problem+json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/problem+json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
 }
 
 export default fp(async (fastify) => {

@@ -6,6 +6,9 @@
 // and the result read back from MOR.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import type { Config } from '../config.js'
+import { isUtf8 } from 'node:buffer'
+import { requireCaller } from '../plugins/auth.js'
 import { DeviceIdParamsSchema, UserIdParamsSchema } from '../schemas/device.js'
 import type { DeviceDetails } from '../schemas/device-details.js'
 import { DeviceCreatedSchema, DeviceCreateSchema, DevicePatchSchema, type DeviceCreated } from '../schemas/device-writes.js'
@@ -66,11 +69,29 @@ function send (reply: FastifyReply, answer: WriteAnswer): FastifyReply {
   return answer.body === '' ? reply.send() : reply.send(answer.body)
 }
 
-export default async function deviceWrites (fastify: FastifyInstance) {
+export default async function deviceWrites (fastify: FastifyInstance, { config }: { config: Config }) {
   // JSON only, and no more of it than a write needs; Fastify's parser refuses __proto__ and
   // constructor.prototype keys. Any other type is a 415 before anything else is read.
   fastify.removeAllContentTypeParsers()
-  fastify.addContentTypeParser([JSON_BODY, MERGE_PATCH], { parseAs: 'string', bodyLimit: WRITE_BODY_LIMIT }, fastify.getDefaultJsonParser('error', 'error'))
+  const parseJson = fastify.getDefaultJsonParser('error', 'error')
+  fastify.addContentTypeParser([JSON_BODY, MERGE_PATCH], { parseAs: 'buffer', bodyLimit: WRITE_BODY_LIMIT }, (request, body, done) => {
+    if (!isUtf8(body as Buffer)) return done(new InvalidBodyError('The body is not UTF-8 text'), undefined)
+    parseJson(request, (body as Buffer).toString('utf8'), done)
+  })
+  // Writes pipelined on one connection run one after another, in the order they came: only safe
+  // methods may be handled side by side (RFC 9112 9.3.2), and two PATCHes of one device must not
+  // cross. A response's `close` comes when it is sent or its connection is gone.
+  const queues = new WeakMap<object, Promise<void>>()
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const { socket } = request.raw
+    const before = queues.get(socket)
+    const finished = new Promise<void>((resolve) => { reply.raw.once('close', resolve) })
+    queues.set(socket, before === undefined ? finished : before.then(() => finished))
+    if (before === undefined) done()
+    else before.then(() => { done() }, () => { done() })
+  })
+  // The caller before the body: a client without a key is refused before its body is read.
+  fastify.addHook('onRequest', requireCaller)
   // Whichever refused the type (the parser above, or the route), a 415 says which type would do.
   fastify.addHook('onSend', async (request, reply) => {
     const accepted = ACCEPTED[request.method]
@@ -79,7 +100,7 @@ export default async function deviceWrites (fastify: FastifyInstance) {
   fastify.addSchema(DeviceCreateSchema)
   fastify.addSchema(DevicePatchSchema)
   fastify.addSchema(DeviceCreatedSchema)
-  const flow = createWriteFlow(fastify)
+  const flow = createWriteFlow(fastify, config.mor.secret)
   const retrySafe = 'Send an `Idempotency-Key` to make a retry safe: the same key and request get the first answer again, with no second call to MOR.'
   // The body is documented here and checked by devices/write-body.ts, not by the framework's validator.
   const documented = (body?: object, consumes = JSON_BODY) => ({ headers: WRITE_REQUEST_HEADERS, ...(body ? { body, consumes: [consumes] } : {}) })

@@ -32,5 +32,5 @@ export default async function v1 (fastify: FastifyInstance, { config }: { config
   await fastify.register(devicesRoute)
   await fastify.register(deviceRoute, { config })
   // Its own scope: it takes JSON bodies, which nothing else in /v1 does.
-  await fastify.register(deviceWrites)
+  await fastify.register(deviceWrites, { config })
 }

@@ -30,7 +30,7 @@ import {
   ForbiddenWriteError, IdempotencyKeyInUseError, IdempotencyKeyReusedError, InvalidIdempotencyKeyError, OutcomeUnclearError,
   OutcomeUnknownError, PreconditionFailedError, refusalError, type WriteTarget
 } from '../devices/write-errors.js'
-import { fingerprint, IDEMPOTENCY_KEY_PATTERN, MAX_KEY_LENGTH, parseIdempotencyKey } from '../idempotency/key.js'
+import { fingerprint, fingerprintKey, IDEMPOTENCY_KEY_PATTERN, MAX_KEY_LENGTH, parseIdempotencyKey } from '../idempotency/key.js'
 import type { Claim, StoredAnswer } from '../idempotency/store.js'
 import { limitKey } from '../rate-limit/key.js'
 import { splitUrl } from '../http/url.js'
@@ -81,8 +81,9 @@ function unknownOutcome (err: unknown): Error {
 /** A write under way: what the audit line says of it, and whether its call has gone to MOR. */
 interface Progress { sent: boolean, outcome: string }
 
-export function createWriteFlow (fastify: FastifyInstance) {
+export function createWriteFlow (fastify: FastifyInstance, morSecret: string) {
   const cache = fastify.devicesCache
+  const printKey = fingerprintKey(morSecret)
 
   /** Step 1: the write right. */
   function checkWriteRight (request: FastifyRequest): void {
@@ -133,7 +134,7 @@ export function createWriteFlow (fastify: FastifyInstance) {
     const parsed = parseIdempotencyKey(headerOf(request, 'idempotency-key'))
     if (parsed === undefined) return undefined
     if ('problem' in parsed) throw new InvalidIdempotencyKeyError(parsed.problem)
-    const print = fingerprint([request.method, splitUrl(request.url).path, canonicalBody(body), headerOf(request, 'if-match') ?? ''])
+    const print = fingerprint(printKey, [request.method, splitUrl(request.url).path, canonicalBody(body), headerOf(request, 'if-match') ?? ''])
     const claim = await fastify.idempotency.claim(limitKey(request.caller, request.ip), parsed.key, print)
     if (claim.kind === 'mismatch') throw new IdempotencyKeyReusedError()
     if (claim.kind === 'running') throw new IdempotencyKeyInUseError()

@@ -211,7 +211,7 @@ describe('forwarding headers at the edge', () => {
 describe('one answer per request', () => {
   it('a malformed chunk after a 404 gets no second answer', async () => {
     const client = await rawClient(port)
-    await client.send('POST /v1/users/100/devices HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n')
+    await client.send('POST /v1/users/100/unknown HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n')
     await waitFor(() => client.statuses().length > 0, { what: 'the 404' })
     await client.send('ZZZ\r\nnot a chunk\r\n\r\n')
     await Promise.race([client.closed, sleep(2000)])

@@ -1,9 +1,9 @@
 // The Idempotency-Key header as the draft writes it (a Structured Fields string), as clients often
 // send it (a bare token), and every way it can be malformed; and the fingerprint of a request.
-import { createHash } from 'node:crypto'
+import { createHash, createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fingerprint, IDEMPOTENCY_KEY_PATTERN, MAX_KEY_LENGTH, parseIdempotencyKey } from '../../src/idempotency/key.js'
+import { fingerprint, fingerprintKey, IDEMPOTENCY_KEY_PATTERN, MAX_KEY_LENGTH, parseIdempotencyKey } from '../../src/idempotency/key.js'
 
 const UUID = '8e03978e-40d5-43e8-bc93-6894a57f9324'
 
@@ -71,20 +71,31 @@ describe('parseIdempotencyKey', () => {
 })
 
 describe('fingerprint', () => {
-  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
+  const KEY = fingerprintKey('mor-secret')
+  const hmac = (text: string, key = KEY) => createHmac('sha256', key).update(text).digest('hex')
+  const print = (parts: string[]) => fingerprint(KEY, parts)
 
-  it('is the hex SHA-256 of the parts, each after its length in bytes', () => {
-    expect(fingerprint(['POST', '/v1/users/7/devices', '{"a":1}', ''])).toBe(sha256('4:POST19:/v1/users/7/devices7:{"a":1}0:'))
-    expect(fingerprint(['clé'])).toBe(sha256('4:clé'))
+  it('is the hex HMAC-SHA-256 of the parts, each after its length in bytes, keyed by the MOR secret', () => {
+    expect(print(['POST', '/v1/users/7/devices', '{"a":1}', ''])).toBe(hmac('4:POST19:/v1/users/7/devices7:{"a":1}0:'))
+    expect(print(['clé'])).toBe(hmac('4:clé'))
+    expect(KEY).toStrictEqual(createHash('sha256').update('mor-gateway idempotency fingerprint\nmor-secret').digest())
+  })
+
+  it('cannot be recomputed without the secret: a plain hash of a PIN is not the fingerprint', () => {
+    const parts = ['POST', '/v1/users/7/devices', '{"pin":"1234","type":"SIP"}', '']
+    const plain = createHash('sha256')
+    for (const part of parts) plain.update(`${Buffer.byteLength(part)}:`).update(part)
+    expect(print(parts)).not.toBe(plain.digest('hex'))
+    expect(print(parts)).not.toBe(fingerprint(fingerprintKey('another-secret'), parts))
   })
 
   it('tells apart lists whose parts run together the same', () => {
-    const prints = [['ab', 'c'], ['a', 'bc'], ['abc'], ['abc', ''], [], [''], ['1:a'], ['a', '']].map(fingerprint)
+    const prints = [['ab', 'c'], ['a', 'bc'], ['abc'], ['abc', ''], [], [''], ['1:a'], ['a', '']].map(print)
     expect(new Set(prints).size).toBe(prints.length)
   })
 
   it('is the same for the same parts', () => {
-    expect(fingerprint(['PATCH', '/v1/devices/9', '{}', '"v1"'])).toBe(fingerprint(['PATCH', '/v1/devices/9', '{}', '"v1"']))
+    expect(print(['PATCH', '/v1/devices/9', '{}', '"v1"'])).toBe(print(['PATCH', '/v1/devices/9', '{}', '"v1"']))
   })
 })
 

@@ -1,13 +1,19 @@
 // The log-leak test: the integration scenarios run against gateways logging at trace level, and
 // nothing they write (log lines, answers, metrics, Redis) may hold a credential: the MOR secret or
-// password, a devices_get hash, a gateway API key, or a device's SIP/IAX secret.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+// password, a devices_get hash, a gateway API key, or a device's SIP/IAX secret. The device writes
+// are among the scenarios: PINs and passwords a client sends, the new SIP password MOR's create
+// answer carries, and MOR's refusals that quote a PIN, a password or the call itself.
+import { request, type IncomingMessage, type ServerResponse } from 'node:http'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
 import { BULK_DEVICES, generatedUser, SEEDED_USERS, type SimDevice } from '../../src/demo/data.js'
 import { devicesXml, errorXml, escapeXml, pinOf, voicemailPasswordOf } from '../../src/demo/xml.js'
 import { deviceDetailsHash, devicesGetHash } from '../../src/mor/sign.js'
+import { signedWrite } from '../../src/mor/device-writes.js'
 import { NO_CACHE, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
 import { refusedUrl, startFaultUpstream, type FaultUpstream } from '../helpers/fault-upstream.js'
@@ -19,6 +25,25 @@ import { problem } from '../helpers/expected.js'
 const MOR_PASSWORD = 'mor-pw-4f3e2d'
 const KEY_A = 'alpha-key-7c6b5a4d3e2f1a0b'
 const KEY_B = 'bravo-key-0f1e2d3c4b5a6978'
+/** A key file's key with the write right (the device writes' scenarios). */
+const KEY_W = 'writer-key-5e4d3c2b1a098f7e'
+// What the device writes send and MOR answers: long enough that none turns up by chance (a 4-digit
+// PIN would match timestamps and durations).
+const PIN_CREATE = '7391462805183726'
+const PIN_UPDATE = '5820461937264815'
+const PASSWORD_UPDATE = 'sip-pw-Hunter2-update-k9'
+const PIN_INVALID = 'pin-not-digits-q7w3'
+/** Sent after a control character, which makes the password invalid; the rest is what must not show. */
+const PASSWORD_INVALID = 'sip-pw-ctl-z8x2'
+const PIN_REFUSED = '6047281935510372'
+const PIN_REFUSED_UPDATE = '3918274650192837'
+const PASSWORD_REFUSED = 'sip-pw-Refused-m4n5'
+/** A password that a form spells otherwise ("+" for the space, "%26" for "&"). */
+const PASSWORD_SPELLED = 'sip pw&Spelled k3j4'
+/** The SIP password a (badly behaved) MOR hands back in its create answer. */
+const FAULT_SIP_PASSWORD = 'fault-sip-pw-r2d2c3po'
+/** The body of the device_create the scenarios send, as MOR gets it (for its hash). */
+const CREATE_FIELDS = { type: 'SIP', description: 'Lobby phone', pin: PIN_CREATE }
 const RATE_LIMIT = 40
 const SEEDED_IDS = [2, 3, 5]
 const BULK_IDS = [1000, 1001]
@@ -33,6 +58,19 @@ const SECRETS: Array<[string, string]> = [
   ['MOR_API_PASSWORD', MOR_PASSWORD],
   ['API key A', KEY_A],
   ['API key B', KEY_B],
+  ['API key W', KEY_W],
+  ['PIN sent with a create', PIN_CREATE],
+  ['PIN sent with an update', PIN_UPDATE],
+  ['password sent with an update', PASSWORD_UPDATE],
+  ['PIN the gateway refused', PIN_INVALID],
+  ['password the gateway refused', PASSWORD_INVALID],
+  ['PIN MOR refused', PIN_REFUSED],
+  ['PIN of an update MOR refused', PIN_REFUSED_UPDATE],
+  ['password of an update MOR refused', PASSWORD_REFUSED],
+  ['password of an update MOR refused, quoting its call', PASSWORD_SPELLED],
+  ['SIP password in MOR\'s create answer', FAULT_SIP_PASSWORD],
+  ['hash of the device_create call', signedWrite('device_create', { ...CREATE_FIELDS, user_id: '2' }, TEST_API_SECRET).hash ?? ''],
+  ['hash of the device_update calls', signedWrite('device_update', { device: '5' }, TEST_API_SECRET).hash ?? ''],
   ...HASHED_IDS.map((id): [string, string] => [`hash for user ${id}`, hash(id)]),
   ...[...SEEDED_USERS.flatMap((u) => u.devices), ...BULK_IDS.flatMap((id) => generatedUser(id, BULK_DEVICES).devices)]
     .filter((d) => d.secret)
@@ -79,12 +117,15 @@ const tokens: { valid: string, forged: string } = { valid: '', forged: '' }
 let gw: TestGateway
 let down: TestGateway
 let bad: TestGateway
+/** The folder of the key file that gives KEY_W the write right (every gateway reads it). */
+let keyDir = ''
 /** Everything the gateways answered: status line, headers and body. */
 const answers: Array<{ where: string, text: string }> = []
 const scrapes: Array<{ where: string, text: string }> = []
 
 interface Answer { status: number, headers: Headers, text: string, json: () => unknown }
 
+/** A request whose answer (status, headers, body) is recorded in `answers`, to be searched for secrets. */
 async function call (base: string, path: string, init: { method?: string, headers?: Record<string, string>, body?: string, key?: string | null } = {}): Promise<Answer> {
   const key = init.key === undefined ? KEY_A : init.key
   const headers = { ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...init.headers }
@@ -97,7 +138,7 @@ async function call (base: string, path: string, init: { method?: string, header
   return { status: res.status, headers: res.headers, text, json }
 }
 
-const gatewayEnv = {
+const gatewayEnv: Record<string, string> = {
   LOG_LEVEL: 'trace',
   MOR_API_PASSWORD: MOR_PASSWORD,
   GATEWAY_API_KEYS: `${KEY_A}, ${KEY_B}`,
@@ -113,7 +154,31 @@ function quoteRequest (answer: (quoted: string, res: ServerResponse) => void) {
   }
 }
 
+/**
+ * A MOR in front of the simulator for the device writes: every other call (the device read before
+ * and after a write) is relayed to the simulator; `write` answers device_create, device_update and
+ * device_delete, given the form MOR was sent.
+ */
+function relayReads (write: (form: string, res: ServerResponse) => void) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    let body = ''
+    req.on('data', (chunk: Buffer) => { body += chunk.toString('utf8') })
+    req.on('end', () => {
+      if (/\/device_(?:create|update|delete)$/.test(req.url ?? '')) return write(body, res)
+      request({ host: '127.0.0.1', port: sim.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+      }).end(body)
+    })
+  }
+}
+const xmlAnswer = (res: ServerResponse, xml: string) => { res.writeHead(200, { 'content-type': 'text/xml' }).end(`<?xml version="1.0" encoding="UTF-8"?>\n${xml}`) }
+
 beforeAll(async () => {
+  keyDir = await mkdtemp(join(tmpdir(), 'secrets-keys-'))
+  const keyFile = join(keyDir, 'keys')
+  await writeFile(keyFile, `${KEY_W} name=writer users=* access=read,write\n`)
+  Object.assign(gatewayEnv, { GATEWAY_API_KEYS_FILE: keyFile })
   redis = await startRedis()
   sim = await startMorSimulator({ apiUser: TEST_API_USER, secret: TEST_API_SECRET, password: MOR_PASSWORD })
   fault = await startFaultUpstream()
@@ -131,6 +196,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([gw?.close(), down?.close(), bad?.close()])
   await Promise.all([sim?.close(), fault?.close(), redis?.close(), idp?.close()])
+  if (keyDir !== '') await rm(keyDir, { recursive: true, force: true })
 })
 
 describe('the integration scenarios, at LOG_LEVEL=trace', () => {
@@ -276,6 +342,91 @@ describe('the integration scenarios, at LOG_LEVEL=trace', () => {
     const cut = await call(bad.url, '/v1/users/7/devices')
     expect(cut.status).toBe(502)
     expect((cut.json() as { type: string }).type).toBe('/problems/upstream-unavailable')
+  })
+
+  it('creates and changes devices with PINs and passwords, and shows none of them, nor MOR\'s new SIP password', async () => {
+    const json = { 'content-type': 'application/json' }
+    const mergePatch = { 'content-type': 'application/merge-patch+json' }
+    const create = { method: 'POST', key: KEY_W, headers: { ...json, 'idempotency-key': '"leak-create-1"' }, body: JSON.stringify({ ...CREATE_FIELDS, extension: '299' }) }
+    const created = await call(gw.url, '/v1/users/2/devices', create)
+    expect(created.status).toBe(201)
+    const location = created.headers.get('location') ?? ''
+    const id = Number(/^\/v1\/devices\/([0-9]+)$/.exec(location)?.[1])
+    expect(created.json()).toMatchObject({ id, userId: 2, description: 'Lobby phone' })
+    // MOR's create answer held the new device's SIP password; its details hold it and the PIN.
+    SECRETS.push([`SIP password of new device ${id}`, `new-${id}`])
+    // The same key again: the first answer, from Redis.
+    const replayed = await call(gw.url, '/v1/users/2/devices', create)
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true')
+    expect(replayed.text).toBe(created.text)
+    // The new device read back, alone and in its user's list (MOR's answers carry its secret and PIN).
+    for (let i = 0; i < 2; i++) expect((await call(gw.url, location, { key: KEY_W })).json()).toMatchObject({ id })
+    expect((await call(gw.url, '/v1/users/2/devices', { key: KEY_W })).json()).toMatchObject({ userId: 2 })
+    const patch = { method: 'PATCH', key: KEY_W, headers: { ...mergePatch, 'idempotency-key': '"leak-update-1"' }, body: JSON.stringify({ description: 'Front desk', pin: PIN_UPDATE, password: PASSWORD_UPDATE }) }
+    const patched = await call(gw.url, '/v1/devices/5', patch)
+    expect(patched.status).toBe(200)
+    expect(patched.json()).toMatchObject({ id: 5, description: 'Front desk' })
+    expect((await call(gw.url, '/v1/devices/5', patch)).headers.get('idempotent-replayed')).toBe('true')
+    expect((await call(gw.url, '/v1/devices/5', { key: KEY_W })).json()).toMatchObject({ id: 5, description: 'Front desk' })
+    expect(sim.calls.writes.get('device_create')).toBe(1)
+    expect(sim.calls.writes.get('device_update')).toBe(1)
+    // Bodies the gateway refuses: the detail names the field, never the value.
+    const badPin = await call(gw.url, '/v1/users/2/devices', { method: 'POST', key: KEY_W, headers: json, body: JSON.stringify({ type: 'SIP', pin: PIN_INVALID }) })
+    expect(badPin.json()).toStrictEqual(problem('invalid-request', 'Invalid request', 400, 'Field "pin" must be a string of up to 16 digits'))
+    const badPassword = await call(gw.url, '/v1/devices/5', { method: 'PATCH', key: KEY_W, headers: mergePatch, body: JSON.stringify({ password: `\u0001${PASSWORD_INVALID}` }) })
+    expect(badPassword.status).toBe(400)
+    expect((badPassword.json() as { detail: string }).detail).toMatch(/^Field "password" must be /)
+    // Callers that may not write (a token without devices:write), with a PIN and a password.
+    const reader = await call(gw.url, '/v1/devices/5', { method: 'PATCH', key: tokens.valid, headers: mergePatch, body: JSON.stringify({ pin: PIN_UPDATE, password: PASSWORD_UPDATE }) })
+    expect(reader.status).toBe(403)
+    const anonymous = await call(gw.url, '/v1/users/2/devices', { method: 'POST', key: null, headers: json, body: JSON.stringify({ type: 'SIP', pin: PIN_CREATE }) })
+    expect(anonymous.status).toBe(401)
+    // A delete, for the audit line's sake.
+    expect((await call(gw.url, location, { method: 'DELETE', key: KEY_W })).status).toBe(204)
+    expect(gw.logs.filter((line) => line.includes('"msg":"device write"')).length).toBeGreaterThanOrEqual(5)
+  })
+
+  it('answers MOR\'s refusals of device writes quoting MOR\'s words, never a PIN, a password or what MOR was sent', async () => {
+    const json = { 'content-type': 'application/json' }
+    const mergePatch = { 'content-type': 'application/merge-patch+json' }
+    const post = (pin: string) => call(bad.url, '/v1/users/2/devices', { method: 'POST', key: KEY_W, headers: json, body: JSON.stringify({ type: 'SIP', pin }) })
+    const patch = () => call(bad.url, '/v1/devices/5', { method: 'PATCH', key: KEY_W, headers: mergePatch, body: JSON.stringify({ pin: PIN_REFUSED_UPDATE, password: PASSWORD_REFUSED }) })
+    // A PIN MOR says is taken, quoted back by MOR: only MOR's plain-word lines are quoted.
+    fault.handle(relayReads((_form, res) => {
+      xmlAnswer(res, `<page><status><error>Device was not created</error><message>Pin is already used</message><message>Pin ${PIN_REFUSED} is taken</message></status></page>`)
+    }))
+    expect((await post(PIN_REFUSED)).json()).toStrictEqual(problem('device-invalid', 'Device values refused', 422,
+      'MOR refused the values: Device was not created; Pin is already used; nothing was changed'))
+    // An update MOR refuses, quoting both the PIN and the password it was sent.
+    fault.handle(relayReads((_form, res) => {
+      xmlAnswer(res, `<status><error>Password is too short</error><message>Password ${escapeXml(PASSWORD_REFUSED)} (pin ${PIN_REFUSED_UPDATE}) is too short</message></status>`)
+    }))
+    expect((await patch()).json()).toStrictEqual(problem('device-invalid', 'Device values refused', 422,
+      'MOR refused the values: Password is too short; nothing was changed'))
+    // A refusal in words the gateway does not know, quoting the PIN: not quoted at all.
+    fault.handle(relayReads((_form, res) => { xmlAnswer(res, `<error>Pin ${PIN_REFUSED} is not allowed for this tariff</error>`) }))
+    expect((await post(PIN_REFUSED)).json()).toStrictEqual(problem('upstream-rejected', 'MOR rejected the request', 502, 'MOR refused the request: an unrecognised error message'))
+    // A create MOR says it did, with its own new SIP password, for a device it then cannot show.
+    fault.handle(relayReads((_form, res) => {
+      xmlAnswer(res, `<page><status>Device created</status><id>987654</id><username>987654</username><password>${FAULT_SIP_PASSWORD}</password></page>`)
+    }))
+    const lost = await post(PIN_REFUSED)
+    expect(lost.status).toBe(201)
+    expect(lost.json()).toStrictEqual({ id: 987654, userId: 2 })
+  })
+
+  // A MOR that quotes the call it got (u, the fields, the hash, p) in its <message>: none of it
+  // may reach the client, in any spelling (devices/write-errors.ts quotable).
+  it('answers MOR quoting the whole call it got (u, fields, hash, p) without quoting any of it', async () => {
+    fault.handle(relayReads((form, res) => {
+      xmlAnswer(res, `<status><error>Device was not created</error><message>${escapeXml(form)}</message></status>`)
+    }))
+    const echoed = await call(bad.url, '/v1/devices/5', {
+      method: 'PATCH', key: KEY_W, headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ pin: PIN_REFUSED_UPDATE, password: PASSWORD_SPELLED })
+    })
+    expect(echoed.status).toBe(422)
+    expect((echoed.json() as { type: string }).type).toBe('/problems/device-invalid')
+    expect(leaksIn([{ where: 'the answer to a PATCH MOR refused quoting its call', text: echoed.text }])).toStrictEqual([])
   })
 
   it('serves metrics and health', async () => {
