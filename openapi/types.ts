@@ -15,7 +15,7 @@ export interface paths {
         put?: never;
         /**
          * Create a device for a MOR user
-         * @description Creates a device with MOR's `device_create` and answers with its details, as `GET /v1/devices/{deviceId}` would. MOR picks the device's username and SIP password; neither is ever shown. Needs the write right (an API key with `access=read,write`, a token with the `devices:write` scope) for a user the caller may read. Send an `Idempotency-Key` to make a retry safe: the same key and request get the first answer again, with no second call to MOR. Without one a POST is not safe to retry. MOR revisions that do not say which device they created (2011) get a 201 without `Location` and without a body: read the user's devices.
+         * @description Creates a device with MOR's `device_create` and answers with its details, as `GET /v1/devices/{deviceId}` would. MOR picks the device's username and SIP password; neither is ever shown. Needs the write right (an API key with `access=read,write`, a token with the `devices:write` scope) for a user the caller may read. Send an `Idempotency-Key` to make a retry safe: the same key and request get the first answer again, with no second call to MOR. Without one a POST is not safe to retry. A MOR that does not say which device it created (2011 revisions) gets a 201 with `{"id": null, "userId": ...}` and no `Location`: read the user's devices.
          */
         post: operations["createDevice"];
         delete?: never;

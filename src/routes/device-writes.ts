@@ -4,8 +4,8 @@
 // (routes/write-flow.ts): the write right, the body, the caller's scope, the Idempotency-Key,
 // the device's owner fresh from MOR and If-Match, the call, then every instance's cache dropped
 // and the result read back from MOR.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify'
+import { Type, type TSchema } from 'typebox'
 import type { Config } from '../config.js'
 import { isUtf8 } from 'node:buffer'
 import { requireCaller } from '../plugins/auth.js'
@@ -62,6 +62,22 @@ function bodyOf<T> (check: (body: unknown) => { ok: true, value: T } | { ok: fal
   return checked.value
 }
 
+type WriteOperation = 'createDevice' | 'updateDevice' | 'deleteDevice'
+
+/**
+ * A write's route options: its own answers and its row of problems, its headers, and its body as
+ * documented (`ref`, a named schema) and checked by devices/write-body.ts rather than by the
+ * framework's validator.
+ */
+function operation (operationId: WriteOperation, summary: string, description: string, params: TSchema, answers: Record<number, unknown>, body?: { ref: string, type: string }): RouteShorthandOptions {
+  const documented = { headers: WRITE_REQUEST_HEADERS, ...(body ? { body: Type.Unsafe({ $ref: `${body.ref}#` }), consumes: [body.type] } : {}) }
+  return {
+    attachValidation: true,
+    config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, ...documented }, url }) },
+    schema: { operationId, summary, description, tags: ['devices'], security: [{ bearer: [] }], params, response: { ...answers, ...problemResponses(operationId) } }
+  }
+}
+
 /** Sends an answer the flow built, or one replayed from the Idempotency-Key store. */
 function send (reply: FastifyReply, answer: WriteAnswer): FastifyReply {
   reply.code(answer.status)
@@ -102,28 +118,16 @@ export default async function deviceWrites (fastify: FastifyInstance, { config }
   fastify.addSchema(DeviceCreatedSchema)
   const flow = createWriteFlow(fastify, config.mor.secret)
   const retrySafe = 'Send an `Idempotency-Key` to make a retry safe: the same key and request get the first answer again, with no second call to MOR.'
-  // The body is documented here and checked by devices/write-body.ts, not by the framework's validator.
-  const documented = (body?: object, consumes = JSON_BODY) => ({ headers: WRITE_REQUEST_HEADERS, ...(body ? { body, consumes: [consumes] } : {}) })
 
-  fastify.post(DEVICES_ROUTE, {
-    attachValidation: true,
-    config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, ...documented(Type.Unsafe({ $ref: 'DeviceCreate#' }), JSON_BODY) }, url }) },
-    schema: {
-      operationId: 'createDevice',
-      summary: 'Create a device for a MOR user',
-      description: 'Creates a device with MOR\'s `device_create` and answers with its details, as `GET /v1/devices/{deviceId}` would. ' +
-        'MOR picks the device\'s username and SIP password; neither is ever shown. Needs the write right (an API key with `access=read,write`, ' +
-        `a token with the \`devices:write\` scope) for a user the caller may read. ${retrySafe} Without one a POST is not safe to retry. ` +
-        'MOR revisions that do not say which device they created (2011) get a 201 without `Location` and without a body: read the user\'s devices.',
-      tags: ['devices'],
-      security: [{ bearer: [] }],
-      params: UserIdParamsSchema,
-      response: {
-        201: jsonResponse('Created: the new device as MOR has it (`DeviceDetails`), or, when the gateway cannot show it, what is known of it (`DeviceCreated`)', Created, { ...LOCATION, ...ETAG_SOMETIMES, ...REPLAYED }),
-        ...problemResponses('createDevice')
-      }
-    }
-  }, async (request, reply) => {
+  fastify.post(DEVICES_ROUTE, operation('createDevice', 'Create a device for a MOR user',
+    'Creates a device with MOR\'s `device_create` and answers with its details, as `GET /v1/devices/{deviceId}` would. ' +
+      'MOR picks the device\'s username and SIP password; neither is ever shown. Needs the write right (an API key with `access=read,write`, ' +
+      `a token with the \`devices:write\` scope) for a user the caller may read. ${retrySafe} Without one a POST is not safe to retry. ` +
+      'A MOR that does not say which device it created (2011 revisions) gets a 201 with `{"id": null, "userId": ...}` and no `Location`: read the user\'s devices.',
+    UserIdParamsSchema,
+    { 201: jsonResponse('Created: the new device as MOR has it (`DeviceDetails`), or, when the gateway cannot show it, what is known of it (`DeviceCreated`)', Created, { ...LOCATION, ...ETAG_SOMETIMES, ...REPLAYED }) },
+    { ref: 'DeviceCreate', type: JSON_BODY }
+  ), async (request, reply) => {
     if (request.validationError) throw new InvalidUserIdError()
     refuseOutside(request, JSON_BODY)
     flow.mayWrite(request)
@@ -132,25 +136,17 @@ export default async function deviceWrites (fastify: FastifyInstance, { config }
     return send(reply, await flow.create(request, userId, body, createParams(body)))
   })
 
-  fastify.patch(DEVICE_ROUTE, {
-    attachValidation: true,
-    config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, ...documented(Type.Unsafe({ $ref: 'DevicePatch#' }), MERGE_PATCH) }, url }) },
-    schema: {
-      operationId: 'updateDevice',
-      summary: 'Change a MOR device',
-      description: 'Changes the fields the JSON merge patch names with MOR\'s `device_update` and answers with the device\'s details as MOR has them ' +
-        'after the change. Send the `ETag` of `GET /v1/devices/{deviceId}` in `If-Match` so the change never lands on a device someone else has changed since (412). ' +
-        `${retrySafe} A PIN or password may be sent; no answer ever shows one.`,
-      tags: ['devices'],
-      security: [{ bearer: [] }],
-      params: DeviceIdParamsSchema,
-      response: {
-        200: jsonResponse('Changed: the device as MOR has it now', Details, { ...ETAG, ...REPLAYED }),
-        204: { description: 'Changed, but MOR\'s copy of the device could not be read back: read it with GET', type: 'null', headers: REPLAYED },
-        ...problemResponses('updateDevice')
-      }
-    }
-  }, async (request, reply) => {
+  fastify.patch(DEVICE_ROUTE, operation('updateDevice', 'Change a MOR device',
+    'Changes the fields the JSON merge patch names with MOR\'s `device_update` and answers with the device\'s details as MOR has them ' +
+      'after the change. Send the `ETag` of `GET /v1/devices/{deviceId}` in `If-Match` so the change never lands on a device someone else has changed since (412). ' +
+      `${retrySafe} A PIN or password may be sent; no answer ever shows one.`,
+    DeviceIdParamsSchema,
+    {
+      200: jsonResponse('Changed: the device as MOR has it now', Details, { ...ETAG, ...REPLAYED }),
+      204: { description: 'Changed, but MOR\'s copy of the device could not be read back: read it with GET', type: 'null', headers: REPLAYED }
+    },
+    { ref: 'DevicePatch', type: MERGE_PATCH }
+  ), async (request, reply) => {
     if (request.validationError) throw new InvalidDeviceIdError()
     refuseOutside(request, MERGE_PATCH)
     flow.mayWrite(request)
@@ -159,23 +155,12 @@ export default async function deviceWrites (fastify: FastifyInstance, { config }
     return send(reply, await flow.update(request, deviceId, patch, updateParams(patch)))
   })
 
-  fastify.delete(DEVICE_ROUTE, {
-    attachValidation: true,
-    config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, ...documented() }, url }) },
-    schema: {
-      operationId: 'deleteDevice',
-      summary: 'Delete a MOR device',
-      description: 'Deletes the device with MOR\'s `device_delete`. MOR keeps a device that something still uses (calls, forwarded calls, dial plans, ' +
-        `a queue): a 409 says what. Send its \`ETag\` in \`If-Match\` to delete it only as you last read it. ${retrySafe}`,
-      tags: ['devices'],
-      security: [{ bearer: [] }],
-      params: DeviceIdParamsSchema,
-      response: {
-        204: { description: 'Deleted', type: 'null', headers: REPLAYED },
-        ...problemResponses('deleteDevice')
-      }
-    }
-  }, async (request, reply) => {
+  fastify.delete(DEVICE_ROUTE, operation('deleteDevice', 'Delete a MOR device',
+    'Deletes the device with MOR\'s `device_delete`. MOR keeps a device that something still uses (calls, forwarded calls, dial plans, ' +
+      `a queue): a 409 says what. Send its \`ETag\` in \`If-Match\` to delete it only as you last read it. ${retrySafe}`,
+    DeviceIdParamsSchema,
+    { 204: { description: 'Deleted', type: 'null', headers: REPLAYED } }
+  ), async (request, reply) => {
     if (request.validationError) throw new InvalidDeviceIdError()
     refuseOutside(request, undefined)
     flow.mayWrite(request)
