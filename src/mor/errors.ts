@@ -63,6 +63,16 @@ export function unreachableReason (code: string | undefined): string {
     default: return 'network error'
   }
 }
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
+
+/**
+ * Whether an unreachable MOR's failure (by the cause's code) came before the request left: a
+ * connection never made. A write that failed so cannot have happened.
+ */
+export function failedBeforeSending (err: unknown): boolean {
+  return NOT_CONNECTED.has(String((err as { cause?: { code?: unknown } } | undefined)?.cause?.code))
+}
+
 export const UpstreamTimeoutError = withKind('timeout', createError('MOR_TIMEOUT', 'MOR did not answer within %d ms', 504))
 
 /** MOR's own error texts, as documented; anything else is reported without quoting it. */

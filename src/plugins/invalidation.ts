@@ -29,8 +29,9 @@ export interface Invalidation {
   /**
    * Drops a user's list, or a device's details and its owner's list, in Redis and on every
    * instance; resolves once every instance this one knows has dropped its copies (or ACK_WAIT_MS).
+   * `owner`: a device's owner, when the caller knows it (else it is looked up).
    */
-  invalidate: (subject: Subject, cause: InvalidationCause) => Promise<void>
+  invalidate: (subject: Subject, cause: InvalidationCause, owner?: number) => Promise<void>
   /** How many other instances share the bus, as far as this one knows. */
   readonly peers: number
 }
@@ -56,10 +57,13 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   fastify.metrics.addCounter('gateway_invalidation_messages_sent_total', 'Invalidation messages this instance published', () => sent)
   fastify.metrics.addCounter('gateway_invalidation_messages_received_total', 'Invalidation messages from other instances', () => receivedCount)
 
-  /** A device's invalidation covers its owner's list too, when the owner is known here or in Redis. */
-  async function ownersList (subject: Subject): Promise<{ userId: number } | undefined> {
+  /**
+   * A device's invalidation covers its owner's list too, when the owner is known: by the caller
+   * (a write that has just read the device from MOR), here, or in Redis.
+   */
+  async function ownersList (subject: Subject, known?: number): Promise<{ userId: number } | undefined> {
     if ('userId' in subject) return undefined
-    const owner = await cache.ownerOf(subject.deviceId)
+    const owner = known ?? await cache.ownerOf(subject.deviceId)
     return owner === undefined ? undefined : { userId: owner }
   }
 
@@ -69,11 +73,11 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   fastify.metrics.addCounter('gateway_invalidation_acks_missed_total', 'Instances that did not confirm an invalidation in time (then forgotten until they speak again)', () => acksMissed)
   const send = (message: BusMessage) => redis?.publish(channel, writeMessage(message)) ?? Promise.resolve(false)
 
-  async function invalidate (subject: Subject, cause: InvalidationCause): Promise<void> {
+  async function invalidate (subject: Subject, cause: InvalidationCause, owner?: number): Promise<void> {
     count(cause)
     // The subject's own entry goes at once; a device's owner's list as soon as the owner is known.
     cache.forget(subject)
-    const list = await ownersList(subject)
+    const list = await ownersList(subject, owner)
     if (list) cache.forget(list)
     if (!redis) return
     await redis.del([subject, ...(list ? [list] : [])].map((s) => cache.keyOf(s)))

@@ -19,7 +19,7 @@ import { MAX_HEADER_LENGTH } from '../schemas/responses.js'
 import type { DeviceCreate, DeviceCreated, DevicePatch } from '../schemas/device-writes.js'
 import type { DeviceCreateParam, DeviceUpdateParam, DeviceWriteMethod } from '../mor/device-writes.js'
 import type { WriteResult } from '../mor/client.js'
-import { DeviceNotFoundError, upstreamKind } from '../mor/errors.js'
+import { DeviceNotFoundError, failedBeforeSending, upstreamKind } from '../mor/errors.js'
 import type { Subject } from '../cache/devices-cache.js'
 import { UpstreamBudgetError } from '../cache/devices-cache.js'
 import type { CacheEntry } from '../cache/entry.js'
@@ -52,9 +52,6 @@ export const WRITE_REQUEST_HEADERS = Type.Object({
   'if-match': Type.Optional(Type.String({ maxLength: MAX_HEADER_LENGTH, description: 'the device\'s ETag from `GET /v1/devices/{deviceId}` (or `*`): a device changed since is a 412 and MOR is not called' }))
 })
 
-/** Connection failures that mean the write never left the gateway: nothing can have happened in MOR. */
-const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
-
 /** A request header as one value: Node joins repeated ones, except a few it keeps as a list (none of these). */
 const headerOf = (request: FastifyRequest, name: string): string | undefined => {
   const value = request.headers[name]
@@ -65,7 +62,7 @@ const headerOf = (request: FastifyRequest, name: string): string | undefined => 
 function mayHaveArrived (err: unknown): boolean {
   const kind = upstreamKind(err)
   if (kind === 'circuit-open') return false
-  if (kind === 'unavailable') return !NEVER_SENT.has(String((err as { cause?: { code?: unknown } }).cause?.code))
+  if (kind === 'unavailable') return !failedBeforeSending(err)
   return true
 }
 
@@ -106,9 +103,13 @@ export function createWriteFlow (fastify: FastifyInstance, morSecret: string) {
     }
   }
 
-  /** Step 5: every instance drops what it holds of the subjects, before the answer goes. */
-  async function invalidate (subjects: Subject[]): Promise<void> {
-    await Promise.all(subjects.map((subject) => fastify.invalidation.invalidate(subject, 'api-write')))
+  /**
+   * Step 5: every instance drops what it holds of the subject, before the answer goes: a user's
+   * list, or a device's details and its owner's list (`before`: the device as read before the write).
+   */
+  const dropper = (subject: Subject, before?: () => CacheEntry | undefined) => async (): Promise<void> => {
+    const owner = before?.()?.owner
+    await fastify.invalidation.invalidate(subject, 'api-write', owner ?? undefined)
   }
 
   /** Step 5's read back: the device's details as MOR has them now, or undefined when they cannot be read. */
@@ -148,9 +149,9 @@ export function createWriteFlow (fastify: FastifyInstance, morSecret: string) {
 
   /**
    * Steps 2 to 6 around `work`, which does steps 3 to 5 and marks when its call goes to MOR.
-   * `subjects` are what a write that may have happened makes every instance drop.
+   * `drop` makes every instance drop what a write that may have happened changed.
    */
-  async function run (request: FastifyRequest, action: DeviceWriteMethod, target: WriteTarget, body: object | undefined, subjects: () => Subject[],
+  async function run (request: FastifyRequest, action: DeviceWriteMethod, target: WriteTarget, body: object | undefined, drop: () => Promise<void>,
     work: (progress: Progress) => Promise<WriteAnswer>): Promise<WriteAnswer> {
     const claimed = await claimKey(request, body)
     if (claimed?.kind === 'replay') {
@@ -170,7 +171,7 @@ export function createWriteFlow (fastify: FastifyInstance, morSecret: string) {
       const failure = unsettled ? unknownOutcome(err) : err
       if (unsettled) {
         progress.outcome = 'unknown'
-        await invalidate(subjects())
+        await drop()
       }
       // Nothing reached MOR (refused before the call, an open circuit, a refused connection).
       const untouched = !progress.sent || (progress.outcome === 'sent' && !unsettled)
@@ -189,17 +190,18 @@ export function createWriteFlow (fastify: FastifyInstance, morSecret: string) {
     return { status: body.status, headers: { 'content-type': 'application/problem+json; charset=utf-8' }, body: JSON.stringify(instance === undefined ? body : { ...body, instance }) }
   }
 
-  /** The call itself, marked as sent; MOR's refusal becomes its problem (the device gone: dropped everywhere). */
-  async function call (progress: Progress, target: WriteTarget, credentials: Array<string | null | undefined>, send: () => Promise<WriteResult>, subjects: Subject[]): Promise<void> {
+  /**
+   * The call itself, marked as sent. Done: every instance drops what it changed. MOR's refusal
+   * becomes its problem (a device or user MOR no longer has: dropped everywhere too).
+   */
+  async function call (progress: Progress, target: WriteTarget, credentials: Array<string | null | undefined>, send: () => Promise<WriteResult>,
+    drop: () => Promise<void>): Promise<Extract<WriteResult, { kind: 'done' }>> {
     progress.sent = true
     progress.outcome = 'sent'
     const result = await send()
-    if (result.kind === 'done') {
-      progress.outcome = 'done'
-      return
-    }
-    progress.outcome = `refused: ${result.refusal}`
-    if (result.refusal === 'not-found') await invalidate(subjects)
+    progress.outcome = result.kind === 'done' ? 'done' : `refused: ${result.refusal}`
+    if (result.kind === 'done' || result.refusal === 'not-found') await drop()
+    if (result.kind === 'done') return result
     throw refusalError(result, target, credentials)
   }
 
@@ -211,21 +213,15 @@ export function createWriteFlow (fastify: FastifyInstance, morSecret: string) {
     return entry
   }
 
-  const ownerSubjects = (deviceId: number, entry: CacheEntry | undefined): Subject[] =>
-    [{ deviceId }, ...(entry?.owner != null ? [{ userId: entry.owner }] : [])]
-
   return {
     mayWrite: checkWriteRight,
     async create (request: FastifyRequest, userId: number, body: DeviceCreate, params: Partial<Record<DeviceCreateParam, string>>): Promise<WriteAnswer> {
       if (!mayRead(request.caller, userId)) throw new ForbiddenUserError()
       const trace = traceScope(fastify, request)
-      const subjects = [{ userId }]
-      return run(request, 'device_create', { userId }, body, () => subjects, async (progress) => {
+      const drop = dropper({ userId })
+      return run(request, 'device_create', { userId }, body, drop, async (progress) => {
         await admit(request)
-        let created: WriteResult | undefined
-        await call(progress, { userId }, [body.pin], async () => (created = await fastify.mor.createDevice(userId, params, trace)), subjects)
-        await invalidate(subjects)
-        const id = created?.kind === 'done' ? created.id : undefined
+        const { id } = await call(progress, { userId }, [body.pin], () => fastify.mor.createDevice(userId, params, trace), drop)
         // A MOR that does not say which device it made: no Location rather than a guess.
         if (id === undefined) return createdAnswer({}, { id: null, userId })
         const location = { location: `/v1/devices/${id}` }
@@ -237,11 +233,11 @@ export function createWriteFlow (fastify: FastifyInstance, morSecret: string) {
     async update (request: FastifyRequest, deviceId: number, patch: DevicePatch, params: Partial<Record<DeviceUpdateParam, string>>): Promise<WriteAnswer> {
       const trace = traceScope(fastify, request)
       let before: CacheEntry | undefined
-      return run(request, 'device_update', { deviceId }, patch, () => ownerSubjects(deviceId, before), async (progress) => {
+      const drop = dropper({ deviceId }, () => before)
+      return run(request, 'device_update', { deviceId }, patch, drop, async (progress) => {
         before = await deviceBefore(request, deviceId)
         await admit(request)
-        await call(progress, { deviceId }, [patch.pin, patch.password], () => fastify.mor.updateDevice(deviceId, params, trace), ownerSubjects(deviceId, before))
-        await invalidate(ownerSubjects(deviceId, before))
+        await call(progress, { deviceId }, [patch.pin, patch.password], () => fastify.mor.updateDevice(deviceId, params, trace), drop)
         const entry = await readBack(request, deviceId)
         return entry === undefined ? { status: 204, headers: {}, body: '' } : detailsAnswer(200, entry)
       })
@@ -250,11 +246,11 @@ export function createWriteFlow (fastify: FastifyInstance, morSecret: string) {
     async remove (request: FastifyRequest, deviceId: number): Promise<WriteAnswer> {
       const trace = traceScope(fastify, request)
       let before: CacheEntry | undefined
-      return run(request, 'device_delete', { deviceId }, undefined, () => ownerSubjects(deviceId, before), async (progress) => {
+      const drop = dropper({ deviceId }, () => before)
+      return run(request, 'device_delete', { deviceId }, undefined, drop, async (progress) => {
         before = await deviceBefore(request, deviceId)
         await admit(request)
-        await call(progress, { deviceId }, [], () => fastify.mor.deleteDevice(deviceId, trace), ownerSubjects(deviceId, before))
-        await invalidate(ownerSubjects(deviceId, before))
+        await call(progress, { deviceId }, [], () => fastify.mor.deleteDevice(deviceId, trace), drop)
         return { status: 204, headers: {}, body: '' }
       })
     }
