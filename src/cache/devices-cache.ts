@@ -11,6 +11,7 @@ import { decodeEntry, encodeEntry, entryBytes, isFresh, isServable, newEntry, ow
 import type { RedisStore } from '../redis/store.js'
 import { shiftIndex, type IndexedList } from '../devices/device-index.js'
 import { traced, type TraceScope } from '../tracing/tracer.js'
+import type { ItemIndex } from '../catalogue/items.js'
 import type { SpanContext } from '../tracing/trace-context.js'
 
 /** How the answer was obtained, for Cache-Status and metrics. */
@@ -57,6 +58,16 @@ export interface GetOptions {
 
 export interface DeviceJson { json: string, userId: number | null }
 
+/**
+ * A catalogue answer the cache holds (catalogue/): its key (everything that changes MOR's answer,
+ * namespaced by resource), its lifetimes, and how to fetch it from MOR.
+ */
+export interface Keyed {
+  key: string
+  life: Lifetimes
+  fetch: (trace?: TraceScope) => Promise<{ json: string, items: ItemIndex | undefined }>
+}
+
 /** What one cache entry is about: a user's device list, or one device's details. */
 export type Subject = { userId: number } | { deviceId: number }
 
@@ -91,6 +102,10 @@ export interface DevicesCache {
   peek: (userId: number) => CacheEntry | undefined | Promise<CacheEntry | undefined>
   /** `peek` for a device's details. */
   peekDevice: (deviceId: number) => CacheEntry | undefined | Promise<CacheEntry | undefined>
+  /** A catalogue answer, by the same rules as a device list. */
+  getKeyed: (keyed: Keyed, opts?: GetOptions) => Promise<CacheResult>
+  /** `peek` for a catalogue answer, by its key. */
+  peekKeyed: (key: string) => CacheEntry | undefined | Promise<CacheEntry | undefined>
 }
 
 /** The caller's upstream budget is spent and nothing cached can stand in. */
@@ -113,12 +128,17 @@ const OWNERS_KEPT = 500_000
 
 /** One cached thing: its keys in both tiers and how to fetch it from MOR. */
 interface Target {
-  /** The in-process key: a user id as is, a device id as -1 - id (ids are never negative). */
-  local: number
+  /**
+   * The in-process key: a user id as is, a device id as -1 - id (ids are never negative), a
+   * catalogue answer by its key text.
+   */
+  local: number | string
   /** The Redis key, namespaced by upstream and kind. */
   key: string
-  /** For logs: which user or device. */
-  label: Subject
+  /** For logs: which user or device, or the catalogue key. */
+  label: Subject | { resource: string }
+  /** Its own lifetimes (a catalogue answer's policy); undefined: the cache's. */
+  life?: Lifetimes
   fetch: (trace?: TraceScope) => Promise<{ body: string, facts: EntryFacts }>
 }
 
@@ -139,7 +159,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     ? undefined
     // Keyed by numbers: a number needs no string built and hashed per lookup (the hit path's
     // cost); the namespaced string key is Redis's, built only when Redis is asked.
-    : new LRUCache<number, CacheEntry>({
+    : new LRUCache<number | string, CacheEntry>({
       max: opts.maxEntries,
       maxSize: opts.maxBytes,
       // The body (and a list's index) dominate; the constant covers the entry object, key and LRU bookkeeping.
@@ -153,6 +173,17 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
   const forgotten = new Map<string, number>()
   const owners = new LRUCache<number, number>({ max: OWNERS_KEPT })
   let stored: ((subject: Subject) => void) | undefined
+
+  const keyedTarget = ({ key, life, fetch }: Keyed): Target => ({
+    local: key,
+    key: `${opts.keyPrefix}:${key}`,
+    label: { resource: key },
+    life,
+    fetch: async (trace) => {
+      const { json, items } = await fetch(trace)
+      return { body: json, facts: { items } }
+    }
+  })
 
   const listTarget = (userId: number): Target => ({
     local: userId,
@@ -220,10 +251,10 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
       let entry: CacheEntry
       try {
         const { body, facts } = await target.fetch(trace)
-        entry = newEntry(200, ownBytes(body), Date.now(), opts, facts)
+        entry = newEntry(200, ownBytes(body), Date.now(), target.life ?? opts, facts)
       } catch (err) {
         if (upstreamKind(err) !== 'not-found') throw err
-        entry = newEntry(404, Buffer.alloc(0), Date.now(), opts)
+        entry = newEntry(404, Buffer.alloc(0), Date.now(), target.life ?? opts)
       }
       // Forgotten meanwhile (a write went through): MOR may have answered from before it.
       if (wasForgottenSince(key, started)) return entry
@@ -236,7 +267,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
           if (entry.index && 'userId' in target.label) await redis.setOwners(opts.keyPrefix, target.label.userId, entry.index.ids, life)
         })
       }
-      stored?.(target.label)
+      if (!('resource' in target.label)) stored?.(target.label)
       return entry
     } finally {
       if (typeof lock === 'object') await redis?.unlock(lockKey, lock.token)
@@ -348,7 +379,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
   }
 
   // The target is made only for a look in Redis: a hit in process allocates nothing.
-  function peekTarget (local: number, targetOf: () => Target): CacheEntry | undefined | Promise<CacheEntry | undefined> {
+  function peekTarget (local: number | string, targetOf: () => Target): CacheEntry | undefined | Promise<CacheEntry | undefined> {
     const cached = lru?.get(local)
     if (cached && isFresh(cached, Date.now())) return cached
     if (!redis?.available) return undefined
@@ -391,6 +422,9 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     getDevice: (deviceId, getOpts = {}) => getTarget(deviceTarget(deviceId), getOpts),
     inspectDevice: (deviceId) => inspect(deviceTarget(deviceId)),
     peek: (userId) => peekTarget(userId, () => listTarget(userId)),
-    peekDevice: (deviceId) => peekTarget(-1 - deviceId, () => deviceTarget(deviceId))
+    peekDevice: (deviceId) => peekTarget(-1 - deviceId, () => deviceTarget(deviceId)),
+    getKeyed: (keyed, getOpts = {}) => getTarget(keyedTarget(keyed), getOpts),
+    // Only a look in Redis needs the fetch, which a peek never makes.
+    peekKeyed: (key) => peekTarget(key, () => keyedTarget({ key, life: opts, fetch: () => Promise.reject(new Error('a peek never fetches')) }))
   }
 }

@@ -4,6 +4,7 @@
 // its owner (cache/http.ts, paging/page.ts) beside the entry, never in it.
 import { createHash } from 'node:crypto'
 import { indexBytes, loadIndex, storeIndex, type DeviceIndex, type StoredIndex } from '../devices/device-index.js'
+import { itemIndexBytes, loadItems, storeItems, type ItemIndex, type StoredItems } from '../catalogue/items.js'
 
 export interface CacheEntry {
   /** 200: body is the JSON answer; 404: MOR said the user or device was not found (body empty). */
@@ -19,10 +20,12 @@ export interface CacheEntry {
   index?: DeviceIndex
   /** A device's details: the MOR user it belongs to, null when MOR did not say. */
   owner?: number | null
+  /** A catalogue list's index into body (catalogue/items.ts). */
+  items?: ItemIndex
 }
 
 /** What an entry holds besides its body. */
-export interface EntryFacts { index?: DeviceIndex | undefined, owner?: number | null | undefined }
+export interface EntryFacts { index?: DeviceIndex | undefined, owner?: number | null | undefined, items?: ItemIndex | undefined }
 
 export interface Lifetimes {
   ttlSeconds: number
@@ -54,15 +57,16 @@ export function newEntry (status: 200 | 404, body: Buffer, now: number, life: Li
   return withFacts({ status, body, etag: etagOf(body), storedAt: now, freshUntil: now + ttl, staleUntil: now + ttl + stale }, facts)
 }
 
-function withFacts (entry: CacheEntry, { index, owner }: EntryFacts): CacheEntry {
+function withFacts (entry: CacheEntry, { index, owner, items }: EntryFacts): CacheEntry {
   if (index !== undefined) entry.index = index
   if (owner !== undefined) entry.owner = owner
+  if (items !== undefined) entry.items = items
   return entry
 }
 
 /** Memory an entry holds, for the in-process tier's byte budget (the constant is everything else). */
 export function entryBytes (entry: CacheEntry, overhead: number): number {
-  return entry.body.length + (entry.index ? indexBytes(entry.index) : 0) + overhead
+  return entry.body.length + (entry.index ? indexBytes(entry.index) : 0) + (entry.items ? itemIndexBytes(entry.items) : 0) + overhead
 }
 
 export const isFresh = (entry: CacheEntry, now: number) => now < entry.freshUntil
@@ -70,13 +74,15 @@ export const isServable = (entry: CacheEntry, now: number) => now < entry.staleU
 
 // Redis layout: one line of JSON metadata, a newline, then the body bytes. Binary-safe and with
 // no second JSON encoding of a body that may be a megabyte. Version 2 added the list index and the
-// device owner (and lists gained nextCursor), so a version 1 entry is a miss.
-interface Meta { v: 2, s: 200 | 404, e: string, t: number, f: number, x: number, i?: StoredIndex, o?: number | null }
+// device owner (and lists gained nextCursor), so a version 1 entry is a miss; `m` is a catalogue
+// list's index.
+interface Meta { v: 2, s: 200 | 404, e: string, t: number, f: number, x: number, i?: StoredIndex, o?: number | null, m?: StoredItems }
 
 export function encodeEntry (entry: CacheEntry): Buffer {
   const meta: Meta = { v: 2, s: entry.status, e: entry.etag, t: entry.storedAt, f: entry.freshUntil, x: entry.staleUntil }
   if (entry.index) meta.i = storeIndex(entry.index)
   if (entry.owner !== undefined) meta.o = entry.owner
+  if (entry.items) meta.m = storeItems(entry.items)
   return Buffer.concat([Buffer.from(`${JSON.stringify(meta)}\n`), entry.body])
 }
 
@@ -95,6 +101,8 @@ export function decodeEntry (raw: Buffer): CacheEntry | undefined {
   const body = ownBytes(raw.subarray(newline + 1))
   const index = meta.i === undefined ? undefined : loadIndex(meta.i, body.length)
   if (meta.i !== undefined && index === undefined) return undefined
+  const items = meta.m === undefined ? undefined : loadItems(meta.m, body.length)
+  if (meta.m !== undefined && items === undefined) return undefined
   const owner = meta.o === undefined || meta.o === null || Number.isSafeInteger(meta.o) ? meta.o : undefined
-  return withFacts({ status: meta.s, body, etag: meta.e, storedAt: meta.t, freshUntil: meta.f, staleUntil: meta.x }, { index, owner })
+  return withFacts({ status: meta.s, body, etag: meta.e, storedAt: meta.t, freshUntil: meta.f, staleUntil: meta.x }, { index, owner, items })
 }

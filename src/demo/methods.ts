@@ -8,6 +8,8 @@ import type { SimOverlay } from './overlay.js'
 import type { SimParams } from './request.js'
 import { createDevice, deleteDevice, updateDevice, type Outcome, type SimData } from './device-writes.js'
 import { deviceDetailsXml, devicesXml, errorXml, type ErrorShape, type SimRevision } from './xml.js'
+import { CATALOGUE } from '../catalogue/catalogue.js'
+import { SIM_READS } from './catalogue.js'
 
 /** The parts of a simulator's options its methods read. */
 export interface MethodOptions {
@@ -31,8 +33,11 @@ export interface ApiMethod {
    * as empty" (device_update), sign alike.
    */
   hashed: readonly string[]
-  /** Where calls.* counts a call: by the subject as sent (a user_id, a device_id), or by method name. */
-  tally: 'byUser' | 'byDevice' | 'writes'
+  /**
+   * Where calls.* counts a call: by the subject as sent (a user_id, a device_id), by method name
+   * (writes), or by method name and subject (the catalogue's reads).
+   */
+  tally: 'byUser' | 'byDevice' | 'writes' | 'reads'
   /** MOR's error for an empty subject, when it checks that before the hash. */
   emptyError?: string
   run: (subject: string, params: SimParams, data: SimData) => Outcome
@@ -55,7 +60,16 @@ const listDevices: ApiMethod = {
 // One action under two names: device_delete (2013 on) and device_destroy, kept for old clients.
 const removeDevice: ApiMethod = { subject: 'device', hashed: ['device'], tally: 'writes', run: deleteDevice }
 
+/** The catalogue's read methods, by every name MOR answers to, from their descriptions. */
+const catalogueMethods = CATALOGUE.flatMap((resource): Array<[string, ApiMethod]> => {
+  const run = SIM_READS[resource.name]
+  if (run === undefined) throw new Error(`the simulator has no answer for catalogue resource ${resource.name}`)
+  const method: ApiMethod = { subject: resource.mor.subject ?? '', hashed: resource.mor.hashed, tally: 'reads', run }
+  return [resource.mor.name, ...resource.mor.oldNames].map((name) => [name, method])
+})
+
 export const API_METHODS: ReadonlyMap<string, ApiMethod> = new Map([
+  ...catalogueMethods,
   ['devices_get', listDevices],
   ['device_list', listDevices],
   ['device_details_get', {

@@ -60,6 +60,8 @@ export interface SimCalls {
   byUser: Map<string, number>
   byDevice: Map<string, number>
   writes: Map<string, number>
+  /** The catalogue's read calls, by the name called and the subject as sent (`user_details_get:2`; `users_get`). */
+  reads: Map<string, number>
   /** The trace headers of the last calls (at most 100), as a traced MOR would read them. */
   traces: SimTrace[]
 }
@@ -76,7 +78,11 @@ function count (calls: SimCalls, name: string, method: ApiMethod, params: SimPar
   const header = (value: string | string[] | undefined) => (typeof value === 'string' ? value : undefined)
   calls.traces.push({ method: name, traceparent: header(headers.traceparent), tracestate: header(headers.tracestate), requestId: header(headers['x-request-id']) })
   if (calls.traces.length > TRACES_KEPT) calls.traces.shift()
-  const [counts, key] = method.tally === 'writes' ? [calls.writes, name] : [calls[method.tally], params.get(method.subject) ?? '']
+  const [counts, key] = method.tally === 'writes'
+    ? [calls.writes, name]
+    : method.tally === 'reads'
+      ? [calls.reads, method.subject === '' ? name : `${name}:${params.get(method.subject) ?? ''}`]
+      : [calls[method.tally], params.get(method.subject) ?? '']
   counts.set(key, (counts.get(key) ?? 0) + 1)
 }
 
@@ -94,7 +100,7 @@ export async function startMorSimulator (opts: SimulatorOptions, port = 0, host 
     ...opts,
     password: opts.password
   }
-  const calls: SimCalls = { total: 0, byUser: new Map(), byDevice: new Map(), writes: new Map(), traces: [] }
+  const calls: SimCalls = { total: 0, byUser: new Map(), byDevice: new Map(), writes: new Map(), reads: new Map(), traces: [] }
   const overlay = createOverlay()
   const readParams = createParamsReader()
 
@@ -103,7 +109,7 @@ export async function startMorSimulator (opts: SimulatorOptions, port = 0, host 
     if (url.pathname === STATS_PATH) {
       // Outside MOR's API: lets the benchmark and curious operators count upstream calls.
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
-        total: calls.total, byUser: Object.fromEntries(calls.byUser), byDevice: Object.fromEntries(calls.byDevice), writes: Object.fromEntries(calls.writes)
+        total: calls.total, byUser: Object.fromEntries(calls.byUser), byDevice: Object.fromEntries(calls.byDevice), writes: Object.fromEntries(calls.writes), reads: Object.fromEntries(calls.reads)
       }))
       return
     }

@@ -13,7 +13,7 @@ export const MY_DEVICES_ROUTE = '/v1/me/devices'
 export const DEVICE_ROUTE = '/v1/devices/:deviceId'
 
 /** A route template as a matcher of paths: its one `:param` as the ids' pattern, captured. */
-function pathMatcher (route: string): (path: string) => number | undefined {
+export function pathMatcher (route: string): (path: string) => number | undefined {
   const re = new RegExp(`^${route.replace(/:[A-Za-z]+/, `(${USER_ID_PATTERN.slice(1, -1)})`)}$`)
   return (path) => {
     const match = re.exec(path)

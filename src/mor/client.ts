@@ -3,7 +3,9 @@
 // device_details_get share one request path; only their parameters and translation differ.
 import { Pool, errors as undiciErrors } from 'undici'
 import type { Config } from '../config.js'
-import { deviceDetailsHash, devicesGetHash } from './sign.js'
+import { deviceDetailsHash, devicesGetHash, signSent } from './sign.js'
+import type { Ask, Resource } from '../catalogue/resource.js'
+import type { ItemIndex } from '../catalogue/items.js'
 import { createTranslator, type Translator } from './translate-pool.js'
 import { decompressBody, xmlText } from './decode.js'
 import { refuseDoctype } from './parse.js'
@@ -29,6 +31,11 @@ export interface MorClient {
    * not send it); throws DeviceNotFoundError or another typed upstream error otherwise.
    */
   getDeviceDetails: (deviceId: number, trace?: TraceScope) => Promise<{ json: string, userId: number | null }>
+  /**
+   * A catalogue method's answer as the API's JSON text (with a list's index), for what `ask`
+   * asks; throws UserNotFoundError for MOR's not-found texts, or another typed upstream error.
+   */
+  getResource: (resource: Resource, ask: Ask, trace?: TraceScope) => Promise<{ json: string, items: ItemIndex | undefined }>
   /**
    * The device writes, one call each and never retried: a write may have been carried out even
    * when its answer was lost. Resolves with what MOR said (done, or refused and why); throws a
@@ -159,6 +166,17 @@ export function createMorClient (settings: MorSettings, translator: Translator =
     throw failure(answer, 'Device was not found', () => new DeviceNotFoundError(deviceId))
   }
 
+  async function getResource (resource: Resource, ask: Ask, trace?: TraceScope): Promise<{ json: string, items: ItemIndex | undefined }> {
+    const params = resource.params(ask, Date.now())
+    const hash = signSent(resource.mor.hashed, { u: settings.user, p: settings.password, ...params }, settings.secret)
+    const raw = await exchange(resource.mor.name, { ...params, hash }, trace)
+    const translation = { 'mor.answer.bytes': raw.body.length, 'mor.translation.threaded': translator.threaded }
+    const answer = await traced(trace, 'MOR answer translation', 'internal', translation, () => translator.translateResource(resource, raw.body, raw.encoding, settings.maxBytes))
+    if (answer.kind === 'answer') return answer
+    if (answer.kind === 'bad-response') throw new UpstreamBadResponseError(answer.detail)
+    throw resource.mor.notFound.includes(answer.message) ? new UserNotFoundError(ask.id ?? 0) : rejectedError(answer.message)
+  }
+
   /**
    * One signed write. Its parameters (a pin, a password) and MOR's answer (a new device's SIP
    * password) stay here: only what readWriteAnswer keeps leaves.
@@ -175,6 +193,7 @@ export function createMorClient (settings: MorSettings, translator: Translator =
   return {
     getDevicesList,
     getDeviceDetails,
+    getResource,
     createDevice: (userId, fields, trace) => write('device_create', { ...defined(fields), user_id: String(userId) }, trace),
     updateDevice: (deviceId, fields, trace) => write('device_update', { ...defined(fields), device: String(deviceId) }, trace),
     deleteDevice: (deviceId, trace) => write('device_delete', { device: String(deviceId) }, trace),

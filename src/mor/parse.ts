@@ -43,7 +43,7 @@ function checkWellFormed (xml: string): void {
 }
 
 type Node = Record<string, unknown>
-const isNode = (value: unknown): value is Node => typeof value === 'object' && value !== null && !Array.isArray(value)
+export const isNode = (value: unknown): value is Node => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** Where MOR's answer sits: the root, or the <body> of the "XML API Extension" HTML wrapper. */
 function answerRoot (doc: Node): Node {
@@ -57,10 +57,14 @@ function errorText (value: unknown): string | undefined {
   return undefined
 }
 
-type Page = { kind: 'page', page: Node } | { kind: 'error', message: string }
+export type XmlNode = Node
+export type Page = { kind: 'page', page: Node } | { kind: 'error', message: string }
+
+/** A parser for a MOR answer in which each of `listTags` is always a list, one element or many. */
+export const answerParser = (listTags: readonly string[]) => new XMLParser({ ...OPTIONS, isArray: (tagName) => listTags.includes(tagName) })
 
 /** The checks and error shapes every MOR answer shares; returns the success <page> or MOR's error. */
-function readPage (xml: string, parser: XMLParser): Page {
+export function readPage (xml: string, parser: XMLParser): Page {
   refuseDoctype(xml)
   checkWellFormed(xml)
   let doc: Node

@@ -15,3 +15,16 @@ export function devicesGetHash (userId: number, secret: string): string {
 export function deviceDetailsHash (deviceId: number, secret: string): string {
   return signParams([String(deviceId)], secret)
 }
+
+/**
+ * The hash of a call by its method's description: the values of the hashed parameters that are
+ * sent (`u` and `p` among them, for the methods that hash them), in MOR's order.
+ */
+export function signSent (hashed: readonly string[], sent: Readonly<Record<string, string | undefined>>, secret: string): string {
+  const values: string[] = []
+  for (const name of hashed) {
+    const value = sent[name]
+    if (value !== undefined) values.push(value)
+  }
+  return signParams(values, secret)
+}

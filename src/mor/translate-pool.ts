@@ -9,9 +9,13 @@ import { Piscina } from 'piscina'
 import { OverloadedError } from '../problems/retry-after.js'
 import { translateToJson, type TranslatedAnswer } from './translate.js'
 import type { TranslateTask } from './translate-worker.js'
+import { translateResource, type TranslatedResource } from '../catalogue/translate.js'
+import type { Resource } from '../catalogue/resource.js'
 
 export interface Translator {
   translate: (body: Buffer, encoding: string | undefined, maxBytes: number) => Promise<TranslatedAnswer>
+  /** A catalogue method's answer, the same way: small ones inline, large ones in a worker. */
+  translateResource: (resource: Resource, body: Buffer, encoding: string | undefined, maxBytes: number) => Promise<TranslatedResource>
   readonly threaded: boolean
   close: () => Promise<void>
 }
@@ -35,19 +39,27 @@ export interface TranslatorOptions {
 export function createTranslator ({ threads = Math.max(1, availableParallelism() - 1), maxQueue = threads * QUEUED_PER_THREAD }: TranslatorOptions = {}): Translator {
   const workerFile = fileURLToPath(new URL('./translate-worker.js', import.meta.url))
   const pool = existsSync(workerFile)
-    ? new Piscina<TranslateTask, TranslatedAnswer>({ filename: workerFile, maxThreads: threads, minThreads: 1, maxQueue, idleTimeout: 60_000 })
+    ? new Piscina<TranslateTask, TranslatedAnswer | TranslatedResource>({ filename: workerFile, maxThreads: threads, minThreads: 1, maxQueue, idleTimeout: 60_000 })
     : undefined
+
+  const small = (body: Buffer) => body.length <= (isGzip(body) ? INLINE_MAX_GZIP_BYTES : INLINE_MAX_PLAIN_BYTES)
+  function run<T> (task: TranslateTask): Promise<T> {
+    return (pool as Piscina).run(task).catch((err: unknown) => {
+      // Piscina refuses at once, queuing nothing, when every worker is busy and the queue behind
+      // them is full: 503 `overloaded`.
+      if (err instanceof Error && err.message === 'Task queue is at limit') throw new OverloadedError()
+      throw err
+    }) as Promise<T>
+  }
 
   return {
     translate (body, encoding, maxBytes) {
-      const small = body.length <= (isGzip(body) ? INLINE_MAX_GZIP_BYTES : INLINE_MAX_PLAIN_BYTES)
-      if (!pool || small) return translateToJson(body, encoding, maxBytes)
-      return pool.run({ body, encoding, maxBytes }).catch((err: unknown) => {
-        // Piscina refuses at once, queuing nothing, when every worker is busy and the queue behind
-        // them is full: 503 `overloaded`.
-        if (err instanceof Error && err.message === 'Task queue is at limit') throw new OverloadedError()
-        throw err
-      })
+      if (!pool || small(body)) return translateToJson(body, encoding, maxBytes)
+      return run({ body, encoding, maxBytes })
+    },
+    translateResource (resource, body, encoding, maxBytes) {
+      if (!pool || small(body)) return translateResource(resource, body, encoding, maxBytes)
+      return run({ resource: resource.name, body, encoding, maxBytes })
     },
     threaded: pool !== undefined,
     close: async () => { await pool?.destroy() }

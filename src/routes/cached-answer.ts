@@ -16,6 +16,12 @@ import type { TraceScope } from '../tracing/tracer.js'
 
 /** A query parameter the operation does not take, or a bad value; the detail names the parameter. */
 export const InvalidQueryError = gatewayError('invalid-request', 'INVALID_QUERY', '%s', 400)
+export const StaleCursorError = gatewayError('stale-cursor', 'STALE_CURSOR', 'The list has changed since this cursor was issued: start again from the first page', 409)
+
+/** The Link header of a paged answer. */
+export const LINK_HEADER = {
+  Link: Type.String({ 'x-optional': true, maxLength: 2048, pattern: '^<[^>]+>; rel="next"$', description: 'RFC 8288 `<relative URL of the next page>; rel="next"`, sent when `nextCursor` is not null' })
+}
 
 /**
  * The trace work for this request runs under: the request's span, or (tracing off) an unrecorded

@@ -3,7 +3,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { gatewayError } from '../problems/gateway-error.js'
-import { Type } from 'typebox'
 import { UserIdParamsSchema } from '../schemas/device.js'
 import { DeviceListSchema, DevicePageSchema, DevicesAnswerSchema, ListQuerySchema } from '../schemas/device-list.js'
 import { CACHE_HEADERS, jsonResponse, RATE_LIMIT_HEADERS } from '../schemas/responses.js'
@@ -14,21 +13,16 @@ import { devicesAnswerHeaders } from '../cache/http.js'
 import { parseListQuery, type ListQuery } from '../paging/list-query.js'
 import { splitUrl } from '../http/url.js'
 import { DEVICES_ROUTE, listView, MY_DEVICES_ROUTE } from '../devices/contract.js'
-import { answerVary, fetchCached, InvalidQueryError, REQUEST_HEADERS, sendView, setHeaders } from './cached-answer.js'
+import { answerVary, fetchCached, InvalidQueryError, LINK_HEADER, REQUEST_HEADERS, sendView, setHeaders, StaleCursorError } from './cached-answer.js'
 
 export const InvalidUserIdError = gatewayError('invalid-request', 'INVALID_USER_ID', 'userId must be a decimal integer from 0 to 2147483647, without sign or leading zeros', 400)
 const NotOneUserError = gatewayError('invalid-request', 'NOT_ONE_USER', 'This caller may read more than one MOR user: name the user with GET /v1/users/{userId}/devices', 400)
-const StaleCursorError = gatewayError('stale-cursor', 'STALE_CURSOR', 'The device list has changed since this cursor was issued: start again from the first page', 409)
 
 /** The list query of a request, or a 400 naming the parameter at fault. */
 function listQueryOf (search: string): ListQuery {
   const parsed = parseListQuery(search)
   if (!parsed.ok) throw new InvalidQueryError(parsed.detail)
   return parsed.query
-}
-
-const LINK_HEADER = {
-  Link: Type.String({ 'x-optional': true, maxLength: 2048, pattern: '^<[^>]+>; rel="next"$', description: 'RFC 8288 `<relative URL of the next page>; rel="next"`, sent when `nextCursor` is not null' })
 }
 
 /** The answer both routes give for one user the caller may read: the list, or the page the query asks for. */

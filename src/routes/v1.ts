@@ -6,6 +6,7 @@ import { RATE_LIMIT_HEADERS } from '../schemas/responses.js'
 import devicesRoute from './devices.js'
 import deviceRoute from './device.js'
 import deviceWrites from './device-writes.js'
+import catalogueRoutes from './catalogue.js'
 
 /**
  * The rate-limit hook sets RateLimit-* before anything can refuse the request, so every answer a
@@ -31,6 +32,7 @@ export default async function v1 (fastify: FastifyInstance, { config }: { config
   fastify.addHook('onRoute', documentRateLimitHeaders)
   await fastify.register(devicesRoute)
   await fastify.register(deviceRoute, { config })
+  await fastify.register(catalogueRoutes, { config })
   // Its own scope: it takes JSON bodies, which nothing else in /v1 does.
   await fastify.register(deviceWrites, { config })
 }

@@ -135,6 +135,17 @@ export const OPERATION_PROBLEMS = {
     400: { slugs: ['invalid-request'], when: 'deviceId is not a decimal integer from 0 to 2147483647, the request has a query, or its Idempotency-Key is malformed' },
     409: { slugs: ['device-in-use', 'idempotency-key-in-use'], when: 'MOR keeps the device while something uses it (the detail says what), or the first request with this Idempotency-Key is still running' }
   },
+  listUsers: {
+    ...V1,
+    400: { slugs: ['invalid-request'], when: 'a query parameter is unknown, given twice or has a bad value (the detail names it)' },
+    409: LIST[409]
+  },
+  getUser: {
+    ...V1,
+    400: { slugs: ['invalid-request'], when: 'userId is not a decimal integer from 0 to 2147483647, or the request has a query' },
+    403: { slugs: ['forbidden'], when: 'this caller may not read this user (the same answer whether or not the user exists)' },
+    404: LIST[404]
+  },
   // Liveness is never shed: a busy process is alive.
   getLiveness: { 500: BUG },
   getReadiness: { 500: BUG, 503: SHED },

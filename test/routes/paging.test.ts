@@ -175,7 +175,7 @@ describe('cursors and list versions', () => {
     await getJson(url, { 'cache-control': 'no-cache' })
     const stale = await getJson(`${url}?limit=1&cursor=${first.nextCursor}`)
     expect(stale.status).toBe(409)
-    expect(stale.body).toStrictEqual(problem('stale-cursor', 'Stale cursor', 409, 'The device list has changed since this cursor was issued: start again from the first page'))
+    expect(stale.body).toStrictEqual(problem('stale-cursor', 'Stale cursor', 409, 'The list has changed since this cursor was issued: start again from the first page'))
     expect(sim.calls.byUser.get('2')).toBe(3)
   })
 

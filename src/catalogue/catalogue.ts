@@ -1,0 +1,11 @@
+// The catalogue: every MOR read method the gateway serves as JSON by description. Adding one is an
+// entry here, its simulator answer (src/demo/catalogue.ts) and its tests (docs/catalogue.md).
+import type { Resource } from './resource.js'
+import { userDetails, usersList } from './users.js'
+
+export const CATALOGUE: readonly Resource[] = [usersList, userDetails]
+
+const byName = new Map(CATALOGUE.map((resource) => [resource.name, resource]))
+
+/** A resource by its name (what crosses to a translation worker), or undefined. */
+export const resourceNamed = (name: string): Resource | undefined => byName.get(name)

@@ -1,0 +1,202 @@
+// The kinds of value MOR's answers carry, each described once: the JSON schema the contract shows
+// and the reader that turns MOR's XML text into that value. A catalogue entry lists its fields
+// with these, so its schema and its mapper cannot disagree. Every reader is total: text MOR sends
+// that a field does not take (out of range, not a number, too long) reads as null, never as an
+// error and never as a value the schema refuses. Every key is always present, null when MOR sends
+// nothing (an absent or empty element).
+import { Type, type TSchema } from 'typebox'
+import { Nullable } from '../schemas/nullable.js'
+import { MAX_USER_ID } from '../schemas/device.js'
+import { isNode, type XmlNode } from '../mor/parse.js'
+
+/** One JSON field: its schema, and how it is read from the XML element it comes from. */
+export interface Field {
+  schema: TSchema
+  read: (node: XmlNode) => unknown
+}
+
+/** A path of element names below the item (or the answer's <page>): `['registration', 'reg_city']`. */
+export type Path = string | readonly string[]
+
+/** The element at `path` below `node`, as MOR sent it (text, or a nested node), if present. */
+export function at (node: XmlNode, path: Path): unknown {
+  const names = typeof path === 'string' ? [path] : path
+  let value: unknown = node
+  for (const name of names) {
+    if (!isNode(value)) return undefined
+    value = value[name]
+  }
+  return value
+}
+
+/** The text of a leaf element; undefined for an absent or empty one, or for a nested or repeated one. */
+export function textAt (node: XmlNode, path: Path): string | undefined {
+  const value = at(node, path)
+  return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+interface Doc { description?: string, examples?: unknown[] }
+const doc = ({ description, examples }: Doc) => ({ ...(description === undefined ? {} : { description }), ...(examples === undefined ? {} : { examples }) })
+
+/** Text as sent (entities decoded), at most `maxLength` characters; longer text reads as null rather than cut. */
+export function text (from: Path, maxLength: number, about: Doc = {}): Field {
+  return {
+    schema: Nullable(Type.String({ maxLength, ...doc(about) })),
+    read: (node) => {
+      const value = textAt(node, from)
+      return value !== undefined && value.length <= maxLength ? value : null
+    }
+  }
+}
+
+const INTEGER = /^-?(0|[1-9][0-9]{0,15})$/
+
+/** An integer within [min, max] (MOR's ids by default). */
+export function integer (from: Path, about: Doc & { minimum?: number, maximum?: number } = {}): Field {
+  const { minimum = 0, maximum = MAX_USER_ID } = about
+  return {
+    schema: Nullable(Type.Integer({ format: maximum <= 2_147_483_647 && minimum >= -2_147_483_648 ? 'int32' : 'int64', minimum, maximum, ...doc(about) })),
+    read: (node) => {
+      const value = textAt(node, from)
+      if (value === undefined || !INTEGER.test(value)) return null
+      const number = Number(value)
+      return number >= minimum && number <= maximum ? number : null
+    }
+  }
+}
+
+const TRUE = new Set(['1', 'yes', 'true'])
+const FALSE = new Set(['0', 'no', 'false'])
+
+/** MOR's 0/1 (or yes/no) as a boolean. */
+export function flag (from: Path, about: Doc = {}): Field {
+  return {
+    schema: Nullable(Type.Boolean(doc(about))),
+    read: (node) => {
+      const value = textAt(node, from)?.toLowerCase()
+      return value === undefined ? null : TRUE.has(value) ? true : FALSE.has(value) ? false : null
+    }
+  }
+}
+
+/** A decimal as exact text: MOR's digits, never a binary float. */
+export const DECIMAL_PATTERN = '^-?[0-9]{1,20}(\\.[0-9]{1,12})?$'
+const DECIMAL = new RegExp(DECIMAL_PATTERN)
+
+export function decimalText (value: string | undefined): string | null {
+  return value !== undefined && DECIMAL.test(value) ? value : null
+}
+
+export function decimal (from: Path, about: Doc = {}): Field {
+  return {
+    schema: Nullable(Type.String({ pattern: DECIMAL_PATTERN, maxLength: 34, ...doc(about) })),
+    read: (node) => decimalText(textAt(node, from))
+  }
+}
+
+/** An ISO 4217 code, as MOR names currencies. */
+export const CURRENCY_PATTERN = '^[A-Z]{3}$'
+const CURRENCY = new RegExp(CURRENCY_PATTERN)
+export const currencyText = (value: string | undefined): string | null => (value !== undefined && CURRENCY.test(value) ? value : null)
+
+/** An amount of money: the exact decimal and its currency, together, or null when MOR sends no amount. */
+export const MoneySchema = Type.Object({
+  amount: Type.String({ pattern: DECIMAL_PATTERN, maxLength: 34, description: 'the exact decimal MOR sends, never a float', examples: ['-12.5000'] }),
+  currency: Nullable(Type.String({ pattern: CURRENCY_PATTERN, description: 'ISO 4217 code; null when MOR does not say', examples: ['EUR'] }))
+}, { additionalProperties: false })
+
+/**
+ * Money from an amount element and a currency: an element beside it (`{ from }`) or the currency
+ * MOR does not name in this answer (`null`).
+ */
+export function money (amountFrom: Path, currencyFrom: Path | null, about: Doc = {}): Field {
+  return {
+    schema: Nullable(Type.Object(MoneySchema.properties, { additionalProperties: false, ...doc(about) })),
+    read: (node) => {
+      const amount = decimalText(textAt(node, amountFrom))
+      return amount === null ? null : { amount, currency: currencyFrom === null ? null : currencyText(textAt(node, currencyFrom)) }
+    }
+  }
+}
+
+/** One of a few words: MOR's spellings (lower-cased) mapped to the API's. */
+export function choice (from: Path, spellings: Readonly<Record<string, string>>, about: Doc = {}): Field {
+  const values = [...new Set(Object.values(spellings))]
+  return {
+    schema: Nullable(Type.String({ enum: values, ...doc(about) })),
+    read: (node) => {
+      const value = textAt(node, from)?.trim().toLowerCase()
+      return value === undefined ? null : (Object.hasOwn(spellings, value) ? spellings[value] : null) ?? null
+    }
+  }
+}
+
+const MOR_TIME = /^([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{2}):([0-9]{2}):([0-9]{2})$/
+const MOR_ZONE = /^(?:GMT|UTC)?\s*([+-])([0-9]{1,2}):?([0-9]{2})$/
+
+/**
+ * MOR's local `YYYY-MM-DD HH:MM:SS` and its `GMT +02:00` zone as an RFC 3339 UTC time; without a
+ * zone the time is read as UTC. Null for anything else, or a date that does not exist.
+ */
+export function utcTime (local: string | undefined, zone: string | undefined): string | null {
+  const match = local === undefined ? null : MOR_TIME.exec(local)
+  if (match === null) return null
+  let offsetMinutes = 0
+  if (zone !== undefined && zone.trim() !== '' && !/^(GMT|UTC|Z)$/i.test(zone.trim())) {
+    const z = MOR_ZONE.exec(zone.trim())
+    if (z === null) return null
+    offsetMinutes = (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3]))
+    if (Math.abs(offsetMinutes) > 14 * 60) return null
+  }
+  const [, y, mo, d, h, mi, s] = match.map(Number) as [number, number, number, number, number, number, number]
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s)
+  const check = new Date(ms)
+  // Date.UTC rolls 2026-02-31 over into March: such a date is not one MOR meant.
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return null
+  return new Date(ms - offsetMinutes * 60_000).toISOString().replace('.000Z', 'Z')
+}
+
+export function time (from: Path, zoneFrom: Path | undefined, about: Doc = {}): Field {
+  return {
+    schema: Nullable(Type.String({ format: 'date-time', maxLength: 20, ...doc(about) })),
+    read: (node) => utcTime(textAt(node, from), zoneFrom === undefined ? undefined : textAt(node, zoneFrom))
+  }
+}
+
+const DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/
+
+/** A calendar date, `YYYY-MM-DD` (MOR's agreement dates), or null. */
+export function date (from: Path, about: Doc = {}): Field {
+  return {
+    schema: Nullable(Type.String({ format: 'date', maxLength: 10, ...doc(about) })),
+    read: (node) => {
+      const value = textAt(node, from)
+      return value !== undefined && DATE.test(value) && utcTime(`${value} 00:00:00`, undefined) !== null ? value : null
+    }
+  }
+}
+
+/** A JSON object of fields: its schema (every key required, nothing else) and its reader. */
+export function object (fields: Readonly<Record<string, Field>>, options: Doc & { $id?: string } = {}): Field {
+  const entries = Object.entries(fields)
+  return {
+    schema: Type.Object(Object.fromEntries(entries.map(([name, field]) => [name, field.schema])), { additionalProperties: false, ...options }),
+    read: (node) => {
+      const out: Record<string, unknown> = {}
+      for (const [name, field] of entries) out[name] = field.read(node)
+      return out
+    }
+  }
+}
+
+/** The same object, read from the element at `path` (an absent one gives every field null). */
+export function nested (path: Path, fields: Readonly<Record<string, Field>>, about: Doc = {}): Field {
+  const inner = object(fields, about)
+  return {
+    schema: inner.schema,
+    read: (node) => {
+      const value = at(node, path)
+      return inner.read(isNode(value) ? value : {})
+    }
+  }
+}

@@ -1,0 +1,132 @@
+// What a catalogue entry says about one of MOR's read methods, and what follows from it. An entry
+// is a description, not code paths: the MOR call (its names, parameters and hash order), where
+// the answer sits in the XML and how each field maps, whose answer it is (for scopes), how long it
+// is cached, the API route and its query, and the simulator's answer. The route, the hit lane, the
+// OpenAPI operation, the translation, the simulator and the contract tests all read it
+// (docs/catalogue.md: how to add one).
+import { Type, type TObject } from 'typebox'
+import type { Lifetimes } from '../cache/entry.js'
+import type { OperationId } from '../schemas/problem-answers.js'
+import { Nullable } from '../schemas/nullable.js'
+import { CURSOR_PATTERN, MAX_CURSOR_LENGTH } from '../schemas/device-list.js'
+import { object, type Field, type Path } from './fields.js'
+import { queryReader, type QueryReader, type QueryValues } from './query.js'
+
+/** What one request asks of a resource: the id in its path (if any) and its query's values. */
+export interface Ask { id: number | undefined, query: QueryValues }
+
+/** The items of a list answer: where they sit, how one reads, and which the API leaves out. */
+export interface ListSpec {
+  /** The JSON key of the array. */
+  key: string
+  /** Where the list element sits below <page>, in each shape MOR revisions send. */
+  at: readonly Path[]
+  /** The element name of one item (always read as a list, one or many). */
+  tag: string
+  /** One item's fields. */
+  item: Readonly<Record<string, Field>>
+  /** The id each item is paged and scoped by (a field of the item). */
+  id: string
+  /** Items the API never lists (MOR's admin user 0 in users_get), by their read value. */
+  drop?: (item: Record<string, unknown>) => boolean
+  /** The most items an answer may hold; a longer list is not a MOR answer. */
+  maxItems: number
+  /** Whose items these are: each item is checked against the caller's scope (users_get). */
+  scopedByItem?: boolean
+}
+
+/** MOR's side of a resource: the method, and its call. */
+export interface MorMethod {
+  /** The method's name today, then the old names MOR still answers to (the simulator answers all). */
+  name: string
+  oldNames: readonly string[]
+  /** The parameters MOR hashes, in MOR's order: hash = sha1(the values of those sent + secret). */
+  hashed: readonly string[]
+  /** The parameter naming the user a call is about (the simulator counts calls by it), if any. */
+  subject?: string
+  /** MOR's error texts that mean the user asked about does not exist. */
+  notFound: readonly string[]
+  /** MOR's error texts that mean an empty list (users_get's `No Users found`). */
+  empty?: readonly string[]
+  /**
+   * Elements MOR sends in this answer that are credentials. No field reads them (a contract test
+   * checks), and the simulator sends them, so the leak tests see them dropped.
+   */
+  credentials: readonly string[]
+}
+
+export interface ResourceSpec {
+  /** The resource's name: its cache keys and cursors are namespaced by it. */
+  name: string
+  mor: MorMethod
+  route: {
+    path: string
+    operationId: OperationId
+    summary: string
+    description: string
+    /** The path's id parameter, when the path has one (a user id). */
+    idParam?: 'userId'
+  }
+  /** The query the route takes (documented and validated from this one schema). */
+  query?: TObject
+  /** The MOR user whose answer this is, checked against the caller's scope before anything else; undefined: none (a list scoped by item). */
+  user: (ask: Ask) => number | undefined
+  /** What the gateway sends MOR, besides u, p and hash. */
+  params: (ask: Ask, now: number) => Record<string, string>
+  /**
+   * The cache key within the resource's: everything that changes MOR's answer (the resource's name
+   * and the upstream and API user are in the key's prefix).
+   */
+  key: (ask: Ask, now: number) => string
+  /** How long an answer stays fresh and may be served stale, from the gateway's defaults. */
+  life: (ask: Ask, now: number, defaults: Lifetimes) => Lifetimes
+  /** The answer's own fields besides its list (read from <page>). */
+  head: Readonly<Record<string, Field>>
+  list?: ListSpec
+  /** Paging a list: limit and cursor (a list without them comes whole). */
+  paged?: boolean
+  /** The answer's component name in the contract, and an example of it. */
+  schemaId: string
+  description: string
+  example: Record<string, unknown>
+}
+
+/** A resource with what follows from its description. */
+export interface Resource extends ResourceSpec {
+  /** The JSON schema of a 200 answer. */
+  answer: TObject
+  /** The JSON schema of one list item, when the answer is a list. */
+  item: TObject | undefined
+  query: TObject
+  reader: QueryReader
+  /** The answer's head, read from <page>. */
+  readHead: (page: Record<string, unknown>) => Record<string, unknown>
+  readItem: ((node: Record<string, unknown>) => Record<string, unknown>) | undefined
+}
+
+const NEXT_CURSOR = Nullable(Type.String({
+  maxLength: MAX_CURSOR_LENGTH,
+  pattern: CURSOR_PATTERN,
+  description: 'Send as `cursor` (with the same other parameters) for the next page; null when nothing follows'
+}))
+
+export function defineResource (spec: ResourceSpec): Resource {
+  const head = object(spec.head)
+  const item = spec.list === undefined ? undefined : object(spec.list.item)
+  const properties = { ...(head.schema as TObject).properties }
+  if (spec.list !== undefined && item !== undefined) {
+    properties[spec.list.key] = Type.Array(item.schema, { maxItems: spec.list.maxItems })
+    properties.nextCursor = NEXT_CURSOR
+  }
+  const answer = Type.Object(properties, { $id: spec.schemaId, additionalProperties: false, description: spec.description, examples: [spec.example] })
+  const query = spec.query ?? Type.Object({}, { additionalProperties: false })
+  return {
+    ...spec,
+    answer,
+    item: item?.schema as TObject | undefined,
+    query,
+    reader: queryReader(query),
+    readHead: head.read as Resource['readHead'],
+    readItem: item?.read as Resource['readItem']
+  }
+}

@@ -1,0 +1,43 @@
+// What one request gets of a cached catalogue answer: the whole body as cached, or the part of a
+// list its query and the caller's scope ask for (a page, a scoped caller's users), with the Link
+// to the next page. The route (routes/catalogue.ts) and the hit lane (lanes/catalogue.ts) both
+// call it, so they cannot render different views.
+import type { CacheEntry } from '../cache/entry.js'
+import type { Caller } from '../auth/caller.js'
+import { isEveryUser } from '../auth/scope.js'
+import type { Viewed } from '../devices/contract.js'
+import { cutList } from './items.js'
+import type { Ask, Resource } from './resource.js'
+
+const NO_MORE: string[] = []
+
+/** The cache key of what `ask` asks of `resource`, namespaced by the resource. */
+export const keyOf = (resource: Resource, ask: Ask, now: number) => `${resource.name}:${resource.key(ask, now)}`
+
+/** The query string of the next page: the same parameters, the next cursor. */
+function nextSearch (ask: Ask, cursor: string): string {
+  const params = new URLSearchParams()
+  for (const [name, value] of Object.entries(ask.query)) if (value !== undefined && name !== 'cursor') params.set(name, String(value))
+  params.set('cursor', cursor)
+  return params.toString()
+}
+
+export function catalogueView (resource: Resource, entry: CacheEntry, ask: Ask, caller: Caller | undefined, path: string): Viewed | { refused: 'bad-cursor' | 'stale-cursor' } {
+  const whole: Viewed = { view: { body: entry.body, etag: entry.etag, variant: '' }, more: NO_MORE }
+  const { list } = resource
+  if (list === undefined || entry.items === undefined) return whole
+  const scoped = list.scopedByItem === true && caller !== undefined && !isEveryUser(caller.scope)
+  const limit = typeof ask.query.limit === 'string' ? Number(ask.query.limit) : undefined
+  const cursor = typeof ask.query.cursor === 'string' ? ask.query.cursor : undefined
+  if (!scoped && limit === undefined && cursor === undefined) return whole
+  const cut = cutList(entry.body, entry.etag, entry.items, {
+    keep: scoped ? (id) => caller.scope.has(id) : undefined,
+    scope: scoped ? caller.scope.text : '*',
+    limit,
+    cursor,
+    bind: { resource: resource.name, subject: ask.id ?? 0 }
+  })
+  if ('refused' in cut) return cut
+  const view = { body: cut.body, etag: cut.etag, variant: cut.variant }
+  return { view, more: cut.next === null ? NO_MORE : ['link', `<${path}?${nextSearch(ask, cut.next)}>; rel="next"`] }
+}

@@ -1,0 +1,129 @@
+// The simulator's answers to the catalogue's read methods (src/catalogue/): MOR's XML for users_get
+// and user_details_get, from the seeded users' profiles (generated ones for the others). Each
+// answer carries MOR's credentials too (a user's uniquehash), as MOR sends them: the gateway must
+// drop them. test/catalogue/ translates these answers with the catalogue and checks every field.
+import { LARGE_LAST_ID, LARGE_USER_ID, SEEDED_USERS, type SimUser } from './data.js'
+import type { Outcome, SimData } from './device-writes.js'
+import type { SimParams } from './request.js'
+import { escapeXml } from './xml.js'
+
+export interface SimProfile {
+  firstName: string
+  lastName: string
+  company: string
+  usertype: string
+  account: 'Prepaid' | 'Postpaid'
+  /** A decimal in the user's currency, as MOR stores it. */
+  balance: string
+  currency: string
+  /** A number, or `Unlimited`. */
+  credit: string
+  blocked: boolean
+  hidden: boolean
+  ownerId: number
+  tariffId: number
+  lcrId: number
+  email: string
+  city: string
+  country: string
+  state: string
+  phone: string
+  language: string
+  agreementDate: string
+  vatPercent: string
+}
+
+const SEEDED_PROFILES: Record<number, Partial<SimProfile>> = {
+  0: { firstName: 'System', lastName: 'Admin', usertype: 'admin', account: 'Postpaid', credit: 'Unlimited' },
+  2: { firstName: 'Alice', lastName: 'Smith', company: 'Smith Trading', balance: '12.5000', currency: 'EUR', credit: 'Unlimited', city: 'Vilnius', country: 'Lithuania', state: 'Vilniaus', email: 'alice@example.com', agreementDate: '2024-03-01' },
+  3: { firstName: 'Bob', lastName: 'Jones', company: 'Bob & Sons <Ltd>', account: 'Postpaid', balance: '-3.2000', currency: 'USD', credit: '100.0000', city: 'Leeds', country: 'United Kingdom', email: 'bob@example.com' },
+  4: { firstName: 'Carol', lastName: 'Ng', blocked: true, balance: '0.0000', currency: 'EUR', credit: '0' },
+  5: { firstName: 'Dávid', lastName: 'Öz', usertype: 'reseller', hidden: true, balance: '1234567.8912', currency: 'HUF', credit: '50' }
+}
+
+/** A user's profile: the seeded one's, or a plausible one made from the id. */
+export function profileOf (user: SimUser): SimProfile {
+  const seeded = SEEDED_PROFILES[user.id] ?? {}
+  return {
+    firstName: `User${user.id}`,
+    lastName: 'Bulk',
+    company: `Company ${user.id}`,
+    usertype: 'user',
+    account: 'Prepaid',
+    balance: `${user.id % 100}.${String(user.id % 10_000).padStart(4, '0')}`,
+    currency: 'EUR',
+    credit: '0',
+    blocked: false,
+    hidden: false,
+    ownerId: 0,
+    tariffId: 1 + (user.id % 3),
+    lcrId: 1,
+    email: `${user.username}@example.com`,
+    city: 'Kaunas',
+    country: 'Lithuania',
+    state: 'Kauno',
+    phone: `+3705200${String(user.id).padStart(4, '0')}`,
+    language: 'en',
+    agreementDate: '2025-01-15',
+    vatPercent: '21.0',
+    ...seeded
+  }
+}
+
+/** A user's uniquehash: a credential MOR sends in its user answers, which the gateway must drop. */
+export const uniqueHashOf = (userId: number) => `uh${String(1_000_000_007 * (userId + 3)).slice(0, 10)}`
+
+const element = (name: string, value: string | number) => `<${name}>${escapeXml(String(value))}</${name}>`
+const flag = (value: boolean) => (value ? '1' : '0')
+const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+
+/** The users users_get lists: the seeded ones (MOR's admin, 0, among them) and the large ones. */
+function listedUsers (data: SimData): SimUser[] {
+  const users: SimUser[] = []
+  for (const seeded of SEEDED_USERS) users.push(data.user(String(seeded.id)) ?? seeded)
+  for (let id = LARGE_USER_ID; id <= LARGE_LAST_ID; id++) users.push({ id, username: `bulk${id}`, devices: [] })
+  return users
+}
+
+function userXml (user: SimUser): string {
+  const p = profileOf(user)
+  return '      <user>' + [
+    element('id', user.id), element('username', user.username), element('first_name', p.firstName), element('last_name', p.lastName),
+    element('balance', p.balance), element('blocked', flag(p.blocked)), element('lcr_id', p.lcrId), element('tariff_id', p.tariffId),
+    element('owner_id', p.ownerId), element('usertype', p.usertype), element('hidden', flag(p.hidden)), element('uniquehash', uniqueHashOf(user.id))
+  ].join('') + '</user>\n'
+}
+
+export function usersGetXml (_subject: string, _params: SimParams, data: SimData): Outcome {
+  return `${DECLARATION}<page>\n  <status>\n    <users>\n${listedUsers(data).map(userXml).join('')}    </users>\n  </status>\n</page>\n`
+}
+
+export function userDetailsXml (userId: string, _params: SimParams, data: SimData): Outcome {
+  const user = data.user(userId)
+  if (user === undefined) return { error: 'User was not found' }
+  const p = profileOf(user)
+  const balanceText = `${Number(p.balance).toFixed(2)} ${p.currency}`
+  return `${DECLARATION}<page>\n  ${element('pagename', 'User details')}\n  ${element('language', p.language)}\n  ${element('userid', user.id)}\n  <details>\n` +
+    `    <main_detail>${[
+      element('account', p.account), element('balance', balanceText), element('balance_number', p.balance), element('balance_currency', p.currency),
+      element('credit', p.credit), element('daily_balance_limit', '0.0'), element('blocked', flag(p.blocked)), element('hidden', flag(p.hidden)),
+      element('tariff_id', p.tariffId)
+    ].join('')}</main_detail>\n` +
+    `    <other_details>${[
+      element('username', user.username), element('first_name', p.firstName), element('surname', p.lastName), element('company_name', p.company),
+      element('personalid', `P${user.id}`), element('agreement_number', String(user.id).padStart(7, '0')), element('agreement_date', p.agreementDate),
+      element('taxation_country', p.country), element('vat_reg_number', `LT${100_000 + user.id}`), element('vat_percent', p.vatPercent),
+      element('uniquehash', uniqueHashOf(user.id))
+    ].join('')}</other_details>\n` +
+    `    <registration>${[
+      element('reg_address', `${user.id} Market St`), element('reg_postcode', `LT-0${1000 + (user.id % 9000)}`), element('reg_city', p.city),
+      element('reg_country', p.country), element('reg_state', p.state), element('reg_phone', p.phone), element('reg_mobile', p.phone),
+      element('reg_fax', ''), element('reg_email', p.email)
+    ].join('')}</registration>\n  </details>\n</page>\n`
+}
+
+/** Each catalogue resource's simulated answer, by the resource's name. */
+export const SIM_READS: Readonly<Record<string, (subject: string, params: SimParams, data: SimData) => Outcome>> = {
+  users: usersGetXml,
+  user: userDetailsXml
+}
