@@ -72,6 +72,86 @@ export interface paths {
         patch: operations["updateDevice"];
         trace?: never;
     };
+    "/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the MOR users this caller may read
+         * @description The users MOR's `users_get` shows the gateway, less those outside the caller's scope and MOR's admin (user 0), in MOR's order. Page with `limit`, then `cursor` set to the answer's `nextCursor` (also in the `Link` header). Cached like device lists; the balance is in MOR's default currency, which this method does not name (`GET /v1/users/{userId}` does).
+         */
+        get: operations["listUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a MOR user's profile and account
+         * @description One user's profile, account kind, balance and credit, and registration details from MOR's `user_details_get`: cached, coalesced and served stale like device lists. Money is an exact decimal string with its currency; an unlimited credit is `credit: null` with `creditUnlimited: true`. Send `Cache-Control: no-cache` to revalidate with MOR, `If-None-Match` to get a 304.
+         */
+        get: operations["getUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a MOR user's calls in a period
+         * @description A user's calls (CDRs) from MOR's `user_calls_get`, in MOR's order, for a period of at most 31 days given as RFC 3339 times. Filter with `status`, `deviceId` and `destinationPrefix`; page with `limit`, then `cursor` set to the answer's `nextCursor`. A period that ended more than an hour ago is cached for 24 hours; today's calls as device lists are.
+         */
+        get: operations["listUserCalls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a MOR user's payments
+         * @description A user's payments from MOR's `payments_get`, in MOR's order: amounts are exact decimal strings with their currency. Page with `limit`, then `cursor` set to the answer's `nextCursor`. Cached like device lists.
+         */
+        get: operations["listUserPayments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -376,6 +456,370 @@ export interface components {
             userId: number;
             devices: components["schemas"]["Device"][];
             /** @description Send as `cursor` (with the same `type` and `primary`, and any `limit`) for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        /**
+         * @description Users this caller may read, all or one page
+         * @example {
+         *       "users": [
+         *         {
+         *           "id": 2,
+         *           "username": "alice",
+         *           "firstName": "Alice",
+         *           "lastName": "Smith",
+         *           "userType": "user",
+         *           "balance": {
+         *             "amount": "12.5000",
+         *             "currency": null
+         *           },
+         *           "blocked": false,
+         *           "hidden": false,
+         *           "ownerId": 0,
+         *           "tariffId": 1,
+         *           "lcrId": 1
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        UserList: {
+            users: {
+                /**
+                 * Format: int32
+                 * @description MOR user id
+                 */
+                id: number | null;
+                username: string | null;
+                firstName: string | null;
+                lastName: string | null;
+                /**
+                 * @description MOR's usertype
+                 * @enum {string|null}
+                 */
+                userType: "admin" | "reseller" | "accountant" | "user" | "partner" | null;
+                /** @description in MOR's default currency (currency null: users_get does not name it) */
+                balance: {
+                    /**
+                     * @description the exact decimal MOR sends, never a float
+                     * @example -12.5000
+                     */
+                    amount: string;
+                    /**
+                     * @description ISO 4217 code; null when MOR does not say
+                     * @example EUR
+                     */
+                    currency: string | null;
+                } | null;
+                blocked: boolean | null;
+                /** @description null on MOR revisions that do not send it */
+                hidden: boolean | null;
+                /**
+                 * Format: int32
+                 * @description the reseller (or admin, 0) the user belongs to
+                 */
+                ownerId: number | null;
+                /** Format: int32 */
+                tariffId: number | null;
+                /** Format: int32 */
+                lcrId: number | null;
+            }[];
+            /** @description Send as `cursor` (with the same other parameters) for the next page; null when nothing follows */
+            nextCursor: string | null;
+        };
+        /**
+         * @description A MOR user's profile and account
+         * @example {
+         *       "id": 2,
+         *       "username": "alice",
+         *       "firstName": "Alice",
+         *       "lastName": "Smith",
+         *       "companyName": "Smith Trading",
+         *       "language": "en",
+         *       "account": "prepaid",
+         *       "balance": {
+         *         "amount": "12.5000",
+         *         "currency": "EUR"
+         *       },
+         *       "credit": null,
+         *       "creditUnlimited": true,
+         *       "dailyBalanceLimit": null,
+         *       "blocked": false,
+         *       "hidden": false,
+         *       "tariffId": 1,
+         *       "agreement": {
+         *         "number": "0000002",
+         *         "date": "2024-03-01"
+         *       },
+         *       "tax": {
+         *         "country": "Lithuania",
+         *         "vatNumber": "LT100001",
+         *         "vatPercent": "21.0"
+         *       },
+         *       "registration": {
+         *         "address": "1 Market St",
+         *         "postcode": "LT-01100",
+         *         "city": "Vilnius",
+         *         "state": null,
+         *         "country": "Lithuania",
+         *         "phone": "+37052000002",
+         *         "mobile": null,
+         *         "fax": null,
+         *         "email": "alice@example.com"
+         *       }
+         *     }
+         */
+        User: {
+            /**
+             * Format: int32
+             * @description MOR user id
+             */
+            id: number | null;
+            username: string | null;
+            firstName: string | null;
+            lastName: string | null;
+            companyName: string | null;
+            /** @description the user's interface language, as MOR names it */
+            language: string | null;
+            /** @enum {string|null} */
+            account: "prepaid" | "postpaid" | null;
+            balance: {
+                /**
+                 * @description the exact decimal MOR sends, never a float
+                 * @example -12.5000
+                 */
+                amount: string;
+                /**
+                 * @description ISO 4217 code; null when MOR does not say
+                 * @example EUR
+                 */
+                currency: string | null;
+            } | null;
+            /** @description null when unlimited (see creditUnlimited) or not sent */
+            credit: {
+                /**
+                 * @description the exact decimal MOR sends, never a float
+                 * @example -12.5000
+                 */
+                amount: string;
+                /**
+                 * @description ISO 4217 code; null when MOR does not say
+                 * @example EUR
+                 */
+                currency: string | null;
+            } | null;
+            /** @description true when MOR says the credit is unlimited (credit is then null) */
+            creditUnlimited: boolean | null;
+            /** @description null on MOR revisions that do not send it */
+            dailyBalanceLimit: string | null;
+            blocked: boolean | null;
+            hidden: boolean | null;
+            /** Format: int32 */
+            tariffId: number | null;
+            agreement: {
+                number: string | null;
+                /** Format: date */
+                date: string | null;
+            };
+            tax: {
+                country: string | null;
+                vatNumber: string | null;
+                vatPercent: string | null;
+            };
+            registration: {
+                address: string | null;
+                postcode: string | null;
+                city: string | null;
+                state: string | null;
+                country: string | null;
+                phone: string | null;
+                mobile: string | null;
+                fax: string | null;
+                email: string | null;
+            };
+        };
+        /**
+         * @description A user's calls in a period, all or one page
+         * @example {
+         *       "userId": 2,
+         *       "currency": "EUR",
+         *       "totalCalls": 1,
+         *       "calls": [
+         *         {
+         *           "id": "1796601600.5",
+         *           "startedAt": "2026-12-01T10:00:00Z",
+         *           "source": "201",
+         *           "callerId": "\"Alice\" <201>",
+         *           "destination": "37060000001",
+         *           "destinationName": "Lithuania mobile",
+         *           "status": "answered",
+         *           "billedSeconds": 61,
+         *           "rate": {
+         *             "amount": "0.0500",
+         *             "currency": "EUR"
+         *           },
+         *           "price": {
+         *             "amount": "0.0508",
+         *             "currency": "EUR"
+         *           }
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        CallList: {
+            /**
+             * Format: int32
+             * @description MOR user id
+             */
+            userId: number | null;
+            /** @description the currency of every call's price */
+            currency: string | null;
+            /**
+             * Format: int32
+             * @description MOR's count of the calls in the period, with the filters
+             */
+            totalCalls: number | null;
+            calls: {
+                /** @description MOR's unique id of the call */
+                id: string | null;
+                /**
+                 * Format: date-time
+                 * @description when the call started, UTC (from MOR's local time and its timezone)
+                 */
+                startedAt: string | null;
+                /** @description the calling number */
+                source: string | null;
+                callerId: string | null;
+                /** @description the number called */
+                destination: string | null;
+                /** @description MOR's name of the destination, e.g. a country and network */
+                destinationName: string | null;
+                /**
+                 * @description answered, no-answer, busy or failed; null for anything else MOR sends
+                 * @enum {string|null}
+                 */
+                status: "answered" | "no-answer" | "busy" | "failed" | null;
+                /**
+                 * Format: int32
+                 * @description billed duration in seconds
+                 */
+                billedSeconds: number | null;
+                /** @description the rate per minute the user pays */
+                rate: {
+                    /**
+                     * @description the exact decimal MOR sends, never a float
+                     * @example -12.5000
+                     */
+                    amount: string;
+                    /**
+                     * @description ISO 4217 code; null when MOR does not say
+                     * @example EUR
+                     */
+                    currency: string | null;
+                } | null;
+                /** @description what the call cost the user */
+                price: {
+                    /**
+                     * @description the exact decimal MOR sends, never a float
+                     * @example -12.5000
+                     */
+                    amount: string;
+                    /**
+                     * @description ISO 4217 code; null when MOR does not say
+                     * @example EUR
+                     */
+                    currency: string | null;
+                } | null;
+            }[];
+            /** @description Send as `cursor` (with the same other parameters) for the next page; null when nothing follows */
+            nextCursor: string | null;
+        };
+        /**
+         * @description A user's payments, all or one page
+         * @example {
+         *       "payments": [
+         *         {
+         *           "date": "2026-11-02T09:15:00Z",
+         *           "confirmedAt": "2026-11-02T09:16:00Z",
+         *           "type": "paypal",
+         *           "amount": {
+         *             "amount": "20.0000",
+         *             "currency": "EUR"
+         *           },
+         *           "fee": {
+         *             "amount": "0.6000",
+         *             "currency": "EUR"
+         *           },
+         *           "amountWithTax": {
+         *             "amount": "24.2000",
+         *             "currency": "EUR"
+         *           },
+         *           "completed": true,
+         *           "confirmedByAdmin": true,
+         *           "transactionId": "9XK12345AB678901C",
+         *           "payer": "alice@example.com"
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        PaymentList: {
+            payments: {
+                /**
+                 * Format: date-time
+                 * @description when the payment was made (MOR's time, read as UTC)
+                 */
+                date: string | null;
+                /**
+                 * Format: date-time
+                 * @description when it was confirmed, if it was
+                 */
+                confirmedAt: string | null;
+                /** @description how it was paid, as MOR names it (manual, paypal, ...) */
+                type: string | null;
+                amount: {
+                    /**
+                     * @description the exact decimal MOR sends, never a float
+                     * @example -12.5000
+                     */
+                    amount: string;
+                    /**
+                     * @description ISO 4217 code; null when MOR does not say
+                     * @example EUR
+                     */
+                    currency: string | null;
+                } | null;
+                fee: {
+                    /**
+                     * @description the exact decimal MOR sends, never a float
+                     * @example -12.5000
+                     */
+                    amount: string;
+                    /**
+                     * @description ISO 4217 code; null when MOR does not say
+                     * @example EUR
+                     */
+                    currency: string | null;
+                } | null;
+                amountWithTax: {
+                    /**
+                     * @description the exact decimal MOR sends, never a float
+                     * @example -12.5000
+                     */
+                    amount: string;
+                    /**
+                     * @description ISO 4217 code; null when MOR does not say
+                     * @example EUR
+                     */
+                    currency: string | null;
+                } | null;
+                completed: boolean | null;
+                confirmedByAdmin: boolean | null;
+                transactionId: string | null;
+                /** @description who paid, as MOR records it (an e-mail address for PayPal) */
+                payer: string | null;
+            }[];
+            /** @description Send as `cursor` (with the same other parameters) for the next page; null when nothing follows */
             nextCursor: string | null;
         };
         /**
@@ -3029,6 +3473,1521 @@ export interface operations {
                         type: "/problems/upstream-timeout" | "/problems/write-outcome-unknown";
                         /** @enum {unknown} */
                         title: "MOR timed out" | "Outcome of the write unknown";
+                        /** @enum {unknown} */
+                        status: 504;
+                    };
+                };
+            };
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: {
+                /**
+                 * @description page size, 1 to 1000 in decimal (no sign or leading zeros); without it the whole list comes in one answer
+                 * @example 100
+                 */
+                limit?: string;
+                /** @description the `nextCursor` of the previous page, sent with the same other parameters */
+                cursor?: string;
+            };
+            header?: {
+                /** @description ETags from earlier answers (`*` matches any) */
+                "if-none-match"?: string;
+                /** @description `no-cache` revalidates with MOR */
+                "cache-control"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Users this caller may read, all or one page */
+            200: {
+                headers: {
+                    /** @description strong validator of the body; send it back in If-None-Match */
+                    ETag?: string;
+                    /** @description RFC 9211, e.g. `mor-gateway; hit; ttl=42` or `mor-gateway; fwd=miss; stored` */
+                    "Cache-Status"?: string;
+                    /** @description seconds since the answer was fetched from MOR */
+                    Age?: number;
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description RFC 8288 `<relative URL of the next page>; rel="next"`, sent when `nextCursor` is not null */
+                    Link?: string;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserList"];
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current */
+            304: {
+                headers: {
+                    /** @description strong validator of the body; send it back in If-None-Match */
+                    ETag?: string;
+                    /** @description RFC 9211, e.g. `mor-gateway; hit; ttl=42` or `mor-gateway; fwd=miss; stored` */
+                    "Cache-Status"?: string;
+                    /** @description seconds since the answer was fetched from MOR */
+                    Age?: number;
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid-request`: a query parameter is unknown, given twice or has a bad value (the detail names it) */
+            400: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "A query parameter is unknown, given twice or has a bad value (the detail names it)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/invalid-request";
+                        /** @enum {unknown} */
+                        title: "Invalid request";
+                        /** @enum {unknown} */
+                        status: 400;
+                    };
+                };
+            };
+            /** @description `unauthorized`: no valid API key or token in `Authorization: Bearer <value>` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="mor-gateway"`, with `error="invalid_token"` when a credential was sent but is not valid */
+                    "WWW-Authenticate"?: "Bearer realm=\"mor-gateway\"" | "Bearer realm=\"mor-gateway\", error=\"invalid_token\"";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "No valid API key or token in `Authorization: Bearer <value>`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/unauthorized";
+                        /** @enum {unknown} */
+                        title: "Unauthorized";
+                        /** @enum {unknown} */
+                        status: 401;
+                    };
+                };
+            };
+            /** @description `stale-cursor`: the list has changed since the cursor was issued; start again without cursor */
+            409: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/stale-cursor",
+                     *       "title": "Stale cursor",
+                     *       "status": 409,
+                     *       "detail": "The list has changed since the cursor was issued; start again without cursor",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/stale-cursor";
+                        /** @enum {unknown} */
+                        title: "Stale cursor";
+                        /** @enum {unknown} */
+                        status: 409;
+                    };
+                };
+            };
+            /** @description `rate-limited`: this caller's request rate, or its budget of calls to MOR, is spent */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "This caller's request rate, or its budget of calls to MOR, is spent",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/rate-limited";
+                        /** @enum {unknown} */
+                        title: "Too many requests";
+                        /** @enum {unknown} */
+                        status: 429;
+                    };
+                };
+            };
+            /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
+            500: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the details are only in its log, under the request id in `instance`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/internal-error";
+                        /** @enum {unknown} */
+                        title: "Internal error";
+                        /** @enum {unknown} */
+                        status: 500;
+                    };
+                };
+            };
+            /** @description `upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`: MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached */
+            502: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-rejected",
+                     *       "title": "MOR rejected the request",
+                     *       "status": 502,
+                     *       "detail": "MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-rejected" | "/problems/upstream-bad-response" | "/problems/upstream-unavailable";
+                        /** @enum {unknown} */
+                        title: "MOR rejected the request" | "Bad response from MOR" | "MOR unavailable";
+                        /** @enum {unknown} */
+                        status: 502;
+                    };
+                };
+            };
+            /** @description `upstream-unavailable` or `overloaded`: MOR is failing and calls to it are paused (circuit open), or the gateway is shedding load (its event loop or its XML translation workers are saturated) */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-unavailable",
+                     *       "title": "MOR unavailable",
+                     *       "status": 503,
+                     *       "detail": "MOR is failing and calls to it are paused (circuit open), or the gateway is shedding load (its event loop or its XML translation workers are saturated)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-unavailable" | "/problems/overloaded";
+                        /** @enum {unknown} */
+                        title: "MOR unavailable" | "Gateway overloaded";
+                        /** @enum {unknown} */
+                        status: 503;
+                    };
+                };
+            };
+            /** @description `upstream-timeout`: MOR did not answer in time */
+            504: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-timeout",
+                     *       "title": "MOR timed out",
+                     *       "status": 504,
+                     *       "detail": "MOR did not answer in time",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-timeout";
+                        /** @enum {unknown} */
+                        title: "MOR timed out";
+                        /** @enum {unknown} */
+                        status: 504;
+                    };
+                };
+            };
+        };
+    };
+    getUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETags from earlier answers (`*` matches any) */
+                "if-none-match"?: string;
+                /** @description `no-cache` revalidates with MOR */
+                "cache-control"?: string;
+            };
+            path: {
+                /**
+                 * @description MOR user id (0 is the admin): a decimal integer from 0 to 2147483647, without sign or leading zeros
+                 * @example 2
+                 */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A MOR user's profile and account */
+            200: {
+                headers: {
+                    /** @description strong validator of the body; send it back in If-None-Match */
+                    ETag?: string;
+                    /** @description RFC 9211, e.g. `mor-gateway; hit; ttl=42` or `mor-gateway; fwd=miss; stored` */
+                    "Cache-Status"?: string;
+                    /** @description seconds since the answer was fetched from MOR */
+                    Age?: number;
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current */
+            304: {
+                headers: {
+                    /** @description strong validator of the body; send it back in If-None-Match */
+                    ETag?: string;
+                    /** @description RFC 9211, e.g. `mor-gateway; hit; ttl=42` or `mor-gateway; fwd=miss; stored` */
+                    "Cache-Status"?: string;
+                    /** @description seconds since the answer was fetched from MOR */
+                    Age?: number;
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid-request`: userId is not a decimal integer from 0 to 2147483647, or the request has a query */
+            400: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "UserId is not a decimal integer from 0 to 2147483647, or the request has a query",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/invalid-request";
+                        /** @enum {unknown} */
+                        title: "Invalid request";
+                        /** @enum {unknown} */
+                        status: 400;
+                    };
+                };
+            };
+            /** @description `unauthorized`: no valid API key or token in `Authorization: Bearer <value>` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="mor-gateway"`, with `error="invalid_token"` when a credential was sent but is not valid */
+                    "WWW-Authenticate"?: "Bearer realm=\"mor-gateway\"" | "Bearer realm=\"mor-gateway\", error=\"invalid_token\"";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "No valid API key or token in `Authorization: Bearer <value>`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/unauthorized";
+                        /** @enum {unknown} */
+                        title: "Unauthorized";
+                        /** @enum {unknown} */
+                        status: 401;
+                    };
+                };
+            };
+            /** @description `forbidden`: this caller may not read this user (the same answer whether or not the user exists) */
+            403: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This caller may not read this user (the same answer whether or not the user exists)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/forbidden";
+                        /** @enum {unknown} */
+                        title: "Forbidden";
+                        /** @enum {unknown} */
+                        status: 403;
+                    };
+                };
+            };
+            /** @description `user-not-found`: MOR says User not found (cached briefly) */
+            404: {
+                headers: {
+                    /** @description RFC 9211, e.g. `mor-gateway; hit; ttl=42` or `mor-gateway; fwd=miss; stored` */
+                    "Cache-Status"?: string;
+                    /** @description seconds since the answer was fetched from MOR */
+                    Age?: number;
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/user-not-found",
+                     *       "title": "User not found",
+                     *       "status": 404,
+                     *       "detail": "MOR says User not found (cached briefly)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/user-not-found";
+                        /** @enum {unknown} */
+                        title: "User not found";
+                        /** @enum {unknown} */
+                        status: 404;
+                    };
+                };
+            };
+            /** @description `rate-limited`: this caller's request rate, or its budget of calls to MOR, is spent */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "This caller's request rate, or its budget of calls to MOR, is spent",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/rate-limited";
+                        /** @enum {unknown} */
+                        title: "Too many requests";
+                        /** @enum {unknown} */
+                        status: 429;
+                    };
+                };
+            };
+            /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
+            500: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the details are only in its log, under the request id in `instance`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/internal-error";
+                        /** @enum {unknown} */
+                        title: "Internal error";
+                        /** @enum {unknown} */
+                        status: 500;
+                    };
+                };
+            };
+            /** @description `upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`: MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached */
+            502: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-rejected",
+                     *       "title": "MOR rejected the request",
+                     *       "status": 502,
+                     *       "detail": "MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-rejected" | "/problems/upstream-bad-response" | "/problems/upstream-unavailable";
+                        /** @enum {unknown} */
+                        title: "MOR rejected the request" | "Bad response from MOR" | "MOR unavailable";
+                        /** @enum {unknown} */
+                        status: 502;
+                    };
+                };
+            };
+            /** @description `upstream-unavailable` or `overloaded`: MOR is failing and calls to it are paused (circuit open), or the gateway is shedding load (its event loop or its XML translation workers are saturated) */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-unavailable",
+                     *       "title": "MOR unavailable",
+                     *       "status": 503,
+                     *       "detail": "MOR is failing and calls to it are paused (circuit open), or the gateway is shedding load (its event loop or its XML translation workers are saturated)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-unavailable" | "/problems/overloaded";
+                        /** @enum {unknown} */
+                        title: "MOR unavailable" | "Gateway overloaded";
+                        /** @enum {unknown} */
+                        status: 503;
+                    };
+                };
+            };
+            /** @description `upstream-timeout`: MOR did not answer in time */
+            504: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-timeout",
+                     *       "title": "MOR timed out",
+                     *       "status": 504,
+                     *       "detail": "MOR did not answer in time",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-timeout";
+                        /** @enum {unknown} */
+                        title: "MOR timed out";
+                        /** @enum {unknown} */
+                        status: 504;
+                    };
+                };
+            };
+        };
+    };
+    listUserCalls: {
+        parameters: {
+            query: {
+                /**
+                 * @description start of the period, RFC 3339 (e.g. `2026-12-01T00:00:00Z`); required
+                 * @example 2026-12-01T00:00:00Z
+                 */
+                from: string;
+                /**
+                 * @description end of the period, RFC 3339, after `from` and at most 31 days after it; required
+                 * @example 2026-12-08T00:00:00Z
+                 */
+                to: string;
+                /** @description only calls with this outcome */
+                status?: "answered" | "no-answer" | "busy" | "failed";
+                /**
+                 * @description only calls of this device (a decimal device id)
+                 * @example 5
+                 */
+                deviceId?: string;
+                /**
+                 * @description only calls to numbers starting with these digits
+                 * @example 3706
+                 */
+                destinationPrefix?: string;
+                /**
+                 * @description page size, 1 to 1000 in decimal (no sign or leading zeros); without it the whole list comes in one answer
+                 * @example 100
+                 */
+                limit?: string;
+                /** @description the `nextCursor` of the previous page, sent with the same other parameters */
+                cursor?: string;
+            };
+            header?: {
+                /** @description ETags from earlier answers (`*` matches any) */
+                "if-none-match"?: string;
+                /** @description `no-cache` revalidates with MOR */
+                "cache-control"?: string;
+            };
+            path: {
+                /**
+                 * @description MOR user id (0 is the admin): a decimal integer from 0 to 2147483647, without sign or leading zeros
+                 * @example 2
+                 */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A user's calls in a period, all or one page */
+            200: {
+                headers: {
+                    /** @description strong validator of the body; send it back in If-None-Match */
+                    ETag?: string;
+                    /** @description RFC 9211, e.g. `mor-gateway; hit; ttl=42` or `mor-gateway; fwd=miss; stored` */
+                    "Cache-Status"?: string;
+                    /** @description seconds since the answer was fetched from MOR */
+                    Age?: number;
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description RFC 8288 `<relative URL of the next page>; rel="next"`, sent when `nextCursor` is not null */
+                    Link?: string;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallList"];
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current */
+            304: {
+                headers: {
+                    /** @description strong validator of the body; send it back in If-None-Match */
+                    ETag?: string;
+                    /** @description RFC 9211, e.g. `mor-gateway; hit; ttl=42` or `mor-gateway; fwd=miss; stored` */
+                    "Cache-Status"?: string;
+                    /** @description seconds since the answer was fetched from MOR */
+                    Age?: number;
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid-request`: userId is not a decimal integer from 0 to 2147483647, the period is missing, reversed or longer than 31 days, or a query parameter is unknown, given twice or has a bad value (the detail names it) */
+            400: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "UserId is not a decimal integer from 0 to 2147483647, the period is missing, reversed or longer than 31 days, or a query parameter is unknown, given twice or has a bad value (the detail names it)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/invalid-request";
+                        /** @enum {unknown} */
+                        title: "Invalid request";
+                        /** @enum {unknown} */
+                        status: 400;
+                    };
+                };
+            };
+            /** @description `unauthorized`: no valid API key or token in `Authorization: Bearer <value>` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="mor-gateway"`, with `error="invalid_token"` when a credential was sent but is not valid */
+                    "WWW-Authenticate"?: "Bearer realm=\"mor-gateway\"" | "Bearer realm=\"mor-gateway\", error=\"invalid_token\"";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "No valid API key or token in `Authorization: Bearer <value>`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/unauthorized";
+                        /** @enum {unknown} */
+                        title: "Unauthorized";
+                        /** @enum {unknown} */
+                        status: 401;
+                    };
+                };
+            };
+            /** @description `forbidden`: this caller may not read this user (the same answer whether or not the user exists) */
+            403: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This caller may not read this user (the same answer whether or not the user exists)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/forbidden";
+                        /** @enum {unknown} */
+                        title: "Forbidden";
+                        /** @enum {unknown} */
+                        status: 403;
+                    };
+                };
+            };
+            /** @description `user-not-found`: MOR says User not found (cached briefly) */
+            404: {
+                headers: {
+                    /** @description RFC 9211, e.g. `mor-gateway; hit; ttl=42` or `mor-gateway; fwd=miss; stored` */
+                    "Cache-Status"?: string;
+                    /** @description seconds since the answer was fetched from MOR */
+                    Age?: number;
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/user-not-found",
+                     *       "title": "User not found",
+                     *       "status": 404,
+                     *       "detail": "MOR says User not found (cached briefly)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/user-not-found";
+                        /** @enum {unknown} */
+                        title: "User not found";
+                        /** @enum {unknown} */
+                        status: 404;
+                    };
+                };
+            };
+            /** @description `stale-cursor`: the list has changed since the cursor was issued; start again without cursor */
+            409: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/stale-cursor",
+                     *       "title": "Stale cursor",
+                     *       "status": 409,
+                     *       "detail": "The list has changed since the cursor was issued; start again without cursor",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/stale-cursor";
+                        /** @enum {unknown} */
+                        title: "Stale cursor";
+                        /** @enum {unknown} */
+                        status: 409;
+                    };
+                };
+            };
+            /** @description `rate-limited`: this caller's request rate, or its budget of calls to MOR, is spent */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "This caller's request rate, or its budget of calls to MOR, is spent",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/rate-limited";
+                        /** @enum {unknown} */
+                        title: "Too many requests";
+                        /** @enum {unknown} */
+                        status: 429;
+                    };
+                };
+            };
+            /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
+            500: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the details are only in its log, under the request id in `instance`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/internal-error";
+                        /** @enum {unknown} */
+                        title: "Internal error";
+                        /** @enum {unknown} */
+                        status: 500;
+                    };
+                };
+            };
+            /** @description `upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`: MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached */
+            502: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-rejected",
+                     *       "title": "MOR rejected the request",
+                     *       "status": 502,
+                     *       "detail": "MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-rejected" | "/problems/upstream-bad-response" | "/problems/upstream-unavailable";
+                        /** @enum {unknown} */
+                        title: "MOR rejected the request" | "Bad response from MOR" | "MOR unavailable";
+                        /** @enum {unknown} */
+                        status: 502;
+                    };
+                };
+            };
+            /** @description `upstream-unavailable` or `overloaded`: MOR is failing and calls to it are paused (circuit open), or the gateway is shedding load (its event loop or its XML translation workers are saturated) */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-unavailable",
+                     *       "title": "MOR unavailable",
+                     *       "status": 503,
+                     *       "detail": "MOR is failing and calls to it are paused (circuit open), or the gateway is shedding load (its event loop or its XML translation workers are saturated)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-unavailable" | "/problems/overloaded";
+                        /** @enum {unknown} */
+                        title: "MOR unavailable" | "Gateway overloaded";
+                        /** @enum {unknown} */
+                        status: 503;
+                    };
+                };
+            };
+            /** @description `upstream-timeout`: MOR did not answer in time */
+            504: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-timeout",
+                     *       "title": "MOR timed out",
+                     *       "status": 504,
+                     *       "detail": "MOR did not answer in time",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-timeout";
+                        /** @enum {unknown} */
+                        title: "MOR timed out";
+                        /** @enum {unknown} */
+                        status: 504;
+                    };
+                };
+            };
+        };
+    };
+    listUserPayments: {
+        parameters: {
+            query?: {
+                /**
+                 * @description page size, 1 to 1000 in decimal (no sign or leading zeros); without it the whole list comes in one answer
+                 * @example 100
+                 */
+                limit?: string;
+                /** @description the `nextCursor` of the previous page, sent with the same other parameters */
+                cursor?: string;
+            };
+            header?: {
+                /** @description ETags from earlier answers (`*` matches any) */
+                "if-none-match"?: string;
+                /** @description `no-cache` revalidates with MOR */
+                "cache-control"?: string;
+            };
+            path: {
+                /**
+                 * @description MOR user id (0 is the admin): a decimal integer from 0 to 2147483647, without sign or leading zeros
+                 * @example 2
+                 */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A user's payments, all or one page */
+            200: {
+                headers: {
+                    /** @description strong validator of the body; send it back in If-None-Match */
+                    ETag?: string;
+                    /** @description RFC 9211, e.g. `mor-gateway; hit; ttl=42` or `mor-gateway; fwd=miss; stored` */
+                    "Cache-Status"?: string;
+                    /** @description seconds since the answer was fetched from MOR */
+                    Age?: number;
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description RFC 8288 `<relative URL of the next page>; rel="next"`, sent when `nextCursor` is not null */
+                    Link?: string;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentList"];
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current */
+            304: {
+                headers: {
+                    /** @description strong validator of the body; send it back in If-None-Match */
+                    ETag?: string;
+                    /** @description RFC 9211, e.g. `mor-gateway; hit; ttl=42` or `mor-gateway; fwd=miss; stored` */
+                    "Cache-Status"?: string;
+                    /** @description seconds since the answer was fetched from MOR */
+                    Age?: number;
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid-request`: userId is not a decimal integer from 0 to 2147483647, or a query parameter is unknown, given twice or has a bad value (the detail names it) */
+            400: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "UserId is not a decimal integer from 0 to 2147483647, or a query parameter is unknown, given twice or has a bad value (the detail names it)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/invalid-request";
+                        /** @enum {unknown} */
+                        title: "Invalid request";
+                        /** @enum {unknown} */
+                        status: 400;
+                    };
+                };
+            };
+            /** @description `unauthorized`: no valid API key or token in `Authorization: Bearer <value>` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="mor-gateway"`, with `error="invalid_token"` when a credential was sent but is not valid */
+                    "WWW-Authenticate"?: "Bearer realm=\"mor-gateway\"" | "Bearer realm=\"mor-gateway\", error=\"invalid_token\"";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "No valid API key or token in `Authorization: Bearer <value>`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/unauthorized";
+                        /** @enum {unknown} */
+                        title: "Unauthorized";
+                        /** @enum {unknown} */
+                        status: 401;
+                    };
+                };
+            };
+            /** @description `forbidden`: this caller may not read this user (the same answer whether or not the user exists) */
+            403: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This caller may not read this user (the same answer whether or not the user exists)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/forbidden";
+                        /** @enum {unknown} */
+                        title: "Forbidden";
+                        /** @enum {unknown} */
+                        status: 403;
+                    };
+                };
+            };
+            /** @description `user-not-found`: MOR says User not found (cached briefly) */
+            404: {
+                headers: {
+                    /** @description RFC 9211, e.g. `mor-gateway; hit; ttl=42` or `mor-gateway; fwd=miss; stored` */
+                    "Cache-Status"?: string;
+                    /** @description seconds since the answer was fetched from MOR */
+                    Age?: number;
+                    /** @description `private, max-age=<fresh seconds left>` */
+                    "Cache-Control"?: string;
+                    /** @description `Accept-Encoding` (after `Origin` when CORS_ORIGINS is set) */
+                    Vary?: "Accept-Encoding" | "Origin, Accept-Encoding";
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/user-not-found",
+                     *       "title": "User not found",
+                     *       "status": 404,
+                     *       "detail": "MOR says User not found (cached briefly)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/user-not-found";
+                        /** @enum {unknown} */
+                        title: "User not found";
+                        /** @enum {unknown} */
+                        status: 404;
+                    };
+                };
+            };
+            /** @description `stale-cursor`: the list has changed since the cursor was issued; start again without cursor */
+            409: {
+                headers: {
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/stale-cursor",
+                     *       "title": "Stale cursor",
+                     *       "status": 409,
+                     *       "detail": "The list has changed since the cursor was issued; start again without cursor",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/stale-cursor";
+                        /** @enum {unknown} */
+                        title: "Stale cursor";
+                        /** @enum {unknown} */
+                        status: 409;
+                    };
+                };
+            };
+            /** @description `rate-limited`: this caller's request rate, or its budget of calls to MOR, is spent */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description requests this key may send per minute */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "This caller's request rate, or its budget of calls to MOR, is spent",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/rate-limited";
+                        /** @enum {unknown} */
+                        title: "Too many requests";
+                        /** @enum {unknown} */
+                        status: 429;
+                    };
+                };
+            };
+            /** @description `internal-error`: a bug in the gateway; the details are only in its log, under the request id in `instance` */
+            500: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the details are only in its log, under the request id in `instance`",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/internal-error";
+                        /** @enum {unknown} */
+                        title: "Internal error";
+                        /** @enum {unknown} */
+                        status: 500;
+                    };
+                };
+            };
+            /** @description `upstream-rejected`, `upstream-bad-response` or `upstream-unavailable`: MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached */
+            502: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-rejected",
+                     *       "title": "MOR rejected the request",
+                     *       "status": 502,
+                     *       "detail": "MOR refused the gateway's call, sent an answer the gateway cannot use, or could not be reached",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-rejected" | "/problems/upstream-bad-response" | "/problems/upstream-unavailable";
+                        /** @enum {unknown} */
+                        title: "MOR rejected the request" | "Bad response from MOR" | "MOR unavailable";
+                        /** @enum {unknown} */
+                        status: 502;
+                    };
+                };
+            };
+            /** @description `upstream-unavailable` or `overloaded`: MOR is failing and calls to it are paused (circuit open), or the gateway is shedding load (its event loop or its XML translation workers are saturated) */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-unavailable",
+                     *       "title": "MOR unavailable",
+                     *       "status": 503,
+                     *       "detail": "MOR is failing and calls to it are paused (circuit open), or the gateway is shedding load (its event loop or its XML translation workers are saturated)",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-unavailable" | "/problems/overloaded";
+                        /** @enum {unknown} */
+                        title: "MOR unavailable" | "Gateway overloaded";
+                        /** @enum {unknown} */
+                        status: 503;
+                    };
+                };
+            };
+            /** @description `upstream-timeout`: MOR did not answer in time */
+            504: {
+                headers: {
+                    /** @description the request's Origin, echoed, when CORS_ORIGINS lists it; absent otherwise (CORS_ORIGINS unset, no Origin, or one not listed) */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/upstream-timeout",
+                     *       "title": "MOR timed out",
+                     *       "status": 504,
+                     *       "detail": "MOR did not answer in time",
+                     *       "instance": "urn:uuid:3f0c2a57-9a1e-4c1d-8b2f-6f4e2d1c0b9a"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type: "/problems/upstream-timeout";
+                        /** @enum {unknown} */
+                        title: "MOR timed out";
                         /** @enum {unknown} */
                         status: 504;
                     };

@@ -2,8 +2,10 @@
 // entry here, its simulator answer (src/demo/catalogue.ts) and its tests (docs/catalogue.md).
 import type { Resource } from './resource.js'
 import { userDetails, usersList } from './users.js'
+import { userCalls } from './calls.js'
+import { userPayments } from './payments.js'
 
-export const CATALOGUE: readonly Resource[] = [usersList, userDetails]
+export const CATALOGUE: readonly Resource[] = [usersList, userDetails, userCalls, userPayments]
 
 const byName = new Map(CATALOGUE.map((resource) => [resource.name, resource]))
 

@@ -9,10 +9,14 @@ import { Nullable } from '../schemas/nullable.js'
 import { MAX_USER_ID } from '../schemas/device.js'
 import { isNode, type XmlNode } from '../mor/parse.js'
 
-/** One JSON field: its schema, and how it is read from the XML element it comes from. */
+/**
+ * One JSON field: its schema, and how it is read from the XML element it comes from (an item of a
+ * list, or the answer's <page>); `page` is the whole <page>, for what a list states once for all
+ * its items (a call list's currency).
+ */
 export interface Field {
   schema: TSchema
-  read: (node: XmlNode) => unknown
+  read: (node: XmlNode, page?: XmlNode) => unknown
 }
 
 /** A path of element names below the item (or the answer's <page>): `['registration', 'reg_city']`. */
@@ -102,19 +106,21 @@ export const currencyText = (value: string | undefined): string | null => (value
 /** An amount of money: the exact decimal and its currency, together, or null when MOR sends no amount. */
 export const MoneySchema = Type.Object({
   amount: Type.String({ pattern: DECIMAL_PATTERN, maxLength: 34, description: 'the exact decimal MOR sends, never a float', examples: ['-12.5000'] }),
-  currency: Nullable(Type.String({ pattern: CURRENCY_PATTERN, description: 'ISO 4217 code; null when MOR does not say', examples: ['EUR'] }))
+  currency: Nullable(Type.String({ pattern: CURRENCY_PATTERN, maxLength: 3, description: 'ISO 4217 code; null when MOR does not say', examples: ['EUR'] }))
 }, { additionalProperties: false })
 
 /**
- * Money from an amount element and a currency: an element beside it (`{ from }`) or the currency
- * MOR does not name in this answer (`null`).
+ * Money from an amount element and its currency: an element beside it (a path), one the answer's
+ * <page> states for every item (`{ page: path }`), or none, when MOR does not name it (`null`).
  */
-export function money (amountFrom: Path, currencyFrom: Path | null, about: Doc = {}): Field {
+export function money (amountFrom: Path, currencyFrom: Path | { page: Path } | null, about: Doc = {}): Field {
+  const currencyOf = (node: XmlNode, page: XmlNode) =>
+    currencyFrom === null ? null : currencyText(typeof currencyFrom === 'object' && 'page' in currencyFrom ? textAt(page, currencyFrom.page) : textAt(node, currencyFrom))
   return {
     schema: Nullable(Type.Object(MoneySchema.properties, { additionalProperties: false, ...doc(about) })),
-    read: (node) => {
+    read: (node, page = node) => {
       const amount = decimalText(textAt(node, amountFrom))
-      return amount === null ? null : { amount, currency: currencyFrom === null ? null : currencyText(textAt(node, currencyFrom)) }
+      return amount === null ? null : { amount, currency: currencyOf(node, page) }
     }
   }
 }
@@ -181,9 +187,9 @@ export function object (fields: Readonly<Record<string, Field>>, options: Doc & 
   const entries = Object.entries(fields)
   return {
     schema: Type.Object(Object.fromEntries(entries.map(([name, field]) => [name, field.schema])), { additionalProperties: false, ...options }),
-    read: (node) => {
+    read: (node, page = node) => {
       const out: Record<string, unknown> = {}
-      for (const [name, field] of entries) out[name] = field.read(node)
+      for (const [name, field] of entries) out[name] = field.read(node, page)
       return out
     }
   }
@@ -194,9 +200,9 @@ export function nested (path: Path, fields: Readonly<Record<string, Field>>, abo
   const inner = object(fields, about)
   return {
     schema: inner.schema,
-    read: (node) => {
+    read: (node, page = node) => {
       const value = at(node, path)
-      return inner.read(isNode(value) ? value : {})
+      return inner.read(isNode(value) ? value : {}, page)
     }
   }
 }

@@ -30,9 +30,12 @@ export function queryReader (schema: TObject): QueryReader {
   const checks = new Map(names.map((name) => [name, Compile(schema.properties[name] as TSchema)]))
   const isBoolean = new Set(names.filter((name) => (schema.properties[name] as { type?: string }).type === 'boolean'))
   const required = (schema.required ?? []) as string[]
+  // No query: the one answer the hit path sees most, made once.
+  const none: QueryOutcome = required.length === 0 ? { ok: true, values: {} } : { ok: false, detail: `Query parameter "${required[0] ?? ''}" is required` }
   return {
     schema,
     read (search) {
+      if (search === '') return none
       const values: QueryValues = {}
       for (const [name, raw] of new URLSearchParams(search)) {
         const check = checks.get(name)

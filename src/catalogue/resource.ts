@@ -25,8 +25,8 @@ export interface ListSpec {
   tag: string
   /** One item's fields. */
   item: Readonly<Record<string, Field>>
-  /** The id each item is paged and scoped by (a field of the item). */
-  id: string
+  /** The id field each item is scoped by (users_get's user id); none: items are only paged. */
+  id?: string
   /** Items the API never lists (MOR's admin user 0 in users_get), by their read value. */
   drop?: (item: Record<string, unknown>) => boolean
   /** The most items an answer may hold; a longer list is not a MOR answer. */
@@ -71,6 +71,8 @@ export interface ResourceSpec {
   query?: TObject
   /** The MOR user whose answer this is, checked against the caller's scope before anything else; undefined: none (a list scoped by item). */
   user: (ask: Ask) => number | undefined
+  /** A refusal (400) of what the query asks, beyond what each parameter's schema says (a period too long). */
+  refuse?: (ask: Ask) => string | undefined
   /** What the gateway sends MOR, besides u, p and hash. */
   params: (ask: Ask, now: number) => Record<string, string>
   /**
@@ -101,7 +103,7 @@ export interface Resource extends ResourceSpec {
   reader: QueryReader
   /** The answer's head, read from <page>. */
   readHead: (page: Record<string, unknown>) => Record<string, unknown>
-  readItem: ((node: Record<string, unknown>) => Record<string, unknown>) | undefined
+  readItem: ((node: Record<string, unknown>, page: Record<string, unknown>) => Record<string, unknown>) | undefined
 }
 
 const NEXT_CURSOR = Nullable(Type.String({
@@ -126,7 +128,7 @@ export function defineResource (spec: ResourceSpec): Resource {
     item: item?.schema as TObject | undefined,
     query,
     reader: queryReader(query),
-    readHead: head.read as Resource['readHead'],
+    readHead: (page) => head.read(page, page) as Record<string, unknown>,
     readItem: item?.read as Resource['readItem']
   }
 }

@@ -1,5 +1,5 @@
-// The hit lane: a fresh cached answer (a list, a page or filtered view of one, a device's details)
-// for an authenticated caller, written straight to the socket. A cache hit is what the gateway does
+// The hit lane: a fresh cached answer (a list, a page or filtered view of one, a device's details,
+// a catalogue resource) for an authenticated caller, written straight to the socket. A cache hit is what the gateway does
 // most, and the framework's per-request machinery (request and reply objects, child logger, hook
 // chain, send pipeline) costs about as much again as the answer (docs/decisions/hit-lane.md).
 //
@@ -32,8 +32,8 @@ export interface LaneResource {
   idOf: (path: string) => number | undefined
   /** False when the route refuses this caller this id before any lookup (a 403). */
   mayAsk: (caller: Caller, id: number) => boolean
-  /** A fresh entry without calling MOR (cache `peek`), if there is one. */
-  peek: (id: number) => CacheEntry | undefined | Promise<CacheEntry | undefined>
+  /** A fresh entry without calling MOR (cache `peek`), if there is one; undefined too for a query the route refuses. */
+  peek: (id: number, search: string) => CacheEntry | undefined | Promise<CacheEntry | undefined>
   /** The view the route sends this caller of a fresh entry, or undefined when the route answers otherwise. */
   view: (entry: CacheEntry, caller: Caller, id: number, path: string, search: string) => Viewed | undefined
 }
@@ -113,7 +113,7 @@ export function createHitLane (deps: HitLaneDeps): Lane {
       res.end(body)
       served(req, id, route, result, startedAt, caller)
     }
-    const found = lookup(take(caller), resource.peek(id))
+    const found = lookup(take(caller), resource.peek(id, search))
     if (found instanceof Promise) found.then(serve).catch((err: unknown) => { giveUp(err, res, next) })
     else serve(found)
   }

@@ -67,6 +67,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
       },
       tags: [
         { name: 'devices', description: 'MOR devices as JSON' },
+        { name: 'users', description: 'MOR users, their accounts, calls and payments as JSON: MOR\'s read methods, each described once in the catalogue' },
         { name: 'operations', description: 'Health checks for orchestrators (metrics are at /metrics, Prometheus text)' },
         { name: 'legacy', description: 'MOR\'s own API, passed through unchanged' }
       ]

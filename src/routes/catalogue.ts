@@ -57,6 +57,8 @@ const catalogueRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, 
       const query = resource.reader.read(search)
       if (!query.ok) throw new InvalidQueryError(query.detail)
       const ask: Ask = { id: route.idParam === undefined ? undefined : Number((request.params as Record<string, string>)[route.idParam]), query: query.values }
+      const refused = resource.refuse?.(ask)
+      if (refused !== undefined) throw new InvalidQueryError(refused)
       const user = resource.user(ask)
       // Before any cache lookup: the same answer whether or not the user exists.
       if (user !== undefined) authorizeUser(request, user)

@@ -146,6 +146,16 @@ export const OPERATION_PROBLEMS = {
     403: { slugs: ['forbidden'], when: 'this caller may not read this user (the same answer whether or not the user exists)' },
     404: LIST[404]
   },
+  listUserCalls: {
+    ...LIST,
+    400: { slugs: ['invalid-request'], when: `userId is not a decimal integer from 0 to 2147483647, the period is missing, reversed or longer than 31 days, ${BAD_QUERY}` },
+    403: { slugs: ['forbidden'], when: 'this caller may not read this user (the same answer whether or not the user exists)' }
+  },
+  listUserPayments: {
+    ...LIST,
+    400: { slugs: ['invalid-request'], when: `userId is not a decimal integer from 0 to 2147483647, ${BAD_QUERY}` },
+    403: { slugs: ['forbidden'], when: 'this caller may not read this user (the same answer whether or not the user exists)' }
+  },
   // Liveness is never shed: a busy process is alive.
   getLiveness: { 500: BUG },
   getReadiness: { 500: BUG, 503: SHED },
