@@ -213,7 +213,14 @@ describe('every resource the hit lane serves: one answer, one log line, one coun
     ['a whole list', '/v1/users/5/devices', '/v1/users/:userId/devices'],
     ['a page', '/v1/users/5/devices?limit=2', '/v1/users/:userId/devices'],
     ['a filtered view', '/v1/users/5/devices?primary=true', '/v1/users/:userId/devices'],
-    ['a device\'s details', '/v1/devices/5', '/v1/devices/:deviceId']
+    ['a device\'s details', '/v1/devices/5', '/v1/devices/:deviceId'],
+    // The catalogue's resources (src/catalogue/), through the same lane. Each answer is under
+    // COMPRESS_MIN_BYTES: fetch() takes gzip, and a compressed answer is the route's to give.
+    ['a page of users', '/v1/users?limit=3', '/v1/users'],
+    ['a user\'s details', '/v1/users/2', '/v1/users/:userId'],
+    ['a user\'s calls in a settled period', '/v1/users/2/calls?from=2026-11-01T00:00:00Z&to=2026-11-01T06:00:00Z', '/v1/users/:userId/calls'],
+    ['a page of a user\'s calls', '/v1/users/2/calls?from=2026-11-01T00:00:00Z&to=2026-11-08T00:00:00Z&status=answered&limit=2', '/v1/users/:userId/calls'],
+    ['a page of a user\'s payments', '/v1/users/2/payments?limit=2', '/v1/users/:userId/payments']
   ]
   for (const [name, path, route] of resources) {
     it(name, async () => {
