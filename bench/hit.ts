@@ -25,6 +25,13 @@ const LIST = '/v1/users/5/devices'
 // the bench's key may read.
 const DEVICE = '/v1/devices/5'
 const HIT_GOAL = 0.8
+// A hit of each catalogue resource (src/catalogue/), as a frontend asks for it: its route and path.
+const CATALOGUE_HITS: Array<[string, string]> = [
+  ['/v1/users', '/v1/users'],
+  ['/v1/users/:userId', '/v1/users/2'],
+  ['/v1/users/:userId/calls', '/v1/users/2/calls?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z'],
+  ['/v1/users/:userId/payments', '/v1/users/2/payments']
+]
 // What every hit row shares, as the scenarios set it up.
 const scope = `in-process tier, a key scoped to users 1-10,42,${LARGE_USER_ID}, access log at default level`
 
@@ -52,9 +59,16 @@ export async function cacheHitScenarios (simUrl: string) {
   const hitHeaders = [...(await fetch(gateway.url + LIST, { headers: AUTH })).headers].filter(([name]) => !['date', 'connection', 'keep-alive', 'content-type', 'content-length'].includes(name))
   const headersFile = join(dir, 'headers.json')
   writeFileSync(headersFile, JSON.stringify(hitHeaders))
+  // The catalogue's bodies as the gateway serves them to this key (the users list cut to its scope).
+  const routesFile = join(dir, 'routes.json')
+  writeFileSync(routesFile, JSON.stringify(await Promise.all(CATALOGUE_HITS.map(async ([route, path], i) => {
+    const file = join(dir, `catalogue-${i}.json`)
+    writeFileSync(file, await bodyOf(gateway.url + path))
+    return [route, file]
+  }))))
   const startBare = async (env: Record<string, string> = {}): Promise<Started> => {
     const port = await freePort()
-    const child = await startProcess(node, [dist('bench/servers/bare.js')], port, { BODY_FILE: bodyFile, DEVICE_BODY_FILE: deviceBodyFile, PORT: String(port), ...env }, 'server')
+    const child = await startProcess(node, [dist('bench/servers/bare.js')], port, { BODY_FILE: bodyFile, DEVICE_BODY_FILE: deviceBodyFile, ROUTES_FILE: routesFile, PORT: String(port), ...env }, 'server')
     return { child, url: `http://127.0.0.1:${port}` }
   }
   const bare = await startBare()
@@ -129,13 +143,15 @@ export async function cacheHitScenarios (simUrl: string) {
   const bareTwin = await startBare()
   const fairness = await sideBySide(hit(bare, LIST), hit(bareTwin, LIST), SIDE_ROUNDS)
   const gatewayTwin = await startGateway(simUrl, scoped, 'server')
-  await bodyOf(gatewayTwin.url + LIST)
-  await bodyOf(gatewayTwin.url + DEVICE)
+  for (const path of [LIST, DEVICE, ...CATALOGUE_HITS.map(([, p]) => p)]) await bodyOf(gatewayTwin.url + path)
   const across = (as: Started[], bs: Started[], path: string) => sideBySideAcross(as.map((s) => hit(s, path)), bs.map((s) => hit(s, path)), PAIR_ROUNDS)
   const gateways = [gateway, gatewayTwin]
   const bares = [bare, bareTwin]
   const listTogether = await across(gateways, bares, LIST)
   const deviceTogether = await across(gateways, bares, DEVICE)
+  // Every catalogue resource's hit, the same way: the one pipeline serves them all.
+  const catalogueTogether: Array<[string, SideBySide]> = []
+  for (const [, path] of CATALOGUE_HITS) catalogueTogether.push([path, await across(gateways, bares, path)])
   const beforeTwin = await startBefore()
   const befores = before && beforeTwin ? [before, beforeTwin] : []
   const beforeList = befores.length > 0 ? await across(befores, bares, LIST) : undefined
@@ -154,6 +170,19 @@ export async function cacheHitScenarios (simUrl: string) {
     { resource: `device-details hit (GET ${DEVICE})`, after: methodsOf('gateway', deviceTogether, results.device, results.bareDevice), before: beforeDevice && methodsOf(beforeLabel, beforeDevice, results.beforeDevice, results.bareDevice) }
   ]
   for (const { resource, after, before: old } of resources) report(resource, after, old)
+  for (const [path, together] of catalogueTogether) {
+    const m = methodsOf('gateway', together, undefined, undefined)
+    rows.push({
+      scenario: `cache hit of a catalogue resource (GET ${path}), ${scope}: CPU per answer at saturation side by side, as above`,
+      target: 'gateway',
+      result: together.a,
+      ratio: m.cpu,
+      goal: `>= ${HIT_GOAL}`,
+      pass: m.cpu >= HIT_GOAL,
+      note: `${m.saturatedRounds} of ${together.ratios.length} rounds at saturation, ${spread(m.cpuRatios)}; req/s ${fmt(together.ratio, 2)}; ${cpuNote('gateway', together.a)}, ${cpuNote('bare route', together.b)}`
+    })
+  }
+  extra.catalogueHits = Object.fromEntries(catalogueTogether.map(([path, together]) => [path, summary(methodsOf('gateway', together, undefined, undefined))]))
   if (headToHead) {
     for (const [resource, together] of [[resources[0]?.resource, headToHead.list], [resources[1]?.resource, headToHead.device]] as const) {
       const cpu = sideRatio(together, atSaturation(PER_CPU))

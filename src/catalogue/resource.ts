@@ -103,7 +103,7 @@ export interface Resource extends ResourceSpec {
   reader: QueryReader
   /** The answer's head, read from <page>. */
   readHead: (page: Record<string, unknown>) => Record<string, unknown>
-  readItem: ((node: Record<string, unknown>, page: Record<string, unknown>) => Record<string, unknown>) | undefined
+  readItem: ((node: Record<string, unknown>, page?: Record<string, unknown>) => Record<string, unknown>) | undefined
 }
 
 const NEXT_CURSOR = Nullable(Type.String({

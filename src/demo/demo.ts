@@ -42,6 +42,10 @@ try {
   Try it       curl -s -H "Authorization: Bearer ${keyNote}" ${base}/v1/users/2/devices
   A page       curl -s -H "Authorization: Bearer ${keyNote}" "${base}/v1/users/100/devices?type=sip&limit=100"
   One device   curl -s -H "Authorization: Bearer ${keyNote}" ${base}/v1/devices/5
+  Users        curl -s -H "Authorization: Bearer ${keyNote}" "${base}/v1/users?limit=5"
+  One user     curl -s -H "Authorization: Bearer ${keyNote}" ${base}/v1/users/2
+  Calls        curl -s -H "Authorization: Bearer ${keyNote}" "${base}/v1/users/2/calls?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z"
+  Payments     curl -s -H "Authorization: Bearer ${keyNote}" ${base}/v1/users/2/payments
   Add a device curl -s ${auth} -H "Content-Type: application/json" -H 'Idempotency-Key: "demo-add-1"' --data '{"type":"SIP","description":"Lobby phone"}' ${base}/v1/users/2/devices
   Change one   curl -s -X PATCH ${auth} -H "Content-Type: application/merge-patch+json" --data '{"description":"Front desk"}' ${base}/v1/devices/5
   Remove one   curl -s -i -X DELETE ${auth} ${base}/v1/devices/84
