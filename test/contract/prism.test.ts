@@ -153,6 +153,45 @@ describe('Prism in front of the gateway', () => {
     expect((await getJson(`${gw.url}/problems/no-such-problem`)).status).toBe(404)
   })
 
+  it('passes the catalogue operations: users, a user, calls and payments, pages followed by their cursor, 304s and their problems', async () => {
+    const DAY = 'from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z'
+    const users = json(await passes('/v1/users?limit=3', { headers: auth() }, 200))
+    expect((users.users as unknown[]).length).toBe(3)
+    await passes(`/v1/users?limit=3&cursor=${String(users.nextCursor)}`, { headers: auth() }, 200)
+    expect(json(await passes('/v1/users', { headers: auth(KEY_SOLO) }, 200))).toMatchObject({ users: [{ id: 3 }], nextCursor: null })
+    const alice = await passes('/v1/users/2', { headers: auth() }, 200)
+    expect(json(alice)).toMatchObject({ id: 2, username: 'alice' })
+    await passes('/v1/users/2', { headers: { ...auth(), 'if-none-match': alice.headers.get('etag') ?? '' } }, 304)
+    await passes('/v1/users/9', { headers: auth() }, 404)
+    await passes('/v1/users/2', { headers: auth(KEY_SOLO) }, 403)
+    const calls = json(await passes(`/v1/users/2/calls?${DAY}&limit=2`, { headers: auth() }, 200))
+    expect((calls.calls as unknown[]).length).toBe(2)
+    await passes(`/v1/users/2/calls?${DAY}&limit=2&cursor=${String(calls.nextCursor)}`, { headers: auth() }, 200)
+    await passes(`/v1/users/2/calls?${DAY}&status=no-answer&deviceId=5&destinationPrefix=3706`, { headers: auth() }, 200)
+    // A period the schema takes and the gateway refuses (longer than 31 days): its 400 is the contract's.
+    await passes('/v1/users/2/calls?from=2026-10-01T00:00:00Z&to=2026-12-01T00:00:00Z', { headers: auth() }, 400)
+    await passes('/v1/users/2/payments?limit=1', { headers: auth() }, 200)
+    await passes('/v1/users/3/payments', { headers: auth(KEY_SOLO) }, 200)
+
+    const forbidden: Array<[string, string]> = [
+      ['/v1/users/007', 'path.userid'],
+      ['/v1/users?limit=0', 'query.limit'],
+      ['/v1/users/2/calls?to=2026-11-02T00:00:00Z', 'query'],
+      ['/v1/users/2/calls?from=2026-11-01&to=2026-11-02T00:00:00Z', 'query.from'],
+      [`/v1/users/2/calls?${DAY}&status=weird`, 'query.status'],
+      [`/v1/users/2/calls?${DAY}&deviceId=05`, 'query.deviceid'],
+      [`/v1/users/2/calls?${DAY}&destinationPrefix=%2B44`, 'query.destinationprefix'],
+      ['/v1/users/2/payments?limit=1001', 'query.limit']
+    ]
+    for (const [path, where] of forbidden) {
+      const refused = await viaPrism(prism, path, { headers: auth() })
+      // A time both outside its pattern and not a date-time is one refusal per rule: one place.
+      expect({ path, status: refused.status, at: [...new Set(refusedAt(refused))] }).toStrictEqual({ path, status: 422, at: [where] })
+      const direct = await getJson(`${gw.url}${path}`, auth())
+      expect({ path, status: direct.status, type: (direct.body as { type: string }).type }).toStrictEqual({ path, status: 400, type: '/problems/invalid-request' })
+    }
+  })
+
   it('refuses exactly the generated list queries the gateway refuses', async () => {
     // Empty values aside: Prism does not validate them (above).
     const queries = LIST_QUERY.filter((query) => Object.values(query).every((value) => value !== ''))
