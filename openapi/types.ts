@@ -672,7 +672,7 @@ export interface components {
              * @description MOR user id
              */
             userId: number | null;
-            /** @description the currency of every call's price */
+            /** @description ISO 4217 code of every call's rate and price */
             currency: string | null;
             /**
              * Format: int32

@@ -4,7 +4,7 @@
 // ago does not change, so it is cached for much longer than today's.
 import { Type } from 'typebox'
 import type { Lifetimes } from '../cache/entry.js'
-import { choice, integer, money, text, time, type Field } from './fields.js'
+import { choice, currency, integer, money, text, time, type Field } from './fields.js'
 import { PAGING_QUERY } from './query.js'
 import { defineResource, type Ask } from './resource.js'
 import { decimalPattern } from '../schemas/decimal.js'
@@ -103,7 +103,7 @@ export const userCalls = defineResource({
   },
   head: {
     userId: integer('userid', { description: 'MOR user id' }),
-    currency: text('currency', 3, { description: 'the currency of every call\'s price' }),
+    currency: currency('currency', { description: 'ISO 4217 code of every call\'s rate and price' }),
     totalCalls: integer('total_calls', { description: 'MOR\'s count of the calls in the period, with the filters' })
   },
   list: {

@@ -63,8 +63,9 @@ export function integer (from: Path, about: Doc & { minimum?: number, maximum?: 
     read: (node) => {
       const value = textAt(node, from)
       if (value === undefined || !INTEGER.test(value)) return null
-      const number = Number(value)
-      return number >= minimum && number <= maximum ? number : null
+      // -0 is 0; past 2^53 a number is no longer the digits MOR sent.
+      const number = Number(value) + 0
+      return Number.isSafeInteger(number) && number >= minimum && number <= maximum ? number : null
     }
   }
 }
@@ -103,6 +104,14 @@ export const CURRENCY_PATTERN = '^[A-Z]{3}$'
 const CURRENCY = new RegExp(CURRENCY_PATTERN)
 export const currencyText = (value: string | undefined): string | null => (value !== undefined && CURRENCY.test(value) ? value : null)
 
+/** A currency code on its own (a list's currency, stated once). */
+export function currency (from: Path, about: Doc = {}): Field {
+  return {
+    schema: Nullable(Type.String({ pattern: CURRENCY_PATTERN, maxLength: 3, ...doc(about) })),
+    read: (node) => currencyText(textAt(node, from))
+  }
+}
+
 /** An amount of money: the exact decimal and its currency, together, or null when MOR sends no amount. */
 export const MoneySchema = Type.Object({
   amount: Type.String({ pattern: DECIMAL_PATTERN, maxLength: 34, description: 'the exact decimal MOR sends, never a float', examples: ['-12.5000'] }),
@@ -138,7 +147,7 @@ export function choice (from: Path, spellings: Readonly<Record<string, string>>,
 }
 
 const MOR_TIME = /^([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{2}):([0-9]{2}):([0-9]{2})$/
-const MOR_ZONE = /^(?:GMT|UTC)?\s*([+-])([0-9]{1,2}):?([0-9]{2})$/
+const MOR_ZONE = /^(?:GMT|UTC)?\s*([+-])([0-9]{1,2}):?([0-5][0-9])$/
 
 /**
  * MOR's local `YYYY-MM-DD HH:MM:SS` and its `GMT +02:00` zone as an RFC 3339 UTC time; without a
@@ -159,13 +168,21 @@ export function utcTime (local: string | undefined, zone: string | undefined): s
   const check = new Date(ms)
   // Date.UTC rolls 2026-02-31 over into March: such a date is not one MOR meant.
   if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return null
-  return new Date(ms - offsetMinutes * 60_000).toISOString().replace('.000Z', 'Z')
+  const utc = new Date(ms - offsetMinutes * 60_000)
+  // A zone can carry the last day of year 9999 past it: no RFC 3339 time.
+  if (utc.getUTCFullYear() > 9999 || utc.getUTCFullYear() < 0) return null
+  return utc.toISOString().replace('.000Z', 'Z')
 }
 
 export function time (from: Path, zoneFrom: Path | undefined, about: Doc = {}): Field {
   return {
     schema: Nullable(Type.String({ format: 'date-time', maxLength: 20, ...doc(about) })),
-    read: (node) => utcTime(textAt(node, from), zoneFrom === undefined ? undefined : textAt(node, zoneFrom))
+    read: (node) => {
+      if (zoneFrom === undefined) return utcTime(textAt(node, from), undefined)
+      // A zone element that is there but not text (repeated, nested) is no zone to read as UTC.
+      const zone = at(node, zoneFrom)
+      return zone === undefined || typeof zone === 'string' ? utcTime(textAt(node, from), zone === '' ? undefined : zone) : null
+    }
   }
 }
 

@@ -44,9 +44,10 @@ export function loadItems (stored: unknown, bodyLength: number): ItemIndex | und
   if (typeof stored !== 'object' || stored === null) return undefined
   const { s, d } = stored as Partial<StoredItems>
   if (!Array.isArray(s) || !Array.isArray(d) || s.length !== d.length + 1) return undefined
-  let previous = 0
+  // Each item's JSON is at least `{}`: every start after the first is past the one before.
+  let previous = -1
   for (const start of s) {
-    if (!Number.isInteger(start) || start < previous || start > bodyLength) return undefined
+    if (!Number.isInteger(start) || start <= previous || start > bodyLength) return undefined
     previous = start
   }
   if (!d.every((id) => Number.isInteger(id) && id >= 0 && id <= 0xffffffff)) return undefined
@@ -76,8 +77,10 @@ export function cutList (
   let from = 0
   if (cursor !== undefined) {
     const state = decodeCursor(cursor)
-    if (state === undefined || state.userId !== bind.subject || state.filter !== filter || state.position > n) return { refused: 'bad-cursor' }
+    if (state === undefined || state.userId !== bind.subject || state.filter !== filter) return { refused: 'bad-cursor' }
+    // An earlier version's position may be past this version's end: stale before out of range.
     if (state.version !== version) return { refused: 'stale-cursor' }
+    if (state.position > n) return { refused: 'bad-cursor' }
     from = state.position
   }
   const picked: number[] = []

@@ -31,7 +31,7 @@ export function queryReader (schema: TObject): QueryReader {
   const isBoolean = new Set(names.filter((name) => (schema.properties[name] as { type?: string }).type === 'boolean'))
   const required = (schema.required ?? []) as string[]
   // No query: the one answer the hit path sees most, made once.
-  const none: QueryOutcome = required.length === 0 ? { ok: true, values: {} } : { ok: false, detail: `Query parameter "${required[0] ?? ''}" is required` }
+  const none: QueryOutcome = required.length === 0 ? { ok: true, values: Object.freeze({}) } : { ok: false, detail: `Query parameter "${required[0] ?? ''}" is required` }
   return {
     schema,
     read (search) {

@@ -57,7 +57,7 @@ export function userDetailsXml (userId: string, _params: SimParams, data: SimDat
     `    <registration>${[
       element('reg_address', `${user.id} Market St`), element('reg_postcode', `LT-0${1000 + (user.id % 9000)}`), element('reg_city', p.city),
       element('reg_country', p.country), element('reg_state', p.state), element('reg_phone', p.phone), element('reg_mobile', p.phone),
-      element('reg_fax', ''), element('reg_email', p.email)
+      element('reg_fax', p.fax), element('reg_email', p.email)
     ].join('')}</registration>\n  </details>\n</page>\n`
 }
 

@@ -9,6 +9,7 @@ import type { SimParams } from './request.js'
 import { createDevice, deleteDevice, updateDevice, type Outcome, type SimData } from './device-writes.js'
 import { deviceDetailsXml, devicesXml, errorXml, type ErrorShape, type SimRevision } from './xml.js'
 import { CATALOGUE } from '../catalogue/catalogue.js'
+import { DEVICE_DETAILS_GET, DEVICES_GET } from '../catalogue/devices.js'
 import { SIM_READS } from './catalogue.js'
 
 /** The parts of a simulator's options its methods read. */
@@ -47,15 +48,29 @@ const ID = /^[0-9]{1,10}$/
 const HASH_LENGTH = 40
 
 const listDevices: ApiMethod = {
-  subject: 'user_id',
-  hashed: ['user_id'],
+  subject: DEVICES_GET.subject ?? '',
+  hashed: DEVICES_GET.hashed,
   tally: 'byUser',
   emptyError: 'user_id is empty',
   run: (userId, _params, data) => {
     const user = data.user(userId)
-    return user ? devicesXml(user.devices) : { error: 'User not found' }
+    return user ? devicesXml(user.devices) : { error: DEVICES_GET.notFound[0] ?? '' }
   }
 }
+
+const deviceDetails: ApiMethod = {
+  subject: DEVICE_DETAILS_GET.subject ?? '',
+  hashed: DEVICE_DETAILS_GET.hashed,
+  tally: 'byDevice',
+  run: (deviceId, _params, data) => {
+    const owned = data.device(deviceId)
+    return owned ? deviceDetailsXml(owned) : { error: DEVICE_DETAILS_GET.notFound[0] ?? '' }
+  }
+}
+
+/** A method under its name and every old name MOR still answers to. */
+const named = (names: { name: string, oldNames: readonly string[] }, method: ApiMethod): Array<[string, ApiMethod]> =>
+  [names.name, ...names.oldNames].map((name) => [name, method])
 
 // One action under two names: device_delete (2013 on) and device_destroy, kept for old clients.
 const removeDevice: ApiMethod = { subject: 'device', hashed: ['device'], tally: 'writes', run: deleteDevice }
@@ -65,22 +80,13 @@ const catalogueMethods = CATALOGUE.flatMap((resource): Array<[string, ApiMethod]
   const run = SIM_READS[resource.name]
   if (run === undefined) throw new Error(`the simulator has no answer for catalogue resource ${resource.name}`)
   const method: ApiMethod = { subject: resource.mor.subject ?? '', hashed: resource.mor.hashed, tally: 'reads', run }
-  return [resource.mor.name, ...resource.mor.oldNames].map((name) => [name, method])
+  return named(resource.mor, method)
 })
 
 export const API_METHODS: ReadonlyMap<string, ApiMethod> = new Map([
   ...catalogueMethods,
-  ['devices_get', listDevices],
-  ['device_list', listDevices],
-  ['device_details_get', {
-    subject: 'device_id',
-    hashed: ['device_id'],
-    tally: 'byDevice',
-    run: (deviceId, _params, data) => {
-      const owned = data.device(deviceId)
-      return owned ? deviceDetailsXml(owned) : { error: 'Device was not found' }
-    }
-  }],
+  ...named(DEVICES_GET, listDevices),
+  ...named(DEVICE_DETAILS_GET, deviceDetails),
   ['device_create', {
     subject: 'user_id',
     hashed: ['user_id', 'description', 'pin', 'type', 'devicegroup_id', 'caller_id'],

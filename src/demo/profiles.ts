@@ -23,6 +23,8 @@ export interface SimProfile {
   country: string
   state: string
   phone: string
+  /** Empty: MOR's empty element (most users have no fax). */
+  fax: string
   language: string
   agreementDate: string
   vatPercent: string
@@ -30,8 +32,8 @@ export interface SimProfile {
 
 const SEEDED_PROFILES: Record<number, Partial<SimProfile>> = {
   0: { firstName: 'System', lastName: 'Admin', usertype: 'admin', account: 'Postpaid', credit: 'Unlimited' },
-  2: { firstName: 'Alice', lastName: 'Smith', company: 'Smith Trading', balance: '12.5000', currency: 'EUR', credit: 'Unlimited', city: 'Vilnius', country: 'Lithuania', state: 'Vilniaus', email: 'alice@example.com', agreementDate: '2024-03-01' },
-  3: { firstName: 'Bob', lastName: 'Jones', company: 'Bob & Sons <Ltd>', account: 'Postpaid', balance: '-3.2000', currency: 'USD', credit: '100.0000', city: 'Leeds', country: 'United Kingdom', email: 'bob@example.com' },
+  2: { firstName: 'Alice', lastName: 'Smith', company: 'Smith Trading', balance: '12.5000', currency: 'EUR', credit: 'Unlimited', city: 'Vilnius', country: 'Lithuania', state: 'Vilniaus', fax: '+37052000099', email: 'alice@example.com', agreementDate: '2024-03-01' },
+  3: { firstName: 'Bob', lastName: 'Jones', company: 'Bob & Sons <Ltd>', fax: '+441130000003', account: 'Postpaid', balance: '-3.2000', currency: 'USD', credit: '100.0000', city: 'Leeds', country: 'United Kingdom', email: 'bob@example.com' },
   4: { firstName: 'Carol', lastName: 'Ng', blocked: true, balance: '0.0000', currency: 'EUR', credit: '0' },
   5: { firstName: 'Dávid', lastName: 'Öz', usertype: 'reseller', hidden: true, balance: '1234567.8912', currency: 'HUF', credit: '50' }
 }
@@ -58,6 +60,7 @@ export function profileOf (user: SimUser): SimProfile {
     country: 'Lithuania',
     state: 'Kauno',
     phone: `+3705200${String(user.id).padStart(4, '0')}`,
+    fax: '',
     language: 'en',
     agreementDate: '2025-01-15',
     vatPercent: '21.0',

@@ -3,8 +3,9 @@
 // device_details_get share one request path; only their parameters and translation differ.
 import { Pool, errors as undiciErrors } from 'undici'
 import type { Config } from '../config.js'
-import { deviceDetailsHash, devicesGetHash, signSent } from './sign.js'
-import type { Ask, Resource } from '../catalogue/resource.js'
+import { signSent } from './sign.js'
+import { DEVICE_DETAILS_GET, DEVICES_GET } from '../catalogue/devices.js'
+import type { Ask, MorMethod, Resource } from '../catalogue/resource.js'
 import type { ItemIndex } from '../catalogue/items.js'
 import { createTranslator, type Translator } from './translate-pool.js'
 import { decompressBody, xmlText } from './decode.js'
@@ -144,37 +145,39 @@ export function createMorClient (settings: MorSettings, translator: Translator =
     }
   }
 
-  /** A failed answer as its typed error: the method's own "not found" text, or a rejection. */
-  function failure (answer: FailedAnswer, notFoundText: string, notFound: () => Error): Error {
+  /** A failed answer as its typed error: one of the method's own "not found" texts, or a rejection. */
+  function failure (answer: FailedAnswer, method: MorMethod, notFound: () => Error): Error {
     if (answer.kind === 'bad-response') return new UpstreamBadResponseError(answer.detail)
-    return answer.message === notFoundText ? notFound() : rejectedError(answer.message)
+    return method.notFound.includes(answer.message) ? notFound() : rejectedError(answer.message)
+  }
+
+  /** A read call's parameters with MOR's hash of them, by the method's description. */
+  function signed (method: MorMethod, params: Record<string, string>): Record<string, string> {
+    return { ...params, hash: signSent(method.hashed, { u: settings.user, p: settings.password, ...params }, settings.secret) }
   }
 
   async function getDevicesList (userId: number, trace?: TraceScope): Promise<IndexedList> {
-    const raw = await exchange('devices_get', { user_id: String(userId), hash: devicesGetHash(userId, settings.secret) }, trace)
+    const raw = await exchange(DEVICES_GET.name, signed(DEVICES_GET, { user_id: String(userId) }), trace)
     const translation = { 'mor.answer.bytes': raw.body.length, 'mor.translation.threaded': translator.threaded }
     const answer = await traced(trace, 'MOR answer translation', 'internal', translation, () => translator.translate(raw.body, raw.encoding, settings.maxBytes))
     if (answer.kind === 'devices') return answer.list
-    throw failure(answer, 'User not found', () => new UserNotFoundError(userId))
+    throw failure(answer, DEVICES_GET, () => new UserNotFoundError(userId))
   }
 
   async function getDeviceDetails (deviceId: number, trace?: TraceScope): Promise<{ json: string, userId: number | null }> {
-    const raw = await exchange('device_details_get', { device_id: String(deviceId), hash: deviceDetailsHash(deviceId, settings.secret) }, trace)
+    const raw = await exchange(DEVICE_DETAILS_GET.name, signed(DEVICE_DETAILS_GET, { device_id: String(deviceId) }), trace)
     // One device's answer is small: translated inline, never in the worker pool.
     const answer = await translateDetailsToJson(raw.body, raw.encoding, settings.maxBytes, deviceId)
     if (answer.kind === 'device') return { json: answer.json, userId: answer.userId }
-    throw failure(answer, 'Device was not found', () => new DeviceNotFoundError(deviceId))
+    throw failure(answer, DEVICE_DETAILS_GET, () => new DeviceNotFoundError(deviceId))
   }
 
   async function getResource (resource: Resource, ask: Ask, trace?: TraceScope): Promise<{ json: string, items: ItemIndex | undefined }> {
-    const params = resource.params(ask, Date.now())
-    const hash = signSent(resource.mor.hashed, { u: settings.user, p: settings.password, ...params }, settings.secret)
-    const raw = await exchange(resource.mor.name, { ...params, hash }, trace)
+    const raw = await exchange(resource.mor.name, signed(resource.mor, resource.params(ask, Date.now())), trace)
     const translation = { 'mor.answer.bytes': raw.body.length, 'mor.translation.threaded': translator.threaded }
     const answer = await traced(trace, 'MOR answer translation', 'internal', translation, () => translator.translateResource(resource, raw.body, raw.encoding, settings.maxBytes))
     if (answer.kind === 'answer') return answer
-    if (answer.kind === 'bad-response') throw new UpstreamBadResponseError(answer.detail)
-    throw resource.mor.notFound.includes(answer.message) ? new UserNotFoundError(ask.id ?? 0) : rejectedError(answer.message)
+    throw failure(answer, resource.mor, () => new UserNotFoundError(ask.id ?? 0))
   }
 
   /**

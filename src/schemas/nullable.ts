@@ -3,6 +3,8 @@
 import { Type, type Static, type TSchema } from 'typebox'
 
 export function Nullable<T extends TSchema> (schema: T) {
-  const { type, ...rest } = schema as unknown as { type: string }
-  return Type.Unsafe<Static<T> | null>({ ...rest, type: [type, 'null'] })
+  const { type, ...rest } = schema as unknown as { type: string, enum?: unknown[] }
+  // An enum lists every value the schema takes: null too, or a validator refuses it.
+  const values = rest.enum === undefined ? {} : { enum: [...rest.enum, null] }
+  return Type.Unsafe<Static<T> | null>({ ...rest, ...values, type: [type, 'null'] })
 }
