@@ -78,7 +78,7 @@ export const userCalls = defineResource({
   refuse (ask) {
     const { start, end } = period(ask)
     if (!Number.isFinite(start) || !Number.isFinite(end)) return 'Query parameters "from" and "to" must be RFC 3339 times that exist'
-    if (end <= start) return 'Query parameter "to" must be after "from"'
+    if (end <= start) return 'Query parameter "to" must be at least a whole second after "from" (MOR counts in seconds)'
     if (end - start > MAX_PERIOD_DAYS * 86_400) return `The period from "from" to "to" must be at most ${MAX_PERIOD_DAYS} days`
     if (start < 0) return 'Query parameter "from" must not be before 1970'
     return undefined

@@ -6,6 +6,7 @@ import type { CacheEntry } from '../cache/entry.js'
 import type { Caller } from '../auth/caller.js'
 import { isEveryUser } from '../auth/scope.js'
 import type { Viewed } from '../devices/contract.js'
+import { createHash } from 'node:crypto'
 import { cutList } from './items.js'
 import type { Ask, Resource } from './resource.js'
 
@@ -13,6 +14,15 @@ const NO_MORE: string[] = []
 
 /** The cache key of what `ask` asks of `resource`, namespaced by the resource. */
 export const keyOf = (resource: Resource, ask: Ask, now: number) => `${resource.name}:${resource.key(ask, now)}`
+
+/**
+ * What a cursor is bound to: the resource, and the list the rest of the query asks for (a calls
+ * period and its filters): a cursor sent with another period is not one for this list.
+ */
+function listName (resource: Resource, ask: Ask): string {
+  const list = resource.key(ask, 0)
+  return `${resource.name}-${createHash('sha256').update(list).digest('hex').slice(0, 12)}`
+}
 
 /** The query string of the next page: the same parameters, the next cursor. */
 function nextSearch (ask: Ask, cursor: string): string {
@@ -35,7 +45,7 @@ export function catalogueView (resource: Resource, entry: CacheEntry, ask: Ask, 
     scope: scoped ? caller.scope.text : '*',
     limit,
     cursor,
-    bind: { resource: resource.name, subject: ask.id ?? 0 }
+    bind: { resource: listName(resource, ask), subject: ask.id ?? 0 }
   })
   if ('refused' in cut) return cut
   const view = { body: cut.body, etag: cut.etag, variant: cut.variant }

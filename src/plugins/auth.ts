@@ -14,6 +14,8 @@ import { createJwtVerifier, looksLikeJwt, type JwtVerifier } from '../auth/jwt.j
 
 export const UnauthorizedError = gatewayError('unauthorized', 'UNAUTHORIZED', '%s', 401)
 export const ForbiddenUserError = gatewayError('forbidden', 'FORBIDDEN_USER', 'This caller may not read this MOR user\'s devices', 403)
+/** The same refusal for the catalogue's resources, which are about the user, not only its devices. */
+export const ForbiddenReadError = gatewayError('forbidden', 'FORBIDDEN_USER', 'This caller may not read this MOR user', 403)
 
 export interface Auth {
   /** The caller a bearer header stands for; synchronous for API keys and tokens seen before. */
@@ -66,8 +68,8 @@ export function requireCaller (request: FastifyRequest, reply: FastifyReply, don
 }
 
 /** Throws the 403 unless the request's caller may read `userId`. */
-export function authorizeUser (request: FastifyRequest, userId: number): void {
-  if (!mayRead(request.caller, userId)) throw new ForbiddenUserError()
+export function authorizeUser (request: FastifyRequest, userId: number, Refusal: new () => Error = ForbiddenUserError): void {
+  if (!mayRead(request.caller, userId)) throw new Refusal()
 }
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {

@@ -15,7 +15,7 @@ import { UserIdParamsSchema } from '../schemas/device.js'
 import { CACHE_HEADERS, jsonResponse, RATE_LIMIT_HEADERS } from '../schemas/responses.js'
 import { problemResponses } from '../schemas/problem-answers.js'
 import { UserNotFoundError } from '../mor/errors.js'
-import { authorizeUser } from '../plugins/auth.js'
+import { authorizeUser, ForbiddenReadError } from '../plugins/auth.js'
 import { devicesAnswerHeaders } from '../cache/http.js'
 import { splitUrl } from '../http/url.js'
 import { answerVary, fetchCached, InvalidQueryError, LINK_HEADER, REQUEST_HEADERS, sendView, setHeaders, StaleCursorError } from './cached-answer.js'
@@ -61,7 +61,7 @@ const catalogueRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, 
       if (refused !== undefined) throw new InvalidQueryError(refused)
       const user = resource.user(ask)
       // Before any cache lookup: the same answer whether or not the user exists.
-      if (user !== undefined) authorizeUser(request, user)
+      if (user !== undefined) authorizeUser(request, user, ForbiddenReadError)
       const now = Date.now()
       const result = await fetchCached(fastify, request, (opts) => fastify.devicesCache.getKeyed(keyed(resource, ask, now), opts))
       const { entry } = result
