@@ -77,7 +77,7 @@ export function cutList (
   let from = 0
   if (cursor !== undefined) {
     const state = decodeCursor(cursor)
-    if (state === undefined || state.userId !== bind.subject || state.filter !== filter) return { refused: 'bad-cursor' }
+    if (state === undefined || state.kind !== 'list' || state.userId !== bind.subject || state.filter !== filter) return { refused: 'bad-cursor' }
     // An earlier version's position may be past this version's end: stale before out of range.
     if (state.version !== version) return { refused: 'stale-cursor' }
     if (state.position > n) return { refused: 'bad-cursor' }
@@ -93,7 +93,7 @@ export function cutList (
     }
     picked.push(i)
   }
-  const nextCursor = next === undefined ? null : encodeCursor({ userId: bind.subject, version, position: next, filter })
+  const nextCursor = next === undefined ? null : encodeCursor({ kind: 'list', userId: bind.subject, version, position: next, filter })
   const { starts } = index
   const pieces: Buffer[] = [body.subarray(0, starts[0])]
   for (let run = 0; run < picked.length;) {

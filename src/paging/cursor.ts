@@ -5,6 +5,12 @@
 // every field is checked before use.
 
 export interface CursorState {
+  /**
+   * What kind of list: a user's devices (`devices`, whose filter is a device type list), or a
+   * catalogue list (`list`, whose filter names the resource and its query). Part of the cursor's
+   * text, so no filter of one kind can read as one of the other.
+   */
+  kind: 'devices' | 'list'
   userId: number
   /** The list's strong ETag, without quotes. */
   version: string
@@ -14,10 +20,11 @@ export interface CursorState {
   filter: string
 }
 
-const FORMAT = /^1\.(0|[1-9][0-9]{0,9})\.([A-Za-z0-9_-]{1,64})\.(0|[1-9][0-9]{0,9})\.([a-z0-9_+,-]*\|(?:true|false)?)$/
+const FORMAT = /^([12])\.(0|[1-9][0-9]{0,9})\.([A-Za-z0-9_-]{1,64})\.(0|[1-9][0-9]{0,9})\.([a-z0-9_+,-]*\|(?:true|false)?)$/
+const KIND_MARK = { devices: '1', list: '2' } as const
 
 export function encodeCursor (state: CursorState): string {
-  return Buffer.from(`1.${state.userId}.${state.version}.${state.position}.${state.filter}`).toString('base64url')
+  return Buffer.from(`${KIND_MARK[state.kind]}.${state.userId}.${state.version}.${state.position}.${state.filter}`).toString('base64url')
 }
 
 /** The cursor's state, or undefined when it is not one this gateway issued. */
@@ -25,5 +32,5 @@ export function decodeCursor (cursor: string): CursorState | undefined {
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined
   const match = FORMAT.exec(Buffer.from(cursor, 'base64url').toString('latin1'))
   if (!match) return undefined
-  return { userId: Number(match[1]), version: match[2] as string, position: Number(match[3]), filter: match[4] as string }
+  return { kind: match[1] === '1' ? 'devices' : 'list', userId: Number(match[2]), version: match[3] as string, position: Number(match[4]), filter: match[5] as string }
 }

@@ -75,14 +75,14 @@ export function pageOf (entry: CacheEntry & { index: DeviceIndex }, userId: numb
   let from = 0
   if (query.cursor !== undefined) {
     const cursor = decodeCursor(query.cursor)
-    if (cursor === undefined || cursor.userId !== userId) return { kind: 'bad-cursor', detail: 'Query parameter "cursor" is not a cursor this gateway issued for this user' }
+    if (cursor === undefined || cursor.kind !== 'devices' || cursor.userId !== userId) return { kind: 'bad-cursor', detail: 'Query parameter "cursor" is not a cursor this gateway issued for this user' }
     if (cursor.filter !== filter) return { kind: 'bad-cursor', detail: 'Query parameter "cursor" was issued with other filters: send the same type and primary as the page it came from' }
     if (cursor.version !== version) return { kind: 'stale-cursor' }
     if (cursor.position > index.typeIds.length) return { kind: 'bad-cursor', detail: 'Query parameter "cursor" is not a cursor this gateway issued for this user' }
     from = cursor.position
   }
   const { picked, next } = select(index, query, from, query.limit ?? Number.POSITIVE_INFINITY)
-  const nextCursor = next === undefined ? null : encodeCursor({ userId, version, position: next, filter })
+  const nextCursor = next === undefined ? null : encodeCursor({ kind: 'devices', userId, version, position: next, filter })
   const close = nextCursor === null ? CLOSE_NULL : Buffer.from(`],"nextCursor":"${nextCursor}"}`)
   const variant = `${filter}|${from}|${query.limit ?? ''}`
   return { kind: 'page', body: pageBody(entry, index, picked, close), etag: variantEtag(entry.etag, variant), variant, next: nextCursor }

@@ -93,8 +93,10 @@ describe('cutList cursors', () => {
 
   it('refuses a cursor issued for another resource, or a device list', () => {
     expect(cut(list, { cursor: second, bind: { resource: 'user', subject: 0 } })).toStrictEqual({ refused: 'bad-cursor' })
-    expect(cut(list, { cursor: encodeCursor({ userId: 0, version, position: 5, filter: 'user|' }) })).toStrictEqual({ refused: 'bad-cursor' })
-    expect(cut(list, { cursor: encodeCursor({ userId: 0, version, position: 5, filter: '|' }) })).toStrictEqual({ refused: 'bad-cursor' })
+    expect(cut(list, { cursor: encodeCursor({ kind: 'list', userId: 0, version, position: 5, filter: 'user|' }) })).toStrictEqual({ refused: 'bad-cursor' })
+    expect(cut(list, { cursor: encodeCursor({ kind: 'list', userId: 0, version, position: 5, filter: '|' }) })).toStrictEqual({ refused: 'bad-cursor' })
+    // A device list's cursor, even one whose filter reads like this list's (a device type "users").
+    expect(cut(list, { cursor: encodeCursor({ kind: 'devices', userId: 0, version, position: 5, filter: 'users|' }) })).toStrictEqual({ refused: 'bad-cursor' })
   })
 
   it('refuses a cursor issued for another subject', () => {
@@ -102,7 +104,7 @@ describe('cutList cursors', () => {
   })
 
   it('refuses a cursor past the end of the list', () => {
-    expect(cut(list, { cursor: encodeCursor({ userId: 0, version, position: 13, filter: 'users|' }) })).toStrictEqual({ refused: 'bad-cursor' })
+    expect(cut(list, { cursor: encodeCursor({ kind: 'list', userId: 0, version, position: 13, filter: 'users|' }) })).toStrictEqual({ refused: 'bad-cursor' })
   })
 
   it('says a cursor of another version of the list is stale', () => {

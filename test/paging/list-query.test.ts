@@ -55,16 +55,17 @@ describe('parseListQuery', () => {
 })
 
 describe('cursors', () => {
-  const state = { userId: 2147483647, version: 'Xt7qOR-fROPgjy19DsBvt5QrkW1', position: 4999, filter: 'iax2,sip|true' }
+  const state = { kind: 'devices' as const, userId: 2147483647, version: 'Xt7qOR-fROPgjy19DsBvt5QrkW1', position: 4999, filter: 'iax2,sip|true' }
 
   it('round-trip', () => {
     expect(decodeCursor(encodeCursor(state))).toStrictEqual(state)
     expect(decodeCursor(encodeCursor({ ...state, filter: '|' }))).toStrictEqual({ ...state, filter: '|' })
+    expect(decodeCursor(encodeCursor({ ...state, kind: 'list', filter: 'users-0a1b2c3d4e5f|' }))).toStrictEqual({ ...state, kind: 'list', filter: 'users-0a1b2c3d4e5f|' })
   })
 
   it('refuse anything this gateway did not write', () => {
     const text = encodeCursor(state)
-    for (const bad of ['', 'not base64!', text.slice(0, -3), Buffer.from('2.1.v.0.|').toString('base64url'), Buffer.from('1.01.v.0.|').toString('base64url'), Buffer.from('1.1.v.0.SIP|').toString('base64url')]) {
+    for (const bad of ['', 'not base64!', text.slice(0, -3), Buffer.from('3.1.v.0.|').toString('base64url'), Buffer.from('1.01.v.0.|').toString('base64url'), Buffer.from('1.1.v.0.SIP|').toString('base64url')]) {
       expect(decodeCursor(bad), bad).toBeUndefined()
     }
   })

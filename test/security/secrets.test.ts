@@ -1,6 +1,7 @@
 // The log-leak test: the integration scenarios run against gateways logging at trace level, and
 // nothing they write (log lines, answers, metrics, Redis) may hold a credential: the MOR secret or
-// password, a devices_get hash, a gateway API key, or a device's SIP/IAX secret. The device writes
+// password, a devices_get hash, a gateway API key, a device's SIP/IAX secret, or a user's
+// uniquehash (users_get and user_details_get send one for every user). The device writes
 // are among the scenarios: PINs and passwords a client sends, the new SIP password MOR's create
 // answer carries, and MOR's refusals that quote a PIN, a password or the call itself.
 import { request, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -10,9 +11,11 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
-import { BULK_DEVICES, generatedUser, SEEDED_USERS, type SimDevice } from '../../src/demo/data.js'
+import { BULK_DEVICES, generatedUser, LARGE_LAST_ID, LARGE_USER_ID, SEEDED_USERS, type SimDevice } from '../../src/demo/data.js'
 import { devicesXml, errorXml, escapeXml, pinOf, voicemailPasswordOf } from '../../src/demo/xml.js'
-import { deviceDetailsHash, devicesGetHash } from '../../src/mor/sign.js'
+import { uniqueHashOf } from '../../src/demo/profiles.js'
+import { userDetails, usersList } from '../../src/catalogue/users.js'
+import { deviceDetailsHash, devicesGetHash, signSent } from '../../src/mor/sign.js'
 import { signedWrite } from '../../src/mor/device-writes.js'
 import { NO_CACHE, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
@@ -27,6 +30,8 @@ const KEY_A = 'alpha-key-7c6b5a4d3e2f1a0b'
 const KEY_B = 'bravo-key-0f1e2d3c4b5a6978'
 /** A key file's key with the write right (the device writes' scenarios). */
 const KEY_W = 'writer-key-5e4d3c2b1a098f7e'
+/** A key file's key the users' scenarios read with, clear of KEY_A's rate limit. */
+const KEY_U = 'users-key-9a8b7c6d5e4f3a2b'
 // What the device writes send and MOR answers: long enough that none turns up by chance (a 4-digit
 // PIN would match timestamps and durations).
 const PIN_CREATE = '7391462805183726'
@@ -52,6 +57,10 @@ const HASHED_IDS = [0, 2, 3, 4, 5, 7, 9, ...BULK_IDS]
 /** The seeded devices whose details the scenarios read. */
 const DETAIL_DEVICES = SEEDED_USERS.flatMap((u) => u.devices)
 const hash = (id: number) => devicesGetHash(id, TEST_API_SECRET)
+/** Who users_get lists (MOR's admin, whom the API drops, among them), in MOR's order. */
+const LISTED_USER_IDS = [...SEEDED_USERS.map((u) => u.id), ...Array.from({ length: LARGE_LAST_ID - LARGE_USER_ID + 1 }, (_, i) => LARGE_USER_ID + i)]
+/** The users whose details the scenarios read (9: one MOR does not have). */
+const DETAIL_USER_IDS = [0, 2, 3, 4, 5, 9, LARGE_USER_ID, 1000]
 
 const SECRETS: Array<[string, string]> = [
   ['MOR_API_SECRET', TEST_API_SECRET],
@@ -59,6 +68,7 @@ const SECRETS: Array<[string, string]> = [
   ['API key A', KEY_A],
   ['API key B', KEY_B],
   ['API key W', KEY_W],
+  ['API key U', KEY_U],
   ['PIN sent with a create', PIN_CREATE],
   ['PIN sent with an update', PIN_UPDATE],
   ['password sent with an update', PASSWORD_UPDATE],
@@ -80,7 +90,11 @@ const SECRETS: Array<[string, string]> = [
     [`PIN of device ${d.device_id}`, d.extras?.pin ?? pinOf(d.device_id)],
     [`voicemail password of device ${d.device_id}`, d.extras?.voicemailPassword ?? voicemailPasswordOf(d.device_id)],
     [`hash for device ${d.device_id}`, deviceDetailsHash(d.device_id, TEST_API_SECRET)]
-  ])
+  ]),
+  // What the catalogue's user reads add: each user's uniquehash, and the hash of each call.
+  ...[...new Set([...LISTED_USER_IDS, ...DETAIL_USER_IDS])].map((id): [string, string] => [`uniquehash of user ${id}`, uniqueHashOf(id)]),
+  ['hash of the users_get call', signSent(usersList.mor.hashed, { u: TEST_API_USER, p: MOR_PASSWORD }, TEST_API_SECRET)],
+  ...DETAIL_USER_IDS.map((id): [string, string] => [`hash of user_details_get for user ${id}`, signSent(userDetails.mor.hashed, { user_id: String(id) }, TEST_API_SECRET)])
 ]
 
 /** A secret as it would appear raw, in JSON, in a URL or in XML. */
@@ -177,7 +191,7 @@ const xmlAnswer = (res: ServerResponse, xml: string) => { res.writeHead(200, { '
 beforeAll(async () => {
   keyDir = await mkdtemp(join(tmpdir(), 'secrets-keys-'))
   const keyFile = join(keyDir, 'keys')
-  await writeFile(keyFile, `${KEY_W} name=writer users=* access=read,write\n`)
+  await writeFile(keyFile, `${KEY_W} name=writer users=* access=read,write\n${KEY_U} name=users-reader users=*\n`)
   Object.assign(gatewayEnv, { GATEWAY_API_KEYS_FILE: keyFile })
   redis = await startRedis()
   sim = await startMorSimulator({ apiUser: TEST_API_USER, secret: TEST_API_SECRET, password: MOR_PASSWORD })
@@ -271,6 +285,44 @@ describe('the integration scenarios, at LOG_LEVEL=trace', () => {
     const forged = await call(gw.url, '/v1/users/2/devices', { key: tokens.forged })
     expect(forged.status).toBe(401)
     expect(forged.headers.get('www-authenticate')).toBe('Bearer realm="mor-gateway", error="invalid_token"')
+  })
+
+  it('answers the users list and users\' details, scoped, paged and cached, with no uniquehash', async () => {
+    const reader = { key: KEY_U }
+    const ids = (res: Answer) => (res.json() as { users: Array<{ id: number }> }).users.map((u) => u.id)
+    const miss = await call(gw.url, '/v1/users', reader)
+    expect(miss.status).toBe(200)
+    expect(miss.headers.get('cache-status')).toBe('mor-gateway; fwd=miss; stored')
+    expect(ids(miss)).toStrictEqual(LISTED_USER_IDS.filter((id) => id !== 0))
+    expect((await call(gw.url, '/v1/users', reader)).headers.get('cache-status')).toMatch(/^mor-gateway; hit; /)
+    expect((await call(gw.url, '/v1/users', { ...reader, headers: { 'cache-control': 'no-cache' } })).headers.get('cache-status')).toBe('mor-gateway; fwd=request; stored')
+    // Paged to the end by nextCursor, and the JWT caller's part of it (users 2 and 3).
+    const paged: number[] = []
+    for (let path: string | undefined = '/v1/users?limit=40'; path !== undefined;) {
+      const page = await call(gw.url, path, reader)
+      paged.push(...ids(page))
+      const next = (page.json() as { nextCursor: string | null }).nextCursor
+      path = next === null ? undefined : `/v1/users?limit=40&cursor=${next}`
+    }
+    expect(paged).toStrictEqual(ids(miss))
+    expect(ids(await call(gw.url, '/v1/users', { key: tokens.valid }))).toStrictEqual([2, 3])
+    // Each user's details from MOR, then from the cache; 9 is not a user MOR has.
+    for (const id of DETAIL_USER_IDS) {
+      for (let i = 0; i < 2; i++) {
+        const res = await call(gw.url, `/v1/users/${id}`, reader)
+        if (id === 9) {
+          expect(res.status).toBe(404)
+          expect(res.json()).toStrictEqual(problem('user-not-found', 'User not found', 404, 'MOR has no user 9 visible to the gateway\'s API user'))
+        } else {
+          expect(res.status).toBe(200)
+          expect(res.json()).toMatchObject({ id })
+        }
+      }
+    }
+    expect((await call(gw.url, '/v1/users/2', { key: tokens.valid })).json()).toMatchObject({ id: 2, username: 'alice' })
+    expect((await call(gw.url, '/v1/users/5', { key: tokens.valid })).status).toBe(403)
+    expect(sim.calls.reads.get('users_get')).toBe(2)
+    expect(sim.calls.reads.get('user_details_get:2')).toBe(1)
   })
 
   it('answers 429 once the second key has used its rate limit', async () => {
