@@ -15,6 +15,8 @@ import { BULK_DEVICES, generatedUser, LARGE_LAST_ID, LARGE_USER_ID, SEEDED_USERS
 import { devicesXml, errorXml, escapeXml, pinOf, voicemailPasswordOf } from '../../src/demo/xml.js'
 import { uniqueHashOf } from '../../src/demo/profiles.js'
 import { userDetails, usersList } from '../../src/catalogue/users.js'
+import { userCalls } from '../../src/catalogue/calls.js'
+import { userPayments } from '../../src/catalogue/payments.js'
 import { deviceDetailsHash, devicesGetHash, signSent } from '../../src/mor/sign.js'
 import { signedWrite } from '../../src/mor/device-writes.js'
 import { NO_CACHE, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
@@ -57,6 +59,8 @@ const HASHED_IDS = [0, 2, 3, 4, 5, 7, 9, ...BULK_IDS]
 /** The seeded devices whose details the scenarios read. */
 const DETAIL_DEVICES = SEEDED_USERS.flatMap((u) => u.devices)
 const hash = (id: number) => devicesGetHash(id, TEST_API_SECRET)
+/** The period of calls the scenarios read. */
+const CALLS_QUERY = { from: '2026-11-01T00:00:00Z', to: '2026-11-03T00:00:00Z' }
 /** Who users_get lists (MOR's admin, whom the API drops, among them), in MOR's order. */
 const LISTED_USER_IDS = [...SEEDED_USERS.map((u) => u.id), ...Array.from({ length: LARGE_LAST_ID - LARGE_USER_ID + 1 }, (_, i) => LARGE_USER_ID + i)]
 /** The users whose details the scenarios read (9: one MOR does not have). */
@@ -94,7 +98,10 @@ const SECRETS: Array<[string, string]> = [
   // What the catalogue's user reads add: each user's uniquehash, and the hash of each call.
   ...[...new Set([...LISTED_USER_IDS, ...DETAIL_USER_IDS])].map((id): [string, string] => [`uniquehash of user ${id}`, uniqueHashOf(id)]),
   ['hash of the users_get call', signSent(usersList.mor.hashed, { u: TEST_API_USER, p: MOR_PASSWORD }, TEST_API_SECRET)],
-  ...DETAIL_USER_IDS.map((id): [string, string] => [`hash of user_details_get for user ${id}`, signSent(userDetails.mor.hashed, { user_id: String(id) }, TEST_API_SECRET)])
+  ...DETAIL_USER_IDS.map((id): [string, string] => [`hash of user_details_get for user ${id}`, signSent(userDetails.mor.hashed, { user_id: String(id) }, TEST_API_SECRET)]),
+  // The calls and payments the scenarios read: each call's hash, as the gateway signs it.
+  ['hash of user_calls_get for user 2', signSent(userCalls.mor.hashed, userCalls.params({ id: 2, query: CALLS_QUERY }, 0), TEST_API_SECRET)],
+  ['hash of payments_get for user 2', signSent(userPayments.mor.hashed, userPayments.params({ id: 2, query: {} }, 0), TEST_API_SECRET)]
 ]
 
 /** A secret as it would appear raw, in JSON, in a URL or in XML. */
@@ -323,6 +330,13 @@ describe('the integration scenarios, at LOG_LEVEL=trace', () => {
     expect((await call(gw.url, '/v1/users/5', { key: tokens.valid })).status).toBe(403)
     expect(sim.calls.reads.get('users_get')).toBe(2)
     expect(sim.calls.reads.get('user_details_get:2')).toBe(1)
+    // A user's calls and payments: signed calls whose hashes must not leak either.
+    const calls = await call(gw.url, `/v1/users/2/calls?${new URLSearchParams(CALLS_QUERY).toString()}&limit=3`, reader)
+    expect(calls.status).toBe(200)
+    expect((calls.json() as { calls: unknown[] }).calls).toHaveLength(3)
+    expect((await call(gw.url, '/v1/users/2/payments', reader)).status).toBe(200)
+    expect(sim.calls.reads.get('user_calls_get:2')).toBe(1)
+    expect(sim.calls.reads.get('payments_get:2')).toBe(1)
   })
 
   it('answers 429 once the second key has used its rate limit', async () => {
