@@ -21,7 +21,6 @@ import { splitUrl } from '../http/url.js'
 import { answerVary, fetchCached, InvalidQueryError, LINK_HEADER, REQUEST_HEADERS, sendView, setHeaders, StaleCursorError } from './cached-answer.js'
 import { InvalidUserIdError } from './devices.js'
 
-/** Fastify's spelling of a catalogue path: `:userId` as is. */
 const catalogueRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
   /** The cache's handle on what `ask` asks of `resource`. */
   const keyed = (resource: Resource, ask: Ask, now: number): Keyed => ({

@@ -143,6 +143,6 @@ describe('the simulator\'s device_details_get', () => {
       .toStrictEqual({ total: before.total + 2, device: before.device + 1, user: before.user + 1 })
     expect(sim.calls.byUser.has('')).toBe(false)
     const stats = await (await fetch(`http://127.0.0.1:${sim.port}${STATS_PATH}`)).json() as Record<string, unknown>
-    expect(stats).toStrictEqual({ total: sim.calls.total, byUser: Object.fromEntries(sim.calls.byUser), byDevice: Object.fromEntries(sim.calls.byDevice), writes: {} })
+    expect(stats).toStrictEqual({ total: sim.calls.total, byUser: Object.fromEntries(sim.calls.byUser), byDevice: Object.fromEntries(sim.calls.byDevice), writes: {}, reads: {} })
   })
 })

@@ -251,7 +251,7 @@ describe('every write', () => {
       total: 5, byUser: new Map(), byDevice: new Map(), writes: new Map([['device_create', 1], ['device_update', 1], ['device_delete', 1], ['device_destroy', 2]])
     })
     const stats = await (await fetch(`http://127.0.0.1:${sim.port}${STATS_PATH}`)).json() as Record<string, unknown>
-    expect(stats).toStrictEqual({ total: 5, byUser: {}, byDevice: {}, writes: { device_create: 1, device_update: 1, device_delete: 1, device_destroy: 2 } })
+    expect(stats).toStrictEqual({ total: 5, byUser: {}, byDevice: {}, writes: { device_create: 1, device_update: 1, device_delete: 1, device_destroy: 2 }, reads: {} })
   })
 
   it('changes only the simulator that received it', async () => {

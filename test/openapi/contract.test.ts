@@ -95,8 +95,8 @@ describe('the committed contract', () => {
     expect(device.properties.id?.type).toBe('integer')
   })
 
-  it('names the list, page and details answers and the write bodies as components', () => {
-    expect(Object.keys(CONTRACT.components.schemas).sort()).toStrictEqual(['Device', 'DeviceCreate', 'DeviceCreated', 'DeviceDetails', 'DeviceList', 'DevicePage', 'DevicePatch', 'Problem'])
+  it('names the list, page and details answers, the write bodies and the catalogue\'s answers as components', () => {
+    expect(Object.keys(CONTRACT.components.schemas).sort()).toStrictEqual(['CallList', 'Device', 'DeviceCreate', 'DeviceCreated', 'DeviceDetails', 'DeviceList', 'DevicePage', 'DevicePatch', 'PaymentList', 'Problem', 'User', 'UserList'])
     const details = CONTRACT.paths['/v1/devices/{deviceId}']?.get as unknown as { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }
     expect(details.responses['200']?.content?.['application/json']?.schema).toStrictEqual({ $ref: '#/components/schemas/DeviceDetails' })
     const bodyOf = (path: string, method: string) => (CONTRACT.paths[path]?.[method] as unknown as { requestBody?: { content: Record<string, { schema: unknown }> } }).requestBody?.content

@@ -12,6 +12,7 @@ import { findUser, LARGE_USER_ID, type SimUser } from '../../src/demo/data.js'
 import { profileOf } from '../../src/demo/profiles.js'
 import type { MorSimulator } from '../../src/demo/simulator.js'
 import { getJson, TEST_API_SECRET, type TestGateway } from '../helpers/gateway.js'
+import { followLinks } from '../helpers/pages.js'
 import { problem, withoutInstance } from '../helpers/expected.js'
 import { bearer, KEY_ONE } from '../helpers/callers.js'
 import { keyFile } from '../helpers/key-file.js'
@@ -71,30 +72,6 @@ function expectedCalls (userId: number, from: string, to: string, keep: (call: S
   const { currency } = profileOf(user)
   const calls = callsOf(user, unix(from), unix(to)).filter(keep)
   return { userId, currency, totalCalls: calls.length, calls: calls.map((call) => callJson(call, currency)), nextCursor: null }
-}
-
-/** Follows Link: rel="next" from a first URL to the end (at most `max` pages); every page's body. */
-async function followLinks<T extends { nextCursor: string | null }> (gw: TestGateway, first: string, max = 20): Promise<T[]> {
-  const pages: T[] = []
-  let url: string | undefined = first
-  while (url !== undefined) {
-    if (pages.length === max) throw new Error(`more than ${max} pages from ${first}`)
-    const res = await getJson(`${gw.url}${url}`)
-    expect(res.status, url).toBe(200)
-    const page = res.body as T
-    pages.push(page)
-    const link = res.headers.get('link')
-    if (page.nextCursor === null) {
-      expect(link).toBeNull()
-      url = undefined
-    } else {
-      const match = /^<([^>]+)>; rel="next"$/.exec(link ?? '')
-      expect(match, link ?? 'no Link header').not.toBeNull()
-      url = match?.[1]
-      expect(new URL(url ?? '', 'http://x').searchParams.get('cursor')).toBe(page.nextCursor)
-    }
-  }
-  return pages
 }
 
 describe('GET /v1/users/:userId/calls', () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import type { AddressInfo } from 'node:net'
 import { findUser, LARGE_USER_ID, type SimUser } from '../../src/demo/data.js'
 import { AUTH, getJson, type TestGateway } from '../helpers/gateway.js'
+import { followLinks } from '../helpers/pages.js'
 import { closeAfterTest, gateway, sharedGateway, simulator } from '../helpers/scoped.js'
 import { startRedis } from '../helpers/redis-server.js'
 import { waitFor } from '../helpers/wait.js'
@@ -24,36 +25,13 @@ async function laneAnswers (gw: TestGateway): Promise<number> {
   return Number(/^gateway_hit_lane_answers_total (\d+)$/m.exec(text)?.[1] ?? NaN)
 }
 
-/** Follows Link: rel="next" from a first URL to the end; every page and the MOR calls it took. */
-async function followLinks (gw: TestGateway, first: string, headers: Record<string, string> = {}) {
-  const pages: Page[] = []
-  let url: string | undefined = first
-  while (url !== undefined && pages.length < 100) {
-    const res = await getJson(`${gw.url}${url}`, headers)
-    expect(res.status, url).toBe(200)
-    const page = res.body as Page
-    pages.push(page)
-    const link = res.headers.get('link')
-    if (page.nextCursor === null) {
-      expect(link).toBeNull()
-      url = undefined
-    } else {
-      const match = /^<([^>]+)>; rel="next"$/.exec(link ?? '')
-      expect(match, link ?? 'no Link header').not.toBeNull()
-      url = match?.[1]
-      expect(new URL(url ?? '', 'http://x').searchParams.get('cursor')).toBe(page.nextCursor)
-    }
-  }
-  return pages
-}
-
 describe('paging and filters', () => {
   const shared = sharedGateway()
 
   it('pages a 5,000-device user by its Link headers with one MOR call in all, in MOR\'s order', async () => {
     const { gw, sim } = shared
     const whole = await getJson(`${gw.url}/v1/users/${LARGE_USER_ID}/devices`)
-    const pages = await followLinks(gw, `/v1/users/${LARGE_USER_ID}/devices?limit=700`)
+    const pages = await followLinks<Page>(gw, `/v1/users/${LARGE_USER_ID}/devices?limit=700`)
     expect(pages.map((p) => p.devices.length)).toStrictEqual([700, 700, 700, 700, 700, 700, 700, 100])
     expect(pages.flatMap((p) => p.devices)).toStrictEqual((whole.body as Page).devices)
     expect(sim.calls.byUser.get(String(LARGE_USER_ID))).toBe(1)
@@ -67,7 +45,7 @@ describe('paging and filters', () => {
     expect(await ids('type=sip&primary=false')).toStrictEqual([6])
     expect(await ids('primary=true')).toStrictEqual([5])
     expect(await ids('type=h323')).toStrictEqual([])
-    const pages = await followLinks(gw, '/v1/users/2/devices?type=sip&limit=1')
+    const pages = await followLinks<Page>(gw, '/v1/users/2/devices?type=sip&limit=1')
     expect(pages.map((p) => p.devices.map((d) => d.id))).toStrictEqual([[5], [6]])
   })
 
@@ -185,7 +163,7 @@ describe('cursors and list versions', () => {
     await writeFile(keyFile, 'alice-key-0123456789abcdef users=2\n')
     const gw = await gateway(sim.url, { GATEWAY_API_KEYS_FILE: keyFile })
     const headers = { authorization: 'Bearer alice-key-0123456789abcdef' }
-    const pages = await followLinks(gw, '/v1/me/devices?limit=2', headers)
+    const pages = await followLinks<Page>(gw, '/v1/me/devices?limit=2', headers)
     expect(pages.map((p) => p.devices.map((d) => d.id))).toStrictEqual([[5, 6], [7]])
     const bad = await getJson(`${gw.url}/v1/me/devices?limit=x`, headers)
     expect(bad.body).toStrictEqual(invalid('Query parameter "limit" must be an integer from 1 to 1000'))

@@ -11,6 +11,7 @@ import type { MorSimulator } from '../../src/demo/simulator.js'
 import { decodeCursor, encodeCursor } from '../../src/paging/cursor.js'
 import { signParams } from '../../src/mor/sign.js'
 import { AUTH, getJson, TEST_API_KEY, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
+import { followLinks } from '../helpers/pages.js'
 import { problem, withoutInstance } from '../helpers/expected.js'
 import { bearer, KEY_ONE, KEY_THREE, KEY_TWO, MISSING_KEY, OTHER_KEY } from '../helpers/callers.js'
 import { keyFile } from '../helpers/key-file.js'
@@ -106,29 +107,6 @@ const notFound = (id: number) => problem('user-not-found', 'User not found', 404
 const PER_REQUEST = new Set(['x-request-id', 'date', 'ratelimit-remaining', 'ratelimit-reset'])
 const stableHeaders = (headers: Headers) => [...headers].filter(([name]) => !PER_REQUEST.has(name)).map(([name, value]) => `${name}: ${value}`)
 
-/** Follows Link: rel="next" from a first path to the end, checking it against nextCursor; every page. */
-async function followLinks (gw: TestGateway, first: string, headers: Record<string, string>) {
-  const pages: UserPage[] = []
-  let path: string | undefined = first
-  while (path !== undefined && pages.length < 100) {
-    const res = await getJson(`${gw.url}${path}`, headers)
-    expect(res.status, path).toBe(200)
-    const page = res.body as UserPage
-    pages.push(page)
-    const link = res.headers.get('link')
-    if (page.nextCursor === null) {
-      expect(link).toBeNull()
-      path = undefined
-    } else {
-      const match = /^<(\/v1\/users\?[^>]+)>; rel="next"$/.exec(link ?? '')
-      expect(match, link ?? 'no Link header').not.toBeNull()
-      path = match?.[1]
-      expect(new URL(path ?? '', 'http://x').searchParams.get('cursor')).toBe(page.nextCursor)
-    }
-  }
-  return pages
-}
-
 describe('GET /v1/users', () => {
   const shared = sharedGateway()
 
@@ -149,7 +127,7 @@ describe('GET /v1/users', () => {
   })
 
   it('pages the whole list with limit, by nextCursor and the Link header, with one MOR call', async () => {
-    const pages = await followLinks(shared.gw, '/v1/users?limit=25', AUTH)
+    const pages = await followLinks<UserPage>(shared.gw, '/v1/users?limit=25', AUTH)
     expect(pages.map((p) => p.users.length)).toStrictEqual([25, 25, 25, 25, 4])
     expect(pages.flatMap((p) => p.users.map((u) => u.id))).toStrictEqual(LISTED_IDS)
     expect(listCalls(shared.sim)).toBe(1)
@@ -304,7 +282,7 @@ describe('scoped callers', () => {
   it('pages a scoped caller\'s users with limit=7, each once and in order, by nextCursor and Link', async () => {
     const sim = await simulator()
     const gw = await gateway(sim.url, keys.env)
-    const pages = await followLinks(gw, '/v1/users?limit=7', bearer(KEY_THREE))
+    const pages = await followLinks<UserPage>(gw, '/v1/users?limit=7', bearer(KEY_THREE))
     expect(pages.map((p) => p.users.length)).toStrictEqual([7, 7, 7, 3])
     const ids = pages.flatMap((p) => p.users.map((u) => u.id))
     expect(ids).toStrictEqual(REPORTS_IDS)
