@@ -77,9 +77,10 @@ export interface ResourceSpec {
   params: (ask: Ask, now: number) => Record<string, string>
   /**
    * The cache key within the resource's: everything that changes MOR's answer (the resource's name
-   * and the upstream and API user are in the key's prefix).
+   * and the upstream and API user are in the key's prefix). A function of the ask alone, so the
+   * hit lane can remember it for a query it has seen.
    */
-  key: (ask: Ask, now: number) => string
+  key: (ask: Ask) => string
   /** How long an answer stays fresh and may be served stale, from the gateway's defaults. */
   life: (ask: Ask, now: number, defaults: Lifetimes) => Lifetimes
   /** The answer's own fields besides its list (read from <page>). */

@@ -7,20 +7,20 @@ import type { Caller } from '../auth/caller.js'
 import { isEveryUser } from '../auth/scope.js'
 import type { Viewed } from '../devices/contract.js'
 import { createHash } from 'node:crypto'
-import { cutList } from './items.js'
+import { cutList, type ItemIndex } from './items.js'
 import type { Ask, Resource } from './resource.js'
 
 const NO_MORE: string[] = []
 
 /** The cache key of what `ask` asks of `resource`, namespaced by the resource. */
-export const keyOf = (resource: Resource, ask: Ask, now: number) => `${resource.name}:${resource.key(ask, now)}`
+export const keyOf = (resource: Resource, ask: Ask) => `${resource.name}:${resource.key(ask)}`
 
 /**
  * What a cursor is bound to: the resource, and the list the rest of the query asks for (a calls
  * period and its filters): a cursor sent with another period is not one for this list.
  */
 function listName (resource: Resource, ask: Ask): string {
-  const list = resource.key(ask, 0)
+  const list = resource.key(ask)
   return `${resource.name}-${createHash('sha256').update(list).digest('hex').slice(0, 12)}`
 }
 
@@ -32,7 +32,17 @@ function nextSearch (ask: Ask, cursor: string): string {
   return params.toString()
 }
 
-export function catalogueView (resource: Resource, entry: CacheEntry, ask: Ask, caller: Caller | undefined, path: string): Viewed | { refused: 'bad-cursor' | 'stale-cursor' } {
+/** Cut views kept per cached list, and the largest kept: a repeated page is a lookup, memory stays bounded. */
+const CUTS_KEPT = 8
+const CUT_KEPT_MAX_BYTES = 32 * 1024
+/** Recent cuts of each cached list by caller scope and request (process-local; dropped with the entry). */
+const cuts = new WeakMap<CacheEntry, Map<string, Viewed>>()
+
+/**
+ * The view of `entry` this request gets: `path` and `search` are the request's (the Link is
+ * relative to its path); `ask` is `search` as the resource's reader read it.
+ */
+export function catalogueView (resource: Resource, entry: CacheEntry, ask: Ask, caller: Caller | undefined, path: string, search: string): Viewed | { refused: 'bad-cursor' | 'stale-cursor' } {
   const whole: Viewed = { view: { body: entry.body, etag: entry.etag, variant: '' }, more: NO_MORE }
   const { list } = resource
   if (list === undefined || entry.items === undefined) return whole
@@ -40,9 +50,27 @@ export function catalogueView (resource: Resource, entry: CacheEntry, ask: Ask, 
   const limit = typeof ask.query.limit === 'string' ? Number(ask.query.limit) : undefined
   const cursor = typeof ask.query.cursor === 'string' ? ask.query.cursor : undefined
   if (!scoped && limit === undefined && cursor === undefined) return whole
-  const cut = cutList(entry.body, entry.etag, entry.items, {
-    keep: scoped ? (id) => caller.scope.has(id) : undefined,
-    scope: scoped ? caller.scope.text : '*',
+  const memo = `${scoped ? caller.scope.text : '*'}\n${path}?${search}`
+  const kept = cuts.get(entry)
+  const known = kept?.get(memo)
+  if (known !== undefined) return known
+  const viewed = cutView(resource, entry, ask, { scoped: scoped ? caller : undefined, limit, cursor, path })
+  if (!('refused' in viewed) && viewed.view.body.length <= CUT_KEPT_MAX_BYTES) {
+    const map = kept ?? new Map<string, Viewed>()
+    if (kept === undefined) cuts.set(entry, map)
+    map.set(memo, viewed)
+    if (map.size > CUTS_KEPT) map.delete(map.keys().next().value as string)
+  }
+  return viewed
+}
+
+function cutView (
+  resource: Resource, entry: CacheEntry & { items?: ItemIndex }, ask: Ask,
+  { scoped, limit, cursor, path }: { scoped: Caller | undefined, limit: number | undefined, cursor: string | undefined, path: string }
+): Viewed | { refused: 'bad-cursor' | 'stale-cursor' } {
+  const cut = cutList(entry.body, entry.etag, entry.items as ItemIndex, {
+    keep: scoped === undefined ? undefined : (id) => scoped.scope.has(id),
+    scope: scoped === undefined ? '*' : scoped.scope.text,
     limit,
     cursor,
     bind: { resource: listName(resource, ask), subject: ask.id ?? 0 }

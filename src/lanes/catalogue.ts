@@ -15,15 +15,27 @@ function pathIds (resource: Resource): (path: string) => number | undefined {
   return resource.route.idParam === undefined ? (asked) => (asked === path ? 0 : undefined) : pathMatcher(path)
 }
 
+/** Queries whose reading each resource remembers: a hit's query is read once, not per request. */
+const ASKS_KEPT = 256
+
 function laneResource (resource: Resource, cache: Pick<DevicesCache, 'peekKeyed'>): LaneResource {
   const idOf = pathIds(resource)
   const hasId = resource.route.idParam !== undefined
-  /** What the request asks, or undefined for a query the route refuses. */
-  const askOf = (id: number, search: string): Ask | undefined => {
+  // The same id and query string always read the same (the reader, refuse and key are pure).
+  const asks = new Map<string, { ask: Ask, key: string }>()
+  /** What the request asks and its cache key, or undefined for a query the route refuses. */
+  const askOf = (id: number, search: string): { ask: Ask, key: string } | undefined => {
+    const memo = `${id}?${search}`
+    const known = asks.get(memo)
+    if (known !== undefined) return known
     const query = resource.reader.read(search)
     if (!query.ok) return undefined
     const ask = { id: hasId ? id : undefined, query: query.values }
-    return resource.refuse?.(ask) === undefined ? ask : undefined
+    if (resource.refuse?.(ask) !== undefined) return undefined
+    const read = { ask, key: keyOf(resource, ask) }
+    asks.set(memo, read)
+    if (asks.size > ASKS_KEPT) asks.delete(asks.keys().next().value as string)
+    return read
   }
   return {
     route: resource.route.path,
@@ -34,13 +46,13 @@ function laneResource (resource: Resource, cache: Pick<DevicesCache, 'peekKeyed'
       return user === undefined || mayRead(caller, user)
     },
     peek (id, search) {
-      const ask = askOf(id, search)
-      return ask === undefined ? undefined : cache.peekKeyed(keyOf(resource, ask, Date.now()))
+      const read = askOf(id, search)
+      return read === undefined ? undefined : cache.peekKeyed(read.key)
     },
     view (entry, caller, id, path, search) {
-      const ask = askOf(id, search)
-      if (ask === undefined || entry.status !== 200) return undefined
-      const viewed = catalogueView(resource, entry, ask, caller, path)
+      const read = askOf(id, search)
+      if (read === undefined || entry.status !== 200) return undefined
+      const viewed = catalogueView(resource, entry, read.ask, caller, path, search)
       // A foreign or stale cursor: the route's to refuse.
       return 'refused' in viewed ? undefined : viewed
     }

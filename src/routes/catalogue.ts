@@ -24,7 +24,7 @@ import { InvalidUserIdError } from './devices.js'
 const catalogueRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
   /** The cache's handle on what `ask` asks of `resource`. */
   const keyed = (resource: Resource, ask: Ask, now: number): Keyed => ({
-    key: keyOf(resource, ask, now),
+    key: keyOf(resource, ask),
     life: resource.life(ask, now, config.cache),
     fetch: (trace) => fastify.mor.getResource(resource, ask, trace)
   })
@@ -68,7 +68,7 @@ const catalogueRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, 
         setHeaders(reply, devicesAnswerHeaders(result, Date.now(), answerVary(reply)))
         throw new UserNotFoundError(user ?? 0)
       }
-      const viewed = catalogueView(resource, entry, ask, request.caller, path)
+      const viewed = catalogueView(resource, entry, ask, request.caller, path, search)
       if ('refused' in viewed) {
         if (viewed.refused === 'stale-cursor') throw new StaleCursorError()
         throw new InvalidQueryError('Query parameter "cursor" is not a cursor this gateway issued for this list')
