@@ -4,7 +4,7 @@
 // ago does not change, so it is cached for much longer than today's.
 import { Type } from 'typebox'
 import type { Lifetimes } from '../cache/entry.js'
-import { choice, currency, integer, money, text, time, type Field } from './fields.js'
+import { choice, currency, integer, money, text, time } from './fields.js'
 import { PAGING_QUERY } from './query.js'
 import { defineResource, type Ask } from './resource.js'
 import { decimalPattern } from '../schemas/decimal.js'
@@ -41,15 +41,10 @@ function period (ask: Ask): { start: number, end: number } {
 const DISPOSITION_WORDS: Readonly<Record<string, string>> = { answered: 'answered', 'no answer': 'no-answer', busy: 'busy', failed: 'failed' }
 
 /** A call's outcome from MOR's `dispod` (`ANSWERED(16)`, `NO ANSWER(19)`), the cause code left out. */
-const status: Field = {
-  schema: choice('dispod', DISPOSITION_WORDS, { description: 'answered, no-answer, busy or failed; null for anything else MOR sends' }).schema,
-  read: (node) => {
-    const value = node.dispod
-    if (typeof value !== 'string') return null
-    const word = value.replace(/\([0-9]*\)\s*$/, '').trim().toLowerCase()
-    return Object.hasOwn(DISPOSITION_WORDS, word) ? DISPOSITION_WORDS[word] ?? null : null
-  }
-}
+const status = choice('dispod', DISPOSITION_WORDS, {
+  description: 'answered, no-answer, busy or failed; null for anything else MOR sends',
+  word: (text) => text.replace(/\([0-9]*\)\s*$/, '')
+})
 
 const NUMBER = 64
 

@@ -134,14 +134,19 @@ export function money (amountFrom: Path, currencyFrom: Path | { page: Path } | n
   }
 }
 
-/** One of a few words: MOR's spellings (lower-cased) mapped to the API's. */
-export function choice (from: Path, spellings: Readonly<Record<string, string>>, about: Doc = {}): Field {
+/**
+ * One of a few words: MOR's spellings (lower-cased) mapped to the API's. `word` takes MOR's text
+ * to its spelling first, for values that carry more than the word (`ANSWERED(16)`).
+ */
+export function choice (from: Path, spellings: Readonly<Record<string, string>>, about: Doc & { word?: (text: string) => string } = {}): Field {
   const values = [...new Set(Object.values(spellings))]
+  const { word = (text: string) => text } = about
   return {
     schema: Nullable(Type.String({ enum: values, ...doc(about) })),
     read: (node) => {
-      const value = textAt(node, from)?.trim().toLowerCase()
-      return value === undefined ? null : (Object.hasOwn(spellings, value) ? spellings[value] : null) ?? null
+      const text = textAt(node, from)
+      const spelling = text === undefined ? undefined : word(text).trim().toLowerCase()
+      return spelling !== undefined && Object.hasOwn(spellings, spelling) ? spellings[spelling] ?? null : null
     }
   }
 }

@@ -1,8 +1,8 @@
 // A catalogue list as the cache keeps it: the answer's JSON with the byte offset of each item and
 // each item's id, so a page, or the part of a list a scoped caller may read, is cut out of the
 // cached bytes (as device pages are, paging/page.ts) instead of parsed and serialized again.
-import { createHash } from 'node:crypto'
 import { decodeCursor, encodeCursor } from '../paging/cursor.js'
+import { cutItems, variantEtag } from '../paging/cut.js'
 
 export interface ItemIndex {
   /** Offset of each item's JSON, and one more one past the last as if a comma followed it. */
@@ -59,8 +59,6 @@ export interface ListCut { body: Buffer, etag: string, variant: string, next: st
 
 export type CutOutcome = ListCut | { refused: 'bad-cursor' | 'stale-cursor' }
 
-const COMMA = Buffer.from(',')
-
 /**
  * The items of a cached list this request gets: those `keep` keeps (a scoped caller's users), from
  * the cursor's position, at most `limit`. The cursor names the resource and the subject it was
@@ -94,16 +92,7 @@ export function cutList (
     picked.push(i)
   }
   const nextCursor = next === undefined ? null : encodeCursor({ kind: 'list', userId: bind.subject, version, position: next, filter })
-  const { starts } = index
-  const pieces: Buffer[] = [body.subarray(0, starts[0])]
-  for (let run = 0; run < picked.length;) {
-    let end = run
-    while (end + 1 < picked.length && picked[end + 1] === (picked[end] as number) + 1) end++
-    if (run > 0) pieces.push(COMMA)
-    pieces.push(body.subarray(starts[picked[run] as number], (starts[(picked[end] as number) + 1] as number) - 1))
-    run = end + 1
-  }
-  pieces.push(Buffer.from(`],"nextCursor":${nextCursor === null ? 'null' : `"${nextCursor}"`}}`))
+  const close = Buffer.from(`],"nextCursor":${nextCursor === null ? 'null' : `"${nextCursor}"`}}`)
   const variant = `${scope}|${from}|${limit ?? ''}`
-  return { body: Buffer.concat(pieces), etag: `${etag.slice(0, -1)}-${createHash('sha256').update(variant).digest('base64url').slice(0, 12)}"`, variant, next: nextCursor }
+  return { body: cutItems(body, index.starts, picked, close), etag: variantEtag(etag, variant), variant, next: nextCursor }
 }

@@ -156,10 +156,15 @@ export function createMorClient (settings: MorSettings, translator: Translator =
     return { ...params, hash: signSent(method.hashed, { u: settings.user, p: settings.password, ...params }, settings.secret) }
   }
 
+  /** An answer translated by the pool (inline or in a worker), under its own span. */
+  function translated<T> (raw: RawAnswer, trace: TraceScope | undefined, translate: (body: Buffer, encoding: string | undefined, maxBytes: number) => Promise<T>): Promise<T> {
+    const attributes = { 'mor.answer.bytes': raw.body.length, 'mor.translation.threaded': translator.threaded }
+    return traced(trace, 'MOR answer translation', 'internal', attributes, () => translate(raw.body, raw.encoding, settings.maxBytes))
+  }
+
   async function getDevicesList (userId: number, trace?: TraceScope): Promise<IndexedList> {
     const raw = await exchange(DEVICES_GET.name, signed(DEVICES_GET, { user_id: String(userId) }), trace)
-    const translation = { 'mor.answer.bytes': raw.body.length, 'mor.translation.threaded': translator.threaded }
-    const answer = await traced(trace, 'MOR answer translation', 'internal', translation, () => translator.translate(raw.body, raw.encoding, settings.maxBytes))
+    const answer = await translated(raw, trace, (body, encoding, maxBytes) => translator.translate(body, encoding, maxBytes))
     if (answer.kind === 'devices') return answer.list
     throw failure(answer, DEVICES_GET, () => new UserNotFoundError(userId))
   }
@@ -174,8 +179,7 @@ export function createMorClient (settings: MorSettings, translator: Translator =
 
   async function getResource (resource: Resource, ask: Ask, trace?: TraceScope): Promise<{ json: string, items: ItemIndex | undefined }> {
     const raw = await exchange(resource.mor.name, signed(resource.mor, resource.params(ask, Date.now())), trace)
-    const translation = { 'mor.answer.bytes': raw.body.length, 'mor.translation.threaded': translator.threaded }
-    const answer = await traced(trace, 'MOR answer translation', 'internal', translation, () => translator.translateResource(resource, raw.body, raw.encoding, settings.maxBytes))
+    const answer = await translated(raw, trace, (body, encoding, maxBytes) => translator.translateResource(resource, body, encoding, maxBytes))
     if (answer.kind === 'answer') return answer
     throw failure(answer, resource.mor, () => new UserNotFoundError(ask.id ?? 0))
   }

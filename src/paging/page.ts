@@ -1,10 +1,10 @@
 // A page or filtered view of a cached device list, cut out of the cached bytes with the list's
 // index: the devices' JSON is copied as it is, never parsed or serialized again, so a page of 100
 // costs about the same whether the user has 100 devices or 50,000.
-import { createHash } from 'node:crypto'
 import type { CacheEntry } from '../cache/entry.js'
 import type { DeviceIndex } from '../devices/device-index.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
+import { cutItems, variantEtag } from './cut.js'
 import { filterKey, isWholeList, parseListQuery, type ListQuery } from './list-query.js'
 
 export type PageOutcome =
@@ -44,29 +44,6 @@ function select (index: DeviceIndex, query: ListQuery, from: number, limit: numb
   return { picked, next: undefined }
 }
 
-/** The devices at `picked` as one JSON array body, copying contiguous runs in one piece. */
-function pageBody (entry: CacheEntry, index: DeviceIndex, picked: number[], close: Buffer): Buffer {
-  const { body } = entry
-  const { starts } = index
-  const pieces: Buffer[] = [body.subarray(0, starts[0])]
-  let run = 0
-  while (run < picked.length) {
-    let end = run
-    while (end + 1 < picked.length && picked[end + 1] === (picked[end] as number) + 1) end++
-    if (run > 0) pieces.push(COMMA)
-    pieces.push(body.subarray(starts[picked[run] as number], (starts[(picked[end] as number) + 1] as number) - 1))
-    run = end + 1
-  }
-  pieces.push(close)
-  return Buffer.concat(pieces)
-}
-const COMMA = Buffer.from(',')
-
-/** The ETag of one variant of an entry: the list's own tag with a short digest of the variant. */
-function variantEtag (etag: string, variant: string): string {
-  return `${etag.slice(0, -1)}-${createHash('sha256').update(variant).digest('base64url').slice(0, 12)}"`
-}
-
 /** The page a query asks of a cached list (its filters, from its cursor, at most its limit). */
 export function pageOf (entry: CacheEntry & { index: DeviceIndex }, userId: number, query: ListQuery): PageOutcome {
   const { index } = entry
@@ -85,7 +62,7 @@ export function pageOf (entry: CacheEntry & { index: DeviceIndex }, userId: numb
   const nextCursor = next === undefined ? null : encodeCursor({ kind: 'devices', userId, version, position: next, filter })
   const close = nextCursor === null ? CLOSE_NULL : Buffer.from(`],"nextCursor":"${nextCursor}"}`)
   const variant = `${filter}|${from}|${query.limit ?? ''}`
-  return { kind: 'page', body: pageBody(entry, index, picked, close), etag: variantEtag(entry.etag, variant), variant, next: nextCursor }
+  return { kind: 'page', body: cutItems(entry.body, index.starts, picked, close), etag: variantEtag(entry.etag, variant), variant, next: nextCursor }
 }
 
 /** What a list request gets from a cached list: the whole body as cached, or a page cut from it. */
