@@ -6,13 +6,12 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import cors from '@fastify/cors'
-import underPressure from '@fastify/under-pressure'
 import type { Config } from './config.js'
 import { DeviceSchema } from './schemas/device.js'
 import { DeviceDetailsSchema } from './schemas/device-details.js'
 import { ProblemSchema } from './schemas/problem.js'
 import problems, { clientErrorProblem, frameworkErrorProblem } from './plugins/problems.js'
-import { OverloadedError } from './problems/retry-after.js'
+import loadShedding from './plugins/load-shedding.js'
 import docs from './plugins/docs.js'
 import tracing from './plugins/tracing.js'
 import { AccessLogController, loggerOptions } from './logging/logger.js'
@@ -101,7 +100,7 @@ function closing (fastify: FastifyInstance): void {
     if (closed) reply.header('connection', 'close')
     done(null, payload)
   })
-  fastify.decorate('accepting', () => !closed && fastify.isUnderPressure?.() !== true)
+  fastify.decorate('accepting', () => !closed && !fastify.overloaded())
 }
 
 async function gateway (fastify: FastifyInstance, { config, trust }: { config: Config, trust: Trust }): Promise<void> {
@@ -113,10 +112,7 @@ async function gateway (fastify: FastifyInstance, { config, trust }: { config: C
 
   await fastify.register(problems)
   await fastify.register(docs, { config })
-  await fastify.register(underPressure, {
-    maxEventLoopDelay: config.maxEventLoopDelayMs,
-    pressureHandler: (_request, reply) => { reply.send(new OverloadedError()) }
-  })
+  await fastify.register(loadShedding, { maxEventLoopDelayMs: config.maxEventLoopDelayMs })
   closing(fastify)
   if (config.corsOrigins.length > 0) {
     // Not on the passthrough, which the legacy plugins below add (net/cors.ts says why).

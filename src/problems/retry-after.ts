@@ -17,7 +17,7 @@ export function retryAfterError (problem: ProblemSlug, code: string, message: st
 }
 
 /**
- * The gateway sheds load: its event loop is saturated (under-pressure), or every translation
+ * The gateway sheds load: its event loop is saturated (plugins/load-shedding.ts), or every translation
  * worker is busy with its queue full. One second is long enough for either to drain.
  */
 export class OverloadedError extends retryAfterError('overloaded', 'GATEWAY_OVERLOADED', 'The gateway is overloaded; retry shortly', 503) {

@@ -45,7 +45,7 @@ export default async function health (fastify: FastifyInstance, { config }: { co
     logLevel: 'warn',
     // A busy process is alive: shedding load must not fail the liveness probe, or the orchestrator
     // restarts the instance and pushes its load onto the others. (Readiness still sheds.)
-    config: { pressureHandler: () => undefined },
+    config: { shedsLoad: false },
     schema: {
       operationId: 'getLiveness',
       tags: ['operations'],

@@ -11,7 +11,7 @@ import catalogueRoutes from './catalogue.js'
 /**
  * The rate-limit hook sets RateLimit-* before anything can refuse the request, so every answer a
  * /v1 route gives below 500 carries them; the contract says so on each of those responses.
- * (A 5xx may come from under-pressure, whose hook runs first.)
+ * (A 5xx may come from load shedding, whose hook runs first.)
  */
 function documentRateLimitHeaders (route: RouteOptions): void {
   const response = route.schema?.response as Record<string, { headers?: object }> | undefined

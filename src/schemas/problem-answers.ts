@@ -17,7 +17,7 @@ export interface ProblemAnswer {
 type Answers = Readonly<Record<number, ProblemAnswer>>
 
 const BUG = { slugs: ['internal-error'], when: 'a bug in the gateway; the details are only in its log, under the request id in `instance`' } as const
-/** @fastify/under-pressure answers on every route but liveness. */
+/** Load shedding (plugins/load-shedding.ts) answers on every route but liveness. */
 const SHED = { slugs: ['overloaded'], when: 'the gateway is shedding load: its event loop is saturated', headers: RETRY_AFTER } as const
 
 /** What every /v1 operation may answer. */

@@ -61,7 +61,7 @@ describe('Prism in front of a gateway that sheds load', () => {
     const sim = await simulator()
     const { prism } = await gatewayBehindPrism(sim.url, { MAX_EVENT_LOOP_DELAY_MS: '50' })
     // The gateway runs in this process: a blocked event loop here is its event loop (Prism's is its
-    // own). under-pressure samples the mean delay once a second; the first block ends a sample
+    // own). Load shedding samples the mean delay once a second; the first block ends a sample
     // period, so the second is nearly all of the next one, whatever the phase Prism's start left.
     for (const block of [1, 2]) {
       const until = Date.now() + 1200

@@ -20,7 +20,8 @@ export interface TestGateway {
   close: () => Promise<void>
 }
 
-export async function startGateway (morUrl: string, env: Record<string, string> = {}): Promise<TestGateway> {
+/** `beforeListen` runs on the built app before it listens (and so before it is ready). */
+export async function startGateway (morUrl: string, env: Record<string, string> = {}, { beforeListen }: { beforeListen?: (app: FastifyInstance) => void } = {}): Promise<TestGateway> {
   const config = loadConfig({
     MOR_URL: morUrl,
     MOR_API_USER: TEST_API_USER,
@@ -34,6 +35,7 @@ export async function startGateway (morUrl: string, env: Record<string, string> 
   })
   const logs: string[] = []
   const instance = await buildApp(config, { logStream: { write (line) { logs.push(line) } } })
+  beforeListen?.(instance)
   await instance.listen({ host: '127.0.0.1', port: 0 })
   const { port } = instance.server.address() as AddressInfo
   return { app: instance, url: `http://127.0.0.1:${port}`, config, logs, close: () => instance.close() }

@@ -18,8 +18,8 @@ export async function simulator (port = 0): Promise<MorSimulator> {
   return sim
 }
 
-export async function gateway (url: string, env: Record<string, string> = {}): Promise<TestGateway> {
-  const gw = await startGateway(url, env)
+export async function gateway (url: string, env: Record<string, string> = {}, options: Parameters<typeof startGateway>[2] = {}): Promise<TestGateway> {
+  const gw = await startGateway(url, env, options)
   cleanups.push(gw.close)
   return gw
 }

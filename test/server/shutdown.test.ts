@@ -140,8 +140,8 @@ describe('the server process', () => {
 
   it('gives up on a request that outlives SHUTDOWN_GRACE_MS and exits 1', async () => {
     const port = Number(new URL(await refusedUrl()).port)
-    // At debug, to see the request arrive. The event-loop guard must not answer it 503 at once: set
-    // out of the way, and past its first sample (none yet reads as overloaded) once readiness is 200.
+    // At debug, to see the request arrive. Load shedding must not answer it 503 at once: set out of
+    // the way, and readiness is 200 before it is sent.
     const server = startServer({ ...GATEWAY_ENV, LOG_LEVEL: 'debug', MAX_EVENT_LOOP_DELAY_MS: '60000', MOR_URL: sim.url, PORT: String(port), SHUTDOWN_GRACE_MS: '300' })
     await waitFor(() => logLines(server).some((l) => l.msg === 'gateway started'), { what: 'the start-up line', timeoutMs: 10_000 })
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, { what: 'readiness' })
