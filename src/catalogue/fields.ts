@@ -4,9 +4,9 @@
 // that a field does not take (out of range, not a number, too long) reads as null, never as an
 // error and never as a value the schema refuses. Every key is always present, null when MOR sends
 // nothing (an absent or empty element).
-import { Type, type TSchema } from 'typebox'
+import { Type, type TSchema, type TUnsafe } from 'typebox'
 import { Nullable } from '../schemas/nullable.js'
-import { MAX_USER_ID } from '../schemas/device.js'
+import { MAX_USER_ID } from '../schemas/ids.js'
 import { isNode, type XmlNode } from '../mor/parse.js'
 
 /**
@@ -14,9 +14,14 @@ import { isNode, type XmlNode } from '../mor/parse.js'
  * list, or the answer's <page>); `page` is the whole <page>, for what a list states once for all
  * its items (a call list's currency).
  */
-export interface Field {
-  schema: TSchema
+export interface Field<S extends TSchema = TSchema> {
+  schema: S
   read: (node: XmlNode, page?: XmlNode) => unknown
+}
+
+/** The schemas of a set of fields, by name and in their order: the properties of an object schema. */
+export function schemasOf<T extends Readonly<Record<string, Field>>> (fields: T): { [K in keyof T]: T[K]['schema'] } {
+  return Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, field.schema])) as { [K in keyof T]: T[K]['schema'] }
 }
 
 /** A path of element names below the item (or the answer's <page>): `['registration', 'reg_city']`. */
@@ -42,21 +47,34 @@ export function textAt (node: XmlNode, path: Path): string | undefined {
 interface Doc { description?: string, examples?: unknown[] }
 const doc = ({ description, examples }: Doc) => ({ ...(description === undefined ? {} : { description }), ...(examples === undefined ? {} : { examples }) })
 
-/** Text as sent (entities decoded), at most `maxLength` characters; longer text reads as null rather than cut. */
-export function text (from: Path, maxLength: number, about: Doc = {}): Field {
+// JSON Schema's maxLength counts code points; a string has at least as many UTF-16 units.
+const fits = (s: string, max: number) => s.length <= max || [...s].length <= max
+
+/** `s` cut to at most `max` code points (never inside a surrogate pair). */
+export const clip = (s: string, max: number) => (fits(s, max) ? s : [...s].slice(0, max).join(''))
+
+/**
+ * Text as sent (entities decoded), at most `maxLength` characters (code points, as the schema
+ * counts them). Longer text reads as null, or with `cut` (free text, where a beginning beats
+ * nothing) is cut to the length.
+ */
+export function text (from: Path, maxLength: number, about: Doc & { cut?: boolean } = {}): Field<TUnsafe<string | null>> {
   return {
     schema: Nullable(Type.String({ maxLength, ...doc(about) })),
     read: (node) => {
       const value = textAt(node, from)
-      return value !== undefined && value.length <= maxLength ? value : null
+      if (value === undefined) return null
+      return fits(value, maxLength) ? value : about.cut === true ? clip(value, maxLength) : null
     }
   }
 }
 
-const INTEGER = /^-?(0|[1-9][0-9]{0,15})$/
+// Decimal digits with an optional minus; leading zeros are MOR's text of a number too (a ZEROFILL
+// column), so `007` is 7 rather than no number at all.
+const INTEGER = /^-?[0-9]{1,32}$/
 
 /** An integer within [min, max] (MOR's ids by default). */
-export function integer (from: Path, about: Doc & { minimum?: number, maximum?: number } = {}): Field {
+export function integer (from: Path, about: Doc & { minimum?: number, maximum?: number } = {}): Field<TUnsafe<number | null>> {
   const { minimum = 0, maximum = MAX_USER_ID } = about
   return {
     schema: Nullable(Type.Integer({ format: maximum <= 2_147_483_647 && minimum >= -2_147_483_648 ? 'int32' : 'int64', minimum, maximum, ...doc(about) })),
@@ -74,7 +92,7 @@ const TRUE = new Set(['1', 'yes', 'true'])
 const FALSE = new Set(['0', 'no', 'false'])
 
 /** MOR's 0/1 (or yes/no) as a boolean. */
-export function flag (from: Path, about: Doc = {}): Field {
+export function flag (from: Path, about: Doc = {}): Field<TUnsafe<boolean | null>> {
   return {
     schema: Nullable(Type.Boolean(doc(about))),
     read: (node) => {
@@ -187,6 +205,21 @@ export function time (from: Path, zoneFrom: Path | undefined, about: Doc = {}): 
       // A zone element that is there but not text (repeated, nested) is no zone to read as UTC.
       const zone = at(node, zoneFrom)
       return zone === undefined || typeof zone === 'string' ? utcTime(textAt(node, from), zone === '' ? undefined : zone) : null
+    }
+  }
+}
+
+// 9999-12-31T23:59:59Z: the last instant an ISO 8601 date-time (and the schema's maxLength) holds.
+const MAX_UNIX_SECONDS = 253_402_300_799
+
+/** A Unix time in seconds (MOR's regseconds) as an ISO 8601 UTC date-time with milliseconds; 0 (never) and anything else null. */
+export function unixTime (from: Path, about: Doc = {}): Field<TUnsafe<string | null>> {
+  const seconds = integer(from, { maximum: MAX_UNIX_SECONDS })
+  return {
+    schema: Nullable(Type.String({ format: 'date-time', maxLength: 24, ...doc(about) })),
+    read: (node) => {
+      const n = seconds.read(node) as number | null
+      return n !== null && n > 0 ? new Date(n * 1000).toISOString() : null
     }
   }
 }

@@ -1,11 +1,12 @@
 // A MOR device as the JSON API shows it, and the ids that name users and devices: one TypeBox
 // source for validation, serialization, TypeScript types and the OpenAPI document.
 import { Type, type Static } from 'typebox'
-import { Nullable } from './nullable.js'
 import { decimalPattern } from './decimal.js'
+import { MAX_USER_ID } from './ids.js'
+import { schemasOf } from '../catalogue/fields.js'
+import { DEVICE_FIELDS } from '../catalogue/device-fields.js'
 
-/** MOR's ids are INT(11): at most 2147483647. */
-export const MAX_USER_ID = 2_147_483_647
+export { MAX_USER_ID }
 
 /**
  * A decimal integer from 0 to 2147483647, no sign, no leading zeros. The range lives in the
@@ -39,16 +40,12 @@ export const DeviceIdParamsSchema = Type.Object({ deviceId: IdText(`MOR device i
 /** More devices than any MOR user has: a longer list is not a MOR answer. */
 export const MAX_DEVICES = 100_000
 
-// The bounds are the contract's, and the mapper (mor/map.ts) reads them from here: a value past
-// them becomes null (a type is cut), so every answer validates.
+// A device in a list: its id and type, essential (mor/map.ts refuses an answer without them; the
+// type is cut to its length), and the fields the catalogue's field kinds describe and read
+// (catalogue/device-fields.ts), so the contract and the mapper are one description.
 export const DeviceSchema = Type.Object({
   id: Type.Integer({ format: 'int32', minimum: 0, maximum: MAX_USER_ID, description: 'MOR device_id' }),
   type: Type.String({ maxLength: 32, description: 'device_type as MOR sends it: SIP, IAX2, FAX, Virtual, H323, ...' }),
-  ipAddress: Nullable(Type.String({ maxLength: 45, description: 'ipaddr; 0.0.0.0 for a dynamic device that is not registered' })),
-  port: Nullable(Type.Integer({ format: 'int32', minimum: 0, maximum: 65535, description: 'port; 0 for a dynamic device' })),
-  username: Nullable(Type.String({ maxLength: 80 })),
-  callerId: Nullable(Type.String({ maxLength: 255, examples: ['"Alice" <201>'] })),
-  deviceGroupId: Nullable(Type.Integer({ format: 'int32', minimum: 0, maximum: MAX_USER_ID })),
-  primary: Nullable(Type.Boolean({ description: 'primary_device: yes -> true, no -> false' }))
+  ...schemasOf(DEVICE_FIELDS)
 }, { $id: 'Device', additionalProperties: false })
 export type Device = Static<typeof DeviceSchema>

@@ -45,12 +45,12 @@ describe('text', () => {
 })
 
 describe('integer', () => {
-  it('reads MOR ids from 0 to 2147483647', () => {
-    expect(['0', '7', '2147483647'].map((v) => read(integer('v'), v))).toStrictEqual([0, 7, 2147483647])
+  it('reads MOR ids from 0 to 2147483647, zero-padded ones too', () => {
+    expect(['0', '7', '2147483647', '007', '-0', '02147483647'].map((v) => read(integer('v'), v))).toStrictEqual([0, 7, 2147483647, 7, 0, 2147483647])
   })
 
-  it('reads out-of-range, signed, padded and non-decimal numbers as null', () => {
-    for (const v of ['2147483648', '-1', '007', '1.0', '1e3', '0x10', ' 1', '+1', 'NaN', 'Infinity', '9'.repeat(17)]) {
+  it('reads out-of-range, signed and non-decimal numbers as null', () => {
+    for (const v of ['2147483648', '-1', '002147483648', '1.0', '1e3', '0x10', ' 1', '+1', 'NaN', 'Infinity', '9'.repeat(17), '0'.repeat(33)]) {
       expect(read(integer('v'), v), v).toBeNull()
     }
   })

@@ -307,7 +307,8 @@ describe('toDeviceDetails', () => {
   })
 
   it.each([
-    ['yes', true], ['no', false], ['1', true], ['0', false], ['', null], ['2', null], ['Yes', null], ['true', null], ['y', null]
+    // MOR's flags, read by one rule for every answer (catalogue/fields.ts): 1/0, yes/no, true/false, any case.
+    ['yes', true], ['no', false], ['1', true], ['0', false], ['', null], ['2', null], ['Yes', true], ['true', true], ['FALSE', false], ['y', null]
   ])('reads the flag %j as %j', (value, expected) => {
     expect(details(page(`<id>5</id><voicemail_active>${value}</voicemail_active><record>${value}</record><videosupport>${value}</videosupport>`)))
       .toStrictEqual({ ...EMPTY, voicemailActive: expected, record: expected, videoSupport: expected })

@@ -157,11 +157,14 @@ describe('toDevice field rules', () => {
   })
 
   it.each([
+    // MOR's flags, read by one rule for every answer (catalogue/fields.ts): 1/0, yes/no, true/false, any case.
     ['yes', true],
     ['no', false],
-    ['YES', null],
-    ['1', null],
-    ['true', null],
+    ['YES', true],
+    ['1', true],
+    ['true', true],
+    ['0', false],
+    ['y', null],
     ['', null],
     [undefined, null]
   ])('maps primary_device %j to primary %j', (primaryDevice, primary) => {

@@ -63,7 +63,9 @@ const idField = fc.tuple(fc.oneof(fc.nat({ max: 70000 }), fc.nat({ max: MAX_USER
 
 const primaryField: fc.Arbitrary<Field<boolean | null>> = fc.oneof(
   fc.tuple(fc.constantFrom('yes', 'no'), blank, blank).map(([v, b, a]) => ({ raw: b + v + a, expected: v === 'yes' })),
-  fc.constantFrom('YES', 'No', 'true', '1', 'y', '').map((raw) => ({ raw, expected: null })),
+  // One rule for MOR's flags in every answer (catalogue/fields.ts): 1/0, yes/no, true/false, any case.
+  fc.constantFrom({ raw: 'YES', expected: true }, { raw: 'No', expected: false }, { raw: 'true', expected: true }, { raw: '1', expected: true }, { raw: '0', expected: false }),
+  fc.constantFrom('y', '2', '').map((raw) => ({ raw, expected: null })),
   fc.constant({ raw: undefined, expected: null })
 )
 
