@@ -9,9 +9,8 @@ import type { FastifyBaseLogger } from 'fastify'
 import { UPSTREAM_KINDS, upstreamKind } from '../mor/errors.js'
 import { decodeEntry, encodeEntry, entryBytes, isFresh, isServable, newEntry, ownBytes, type CacheEntry, type EntryFacts, type Lifetimes } from './entry.js'
 import type { RedisStore } from '../redis/store.js'
-import { shiftIndex, type IndexedList } from '../devices/device-index.js'
 import { traced, type TraceScope } from '../tracing/tracer.js'
-import type { ItemIndex } from '../catalogue/items.js'
+import { shiftItems, type IndexedList, type ItemIndex } from '../paging/items.js'
 import type { SpanContext } from '../tracing/trace-context.js'
 
 /** How the answer was obtained, for Cache-Status and metrics. */
@@ -149,7 +148,7 @@ const REDIS_SPAN = { 'db.system': 'redis' }
 async function listBody (userId: number, list: Promise<IndexedList>): Promise<{ body: string, facts: EntryFacts }> {
   const { json, index } = await list
   const head = `{"userId":${userId},"devices":`
-  return { body: `${head}${json},"nextCursor":null}`, facts: { index: shiftIndex(index, Buffer.byteLength(head)) } }
+  return { body: `${head}${json},"nextCursor":null}`, facts: { items: shiftItems(index, Buffer.byteLength(head)) } }
 }
 
 export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
@@ -204,7 +203,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
   function remember (target: Target, entry: CacheEntry, now: number): void {
     if (!isServable(entry, now)) return
     lru?.set(target.local, entry, { ttl: entry.staleUntil - now })
-    if (entry.index && 'userId' in target.label) for (const id of entry.index.ids) owners.set(id, target.label.userId)
+    if (entry.items && 'userId' in target.label) for (const id of entry.items.ids) owners.set(id, target.label.userId)
   }
 
   const wasForgottenSince = (key: string, since: number) => (forgotten.get(key) ?? -1) >= since
@@ -264,7 +263,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
         await traced(trace, 'Redis store', 'client', REDIS_SPAN, async () => {
           await redis.set(key, encodeEntry(entry), life)
           // Which user each listed device belongs to, for a write through the passthrough on any instance.
-          if (entry.index && 'userId' in target.label) await redis.setOwners(opts.keyPrefix, target.label.userId, entry.index.ids, life)
+          if (entry.items && 'userId' in target.label) await redis.setOwners(opts.keyPrefix, target.label.userId, entry.items.ids, life)
         })
       }
       if (!('resource' in target.label)) stored?.(target.label)

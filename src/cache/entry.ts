@@ -3,8 +3,7 @@
 // and Redis tiers; what a process derives from an entry (compressed copies, cut pages) is kept by
 // its owner (cache/http.ts, paging/page.ts) beside the entry, never in it.
 import { createHash } from 'node:crypto'
-import { indexBytes, loadIndex, storeIndex, type DeviceIndex, type StoredIndex } from '../devices/device-index.js'
-import { itemIndexBytes, loadItems, storeItems, type ItemIndex, type StoredItems } from '../catalogue/items.js'
+import { itemIndexBytes, loadItems, storeItems, type ItemIndex, type StoredItems } from '../paging/items.js'
 
 export interface CacheEntry {
   /** 200: body is the JSON answer; 404: MOR said the user or device was not found (body empty). */
@@ -16,16 +15,14 @@ export interface CacheEntry {
   freshUntil: number
   /** Until then a stale entry may be served while refreshing, or instead of an error. */
   staleUntil: number
-  /** A device list's index into body: what pages and filters are cut from. */
-  index?: DeviceIndex
+  /** A list's index into body (a device list's, a catalogue list's): what pages and filters are cut from (paging/items.ts). */
+  items?: ItemIndex
   /** A device's details: the MOR user it belongs to, null when MOR did not say. */
   owner?: number | null
-  /** A catalogue list's index into body (catalogue/items.ts). */
-  items?: ItemIndex
 }
 
 /** What an entry holds besides its body. */
-export interface EntryFacts { index?: DeviceIndex | undefined, owner?: number | null | undefined, items?: ItemIndex | undefined }
+export interface EntryFacts { items?: ItemIndex | undefined, owner?: number | null | undefined }
 
 export interface Lifetimes {
   ttlSeconds: number
@@ -57,16 +54,15 @@ export function newEntry (status: 200 | 404, body: Buffer, now: number, life: Li
   return withFacts({ status, body, etag: etagOf(body), storedAt: now, freshUntil: now + ttl, staleUntil: now + ttl + stale }, facts)
 }
 
-function withFacts (entry: CacheEntry, { index, owner, items }: EntryFacts): CacheEntry {
-  if (index !== undefined) entry.index = index
-  if (owner !== undefined) entry.owner = owner
+function withFacts (entry: CacheEntry, { items, owner }: EntryFacts): CacheEntry {
   if (items !== undefined) entry.items = items
+  if (owner !== undefined) entry.owner = owner
   return entry
 }
 
 /** Memory an entry holds, for the in-process tier's byte budget (the constant is everything else). */
 export function entryBytes (entry: CacheEntry, overhead: number): number {
-  return entry.body.length + (entry.index ? indexBytes(entry.index) : 0) + (entry.items ? itemIndexBytes(entry.items) : 0) + overhead
+  return entry.body.length + (entry.items ? itemIndexBytes(entry.items) : 0) + overhead
 }
 
 export const isFresh = (entry: CacheEntry, now: number) => now < entry.freshUntil
@@ -74,15 +70,14 @@ export const isServable = (entry: CacheEntry, now: number) => now < entry.staleU
 
 // Redis layout: one line of JSON metadata, a newline, then the body bytes. Binary-safe and with
 // no second JSON encoding of a body that may be a megabyte. Version 2 added the list index and the
-// device owner (and lists gained nextCursor), so a version 1 entry is a miss; `m` is a catalogue
-// list's index.
-interface Meta { v: 2, s: 200 | 404, e: string, t: number, f: number, x: number, i?: StoredIndex, o?: number | null, m?: StoredItems }
+// device owner (and lists gained nextCursor); version 3 keeps every list's index one way (`m`,
+// with a device list's filter columns), so an entry of an earlier version is a miss.
+interface Meta { v: 3, s: 200 | 404, e: string, t: number, f: number, x: number, o?: number | null, m?: StoredItems }
 
 export function encodeEntry (entry: CacheEntry): Buffer {
-  const meta: Meta = { v: 2, s: entry.status, e: entry.etag, t: entry.storedAt, f: entry.freshUntil, x: entry.staleUntil }
-  if (entry.index) meta.i = storeIndex(entry.index)
-  if (entry.owner !== undefined) meta.o = entry.owner
+  const meta: Meta = { v: 3, s: entry.status, e: entry.etag, t: entry.storedAt, f: entry.freshUntil, x: entry.staleUntil }
   if (entry.items) meta.m = storeItems(entry.items)
+  if (entry.owner !== undefined) meta.o = entry.owner
   return Buffer.concat([Buffer.from(`${JSON.stringify(meta)}\n`), entry.body])
 }
 
@@ -96,13 +91,11 @@ export function decodeEntry (raw: Buffer): CacheEntry | undefined {
   } catch {
     return undefined
   }
-  if (typeof meta !== 'object' || meta === null || meta.v !== 2 || (meta.s !== 200 && meta.s !== 404) || typeof meta.e !== 'string' ||
+  if (typeof meta !== 'object' || meta === null || meta.v !== 3 || (meta.s !== 200 && meta.s !== 404) || typeof meta.e !== 'string' ||
     typeof meta.t !== 'number' || typeof meta.f !== 'number' || typeof meta.x !== 'number') return undefined
   const body = ownBytes(raw.subarray(newline + 1))
-  const index = meta.i === undefined ? undefined : loadIndex(meta.i, body.length)
-  if (meta.i !== undefined && index === undefined) return undefined
   const items = meta.m === undefined ? undefined : loadItems(meta.m, body.length)
   if (meta.m !== undefined && items === undefined) return undefined
   const owner = meta.o === undefined || meta.o === null || Number.isSafeInteger(meta.o) ? meta.o : undefined
-  return withFacts({ status: meta.s, body, etag: meta.e, storedAt: meta.t, freshUntil: meta.f, staleUntil: meta.x }, { index, owner, items })
+  return withFacts({ status: meta.s, body, etag: meta.e, storedAt: meta.t, freshUntil: meta.f, staleUntil: meta.x }, { items, owner })
 }

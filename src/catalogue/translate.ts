@@ -7,7 +7,7 @@ import { decompressBody, xmlText } from '../mor/decode.js'
 import { answerParser, isNode, readPage } from '../mor/parse.js'
 import { badResponseDetail, UpstreamBadResponseError } from '../mor/errors.js'
 import { at } from './fields.js'
-import { serializeList, type ItemIndex } from './items.js'
+import { serializeList, type ItemIndex } from '../paging/items.js'
 import type { Resource } from './resource.js'
 
 export type TranslatedResource =

@@ -7,7 +7,7 @@ import type { Caller } from '../auth/caller.js'
 import { isEveryUser } from '../auth/scope.js'
 import type { Viewed } from '../devices/contract.js'
 import { createHash } from 'node:crypto'
-import { cutList, type ItemIndex } from './items.js'
+import { cutList, type ItemIndex } from '../paging/items.js'
 import type { Ask, Resource } from './resource.js'
 
 const NO_MORE: string[] = []
@@ -73,9 +73,10 @@ function cutView (
     scope: scoped === undefined ? '*' : scoped.scope.text,
     limit,
     cursor,
-    bind: { resource: listName(resource, ask), subject: ask.id ?? 0 }
+    bind: { kind: 'list', subject: ask.id ?? 0, filter: `${listName(resource, ask)}|` }
   })
-  if ('refused' in cut) return cut
+  // A cursor for another of this resource's lists (another period) is no cursor for this one.
+  if ('refused' in cut) return { refused: cut.refused === 'stale-cursor' ? 'stale-cursor' : 'bad-cursor' }
   const view = { body: cut.body, etag: cut.etag, variant: cut.variant }
   return { view, more: cut.next === null ? NO_MORE : ['link', `<${path}?${nextSearch(ask, cut.next)}>; rel="next"`] }
 }

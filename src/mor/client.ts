@@ -6,7 +6,7 @@ import type { Config } from '../config.js'
 import { signSent } from './sign.js'
 import { DEVICE_DETAILS_GET, DEVICES_GET } from '../catalogue/devices.js'
 import type { Ask, MorMethod, Resource } from '../catalogue/resource.js'
-import type { ItemIndex } from '../catalogue/items.js'
+import type { IndexedList, ItemIndex } from '../paging/items.js'
 import { createTranslator, type Translator } from './translate-pool.js'
 import { decompressBody, xmlText } from './decode.js'
 import { refuseDoctype } from './parse.js'
@@ -14,7 +14,6 @@ import {
   readWriteAnswer, signedWrite, WRITE_ANSWER_MAX_DECODED_BYTES, type DeviceCreateParam, type DeviceUpdateParam, type DeviceWriteMethod, type WriteAnswer
 } from './device-writes.js'
 import { translateDetailsToJson } from './translate-details.js'
-import type { IndexedList } from '../devices/device-index.js'
 import { childOf, traced, type Span, type TraceScope } from '../tracing/tracer.js'
 import { formatTraceparent } from '../tracing/trace-context.js'
 import {

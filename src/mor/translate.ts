@@ -5,7 +5,8 @@ import { decompressBody, xmlText } from './decode.js'
 import { parseMorXml } from './parse.js'
 import { toDevices } from './map.js'
 import { badResponseDetail, UpstreamBadResponseError } from './errors.js'
-import { serializeDevices, type IndexedList } from '../devices/device-index.js'
+import { serializeDevices } from '../devices/device-index.js'
+import type { IndexedList } from '../paging/items.js'
 
 export type DevicesAnswer =
   | { kind: 'devices', devices: Device[] }

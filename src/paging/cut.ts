@@ -1,6 +1,6 @@
 // Cutting a view out of a cached JSON list without parsing it: the items at chosen positions,
-// copied as they are, contiguous runs in one piece, and the view's own ETag. Device pages
-// (paging/page.ts) and catalogue lists (catalogue/items.ts) are both cut this way.
+// copied as they are, contiguous runs in one piece, and the view's own ETag. Every cached list's
+// views (device pages, catalogue lists) are cut this way, by paging/items.ts.
 import { createHash } from 'node:crypto'
 
 const COMMA = Buffer.from(',')

@@ -2,9 +2,8 @@
 // index: the devices' JSON is copied as it is, never parsed or serialized again, so a page of 100
 // costs about the same whether the user has 100 devices or 50,000.
 import type { CacheEntry } from '../cache/entry.js'
-import type { DeviceIndex } from '../devices/device-index.js'
-import { decodeCursor, encodeCursor } from './cursor.js'
-import { cutItems, variantEtag } from './cut.js'
+import { deviceFilters } from '../devices/device-index.js'
+import { cutList, type ItemIndex } from './items.js'
 import { filterKey, isWholeList, parseListQuery, type ListQuery } from './list-query.js'
 
 export type PageOutcome =
@@ -23,54 +22,31 @@ export type PageOutcome =
   /** The cursor belongs to an earlier version of the list. */
   | { kind: 'stale-cursor' }
 
-const CLOSE_NULL = Buffer.from('],"nextCursor":null}')
-
-/** Which devices the filters keep: the positions, from `from` on, at most `limit` (and whether more follow). */
-function select (index: DeviceIndex, query: ListQuery, from: number, limit: number): { picked: number[], next: number | undefined } {
-  const n = index.typeIds.length
-  let wanted: Uint8Array | undefined
-  if (query.types) {
-    wanted = new Uint8Array(index.typeNames.length)
-    index.typeNames.forEach((name, id) => { if (query.types?.includes(name) === true) wanted![id] = 1 })
-  }
-  const primary = query.primary === undefined ? undefined : query.primary ? 1 : 0
-  const picked: number[] = []
-  for (let i = from; i < n; i++) {
-    if (wanted !== undefined && wanted[index.typeIds[i] as number] !== 1) continue
-    if (primary !== undefined && index.primary[i] !== primary) continue
-    if (picked.length === limit) return { picked, next: i }
-    picked.push(i)
-  }
-  return { picked, next: undefined }
-}
+const NOT_ISSUED = 'Query parameter "cursor" is not a cursor this gateway issued for this user'
+const OTHER_FILTERS = 'Query parameter "cursor" was issued with other filters: send the same type and primary as the page it came from'
 
 /** The page a query asks of a cached list (its filters, from its cursor, at most its limit). */
-export function pageOf (entry: CacheEntry & { index: DeviceIndex }, userId: number, query: ListQuery): PageOutcome {
-  const { index } = entry
-  const version = entry.etag.slice(1, -1)
+export function pageOf (entry: CacheEntry & { items: ItemIndex }, userId: number, query: ListQuery): PageOutcome {
   const filter = filterKey(query)
-  let from = 0
-  if (query.cursor !== undefined) {
-    const cursor = decodeCursor(query.cursor)
-    if (cursor === undefined || cursor.kind !== 'devices' || cursor.userId !== userId) return { kind: 'bad-cursor', detail: 'Query parameter "cursor" is not a cursor this gateway issued for this user' }
-    if (cursor.filter !== filter) return { kind: 'bad-cursor', detail: 'Query parameter "cursor" was issued with other filters: send the same type and primary as the page it came from' }
-    if (cursor.version !== version) return { kind: 'stale-cursor' }
-    if (cursor.position > index.typeIds.length) return { kind: 'bad-cursor', detail: 'Query parameter "cursor" is not a cursor this gateway issued for this user' }
-    from = cursor.position
-  }
-  const { picked, next } = select(index, query, from, query.limit ?? Number.POSITIVE_INFINITY)
-  const nextCursor = next === undefined ? null : encodeCursor({ kind: 'devices', userId, version, position: next, filter })
-  const close = nextCursor === null ? CLOSE_NULL : Buffer.from(`],"nextCursor":"${nextCursor}"}`)
-  const variant = `${filter}|${from}|${query.limit ?? ''}`
-  return { kind: 'page', body: cutItems(entry.body, index.starts, picked, close), etag: variantEtag(entry.etag, variant), variant, next: nextCursor }
+  const cut = cutList(entry.body, entry.etag, entry.items, {
+    keep: undefined,
+    filters: deviceFilters(query),
+    scope: filter,
+    limit: query.limit,
+    cursor: query.cursor,
+    bind: { kind: 'devices', subject: userId, filter }
+  })
+  if (!('refused' in cut)) return { kind: 'page', ...cut }
+  if (cut.refused === 'stale-cursor') return { kind: 'stale-cursor' }
+  return { kind: 'bad-cursor', detail: cut.refused === 'other-filters' ? OTHER_FILTERS : NOT_ISSUED }
 }
 
 /** What a list request gets from a cached list: the whole body as cached, or a page cut from it. */
 export function listView (entry: CacheEntry, userId: number, query: ListQuery): PageOutcome {
   if (isWholeList(query)) return { kind: 'page', body: entry.body, etag: entry.etag, variant: '', next: null }
   // Every list entry is stored with its index (Redis entries without one are misses).
-  if (entry.index === undefined) throw new Error('a cached device list has no index')
-  return pageOf(entry as CacheEntry & { index: DeviceIndex }, userId, query)
+  if (entry.items === undefined) throw new Error('a cached device list has no index')
+  return pageOf(entry as CacheEntry & { items: ItemIndex }, userId, query)
 }
 
 /** A query's page, remembered with the entry it was cut from. */

@@ -6,7 +6,7 @@ import { createMorClient } from '../mor/client.js'
 import { createTranslator } from '../mor/translate-pool.js'
 import { createCircuitBreaker, type CircuitBreaker } from '../mor/circuit.js'
 import { upstreamKind } from '../mor/errors.js'
-import type { IndexedList } from '../devices/device-index.js'
+import type { IndexedList } from '../paging/items.js'
 import type { MorClient } from '../mor/client.js'
 import type { TraceScope } from '../tracing/tracer.js'
 

@@ -12,7 +12,7 @@ const EMPTY_TAG = '"47DEQpj8HBSa-_TImW-5JCeuQeR"'
 
 /** The metadata line encodeEntry writes, with one field replaced or (undefined) removed. */
 function metaLine (field: string, value: unknown): string {
-  const meta: Record<string, unknown> = { v: 2, s: 200, e: BODY_TAG, t: T0, f: T0 + 60_000, x: T0 + 90_000 }
+  const meta: Record<string, unknown> = { v: 3, s: 200, e: BODY_TAG, t: T0, f: T0 + 60_000, x: T0 + 90_000 }
   if (value === undefined) delete meta[field]
   else meta[field] = value
   return `${JSON.stringify(meta)}\n`
@@ -103,7 +103,7 @@ describe('etagOf', () => {
 describe('encodeEntry and decodeEntry', () => {
   it('writes one line of JSON metadata, a newline, then the body bytes', () => {
     expect(encodeEntry(newEntry(200, BODY, T0, LIFE)).toString('utf8')).toBe(
-      `{"v":2,"s":200,"e":${JSON.stringify(BODY_TAG)},"t":${T0},"f":${T0 + 60_000},"x":${T0 + 90_000}}\n{"userId":1,"devices":[]}`
+      `{"v":3,"s":200,"e":${JSON.stringify(BODY_TAG)},"t":${T0},"f":${T0 + 60_000},"x":${T0 + 90_000}}\n{"userId":1,"devices":[]}`
     )
   })
 
@@ -125,7 +125,7 @@ describe('encodeEntry and decodeEntry', () => {
       { id: 1, type: 'SIP', ipAddress: null, port: null, username: 'Zoë', callerId: null, deviceGroupId: null, primary: true },
       { id: 2, type: 'IAX2', ipAddress: null, port: null, username: null, callerId: null, deviceGroupId: null, primary: null }
     ])
-    const list = newEntry(200, Buffer.from(json), T0, LIFE, { index })
+    const list = newEntry(200, Buffer.from(json), T0, LIFE, { items: index })
     expect(decodeEntry(encodeEntry(list))).toStrictEqual(list)
     for (const owner of [7, null]) {
       const device = newEntry(200, Buffer.from('{"id":1}'), T0, LIFE, { owner })
@@ -134,13 +134,18 @@ describe('encodeEntry and decodeEntry', () => {
   })
 
   it('returns undefined for an index that does not fit its body', () => {
-    const line = (i: unknown) => Buffer.from(`${metaLine('i', typeof i === 'object' && i !== null ? { d: [7], ...i } : i)}[{"a":1}]`)
-    expect(decodeEntry(line({ s: [1, 9], n: ['sip'], t: [0], p: [1] }))).toBeDefined()
-    expect(decodeEntry(line({ s: [1, 99], n: ['sip'], t: [0], p: [1] }))).toBeUndefined() // past the body
-    expect(decodeEntry(line({ s: [5, 1], n: ['sip'], t: [0], p: [1] }))).toBeUndefined() // backwards
-    expect(decodeEntry(line({ s: [1, 9], n: ['sip'], t: [1], p: [1] }))).toBeUndefined() // no such type
-    expect(decodeEntry(line({ s: [1, 9], n: ['sip'], t: [0], p: [2] }))).toBeUndefined()
-    expect(decodeEntry(line({ s: [1], n: [], t: [0], p: [1] }))).toBeUndefined()
+    const line = (m: unknown) => Buffer.from(`${metaLine('m', typeof m === 'object' && m !== null ? { d: [7], ...m } : m)}[{"a":1}]`)
+    const column = (n: unknown, v: unknown) => ({ type: { n, v } })
+    expect(decodeEntry(line({ s: [1, 9], c: column(['sip'], [0]) }))).toBeDefined()
+    expect(decodeEntry(line({ s: [1, 9] }))).toBeDefined() // a list without filter columns
+    expect(decodeEntry(line({ s: [1, 99], c: column(['sip'], [0]) }))).toBeUndefined() // past the body
+    expect(decodeEntry(line({ s: [5, 1], c: column(['sip'], [0]) }))).toBeUndefined() // backwards
+    expect(decodeEntry(line({ s: [1, 1] }))).toBeUndefined() // an empty item
+    expect(decodeEntry(line({ s: [1, 9], c: column(['sip'], [1]) }))).toBeUndefined() // no such value
+    expect(decodeEntry(line({ s: [1, 9], c: column(['sip'], [0, 0]) }))).toBeUndefined() // a value too many
+    expect(decodeEntry(line({ s: [1, 9], c: column([7], [0]) }))).toBeUndefined()
+    expect(decodeEntry(line({ s: [1, 9], c: [] }))).toBeUndefined()
+    expect(decodeEntry(line({ s: [1], c: column([], []) }))).toBeUndefined()
     expect(decodeEntry(line('index'))).toBeUndefined()
   })
 
@@ -178,10 +183,9 @@ describe('encodeEntry and decodeEntry', () => {
   })
 
   it('returns undefined for another version of the format', () => {
-    // Version 1 entries (before lists carried an index and nextCursor) are misses.
-    expect(decodeEntry(Buffer.from(`${metaLine('v', 1)}body`))).toBeUndefined()
-    expect(decodeEntry(Buffer.from(`${metaLine('v', 3)}body`))).toBeUndefined()
-    expect(decodeEntry(Buffer.from(`${metaLine('v', '2')}body`))).toBeUndefined()
+    // Version 1 entries (before lists carried an index and nextCursor) and version 2 ones (a device
+    // list's index apart from a catalogue list's) are misses.
+    for (const v of [1, 2, 4, '3']) expect(decodeEntry(Buffer.from(`${metaLine('v', v)}body`)), String(v)).toBeUndefined()
   })
 
   it('returns undefined for a status other than 200 or 404', () => {
@@ -199,7 +203,7 @@ describe('encodeEntry and decodeEntry', () => {
   })
 
   it('decodes well-formed metadata written by hand, with the rest of the bytes as the body', () => {
-    expect(decodeEntry(Buffer.from(`${metaLine('v', 2)}a\nb`))).toStrictEqual({
+    expect(decodeEntry(Buffer.from(`${metaLine('v', 3)}a\nb`))).toStrictEqual({
       status: 200, body: Buffer.from('a\nb'), etag: BODY_TAG, storedAt: T0, freshUntil: T0 + 60_000, staleUntil: T0 + 90_000
     })
   })

@@ -1,7 +1,7 @@
 // A catalogue list as the cache keeps it (JSON plus item offsets) and what Redis gives back of the
 // index; the pages cut from it are in items-cut.test.ts.
 import { describe, expect, it } from 'vitest'
-import { loadItems, serializeList, storeItems } from '../../src/catalogue/items.js'
+import { cutList, loadItems, serializeItems, serializeList, shiftItems, storeItems } from '../../src/paging/items.js'
 import { idOf, users } from './lists.js'
 
 /** Each item cut back out of the bytes at its offsets, parsed. */
@@ -100,5 +100,34 @@ describe('storeItems and loadItems', () => {
   it('rejects starts that do not increase: no item is empty', () => {
     // Two equal starts would cut an empty slice, and the page around it would not be JSON.
     expect(loadItems({ s: [good.s[0], good.s[0], ...good.s.slice(2)], d: good.d }, length)).toBeUndefined()
+  })
+})
+
+describe('filter columns', () => {
+  const items = [{ id: 4, kind: 'SIP' }, { id: 5, kind: 'fax' }, { id: 6, kind: 'SIP' }, { id: 9, kind: 'iax2' }]
+  const indexed = serializeItems(items, (item) => item.id, { kind: (item) => item.kind.toLowerCase() })
+
+  it('name each item\'s value once, in order of first appearance', () => {
+    expect(indexed.index.columns).toStrictEqual({ kind: { names: ['sip', 'fax', 'iax2'], values: Uint32Array.from([0, 1, 0, 2]) } })
+  })
+
+  it('round-trip through the stored form, as JSON as Redis keeps it', () => {
+    const stored = JSON.parse(JSON.stringify(storeItems(indexed.index))) as unknown
+    expect(loadItems(stored, Buffer.byteLength(indexed.json))).toStrictEqual(indexed.index)
+  })
+
+  it('keep the items whose value a filter accepts, and none for a column the list does not have', () => {
+    const body = Buffer.from(`{"items":${indexed.json.slice(0, -1)}],"nextCursor":null}`)
+    const index = shiftItems(indexed.index, Buffer.byteLength('{"items":'))
+    const bind = { kind: 'list' as const, subject: 0, filter: 'x|' }
+    const ids = (filters: Record<string, Set<string>>) => {
+      const cut = cutList(body, '"v"', index, { keep: undefined, filters, scope: '*', limit: undefined, cursor: undefined, bind })
+      if ('refused' in cut) throw new Error(cut.refused)
+      return (JSON.parse(cut.body.toString()) as { items: Array<{ id: number }> }).items.map((item) => item.id)
+    }
+    expect(ids({ kind: new Set(['sip']) })).toStrictEqual([4, 6])
+    expect(ids({ kind: new Set(['fax', 'iax2']) })).toStrictEqual([5, 9])
+    expect(ids({ kind: new Set(['h323']) })).toStrictEqual([])
+    expect(ids({ color: new Set(['sip']) })).toStrictEqual([])
   })
 })

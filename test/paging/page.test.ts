@@ -4,6 +4,7 @@ import { listView, type PageOutcome } from '../../src/paging/page.js'
 import { parseListQuery, type ListQuery } from '../../src/paging/list-query.js'
 import { decodeCursor, encodeCursor } from '../../src/paging/cursor.js'
 import { newEntry, type CacheEntry } from '../../src/cache/entry.js'
+import { shiftItems } from '../../src/paging/items.js'
 import type { Device } from '../../src/schemas/device.js'
 
 const LIFE = { ttlSeconds: 60, staleSeconds: 60, negativeTtlSeconds: 10 }
@@ -25,8 +26,7 @@ const device = (i: number): Device => ({
 function listEntry (userId: number, devices: Device[]): CacheEntry {
   const { json, index } = serializeDevices(devices)
   const head = `{"userId":${userId},"devices":`
-  const starts = index.starts.map((s) => s + Buffer.byteLength(head))
-  return newEntry(200, Buffer.from(`${head}${json},"nextCursor":null}`), 0, LIFE, { index: { ...index, starts } })
+  return newEntry(200, Buffer.from(`${head}${json},"nextCursor":null}`), 0, LIFE, { items: shiftItems(index, Buffer.byteLength(head)) })
 }
 
 const query = (search: string): ListQuery => {

@@ -54,8 +54,9 @@ async function translateBoth (body: Buffer, encoding: string | undefined): Promi
     expect(index.starts.length).toBe(devices.length + 1)
     devices.forEach((device: Device, i) => {
       expect(JSON.parse(bytes.toString('utf8', index.starts[i], (index.starts[i + 1] ?? 0) - 1))).toStrictEqual(device)
-      expect(index.typeNames[index.typeIds[i] ?? -1]).toBe(device.type.toLowerCase())
-      expect(index.primary[i]).toBe(device.primary === null ? -1 : device.primary ? 1 : 0)
+      const { type, primary } = index.columns ?? {}
+      expect(type?.names[type.values[i] ?? -1]).toBe(device.type.toLowerCase())
+      expect(primary?.names[primary.values[i] ?? -1]).toBe(device.primary === null ? '' : String(device.primary))
       expect(index.ids[i]).toBe(device.id)
     })
   } else {
