@@ -1,4 +1,4 @@
-// The query of a catalogue operation, read against its documented schema: each parameter is
+// The query of an operation (a catalogue entry's, a device list's), read against its documented schema: each parameter is
 // checked with a check compiled from its own definition, so what the contract documents is what
 // the gateway validates. A parameter the operation does not take, or given twice, is refused;
 // a bad value is refused by its name and never echoed (a mistyped parameter may hold a credential).
@@ -24,8 +24,12 @@ function refusal (name: string, schema: TSchema): string {
   return `Query parameter "${name}" has a value it does not take${description === undefined ? '' : `: ${description}`}`
 }
 
-/** A reader of query strings for `schema` (a flat object of optional string and boolean parameters). */
-export function queryReader (schema: TObject): QueryReader {
+/**
+ * A reader of query strings for `schema` (a flat object of optional string and boolean
+ * parameters). A bad value is refused in the words of `refusals` for its parameter when given,
+ * else by the parameter's description.
+ */
+export function queryReader (schema: TObject, refusals: Readonly<Record<string, string>> = {}): QueryReader {
   const names = Object.keys(schema.properties)
   const checks = new Map(names.map((name) => [name, Compile(schema.properties[name] as TSchema)]))
   const isBoolean = new Set(names.filter((name) => (schema.properties[name] as { type?: string }).type === 'boolean'))
@@ -44,7 +48,7 @@ export function queryReader (schema: TObject): QueryReader {
         }
         if (Object.hasOwn(values, name)) return { ok: false, detail: `Query parameter "${name}" is given more than once` }
         const value = isBoolean.has(name) ? (raw === 'true' ? true : raw === 'false' ? false : raw) : raw
-        if (!check.Check(value)) return { ok: false, detail: refusal(name, schema.properties[name] as TSchema) }
+        if (!check.Check(value)) return { ok: false, detail: refusals[name] ?? refusal(name, schema.properties[name] as TSchema) }
         values[name] = value
       }
       const missing = required.find((name) => values[name] === undefined)
