@@ -8,6 +8,7 @@ import { isEveryUser } from '../auth/scope.js'
 import type { Viewed } from '../devices/contract.js'
 import { createHash } from 'node:crypto'
 import { cutList, type ItemIndex } from '../paging/items.js'
+import { viewMemo } from '../paging/view-memo.js'
 import type { Ask, Resource } from './resource.js'
 
 const NO_MORE: string[] = []
@@ -32,17 +33,15 @@ function nextSearch (ask: Ask, cursor: string): string {
   return params.toString()
 }
 
-/** Cut views kept per cached list, and the largest kept: a repeated page is a lookup, memory stays bounded. */
-const CUTS_KEPT = 8
-const CUT_KEPT_MAX_BYTES = 32 * 1024
-/** Recent cuts of each cached list by caller scope and request (process-local; dropped with the entry). */
-const cuts = new WeakMap<CacheEntry, Map<string, Viewed>>()
+type Refused = { refused: 'bad-cursor' | 'stale-cursor' }
+/** Recent cuts of each cached list by caller scope and request. */
+const cuts = viewMemo<Viewed, Refused>((viewed) => viewed.view.body.length)
 
 /**
  * The view of `entry` this request gets: `path` and `search` are the request's (the Link is
  * relative to its path); `ask` is `search` as the resource's reader read it.
  */
-export function catalogueView (resource: Resource, entry: CacheEntry, ask: Ask, caller: Caller | undefined, path: string, search: string): Viewed | { refused: 'bad-cursor' | 'stale-cursor' } {
+export function catalogueView (resource: Resource, entry: CacheEntry, ask: Ask, caller: Caller | undefined, path: string, search: string): Viewed | Refused {
   const whole: Viewed = { view: { body: entry.body, etag: entry.etag, variant: '' }, more: NO_MORE }
   const { list } = resource
   if (list === undefined || entry.items === undefined) return whole
@@ -51,23 +50,13 @@ export function catalogueView (resource: Resource, entry: CacheEntry, ask: Ask, 
   const cursor = typeof ask.query.cursor === 'string' ? ask.query.cursor : undefined
   if (!scoped && limit === undefined && cursor === undefined) return whole
   const memo = `${scoped ? caller.scope.text : '*'}\n${path}?${search}`
-  const kept = cuts.get(entry)
-  const known = kept?.get(memo)
-  if (known !== undefined) return known
-  const viewed = cutView(resource, entry, ask, { scoped: scoped ? caller : undefined, limit, cursor, path })
-  if (!('refused' in viewed) && viewed.view.body.length <= CUT_KEPT_MAX_BYTES) {
-    const map = kept ?? new Map<string, Viewed>()
-    if (kept === undefined) cuts.set(entry, map)
-    map.set(memo, viewed)
-    if (map.size > CUTS_KEPT) map.delete(map.keys().next().value as string)
-  }
-  return viewed
+  return cuts(entry, memo, () => cutView(resource, entry, ask, { scoped: scoped ? caller : undefined, limit, cursor, path }))
 }
 
 function cutView (
   resource: Resource, entry: CacheEntry & { items?: ItemIndex }, ask: Ask,
   { scoped, limit, cursor, path }: { scoped: Caller | undefined, limit: number | undefined, cursor: string | undefined, path: string }
-): Viewed | { refused: 'bad-cursor' | 'stale-cursor' } {
+): Viewed | Refused {
   const cut = cutList(entry.body, entry.etag, entry.items as ItemIndex, {
     keep: scoped === undefined ? undefined : (id) => scoped.scope.has(id),
     scope: scoped === undefined ? '*' : scoped.scope.text,

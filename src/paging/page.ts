@@ -4,6 +4,7 @@
 import type { CacheEntry } from '../cache/entry.js'
 import { deviceFilters } from '../devices/device-index.js'
 import { cutList, type ItemIndex } from './items.js'
+import { viewMemo } from './view-memo.js'
 import { filterKey, isWholeList, parseListQuery, type ListQuery } from './list-query.js'
 
 export type PageOutcome =
@@ -52,38 +53,22 @@ export function listView (entry: CacheEntry, userId: number, query: ListQuery): 
 /** A query's page, remembered with the entry it was cut from. */
 export interface PageMemo { query: ListQuery, view: Extract<PageOutcome, { kind: 'page' }> }
 
-/** Pages kept per cached list, and the largest kept: repeated pages cost a lookup, memory stays bounded. */
-const PAGES_KEPT = 8
-const PAGE_KEPT_MAX_BYTES = 32 * 1024
+export type QueryRefusal = { kind: 'bad-query', detail: string } | Exclude<PageOutcome, { kind: 'page' }>
+
+/** Recent pages of each cached list by query string (the same query string gives the same page of the same list). */
+const pages = viewMemo<PageMemo, { refused: QueryRefusal }>((memo) => memo.view.body.length)
 
 /**
- * The page a raw query string asks of a cached list: from the entry's memo of recent pages (the
- * same query string gives the same page of the same list), else parsed and cut. A refusal (a bad
- * query or cursor, a stale cursor) is never remembered. `query` is `search` already parsed, by a
- * caller that refuses a bad query before asking the cache.
+ * The page a raw query string asks of a cached list: from the entry's memo of recent pages, else
+ * parsed and cut. A refusal (a bad query or cursor, a stale cursor) is never remembered. `query`
+ * is `search` already parsed, by a caller that refuses a bad query before asking the cache.
  */
-/** Recent pages of each cached list by query string, so a repeated page is not cut again (process-local). */
-const memos = new WeakMap<CacheEntry, Map<string, PageMemo>>()
-
 export function pageFor (entry: CacheEntry, userId: number, search: string, query?: ListQuery): { memo: PageMemo } | { refused: QueryRefusal } {
-  const pages = memos.get(entry)
-  const known = pages?.get(search)
-  if (known !== undefined) return { memo: known }
-  const parsed = query === undefined ? parseListQuery(search) : { ok: true as const, query }
-  if (!parsed.ok) return { refused: { kind: 'bad-query', detail: parsed.detail } }
-  const view = listView(entry, userId, parsed.query)
-  if (view.kind !== 'page') return { refused: view }
-  const memo = { query: parsed.query, view }
-  if (view.body.length <= PAGE_KEPT_MAX_BYTES) {
-    let kept = pages
-    if (kept === undefined) {
-      kept = new Map()
-      memos.set(entry, kept)
-    }
-    kept.set(search, memo)
-    if (kept.size > PAGES_KEPT) kept.delete(kept.keys().next().value as string)
-  }
-  return { memo }
+  const found = pages(entry, search, () => {
+    const parsed = query === undefined ? parseListQuery(search) : { ok: true as const, query }
+    if (!parsed.ok) return { refused: { kind: 'bad-query', detail: parsed.detail } }
+    const view = listView(entry, userId, parsed.query)
+    return view.kind === 'page' ? { query: parsed.query, view } : { refused: view }
+  })
+  return 'refused' in found ? found : { memo: found }
 }
-
-export type QueryRefusal = { kind: 'bad-query', detail: string } | Exclude<PageOutcome, { kind: 'page' }>
