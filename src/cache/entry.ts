@@ -70,9 +70,19 @@ export const isServable = (entry: CacheEntry, now: number) => now < entry.staleU
 
 // Redis layout: one line of JSON metadata, a newline, then the body bytes. Binary-safe and with
 // no second JSON encoding of a body that may be a megabyte. Version 2 added the list index and the
-// device owner (and lists gained nextCursor); version 3 keeps every list's index one way (`m`,
-// with a device list's filter columns), so an entry of an earlier version is a miss.
-interface Meta { v: 3, s: 200 | 404, e: string, t: number, f: number, x: number, o?: number | null, m?: StoredItems }
+// device owner (and lists gained nextCursor), so a version 1 entry is a miss. Version 3 keeps
+// every list's index one way (`m`, with a device list's filter columns); a version 2 entry is
+// still read (its device list index `i` converted), so instances of both versions share Redis
+// during a rolling deploy without turning each other's entries into misses.
+interface Meta { v: 2 | 3, s: 200 | 404, e: string, t: number, f: number, x: number, o?: number | null, m?: StoredItems, i?: unknown }
+
+/** A version 2 device list index (type names and ids, primary as -1/0/1) in the stored form of version 3. */
+function fromVersion2 (stored: unknown): StoredItems | undefined {
+  if (typeof stored !== 'object' || stored === null) return undefined
+  const { s, d, n, t, p } = stored as Record<string, unknown>
+  if (!Array.isArray(s) || !Array.isArray(d) || !Array.isArray(p)) return undefined
+  return { s, d, c: { type: { n: n as string[], v: t as number[] }, primary: { n: ['', 'false', 'true'], v: p.map((flag) => (flag as number) + 1) } } }
+}
 
 export function encodeEntry (entry: CacheEntry): Buffer {
   const meta: Meta = { v: 3, s: entry.status, e: entry.etag, t: entry.storedAt, f: entry.freshUntil, x: entry.staleUntil }
@@ -91,11 +101,12 @@ export function decodeEntry (raw: Buffer): CacheEntry | undefined {
   } catch {
     return undefined
   }
-  if (typeof meta !== 'object' || meta === null || meta.v !== 3 || (meta.s !== 200 && meta.s !== 404) || typeof meta.e !== 'string' ||
+  if (typeof meta !== 'object' || meta === null || (meta.v !== 3 && meta.v !== 2) || (meta.s !== 200 && meta.s !== 404) || typeof meta.e !== 'string' ||
     typeof meta.t !== 'number' || typeof meta.f !== 'number' || typeof meta.x !== 'number') return undefined
   const body = ownBytes(raw.subarray(newline + 1))
-  const items = meta.m === undefined ? undefined : loadItems(meta.m, body.length)
-  if (meta.m !== undefined && items === undefined) return undefined
+  const stored = meta.v === 2 && meta.i !== undefined ? fromVersion2(meta.i) : meta.m
+  const items = stored === undefined ? undefined : loadItems(stored, body.length)
+  if ((meta.m !== undefined || meta.i !== undefined) && items === undefined) return undefined
   const owner = meta.o === undefined || meta.o === null || Number.isSafeInteger(meta.o) ? meta.o : undefined
   return withFacts({ status: meta.s, body, etag: meta.e, storedAt: meta.t, freshUntil: meta.f, staleUntil: meta.x }, { items, owner })
 }

@@ -35,7 +35,7 @@ function nextSearch (ask: Ask, cursor: string): string {
 
 type Refused = { refused: 'bad-cursor' | 'stale-cursor' }
 /** Recent cuts of each cached list by caller scope and request. */
-const cuts = viewMemo<Viewed, Refused>((viewed) => viewed.view.body.length)
+const cuts = viewMemo<Viewed>((viewed) => viewed.view.body.length)
 
 /**
  * The view of `entry` this request gets: `path` and `search` are the request's (the Link is
@@ -50,7 +50,11 @@ export function catalogueView (resource: Resource, entry: CacheEntry, ask: Ask, 
   const cursor = typeof ask.query.cursor === 'string' ? ask.query.cursor : undefined
   if (!scoped && limit === undefined && cursor === undefined) return whole
   const memo = `${scoped ? caller.scope.text : '*'}\n${path}?${search}`
-  return cuts(entry, memo, () => cutView(resource, entry, ask, { scoped: scoped ? caller : undefined, limit, cursor, path }))
+  const known = cuts.get(entry, memo)
+  if (known !== undefined) return known
+  const viewed = cutView(resource, entry, ask, { scoped: scoped ? caller : undefined, limit, cursor, path })
+  if (!('refused' in viewed)) cuts.put(entry, memo, viewed)
+  return viewed
 }
 
 function cutView (

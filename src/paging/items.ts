@@ -6,8 +6,15 @@
 import { decodeCursor, encodeCursor, type CursorState } from './cursor.js'
 import { cutItems, variantEtag } from './cut.js'
 
-/** A column filters read: each item's value as a position in `names` (few distinct values: device types, a flag). */
-export interface Column { names: string[], values: Uint32Array }
+/**
+ * A column filters read: each item's value as a position in `names` (few distinct values: device
+ * types, a flag), a byte per item while there are at most 256 of them.
+ */
+export interface Column { names: string[], values: Uint8Array | Uint32Array }
+
+/** Positions in as few bytes as their names allow. */
+const compact = (names: readonly string[], values: Uint32Array | number[]): Column['values'] =>
+  names.length <= 256 ? Uint8Array.from(values) : Uint32Array.from(values)
 
 export interface ItemIndex {
   /** Offset of each item's JSON, and one more one past the last as if a comma followed it. */
@@ -52,7 +59,7 @@ export function serializeItems<T> (items: readonly T[], idOf: (item: T) => numbe
   }
   starts[n] = n === 0 ? 1 : offset
   const index: ItemIndex = { starts, ids }
-  if (columns.length > 0) index.columns = Object.fromEntries(columns.map(({ name, names, values }) => [name, { names, values }]))
+  if (columns.length > 0) index.columns = Object.fromEntries(columns.map(({ name, names, values }) => [name, { names, values: compact(names, values) }]))
   return { json: `[${parts.join(',')}]`, index }
 }
 
@@ -90,7 +97,7 @@ function loadColumn (stored: unknown, count: number): Column | undefined {
   const { n, v } = stored as { n?: unknown, v?: unknown }
   if (!Array.isArray(n) || !Array.isArray(v) || v.length !== count || !n.every((name) => typeof name === 'string')) return undefined
   if (!v.every((position) => Number.isInteger(position) && position >= 0 && position < n.length)) return undefined
-  return { names: n as string[], values: Uint32Array.from(v as number[]) }
+  return { names: n as string[], values: compact(n as string[], v as number[]) }
 }
 
 /** An index read back, or undefined when it is not one this code wrote or does not fit the body. */
@@ -118,6 +125,8 @@ export function loadItems (stored: unknown, bodyLength: number): ItemIndex | und
   return index
 }
 
+const CLOSE_NULL = Buffer.from('],"nextCursor":null}')
+
 /** The view a request gets of a cached list. */
 export interface ListCut { body: Buffer, etag: string, variant: string, next: string | null }
 
@@ -135,7 +144,7 @@ export type ListBinding = Pick<CursorState, 'kind' | 'filter'> & { subject: numb
 export type ColumnFilters = Readonly<Record<string, ReadonlySet<string>>>
 
 /** Per filtered column, which of its values are accepted (by position); a column the list lacks accepts nothing. */
-function acceptedValues (index: ItemIndex, filters: ColumnFilters | undefined): Array<{ values: Uint32Array | undefined, accepted: Uint8Array }> {
+function acceptedValues (index: ItemIndex, filters: ColumnFilters | undefined): Array<{ values: Column['values'] | undefined, accepted: Uint8Array }> {
   if (filters === undefined) return []
   return Object.entries(filters).map(([name, wanted]) => {
     const column = index.columns?.[name]
@@ -195,7 +204,7 @@ export function cutList (
     picked.push(i)
   }
   const nextCursor = next === undefined ? null : encodeCursor({ kind: bind.kind, userId: bind.subject, version, position: next, filter: bind.filter })
-  const close = Buffer.from(`],"nextCursor":${nextCursor === null ? 'null' : `"${nextCursor}"`}}`)
+  const close = nextCursor === null ? CLOSE_NULL : Buffer.from(`],"nextCursor":"${nextCursor}"}`)
   const variant = `${scope}|${from}|${limit ?? ''}`
   return { body: cutItems(body, index.starts, picked, close), etag: variantEtag(etag, variant), variant, next: nextCursor }
 }

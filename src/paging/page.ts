@@ -56,7 +56,7 @@ export interface PageMemo { query: ListQuery, view: Extract<PageOutcome, { kind:
 export type QueryRefusal = { kind: 'bad-query', detail: string } | Exclude<PageOutcome, { kind: 'page' }>
 
 /** Recent pages of each cached list by query string (the same query string gives the same page of the same list). */
-const pages = viewMemo<PageMemo, { refused: QueryRefusal }>((memo) => memo.view.body.length)
+const pages = viewMemo<PageMemo>((memo) => memo.view.body.length)
 
 /**
  * The page a raw query string asks of a cached list: from the entry's memo of recent pages, else
@@ -64,11 +64,13 @@ const pages = viewMemo<PageMemo, { refused: QueryRefusal }>((memo) => memo.view.
  * is `search` already parsed, by a caller that refuses a bad query before asking the cache.
  */
 export function pageFor (entry: CacheEntry, userId: number, search: string, query?: ListQuery): { memo: PageMemo } | { refused: QueryRefusal } {
-  const found = pages(entry, search, () => {
-    const parsed = query === undefined ? parseListQuery(search) : { ok: true as const, query }
-    if (!parsed.ok) return { refused: { kind: 'bad-query', detail: parsed.detail } }
-    const view = listView(entry, userId, parsed.query)
-    return view.kind === 'page' ? { query: parsed.query, view } : { refused: view }
-  })
-  return 'refused' in found ? found : { memo: found }
+  const known = pages.get(entry, search)
+  if (known !== undefined) return { memo: known }
+  const parsed = query === undefined ? parseListQuery(search) : { ok: true as const, query }
+  if (!parsed.ok) return { refused: { kind: 'bad-query', detail: parsed.detail } }
+  const view = listView(entry, userId, parsed.query)
+  if (view.kind !== 'page') return { refused: view }
+  const memo = { query: parsed.query, view }
+  pages.put(entry, search, memo)
+  return { memo }
 }

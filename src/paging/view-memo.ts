@@ -9,25 +9,27 @@ import type { CacheEntry } from '../cache/entry.js'
 const KEPT = 8
 const KEPT_MAX_BYTES = 32 * 1024
 
-/**
- * A memo of views by request key: `view(entry, key, cut)` gives the view remembered for `key`, or
- * cuts it; a refusal (anything with `refused`) is never remembered, nor a view over the size bound.
- */
-export function viewMemo<V, R extends { refused: unknown }> (bytesOf: (view: V) => number): (entry: CacheEntry, key: string, cut: () => V | R) => V | R {
+/** Views by request key, per cached entry. */
+export interface ViewMemo<V> {
+  /** The view remembered for `key` of this entry, if any. */
+  get: (entry: CacheEntry, key: string) => V | undefined
+  /** Remembers a view just cut (a refusal is never remembered, nor a view over the size bound). */
+  put: (entry: CacheEntry, key: string, view: V) => void
+}
+
+export function viewMemo<V> (bytesOf: (view: V) => number): ViewMemo<V> {
   const memos = new WeakMap<CacheEntry, Map<string, V>>()
-  return (entry, key, cut) => {
-    const kept = memos.get(entry)
-    const known = kept?.get(key)
-    if (known !== undefined) return known
-    const made = cut()
-    if (typeof made === 'object' && made !== null && 'refused' in made) return made
-    const view = made as V
-    if (bytesOf(view) <= KEPT_MAX_BYTES) {
-      const map = kept ?? new Map<string, V>()
-      if (kept === undefined) memos.set(entry, map)
-      map.set(key, view)
-      if (map.size > KEPT) map.delete(map.keys().next().value as string)
+  return {
+    get: (entry, key) => memos.get(entry)?.get(key),
+    put (entry, key, view) {
+      if (bytesOf(view) > KEPT_MAX_BYTES) return
+      let kept = memos.get(entry)
+      if (kept === undefined) {
+        kept = new Map()
+        memos.set(entry, kept)
+      }
+      kept.set(key, view)
+      if (kept.size > KEPT) kept.delete(kept.keys().next().value as string)
     }
-    return view
   }
 }

@@ -5,8 +5,9 @@
 // Why not @fastify/under-pressure, which did this before: it reads a second without a measured
 // event-loop tick as an infinite delay, and it starts measuring when it is registered, so on a
 // loaded machine a freshly started gateway shed its first second (every request 503 right after
-// /health/live said it was up). Here measuring starts once the app is ready, and a window without
-// ticks reads as the lateness of the timer that closes it (runtime/loop-delay.ts).
+// /health/live said it was up). Here measuring starts once the app is ready; a window without
+// ticks still reads as a held loop, as long as the window and the closing timer's lateness
+// (runtime/loop-delay.ts).
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import fp from 'fastify-plugin'
 import { OverloadedError } from '../problems/retry-after.js'
@@ -38,7 +39,7 @@ export default fp<{ maxEventLoopDelayMs: number }>(async (fastify, { maxEventLoo
 
   const sample = (): void => {
     const now = performance.now()
-    delayMs = windowDelayMs({ count: histogram.count, meanNs: histogram.mean, lateMs: now - due }, RESOLUTION_MS)
+    delayMs = windowDelayMs({ count: histogram.count, meanNs: histogram.mean, windowMs: WINDOW_MS, lateMs: now - due }, RESOLUTION_MS)
     histogram.reset()
     due = now + WINDOW_MS
     timer?.refresh()

@@ -183,9 +183,27 @@ describe('encodeEntry and decodeEntry', () => {
   })
 
   it('returns undefined for another version of the format', () => {
-    // Version 1 entries (before lists carried an index and nextCursor) and version 2 ones (a device
-    // list's index apart from a catalogue list's) are misses.
-    for (const v of [1, 2, 4, '3']) expect(decodeEntry(Buffer.from(`${metaLine('v', v)}body`)), String(v)).toBeUndefined()
+    // Version 1 entries (before lists carried an index and nextCursor) are misses.
+    for (const v of [1, 4, '3', '2']) expect(decodeEntry(Buffer.from(`${metaLine('v', v)}body`)), String(v)).toBeUndefined()
+  })
+
+  it('reads a version 2 entry, a device list\'s index converted to the filter columns of version 3', () => {
+    const { json, index } = serializeDevices([
+      { id: 1, type: 'SIP', ipAddress: null, port: null, username: null, callerId: null, deviceGroupId: null, primary: true },
+      { id: 2, type: 'IAX2', ipAddress: null, port: null, username: null, callerId: null, deviceGroupId: null, primary: null },
+      { id: 3, type: 'sip', ipAddress: null, port: null, username: null, callerId: null, deviceGroupId: null, primary: false }
+    ])
+    // As version 2 wrote it: type names and positions, primary as 1 / -1 / 0, ids.
+    const v2 = { s: Array.from(index.starts), n: ['sip', 'iax2'], t: [0, 1, 0], p: [1, -1, 0], d: [1, 2, 3] }
+    const decoded = decodeEntry(Buffer.from(`${metaLine('v', 2).slice(0, -2)},"i":${JSON.stringify(v2)}}\n${json}`))
+    expect(decoded?.items?.starts).toStrictEqual(index.starts)
+    expect(decoded?.items?.ids).toStrictEqual(index.ids)
+    const { type, primary } = decoded?.items?.columns ?? {}
+    expect([0, 1, 2].map((i) => type?.names[type.values[i] ?? -1])).toStrictEqual(['sip', 'iax2', 'sip'])
+    expect([0, 1, 2].map((i) => primary?.names[primary.values[i] ?? -1])).toStrictEqual(['true', '', 'false'])
+    // A version 2 index that does not fit is a miss, as it was.
+    expect(decodeEntry(Buffer.from(`${metaLine('v', 2).slice(0, -2)},"i":${JSON.stringify({ ...v2, p: [2, 0, 0] })}}\n${json}`))).toBeUndefined()
+    expect(decodeEntry(Buffer.from(`${metaLine('v', 2).slice(0, -2)},"i":${JSON.stringify({ ...v2, t: [0, 5, 0] })}}\n${json}`))).toBeUndefined()
   })
 
   it('returns undefined for a status other than 200 or 404', () => {

@@ -108,7 +108,15 @@ describe('filter columns', () => {
   const indexed = serializeItems(items, (item) => item.id, { kind: (item) => item.kind.toLowerCase() })
 
   it('name each item\'s value once, in order of first appearance', () => {
-    expect(indexed.index.columns).toStrictEqual({ kind: { names: ['sip', 'fax', 'iax2'], values: Uint32Array.from([0, 1, 0, 2]) } })
+    expect(indexed.index.columns).toStrictEqual({ kind: { names: ['sip', 'fax', 'iax2'], values: Uint8Array.from([0, 1, 0, 2]) } })
+  })
+
+  it('take four bytes an item only past 256 names', () => {
+    const many = Array.from({ length: 300 }, (_, i) => ({ id: i, kind: `k${i}` }))
+    const { json, index } = serializeItems(many, (item) => item.id, { kind: (item) => item.kind })
+    expect(index.columns?.kind?.values).toBeInstanceOf(Uint32Array)
+    expect(index.columns?.kind?.values[299]).toBe(299)
+    expect(loadItems(JSON.parse(JSON.stringify(storeItems(index))), Buffer.byteLength(json))).toStrictEqual(index)
   })
 
   it('round-trip through the stored form, as JSON as Redis keeps it', () => {

@@ -28,6 +28,24 @@ describe('load shedding', () => {
     expect(statuses.filter((status) => status !== 200)).toStrictEqual([])
   })
 
+  it('sheds at the default threshold when the loop is held for a whole window', async () => {
+    const sim = await simulator()
+    const gw = await gateway(sim.url, { MAX_EVENT_LOOP_DELAY_MS: '1000' })
+    await waitFor(() => gw.app.eventLoopDelay() === 0, { what: 'a quiet first window' })
+    // The first hold ends a window (its timer fires as soon as the loop is free), so the second,
+    // longer than a window, covers all of the next: a window in which the loop never turned.
+    busy(1200)
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    busy(1200)
+    let shed: unknown
+    await waitFor(async () => {
+      const res = await fetch(`${gw.url}/health/ready`)
+      shed = await res.json()
+      return res.status === 503
+    }, { what: 'readiness shed', timeoutMs: 3000 })
+    expect(shed).toMatchObject({ type: '/problems/overloaded', status: 503 })
+  })
+
   it('sheds while the loop is held, except liveness, and stops shedding once it is free', async () => {
     const sim = await simulator()
     const gw = await gateway(sim.url, { MAX_EVENT_LOOP_DELAY_MS: '50' })
