@@ -4,7 +4,7 @@
 // that a field does not take (out of range, not a number, too long) reads as null, never as an
 // error and never as a value the schema refuses. Every key is always present, null when MOR sends
 // nothing (an absent or empty element).
-import { Type, type TSchema, type TUnsafe } from 'typebox'
+import { Type, type Static, type TObject, type TSchema, type TUnsafe } from 'typebox'
 import { Nullable } from '../schemas/nullable.js'
 import { MAX_USER_ID } from '../schemas/ids.js'
 import { isNode, type XmlNode } from '../mor/parse.js'
@@ -16,7 +16,8 @@ import { isNode, type XmlNode } from '../mor/parse.js'
  */
 export interface Field<S extends TSchema = TSchema> {
   schema: S
-  read: (node: XmlNode, page?: XmlNode) => unknown
+  /** The value, of the type the schema says (unknown for a field whose schema is not typed). */
+  read: (node: XmlNode, page?: XmlNode) => Static<S>
 }
 
 /** The schemas of a set of fields, by name and in their order: the properties of an object schema. */
@@ -218,7 +219,7 @@ export function unixTime (from: Path, about: Doc = {}): Field<TUnsafe<string | n
   return {
     schema: Nullable(Type.String({ format: 'date-time', maxLength: 24, ...doc(about) })),
     read: (node) => {
-      const n = seconds.read(node) as number | null
+      const n = seconds.read(node)
       return n !== null && n > 0 ? new Date(n * 1000).toISOString() : null
     }
   }
@@ -238,14 +239,18 @@ export function date (from: Path, about: Doc = {}): Field {
 }
 
 /** A JSON object of fields: its schema (every key required, nothing else) and its reader. */
-export function object (fields: Readonly<Record<string, Field>>, options: Doc & { $id?: string } = {}): Field {
+/** The values a set of fields reads, by name: each its schema's type. */
+export type Values<F extends Readonly<Record<string, Field>>> = { -readonly [K in keyof F]: Static<F[K]['schema']> }
+
+export function object<F extends Readonly<Record<string, Field>>> (fields: F, options: Doc & { $id?: string } = {}): { schema: TObject, read: (node: XmlNode, page?: XmlNode) => Values<F> } {
   const entries = Object.entries(fields)
   return {
-    schema: Type.Object(Object.fromEntries(entries.map(([name, field]) => [name, field.schema])), { additionalProperties: false, ...options }),
+    schema: Type.Object(schemasOf(fields), { additionalProperties: false, ...options }),
     read: (node, page = node) => {
       const out: Record<string, unknown> = {}
       for (const [name, field] of entries) out[name] = field.read(node, page)
-      return out
+      // Each field's reader returns its schema's type (Field), so the object is of their values.
+      return out as Values<F>
     }
   }
 }

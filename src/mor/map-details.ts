@@ -16,7 +16,7 @@ const fields = object(DETAILS_FIELDS)
 /** The device's id: MOR's <id> when sent (it must be the one asked for), else the one asked for. */
 function deviceId (raw: RawDevice, requestedId: number): number {
   if (raw.id === undefined || raw.id === '') return requestedId
-  const id = sentId.read(raw) as number | null
+  const id = sentId.read(raw)
   if (id === null) throw new UpstreamBadResponseError('device details have no valid id')
   if (id !== requestedId) throw new UpstreamBadResponseError(`details of device ${id} instead of device ${requestedId}`)
   return id
@@ -24,5 +24,5 @@ function deviceId (raw: RawDevice, requestedId: number): number {
 
 export function toDeviceDetails (raw: RawDevice, requestedId: number): DeviceDetails {
   if (!DETAILS_ELEMENTS.some((element) => element in raw)) throw new UpstreamBadResponseError('no device details in <page>')
-  return { id: deviceId(raw, requestedId), ...fields.read(raw) as Omit<DeviceDetails, 'id'> }
+  return { id: deviceId(raw, requestedId), ...fields.read(raw) }
 }

@@ -14,12 +14,12 @@ const fields = object(DEVICE_FIELDS)
 const TYPE_LENGTH = 32
 
 export function toDevice (raw: RawDevice, index: number): Device {
-  const id = deviceId.read(raw) as number | null
+  const id = deviceId.read(raw)
   if (id === null) throw new UpstreamBadResponseError(`device #${index + 1} has no valid device_id`)
   // Only a missing or nested element is a bad answer.
   const type = raw.device_type
   if (typeof type !== 'string') throw new UpstreamBadResponseError(`device #${index + 1} has no device_type`)
-  return { id, type: clip(type, TYPE_LENGTH), ...fields.read(raw) as Omit<Device, 'id' | 'type'> }
+  return { id, type: clip(type, TYPE_LENGTH), ...fields.read(raw) }
 }
 
 export function toDevices (raws: RawDevice[]): Device[] {
