@@ -4,6 +4,7 @@
 // schema. getJson() runs this on every answer of a documented route.
 import { readFileSync } from 'node:fs'
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
+import addFormatsImport from 'ajv-formats'
 
 interface MediaType { schema: object }
 interface Header { required?: boolean, schema: { type: string, 'x-optional'?: boolean } }
@@ -16,7 +17,11 @@ interface Document {
 export const CONTRACT = JSON.parse(readFileSync(new URL('../../openapi/openapi.json', import.meta.url), 'utf8')) as Document
 
 const ajv = new Ajv2020({ strict: false, allErrors: true })
+// The contract's string formats (date-time, date, ...) are checked too, not ignored as unknown.
+const addFormats = addFormatsImport as unknown as (instance: Ajv2020) => Ajv2020
+addFormats(ajv)
 ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 })
+ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) })
 // Component references become plain $id references Ajv resolves on its own.
 const localRefs = (schema: object) => JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', '"')) as object
 for (const [name, schema] of Object.entries(CONTRACT.components.schemas)) ajv.addSchema({ ...localRefs(schema), $id: name })

@@ -207,6 +207,17 @@ describe('the response checker', () => {
     expect(() => checkContract('GET', url, 200, okHeaders, { userId: 2, devices: [] })).toThrow(/does not match/)
   })
 
+  it('checks the contract\'s string formats: a device\'s date-time and a user\'s date', () => {
+    const details = (CONTRACT.components.schemas.DeviceDetails as { examples: Array<Record<string, unknown>> }).examples[0] as Record<string, unknown>
+    const deviceUrl = 'http://gw/v1/devices/5'
+    expect(() => checkContract('GET', deviceUrl, 200, okHeaders, details)).not.toThrow()
+    expect(() => checkContract('GET', deviceUrl, 200, okHeaders, { ...details, registrationExpires: '2025-13-15T10:30:00Z' })).toThrow(/does not match/)
+    const user = (CONTRACT.components.schemas.User as { examples: Array<Record<string, unknown>> }).examples[0] as { agreement: Record<string, unknown> }
+    const userUrl = 'http://gw/v1/users/2'
+    expect(() => checkContract('GET', userUrl, 200, okHeaders, user)).not.toThrow()
+    expect(() => checkContract('GET', userUrl, 200, okHeaders, { ...user, agreement: { ...user.agreement, date: '2023-02-29' } })).toThrow(/does not match/)
+  })
+
   it('skips a header the contract marks as not always sent, and rejects a header value outside its schema', () => {
     expect(() => checkContract('GET', url, 200, new Headers({ ...Object.fromEntries(okHeaders), 'access-control-allow-origin': 'https://portal.example' }), { userId: 2, devices: [], nextCursor: null })).not.toThrow()
     const badAge = new Headers(okHeaders)
