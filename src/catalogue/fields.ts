@@ -238,10 +238,10 @@ export function date (from: Path, about: Doc = {}): Field {
   }
 }
 
-/** A JSON object of fields: its schema (every key required, nothing else) and its reader. */
 /** The values a set of fields reads, by name: each its schema's type. */
 export type Values<F extends Readonly<Record<string, Field>>> = { -readonly [K in keyof F]: Static<F[K]['schema']> }
 
+/** A JSON object of fields: its schema (every key required, nothing else) and its reader. */
 export function object<F extends Readonly<Record<string, Field>>> (fields: F, options: Doc & { $id?: string } = {}): { schema: TObject, read: (node: XmlNode, page?: XmlNode) => Values<F> } {
   const entries = Object.entries(fields)
   return {

@@ -52,16 +52,16 @@ export function catalogueView (resource: Resource, entry: CacheEntry, ask: Ask, 
   const memo = `${scoped ? caller.scope.text : '*'}\n${path}?${search}`
   const known = cuts.get(entry, memo)
   if (known !== undefined) return known
-  const viewed = cutView(resource, entry, ask, { scoped: scoped ? caller : undefined, limit, cursor, path })
+  const viewed = cutView(resource, entry, entry.items, ask, { scoped: scoped ? caller : undefined, limit, cursor, path })
   if (!('refused' in viewed)) cuts.put(entry, memo, viewed)
   return viewed
 }
 
 function cutView (
-  resource: Resource, entry: CacheEntry & { items?: ItemIndex }, ask: Ask,
+  resource: Resource, entry: CacheEntry, items: ItemIndex, ask: Ask,
   { scoped, limit, cursor, path }: { scoped: Caller | undefined, limit: number | undefined, cursor: string | undefined, path: string }
 ): Viewed | Refused {
-  const cut = cutList(entry.body, entry.etag, entry.items as ItemIndex, {
+  const cut = cutList(entry.body, entry.etag, items, {
     keep: scoped === undefined ? undefined : (id) => scoped.scope.has(id),
     scope: scoped === undefined ? '*' : scoped.scope.text,
     limit,

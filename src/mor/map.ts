@@ -3,7 +3,7 @@
 // empty, cut to its length); every other field is read by its catalogue description
 // (catalogue/device-fields.ts): absent, empty and malformed values become null. The device's
 // SIP/IAX `secret` is a credential, and no field reads it.
-import { MAX_DEVICES, type Device } from '../schemas/device.js'
+import { MAX_DEVICE_TYPE_LENGTH, MAX_DEVICES, type Device } from '../schemas/device.js'
 import { DEVICE_FIELDS } from '../catalogue/device-fields.js'
 import { clip, integer, object } from '../catalogue/fields.js'
 import type { RawDevice } from './parse.js'
@@ -11,7 +11,6 @@ import { UpstreamBadResponseError } from './errors.js'
 
 const deviceId = integer('device_id')
 const fields = object(DEVICE_FIELDS)
-const TYPE_LENGTH = 32
 
 export function toDevice (raw: RawDevice, index: number): Device {
   const id = deviceId.read(raw)
@@ -19,7 +18,7 @@ export function toDevice (raw: RawDevice, index: number): Device {
   // Only a missing or nested element is a bad answer.
   const type = raw.device_type
   if (typeof type !== 'string') throw new UpstreamBadResponseError(`device #${index + 1} has no device_type`)
-  return { id, type: clip(type, TYPE_LENGTH), ...fields.read(raw) }
+  return { id, type: clip(type, MAX_DEVICE_TYPE_LENGTH), ...fields.read(raw) }
 }
 
 export function toDevices (raws: RawDevice[]): Device[] {

@@ -32,14 +32,17 @@ type Item = Record<string, unknown>
 /** What a column reads of an item: its value's name (a device's type, lower-cased). */
 export type ColumnOf<T> = (item: T) => string
 
-/** Items as a JSON array, indexed in the same pass: offsets from the array's `[`. */
-export function serializeItems<T> (items: readonly T[], idOf: (item: T) => number, columnsOf: Readonly<Record<string, ColumnOf<T>>> = {}): IndexedList {
+/**
+ * Items as a JSON array, indexed in the same pass: offsets from the array's `[`, which sits `at`
+ * bytes into the document the array will be placed in.
+ */
+export function serializeItems<T> (items: readonly T[], idOf: (item: T) => number, columnsOf: Readonly<Record<string, ColumnOf<T>>> = {}, at = 0): IndexedList {
   const n = items.length
   const starts = new Uint32Array(n + 1)
   const ids = new Uint32Array(n)
   const columns = Object.entries(columnsOf).map(([name, read]) => ({ name, read, names: [] as string[], positions: new Map<string, number>(), values: new Uint32Array(n) }))
   const parts = new Array<string>(n)
-  let offset = 1 // after '['
+  let offset = at + 1 // after '['
   for (let i = 0; i < n; i++) {
     const item = items[i] as T
     const part = JSON.stringify(item)
@@ -57,7 +60,7 @@ export function serializeItems<T> (items: readonly T[], idOf: (item: T) => numbe
       column.values[i] = position
     }
   }
-  starts[n] = n === 0 ? 1 : offset
+  starts[n] = n === 0 ? at + 1 : offset
   const index: ItemIndex = { starts, ids }
   if (columns.length > 0) index.columns = Object.fromEntries(columns.map(({ name, names, values }) => [name, { names, values: compact(names, values) }]))
   return { json: `[${parts.join(',')}]`, index }
@@ -72,8 +75,8 @@ export function shiftItems (index: ItemIndex, by: number): ItemIndex {
 export function serializeList (head: Item, key: string, items: readonly Item[], idOf: (item: Item) => number): IndexedList {
   const headJson = JSON.stringify(head)
   const open = `${headJson.length > 2 ? `${headJson.slice(0, -1)},` : '{'}${JSON.stringify(key)}:`
-  const { json, index } = serializeItems(items, idOf)
-  return { json: `${open}${json},"nextCursor":null}`, index: shiftItems(index, Buffer.byteLength(open)) }
+  const { json, index } = serializeItems(items, idOf, {}, Buffer.byteLength(open))
+  return { json: `${open}${json},"nextCursor":null}`, index }
 }
 
 /** Memory an index holds, for the cache's size accounting. */

@@ -27,9 +27,9 @@ const NOT_ISSUED = 'Query parameter "cursor" is not a cursor this gateway issued
 const OTHER_FILTERS = 'Query parameter "cursor" was issued with other filters: send the same type and primary as the page it came from'
 
 /** The page a query asks of a cached list (its filters, from its cursor, at most its limit). */
-export function pageOf (entry: CacheEntry & { items: ItemIndex }, userId: number, query: ListQuery): PageOutcome {
+export function pageOf (entry: CacheEntry, items: ItemIndex, userId: number, query: ListQuery): PageOutcome {
   const filter = filterKey(query)
-  const cut = cutList(entry.body, entry.etag, entry.items, {
+  const cut = cutList(entry.body, entry.etag, items, {
     keep: undefined,
     filters: deviceFilters(query),
     scope: filter,
@@ -47,7 +47,7 @@ export function listView (entry: CacheEntry, userId: number, query: ListQuery): 
   if (isWholeList(query)) return { kind: 'page', body: entry.body, etag: entry.etag, variant: '', next: null }
   // Every list entry is stored with its index (Redis entries without one are misses).
   if (entry.items === undefined) throw new Error('a cached device list has no index')
-  return pageOf(entry as CacheEntry & { items: ItemIndex }, userId, query)
+  return pageOf(entry, entry.items, userId, query)
 }
 
 /** A query's page, remembered with the entry it was cut from. */

@@ -45,8 +45,9 @@ export default fp<{ maxEventLoopDelayMs: number }>(async (fastify, { maxEventLoo
     timer?.refresh()
   }
 
+  const overloaded = () => delayMs > maxEventLoopDelayMs
   fastify.decorate('eventLoopDelay', () => delayMs)
-  fastify.decorate('overloaded', () => delayMs > maxEventLoopDelayMs)
+  fastify.decorate('overloaded', overloaded)
 
   // The start's own work (plugins, schemas, workers) is not load: it is not measured.
   fastify.addHook('onReady', async () => {
@@ -60,7 +61,7 @@ export default fp<{ maxEventLoopDelayMs: number }>(async (fastify, { maxEventLoo
   })
 
   fastify.addHook('onRequest', (request, _reply, done) => {
-    if (delayMs > maxEventLoopDelayMs && request.routeOptions.config.shedsLoad !== false) {
+    if (overloaded() && request.routeOptions.config.shedsLoad !== false) {
       done(new OverloadedError())
       return
     }

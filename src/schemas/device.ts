@@ -43,9 +43,12 @@ export const MAX_DEVICES = 100_000
 // A device in a list: its id and type, essential (mor/map.ts refuses an answer without them; the
 // type is cut to its length), and the fields the catalogue's field kinds describe and read
 // (catalogue/device-fields.ts), so the contract and the mapper are one description.
+/** How long a device's type may be: mor/map.ts cuts a longer one to this. */
+export const MAX_DEVICE_TYPE_LENGTH = 32
+
 export const DeviceSchema = Type.Object({
   id: Type.Integer({ format: 'int32', minimum: 0, maximum: MAX_USER_ID, description: 'MOR device_id' }),
-  type: Type.String({ maxLength: 32, description: 'device_type as MOR sends it: SIP, IAX2, FAX, Virtual, H323, ...' }),
+  type: Type.String({ maxLength: MAX_DEVICE_TYPE_LENGTH, description: 'device_type as MOR sends it: SIP, IAX2, FAX, Virtual, H323, ...' }),
   ...schemasOf(DEVICE_FIELDS)
 }, { $id: 'Device', additionalProperties: false })
 export type Device = Static<typeof DeviceSchema>
