@@ -286,6 +286,58 @@ export interface components {
             instance?: string;
         };
         /**
+         * @description A user's devices, all of them or those the filters keep: the answer without `limit`
+         * @example {
+         *       "userId": 2,
+         *       "devices": [
+         *         {
+         *           "id": 55,
+         *           "type": "IAX2",
+         *           "ipAddress": "0.0.0.0",
+         *           "port": 0,
+         *           "username": "101",
+         *           "callerId": "\"Alice\" <201>",
+         *           "deviceGroupId": 3,
+         *           "primary": true
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
+        DeviceList: {
+            /** Format: int32 */
+            userId: number;
+            devices: components["schemas"]["Device"][];
+            /** @description always null: nothing follows */
+            nextCursor: null;
+        };
+        /**
+         * @description One page of a user's devices, in MOR's order: the answer with `limit`
+         * @example {
+         *       "userId": 100,
+         *       "devices": [
+         *         {
+         *           "id": 55,
+         *           "type": "IAX2",
+         *           "ipAddress": "0.0.0.0",
+         *           "port": 0,
+         *           "username": "101",
+         *           "callerId": "\"Alice\" <201>",
+         *           "deviceGroupId": 3,
+         *           "primary": true
+         *         }
+         *       ],
+         *       "nextCursor": "MS4xMDAuYWJjLjEwMC58"
+         *     }
+         */
+        DevicePage: {
+            /** Format: int32 */
+            userId: number;
+            devices: components["schemas"]["Device"][];
+            /** @description Send as `cursor` (with the same `type` and `primary`, and any `limit`) for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        /**
          * @description One MOR device. The device's secret, PIN and other credentials are never included.
          * @example {
          *       "id": 5,
@@ -405,58 +457,6 @@ export interface components {
                 /** @description enabled video codecs, in MOR's order */
                 video: string[];
             } | null;
-        };
-        /**
-         * @description A user's devices, all of them or those the filters keep: the answer without `limit`
-         * @example {
-         *       "userId": 2,
-         *       "devices": [
-         *         {
-         *           "id": 55,
-         *           "type": "IAX2",
-         *           "ipAddress": "0.0.0.0",
-         *           "port": 0,
-         *           "username": "101",
-         *           "callerId": "\"Alice\" <201>",
-         *           "deviceGroupId": 3,
-         *           "primary": true
-         *         }
-         *       ],
-         *       "nextCursor": null
-         *     }
-         */
-        DeviceList: {
-            /** Format: int32 */
-            userId: number;
-            devices: components["schemas"]["Device"][];
-            /** @description always null: nothing follows */
-            nextCursor: null;
-        };
-        /**
-         * @description One page of a user's devices, in MOR's order: the answer with `limit`
-         * @example {
-         *       "userId": 100,
-         *       "devices": [
-         *         {
-         *           "id": 55,
-         *           "type": "IAX2",
-         *           "ipAddress": "0.0.0.0",
-         *           "port": 0,
-         *           "username": "101",
-         *           "callerId": "\"Alice\" <201>",
-         *           "deviceGroupId": 3,
-         *           "primary": true
-         *         }
-         *       ],
-         *       "nextCursor": "MS4xMDAuYWJjLjEwMC58"
-         *     }
-         */
-        DevicePage: {
-            /** Format: int32 */
-            userId: number;
-            devices: components["schemas"]["Device"][];
-            /** @description Send as `cursor` (with the same `type` and `primary`, and any `limit`) for the next page; null on the last page */
-            nextCursor: string | null;
         };
         /**
          * @description Users this caller may read, all or one page

@@ -8,8 +8,8 @@ import fp from 'fastify-plugin'
 import cors from '@fastify/cors'
 import type { Config } from './config.js'
 import { DeviceSchema } from './schemas/device.js'
-import { DeviceDetailsSchema } from './schemas/device-details.js'
 import { ProblemSchema } from './schemas/problem.js'
+import { CATALOGUE } from './catalogue/catalogue.js'
 import problems, { clientErrorProblem, frameworkErrorProblem } from './plugins/problems.js'
 import loadShedding from './plugins/load-shedding.js'
 import docs from './plugins/docs.js'
@@ -108,7 +108,8 @@ async function gateway (fastify: FastifyInstance, { config, trust }: { config: C
   // Shared schemas first: routes refer to them, and the contract names them as components.
   fastify.addSchema(DeviceSchema)
   fastify.addSchema(ProblemSchema)
-  fastify.addSchema(DeviceDetailsSchema)
+  // Each catalogue answer's components (the writes answer with DeviceDetails too).
+  for (const resource of CATALOGUE) for (const component of resource.components) fastify.addSchema(component)
 
   await fastify.register(problems)
   await fastify.register(docs, { config })

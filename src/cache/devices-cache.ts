@@ -1,8 +1,9 @@
 // The devices cache: an in-process LRU in front of an optional shared Redis tier, with request
 // coalescing (one upstream call per key per instance, about one across instances through a Redis
-// lock), stale-while-revalidate, stale-if-error and negative caching of "not found". It holds two
-// kinds of answer, users' device lists and single devices' details, under one memory budget and
-// exactly the same rules.
+// lock), stale-while-revalidate, stale-if-error and negative caching of "not found". It holds every
+// catalogue answer under one memory budget and exactly the same rules; those writes move (a user's
+// device list, one device's details) sit under their subject, which writes, the invalidation bus
+// and the device-to-owner map name.
 import { OverloadedError, retryAfterError } from '../problems/retry-after.js'
 import { LRUCache } from 'lru-cache'
 import type { FastifyBaseLogger } from 'fastify'
@@ -10,7 +11,7 @@ import { UPSTREAM_KINDS, upstreamKind } from '../mor/errors.js'
 import { decodeEntry, encodeEntry, entryBytes, isFresh, isServable, newEntry, ownBytes, type CacheEntry, type EntryFacts, type Lifetimes } from './entry.js'
 import type { RedisStore } from '../redis/store.js'
 import { traced, type TraceScope } from '../tracing/tracer.js'
-import { shiftItems, type IndexedList, type ItemIndex } from '../paging/items.js'
+import type { ItemIndex } from '../paging/items.js'
 import type { SpanContext } from '../tracing/trace-context.js'
 
 /** How the answer was obtained, for Cache-Status and metrics. */
@@ -30,10 +31,6 @@ export interface DevicesCacheOptions extends Lifetimes {
   keyPrefix: string
   /** Upper bound of one upstream call; a cross-instance lock never outlives it. */
   upstreamTimeoutMs: number
-  /** The user's devices as an indexed JSON array (already serialized, possibly in a worker thread). */
-  fetchDevices: (userId: number, trace?: TraceScope) => Promise<IndexedList>
-  /** One device's details as a JSON object, and the MOR user it belongs to. */
-  fetchDevice: (deviceId: number, trace?: TraceScope) => Promise<DeviceJson>
   redis: RedisStore | undefined
   log: FastifyBaseLogger
 }
@@ -55,28 +52,34 @@ export interface GetOptions {
   trace?: () => TraceScope
 }
 
-export interface DeviceJson { json: string, userId: number | null }
-
-/**
- * A catalogue answer the cache holds (catalogue/): its key (everything that changes MOR's answer,
- * namespaced by resource), its lifetimes, and how to fetch it from MOR.
- */
-export interface Keyed {
-  key: string
-  life: Lifetimes
-  fetch: (trace?: TraceScope) => Promise<{ json: string, items: ItemIndex | undefined }>
-}
-
-/** What one cache entry is about: a user's device list, or one device's details. */
+/** What one cache entry is about, when writes move it: a user's device list, or one device's details. */
 export type Subject = { userId: number } | { deviceId: number }
 
+/**
+ * Where a catalogue answer sits in the cache: its key (everything that changes MOR's answer,
+ * namespaced by resource), or, for an answer writes move, its subject (a device list, a device).
+ */
+export type CacheRef = { key: string } | { subject: Subject }
+
+/** A catalogue answer the cache holds: where it sits, its lifetimes, and how to fetch it from MOR. */
+export type Keyed = CacheRef & {
+  /** Its own lifetimes (a settled period's calls), or the cache's. */
+  life?: Lifetimes | undefined
+  /** The answer's JSON, a list's index, and the user the answer names as its owner (device details). */
+  fetch: (trace?: TraceScope) => Promise<{ json: string, items: ItemIndex | undefined, owner?: number | null | undefined }>
+}
+
 export interface DevicesCache {
-  /** A user's device list. */
-  get: (userId: number, opts?: GetOptions) => Promise<CacheResult>
-  /** One device's details; a 200 entry's `owner` is the user it belongs to. */
-  getDevice: (deviceId: number, opts?: GetOptions) => Promise<CacheResult>
-  /** A device's cached entry, fresh or stale, without calling MOR or starting a refresh. */
-  inspectDevice: (deviceId: number) => Promise<CacheEntry | undefined>
+  /** A catalogue answer: from the cache, or fetched from MOR (coalesced, stale-while-revalidate, stale-if-error). */
+  getKeyed: (keyed: Keyed, opts?: GetOptions) => Promise<CacheResult>
+  /**
+   * A fresh entry without ever calling MOR: at once from the in-process tier, as a promise from
+   * Redis (one GET shared by concurrent callers), undefined when neither has one. The hit lane's
+   * lookup; `getKeyed` does everything else.
+   */
+  peekKeyed: (ref: CacheRef) => CacheEntry | undefined | Promise<CacheEntry | undefined>
+  /** An entry, fresh or stale, without calling MOR or starting a refresh (a device's owner, before its scope is decided). */
+  inspectKeyed: (ref: CacheRef) => Promise<CacheEntry | undefined>
   /**
    * Drops what this instance holds of a user's list or a device's details, and makes sure a fetch
    * already under way neither stores its (older) answer nor serves it to later requests.
@@ -93,18 +96,6 @@ export interface DevicesCache {
   keyOf: (subject: Subject) => string
   /** Called whenever this instance stores an answer it fetched from MOR (the invalidation bus's cue). */
   onStored: (listener: (subject: Subject) => void) => void
-  /**
-   * A fresh entry without ever calling MOR: at once from the in-process tier, as a promise from
-   * Redis (one GET shared by concurrent callers), undefined when neither has one. The hit lane's
-   * lookup; `get` does everything else.
-   */
-  peek: (userId: number) => CacheEntry | undefined | Promise<CacheEntry | undefined>
-  /** `peek` for a device's details. */
-  peekDevice: (deviceId: number) => CacheEntry | undefined | Promise<CacheEntry | undefined>
-  /** A catalogue answer, by the same rules as a device list. */
-  getKeyed: (keyed: Keyed, opts?: GetOptions) => Promise<CacheResult>
-  /** `peek` for a catalogue answer, by its key. */
-  peekKeyed: (key: string) => CacheEntry | undefined | Promise<CacheEntry | undefined>
 }
 
 /** The caller's upstream budget is spent and nothing cached can stand in. */
@@ -144,13 +135,6 @@ interface Target {
 /** A Redis command's span attributes. */
 const REDIS_SPAN = { 'db.system': 'redis' }
 
-/** A list's body: the array with the user id before it and nextCursor (null: the whole list) after it. */
-async function listBody (userId: number, list: Promise<IndexedList>): Promise<{ body: string, facts: EntryFacts }> {
-  const { json, index } = await list
-  const head = `{"userId":${userId},"devices":`
-  return { body: `${head}${json},"nextCursor":null}`, facts: { items: shiftItems(index, Buffer.byteLength(head)) } }
-}
-
 export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
   const { redis, log } = opts
   // CACHE_MAX_ENTRIES=0 turns the in-process tier off (Redis only, or no cache at all).
@@ -173,32 +157,23 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
   const owners = new LRUCache<number, number>({ max: OWNERS_KEPT })
   let stored: ((subject: Subject) => void) | undefined
 
-  const keyedTarget = ({ key, life, fetch }: Keyed): Target => ({
-    local: key,
-    key: `${opts.keyPrefix}:${key}`,
-    label: { resource: key },
-    life,
-    fetch: async (trace) => {
-      const { json, items } = await fetch(trace)
-      return { body: json, facts: { items } }
-    }
-  })
+  /** The in-process and Redis keys, and the log label, of a subject's entry. */
+  const subjectPlace = (subject: Subject): Pick<Target, 'local' | 'key' | 'label'> => ('userId' in subject
+    ? { local: subject.userId, key: `${opts.keyPrefix}:devices:${subject.userId}`, label: subject }
+    : { local: -1 - subject.deviceId, key: `${opts.keyPrefix}:device:${subject.deviceId}`, label: subject })
+  const placeOf = (ref: CacheRef): Pick<Target, 'local' | 'key' | 'label'> =>
+    ('subject' in ref ? subjectPlace(ref.subject) : { local: ref.key, key: `${opts.keyPrefix}:${ref.key}`, label: { resource: ref.key } })
 
-  const listTarget = (userId: number): Target => ({
-    local: userId,
-    key: `${opts.keyPrefix}:devices:${userId}`,
-    label: { userId },
-    fetch: (trace) => listBody(userId, opts.fetchDevices(userId, trace))
-  })
-  const deviceTarget = (deviceId: number): Target => ({
-    local: -1 - deviceId,
-    key: `${opts.keyPrefix}:device:${deviceId}`,
-    label: { deviceId },
+  const keyedTarget = (keyed: Keyed): Target => ({
+    ...placeOf(keyed),
+    life: keyed.life,
     fetch: async (trace) => {
-      const { json, userId } = await opts.fetchDevice(deviceId, trace)
-      return { body: json, facts: { owner: userId } }
+      const { json, items, owner } = await keyed.fetch(trace)
+      return { body: json, facts: { items, owner } }
     }
   })
+  // Only a look in Redis needs the target, which a peek or an inspection never fetches with.
+  const lookTarget = (ref: CacheRef): Target => ({ ...placeOf(ref), fetch: () => Promise.reject(new Error('a look never fetches')) })
 
   function remember (target: Target, entry: CacheEntry, now: number): void {
     if (!isServable(entry, now)) return
@@ -391,10 +366,8 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     })
   }
 
-  const targetOf = (subject: Subject) => ('userId' in subject ? listTarget(subject.userId) : deviceTarget(subject.deviceId))
-
   function forget (subject: Subject): void {
-    const { local, key } = targetOf(subject)
+    const { local, key } = subjectPlace(subject)
     const now = Date.now()
     lru?.delete(local)
     fetches.delete(key)
@@ -413,17 +386,12 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
 
   return {
     forget,
-    dropLocal: (subject) => { lru?.delete(targetOf(subject).local) },
+    dropLocal: (subject) => { lru?.delete(subjectPlace(subject).local) },
     ownerOf,
     onStored: (listener) => { stored = listener },
-    keyOf: (subject) => targetOf(subject).key,
-    get: (userId, getOpts = {}) => getTarget(listTarget(userId), getOpts),
-    getDevice: (deviceId, getOpts = {}) => getTarget(deviceTarget(deviceId), getOpts),
-    inspectDevice: (deviceId) => inspect(deviceTarget(deviceId)),
-    peek: (userId) => peekTarget(userId, () => listTarget(userId)),
-    peekDevice: (deviceId) => peekTarget(-1 - deviceId, () => deviceTarget(deviceId)),
+    keyOf: (subject) => subjectPlace(subject).key,
     getKeyed: (keyed, getOpts = {}) => getTarget(keyedTarget(keyed), getOpts),
-    // Only a look in Redis needs the fetch, which a peek never makes.
-    peekKeyed: (key) => peekTarget(key, () => keyedTarget({ key, life: opts, fetch: () => Promise.reject(new Error('a peek never fetches')) }))
+    peekKeyed: (ref) => peekTarget(placeOf(ref).local, () => lookTarget(ref)),
+    inspectKeyed: (ref) => inspect(lookTarget(ref))
   }
 }

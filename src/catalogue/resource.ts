@@ -4,13 +4,16 @@
 // is cached, the API route and its query, and the simulator's answer. The route, the hit lane, the
 // OpenAPI operation, the translation, the simulator and the contract tests all read it
 // (docs/catalogue.md: how to add one).
-import { Type, type TObject } from 'typebox'
-import type { Lifetimes } from '../cache/entry.js'
+import { Type, type TObject, type TSchema } from 'typebox'
+import type { CacheEntry, Lifetimes } from '../cache/entry.js'
+import type { Subject } from '../cache/devices-cache.js'
+import type { ItemIndex } from '../paging/items.js'
 import type { OperationId } from '../schemas/problem-answers.js'
 import { Nullable } from '../schemas/nullable.js'
 import { CURSOR_PATTERN, MAX_CURSOR_LENGTH } from '../schemas/device-list.js'
 import { object, type Field, type Path } from './fields.js'
 import { queryReader, type QueryReader, type QueryValues } from './query.js'
+import type { Viewed } from '../devices/contract.js'
 
 /** What one request asks of a resource: the id in its path (if any) and its query's values. */
 export interface Ask { id: number | undefined, query: QueryValues }
@@ -55,6 +58,15 @@ export interface MorMethod {
   credentials: readonly string[]
 }
 
+/** What an entry's own reading of MOR's <page> gives: the API's JSON, a list's index, the owner it names. */
+export interface ReadAnswer { json: string, items: ItemIndex | undefined, owner?: number | null }
+
+/** Why a request's view of a cached answer is refused: a 400 in these words, or a 409 stale cursor. */
+export type ViewRefusal = { refused: 'bad-query', detail: string } | { refused: 'stale-cursor' }
+
+/** A second path to a resource for a caller whose scope is one user: that user is the path's id. */
+export interface MineRoute { path: string, operationId: OperationId, summary: string, description: string }
+
 export interface ResourceSpec {
   /** The resource's name: its cache keys and cursors are namespaced by it. */
   name: string
@@ -64,13 +76,32 @@ export interface ResourceSpec {
     operationId: OperationId
     summary: string
     description: string
-    /** The path's id parameter, when the path has one (a user id). */
-    idParam?: 'userId'
+    /** The path's id parameter, when the path has one (a user id, a device id). */
+    idParam?: 'userId' | 'deviceId'
+    /** The contract's tag for the operation; 'users' unless said. */
+    tag?: 'users' | 'devices'
+    /** The same answer at a path of its own for a caller whose scope is one user (/v1/me/devices). */
+    mine?: MineRoute
   }
   /** The query the route takes (documented and validated from this one schema). */
   query?: TObject
+  /** The query's refusals in the resource's own words, by parameter (else each parameter's description says). */
+  queryRefusals?: Readonly<Record<string, string>>
   /** The MOR user whose answer this is, checked against the caller's scope before anything else; undefined: none (a list scoped by item). */
   user: (ask: Ask) => number | undefined
+  /**
+   * 'answer': whose answer it is, MOR says in it (a device's owner, device details' `userId`), so
+   * the scope is checked on the answer, and a caller outside it gets the not-found answer (the
+   * route's rules keep that indistinguishable from a device that does not exist).
+   */
+  owner?: 'answer'
+  /** What MOR's not-found texts mean: the device asked about does not exist; else the user. */
+  missing?: 'device'
+  /**
+   * Cached as the devices cache's subject (a user's device list, one device), whose entries
+   * writes, the invalidation bus and the passthrough's device-to-owner map move; else by `key`.
+   */
+  cachedAs?: (ask: Ask) => Subject
   /** A refusal (400) of what the query asks, beyond what each parameter's schema says (a period too long). */
   refuse?: (ask: Ask) => string | undefined
   /** What the gateway sends MOR, besides u, p and hash. */
@@ -88,6 +119,21 @@ export interface ResourceSpec {
   list?: ListSpec
   /** Paging a list: limit and cursor (a list without them comes whole). */
   paged?: boolean
+  /** Elements read as lists, one or many, besides the list's items (device details' <codec>). */
+  arrays?: readonly string[]
+  /**
+   * The entry's own reading of <page>, when its fields alone do not say it: what is a device's
+   * alone (an id and a type every listed device must have, details that must name the device
+   * asked for). Pure: it runs in the translation workers too.
+   */
+  read?: (page: Record<string, unknown>, ask: Ask) => ReadAnswer
+  /** The entry's own view of a cached answer (a device list's filters and cursors); else catalogue/view.ts's. */
+  view?: (entry: CacheEntry, ask: Ask, path: string, search: string) => Viewed | ViewRefusal
+  /**
+   * The answer's schemas when they are not built from the fields: the 200 answer as the
+   * operation names it (the device lists' DeviceList or DevicePage), its components and one item.
+   */
+  schemas?: { answer: TObject, item?: TObject, response?: TSchema, components?: readonly TObject[] }
   /** The answer's component name in the contract, and an example of it. */
   schemaId: string
   description: string
@@ -102,6 +148,9 @@ export interface Resource extends ResourceSpec {
   item: TObject | undefined
   query: TObject
   reader: QueryReader
+  /** The 200 answer's schema as the operation names it, and the components it names. */
+  response: TSchema
+  components: readonly TObject[]
   /** The answer's head, read from <page>. */
   readHead: (page: Record<string, unknown>) => Record<string, unknown>
   readItem: ((node: Record<string, unknown>, page?: Record<string, unknown>) => Record<string, unknown>) | undefined
@@ -121,14 +170,16 @@ export function defineResource (spec: ResourceSpec): Resource {
     properties[spec.list.key] = Type.Array(item.schema, { maxItems: spec.list.maxItems })
     properties.nextCursor = NEXT_CURSOR
   }
-  const answer = Type.Object(properties, { $id: spec.schemaId, additionalProperties: false, description: spec.description, examples: [spec.example] })
+  const answer = spec.schemas?.answer ?? Type.Object(properties, { $id: spec.schemaId, additionalProperties: false, description: spec.description, examples: [spec.example] })
   const query = spec.query ?? Type.Object({}, { additionalProperties: false })
   return {
     ...spec,
     answer,
-    item: item?.schema as TObject | undefined,
+    item: spec.schemas?.item ?? item?.schema as TObject | undefined,
     query,
-    reader: queryReader(query),
+    reader: queryReader(query, spec.queryRefusals),
+    response: spec.schemas?.response ?? Type.Unsafe({ $ref: `${spec.schemaId}#` }),
+    components: spec.schemas?.components ?? [answer],
     readHead: (page) => head.read(page, page) as Record<string, unknown>,
     readItem: item?.read as Resource['readItem']
   }

@@ -1,17 +1,18 @@
-// The CPU side of a catalogue method's answer, bytes in, the API's JSON (or MOR's error) out: the
-// same bounded decompression, decoding and XML checks as the device answers (mor/decode.ts,
-// mor/parse.ts), then the entry's fields. Pure and self-contained, so a large answer (a month of
-// calls) can be translated in the worker pool (mor/translate-pool.ts) by the resource's name.
+// The CPU side of a catalogue method's answer, bytes in, the API's JSON (or MOR's error) out:
+// bounded decompression, decoding and the XML checks every MOR answer gets (mor/decode.ts,
+// mor/parse.ts), then the entry's fields (or its own reading, for what is a device's alone). Pure
+// and self-contained, so a large answer (a month of calls, 5,000 devices) can be translated in the
+// worker pool (mor/translate-pool.ts) by the resource's name.
 import type { XMLParser } from 'fast-xml-parser'
 import { decompressBody, xmlText } from '../mor/decode.js'
 import { answerParser, isNode, readPage } from '../mor/parse.js'
 import { badResponseDetail, UpstreamBadResponseError } from '../mor/errors.js'
 import { at } from './fields.js'
-import { serializeList, type ItemIndex } from '../paging/items.js'
-import type { Resource } from './resource.js'
+import { serializeList } from '../paging/items.js'
+import type { Ask, ReadAnswer, Resource } from './resource.js'
 
 export type TranslatedResource =
-  | { kind: 'answer', json: string, items: ItemIndex | undefined }
+  | ({ kind: 'answer' } & ReadAnswer)
   | { kind: 'error', message: string }
   | { kind: 'bad-response', detail: string }
 
@@ -19,7 +20,7 @@ const parsers = new WeakMap<Resource, XMLParser>()
 const parserOf = (resource: Resource) => {
   let parser = parsers.get(resource)
   if (parser === undefined) {
-    parser = answerParser(resource.list === undefined ? [] : [resource.list.tag])
+    parser = answerParser([...(resource.list === undefined ? [] : [resource.list.tag]), ...(resource.arrays ?? [])])
     parsers.set(resource, parser)
   }
   return parser
@@ -55,7 +56,8 @@ function answerJson (resource: Resource, page: Record<string, unknown>, empty = 
   return { kind: 'answer', json, items: index }
 }
 
-export async function translateResource (resource: Resource, body: Buffer, contentEncoding: string | undefined, maxBytes: number): Promise<TranslatedResource> {
+/** MOR's answer to what `ask` asked of `resource`, translated. */
+export async function translateResource (resource: Resource, body: Buffer, contentEncoding: string | undefined, maxBytes: number, ask: Ask): Promise<TranslatedResource> {
   try {
     const xml = xmlText(await decompressBody(body, contentEncoding, maxBytes))
     const answer = readPage(xml, parserOf(resource))
@@ -63,6 +65,7 @@ export async function translateResource (resource: Resource, body: Buffer, conte
       // "No Users found" is MOR's way of saying the list is empty.
       return resource.mor.empty?.includes(answer.message) === true ? answerJson(resource, {}, true) : answer
     }
+    if (resource.read !== undefined) return { kind: 'answer', ...resource.read(answer.page, ask) }
     return answerJson(resource, answer.page)
   } catch (err) {
     if (err instanceof UpstreamBadResponseError) return { kind: 'bad-response', detail: badResponseDetail(err) }

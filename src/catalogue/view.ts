@@ -1,20 +1,34 @@
-// What one request gets of a cached catalogue answer: the whole body as cached, or the part of a
-// list its query and the caller's scope ask for (a page, a scoped caller's users), with the Link
-// to the next page. The route (routes/catalogue.ts) and the hit lane (lanes/catalogue.ts) both
-// call it, so they cannot render different views.
+// Where a catalogue answer sits in the cache, and what one request gets of it: the whole body as
+// cached, or the part of a list its query and the caller's scope ask for (a page, a scoped
+// caller's users), with the Link to the next page; or the entry's own view (a device list's
+// filters). The route (routes/catalogue.ts) and the hit lane (lanes/catalogue.ts) both call it,
+// so they cannot render different views.
 import type { CacheEntry } from '../cache/entry.js'
 import type { Caller } from '../auth/caller.js'
 import { isEveryUser } from '../auth/scope.js'
 import type { Viewed } from '../devices/contract.js'
+import type { CacheRef } from '../cache/devices-cache.js'
 import { createHash } from 'node:crypto'
 import { cutList, type ItemIndex } from '../paging/items.js'
 import { viewMemo } from '../paging/view-memo.js'
-import type { Ask, Resource } from './resource.js'
+import type { Ask, Resource, ViewRefusal } from './resource.js'
 
 const NO_MORE: string[] = []
 
 /** The cache key of what `ask` asks of `resource`, namespaced by the resource. */
 export const keyOf = (resource: Resource, ask: Ask) => `${resource.name}:${resource.key(ask)}`
+
+/** Where the answer to `ask` sits in the cache: under its subject when writes move it, else its key. */
+export const cacheRef = (resource: Resource, ask: Ask): CacheRef =>
+  (resource.cachedAs === undefined ? { key: keyOf(resource, ask) } : { subject: resource.cachedAs(ask) })
+
+/** The whole cached body, as it is. */
+export const wholeView = (entry: CacheEntry): Viewed => ({ view: { body: entry.body, etag: entry.etag, variant: '' }, more: NO_MORE })
+
+/** The view of `entry` this request gets: the entry's own, else the catalogue's (below). */
+export function viewOf (resource: Resource, entry: CacheEntry, ask: Ask, caller: Caller | undefined, path: string, search: string): Viewed | ViewRefusal {
+  return resource.view === undefined ? catalogueView(resource, entry, ask, caller, path, search) : resource.view(entry, ask, path, search)
+}
 
 /**
  * What a cursor is bound to: the resource, and the list the rest of the query asks for (a calls
@@ -33,7 +47,7 @@ function nextSearch (ask: Ask, cursor: string): string {
   return params.toString()
 }
 
-type Refused = { refused: 'bad-cursor' | 'stale-cursor' }
+const NOT_ISSUED: ViewRefusal = { refused: 'bad-query', detail: 'Query parameter "cursor" is not a cursor this gateway issued for this list' }
 /** Recent cuts of each cached list by caller scope and request. */
 const cuts = viewMemo<Viewed>((viewed) => viewed.view.body.length)
 
@@ -41,8 +55,8 @@ const cuts = viewMemo<Viewed>((viewed) => viewed.view.body.length)
  * The view of `entry` this request gets: `path` and `search` are the request's (the Link is
  * relative to its path); `ask` is `search` as the resource's reader read it.
  */
-export function catalogueView (resource: Resource, entry: CacheEntry, ask: Ask, caller: Caller | undefined, path: string, search: string): Viewed | Refused {
-  const whole: Viewed = { view: { body: entry.body, etag: entry.etag, variant: '' }, more: NO_MORE }
+function catalogueView (resource: Resource, entry: CacheEntry, ask: Ask, caller: Caller | undefined, path: string, search: string): Viewed | ViewRefusal {
+  const whole = wholeView(entry)
   const { list } = resource
   if (list === undefined || entry.items === undefined) return whole
   const scoped = list.scopedByItem === true && caller !== undefined && !isEveryUser(caller.scope)
@@ -60,7 +74,7 @@ export function catalogueView (resource: Resource, entry: CacheEntry, ask: Ask, 
 function cutView (
   resource: Resource, entry: CacheEntry, items: ItemIndex, ask: Ask,
   { scoped, limit, cursor, path }: { scoped: Caller | undefined, limit: number | undefined, cursor: string | undefined, path: string }
-): Viewed | Refused {
+): Viewed | ViewRefusal {
   const cut = cutList(entry.body, entry.etag, items, {
     keep: scoped === undefined ? undefined : (id) => scoped.scope.has(id),
     scope: scoped === undefined ? '*' : scoped.scope.text,
@@ -69,7 +83,7 @@ function cutView (
     bind: { kind: 'list', subject: ask.id ?? 0, filter: `${listName(resource, ask)}|` }
   })
   // A cursor for another of this resource's lists (another period) is no cursor for this one.
-  if ('refused' in cut) return { refused: cut.refused === 'stale-cursor' ? 'stale-cursor' : 'bad-cursor' }
+  if ('refused' in cut) return cut.refused === 'stale-cursor' ? { refused: 'stale-cursor' } : NOT_ISSUED
   const view = { body: cut.body, etag: cut.etag, variant: cut.variant }
   return { view, more: cut.next === null ? NO_MORE : ['link', `<${path}?${nextSearch(ask, cut.next)}>; rel="next"`] }
 }

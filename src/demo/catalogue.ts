@@ -6,7 +6,8 @@
 import { LARGE_LAST_ID, LARGE_USER_ID, SEEDED_USERS, type SimUser } from './data.js'
 import type { Outcome, SimData } from './device-writes.js'
 import type { SimParams } from './request.js'
-import { escapeXml } from './xml.js'
+import { deviceDetailsXml, devicesXml, escapeXml } from './xml.js'
+import { DEVICE_DETAILS_GET, DEVICES_GET } from '../catalogue/devices.js'
 import { profileOf, uniqueHashOf } from './profiles.js'
 import { paymentsXml, userCallsXml } from './activity.js'
 
@@ -61,10 +62,34 @@ export function userDetailsXml (userId: string, _params: SimParams, data: SimDat
     ].join('')}</registration>\n  </details>\n</page>\n`
 }
 
+/** How the simulator answers a catalogue method: the answer, and what MOR does besides. */
+export interface SimRead {
+  run: (subject: string, params: SimParams, data: SimData) => Outcome
+  /** Where the call statistics count it (methods.ts); the catalogue's own count, by default. */
+  tally?: 'byUser' | 'byDevice'
+  /** MOR's error for an empty subject, when it checks that before the hash. */
+  emptyError?: string
+}
+
 /** Each catalogue resource's simulated answer, by the resource's name. */
-export const SIM_READS: Readonly<Record<string, (subject: string, params: SimParams, data: SimData) => Outcome>> = {
-  users: usersGetXml,
-  user: userDetailsXml,
-  calls: userCallsXml,
-  payments: paymentsXml
+export const SIM_READS: Readonly<Record<string, SimRead>> = {
+  devices: {
+    run: (userId, _params, data) => {
+      const user = data.user(userId)
+      return user ? devicesXml(user.devices) : { error: DEVICES_GET.notFound[0] ?? '' }
+    },
+    tally: 'byUser',
+    emptyError: 'user_id is empty'
+  },
+  device: {
+    run: (deviceId, _params, data) => {
+      const owned = data.device(deviceId)
+      return owned ? deviceDetailsXml(owned) : { error: DEVICE_DETAILS_GET.notFound[0] ?? '' }
+    },
+    tally: 'byDevice'
+  },
+  users: { run: usersGetXml },
+  user: { run: userDetailsXml },
+  calls: { run: userCallsXml },
+  payments: { run: paymentsXml }
 }

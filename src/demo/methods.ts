@@ -7,9 +7,8 @@ import type { SimOwnedDevice, SimUser } from './data.js'
 import type { SimOverlay } from './overlay.js'
 import type { SimParams } from './request.js'
 import { createDevice, deleteDevice, updateDevice, type Outcome, type SimData } from './device-writes.js'
-import { deviceDetailsXml, devicesXml, errorXml, type ErrorShape, type SimRevision } from './xml.js'
+import { errorXml, type ErrorShape, type SimRevision } from './xml.js'
 import { CATALOGUE } from '../catalogue/catalogue.js'
-import { DEVICE_DETAILS_GET, DEVICES_GET } from '../catalogue/devices.js'
 import { SIM_READS } from './catalogue.js'
 
 /** The parts of a simulator's options its methods read. */
@@ -47,27 +46,6 @@ export interface ApiMethod {
 const ID = /^[0-9]{1,10}$/
 const HASH_LENGTH = 40
 
-const listDevices: ApiMethod = {
-  subject: DEVICES_GET.subject ?? '',
-  hashed: DEVICES_GET.hashed,
-  tally: 'byUser',
-  emptyError: 'user_id is empty',
-  run: (userId, _params, data) => {
-    const user = data.user(userId)
-    return user ? devicesXml(user.devices) : { error: DEVICES_GET.notFound[0] ?? '' }
-  }
-}
-
-const deviceDetails: ApiMethod = {
-  subject: DEVICE_DETAILS_GET.subject ?? '',
-  hashed: DEVICE_DETAILS_GET.hashed,
-  tally: 'byDevice',
-  run: (deviceId, _params, data) => {
-    const owned = data.device(deviceId)
-    return owned ? deviceDetailsXml(owned) : { error: DEVICE_DETAILS_GET.notFound[0] ?? '' }
-  }
-}
-
 /** A method under its name and every old name MOR still answers to. */
 const named = (names: { name: string, oldNames: readonly string[] }, method: ApiMethod): Array<[string, ApiMethod]> =>
   [names.name, ...names.oldNames].map((name) => [name, method])
@@ -77,16 +55,15 @@ const removeDevice: ApiMethod = { subject: 'device', hashed: ['device'], tally: 
 
 /** The catalogue's read methods, by every name MOR answers to, from their descriptions. */
 const catalogueMethods = CATALOGUE.flatMap((resource): Array<[string, ApiMethod]> => {
-  const run = SIM_READS[resource.name]
-  if (run === undefined) throw new Error(`the simulator has no answer for catalogue resource ${resource.name}`)
-  const method: ApiMethod = { subject: resource.mor.subject ?? '', hashed: resource.mor.hashed, tally: 'reads', run }
+  const read = SIM_READS[resource.name]
+  if (read === undefined) throw new Error(`the simulator has no answer for catalogue resource ${resource.name}`)
+  const method: ApiMethod = { subject: resource.mor.subject ?? '', hashed: resource.mor.hashed, tally: read.tally ?? 'reads', run: read.run }
+  if (read.emptyError !== undefined) method.emptyError = read.emptyError
   return named(resource.mor, method)
 })
 
 export const API_METHODS: ReadonlyMap<string, ApiMethod> = new Map([
   ...catalogueMethods,
-  ...named(DEVICES_GET, listDevices),
-  ...named(DEVICE_DETAILS_GET, deviceDetails),
   ['device_create', {
     subject: 'user_id',
     hashed: ['user_id', 'description', 'pin', 'type', 'devicegroup_id', 'caller_id'],

@@ -1,7 +1,7 @@
-// The devices resources as the API names them: their route paths, the ids in them, and what view
-// of a cached entry each request asks for. The routes (routes/devices.ts, routes/device.ts) and the
-// hit lane (lanes/hit-lane.ts) both read requests through here, so the lane can never accept a path,
-// an id or a query the route refuses, nor render another view or Link.
+// The devices resources as the API names them: their route paths, the ids in them, and the view
+// of a cached device list a request asks for (the device list entry's `view`,
+// catalogue/devices.ts). The route and the hit lane both read requests through here, so the lane
+// can never accept a path, an id or a query the route refuses, nor render another view or Link.
 import type { CacheEntry } from '../cache/entry.js'
 import type { View } from '../cache/answer.js'
 import { USER_ID_PATTERN } from '../schemas/device.js'
@@ -20,11 +20,6 @@ export function pathMatcher (route: string): (path: string) => number | undefine
     return match === null ? undefined : Number(match[1])
   }
 }
-
-/** The user id of a DEVICES_ROUTE path, or undefined when the path is not one the route takes. */
-export const devicesPathId = pathMatcher(DEVICES_ROUTE)
-/** The device id of a DEVICE_ROUTE path, or undefined when the path is not one the route takes. */
-export const devicePathId = pathMatcher(DEVICE_ROUTE)
 
 /** RFC 8288 Link to the next page, relative to the request's own path. */
 export function nextLink (path: string, query: ListQuery, cursor: string): string {
@@ -48,6 +43,3 @@ export function listView (entry: CacheEntry, userId: number, path: string, searc
   const { view, query: asked } = found.memo
   return { view, more: view.next === null ? NO_MORE : ['link', nextLink(path, asked, view.next)] }
 }
-
-/** What a device request gets of the device's cached details: the body as cached. */
-export const detailsView = (entry: CacheEntry): Viewed => ({ view: { body: entry.body, etag: entry.etag, variant: '' }, more: NO_MORE })

@@ -1,11 +1,13 @@
 // The catalogue's resources the hit lane may answer, each described by the functions its route
 // uses (routes/catalogue.ts): the same path and id, the same query reader, the same scope
-// decision, the same cache key and the same view of the entry (catalogue/view.ts).
-import { mayRead } from '../auth/caller.js'
-import type { DevicesCache } from '../cache/devices-cache.js'
+// decision (on the path's user, or on the owner an answer names), the same place in the cache
+// and the same view of the entry (catalogue/view.ts). A second path for a caller of one user
+// (/v1/me/devices) is the route's alone.
+import { mayRead, mayReadDevice } from '../auth/caller.js'
+import type { CacheRef, DevicesCache } from '../cache/devices-cache.js'
 import { CATALOGUE } from '../catalogue/catalogue.js'
 import type { Ask, Resource } from '../catalogue/resource.js'
-import { catalogueView, keyOf } from '../catalogue/view.js'
+import { cacheRef, viewOf } from '../catalogue/view.js'
 import { pathMatcher } from '../devices/contract.js'
 import type { LaneResource } from './hit-lane.js'
 
@@ -22,9 +24,9 @@ function laneResource (resource: Resource, cache: Pick<DevicesCache, 'peekKeyed'
   const idOf = pathIds(resource)
   const hasId = resource.route.idParam !== undefined
   // The same id and query string always read the same (the reader, refuse and key are pure).
-  const asks = new Map<string, { ask: Ask, key: string }>()
-  /** What the request asks and its cache key, or undefined for a query the route refuses. */
-  const askOf = (id: number, search: string): { ask: Ask, key: string } | undefined => {
+  const asks = new Map<string, { ask: Ask, ref: CacheRef }>()
+  /** What the request asks and where its answer is cached, or undefined for a query the route refuses. */
+  const askOf = (id: number, search: string): { ask: Ask, ref: CacheRef } | undefined => {
     const memo = `${id}?${search}`
     const known = asks.get(memo)
     if (known !== undefined) return known
@@ -32,7 +34,7 @@ function laneResource (resource: Resource, cache: Pick<DevicesCache, 'peekKeyed'
     if (!query.ok) return undefined
     const ask = { id: hasId ? id : undefined, query: query.values }
     if (resource.refuse?.(ask) !== undefined) return undefined
-    const read = { ask, key: keyOf(resource, ask) }
+    const read = { ask, ref: cacheRef(resource, ask) }
     asks.set(memo, read)
     if (asks.size > ASKS_KEPT) asks.delete(asks.keys().next().value as string)
     return read
@@ -40,20 +42,22 @@ function laneResource (resource: Resource, cache: Pick<DevicesCache, 'peekKeyed'
   return {
     route: resource.route.path,
     idOf,
-    // A user outside the caller's scope is the route's 403.
+    // A user outside the caller's scope is the route's 403 (an owner named in the answer is decided on the entry).
     mayAsk: (caller, id) => {
       const user = resource.user({ id: hasId ? id : undefined, query: {} })
       return user === undefined || mayRead(caller, user)
     },
     peek (id, search) {
       const read = askOf(id, search)
-      return read === undefined ? undefined : cache.peekKeyed(read.key)
+      return read === undefined ? undefined : cache.peekKeyed(read.ref)
     },
     view (entry, caller, id, path, search) {
       const read = askOf(id, search)
       if (read === undefined || entry.status !== 200) return undefined
-      const viewed = catalogueView(resource, entry, read.ask, caller, path, search)
-      // A foreign or stale cursor: the route's to refuse.
+      // A device of a user this caller may not read: the route's "not found".
+      if (resource.owner === 'answer' && !mayReadDevice(caller, entry.owner ?? null)) return undefined
+      const viewed = viewOf(resource, entry, read.ask, caller, path, search)
+      // A bad query, a foreign or stale cursor: the route's to refuse.
       return 'refused' in viewed ? undefined : viewed
     }
   }

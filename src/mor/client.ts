@@ -1,19 +1,16 @@
 // The MOR HTTP client: one keep-alive undici Pool per upstream, signed form-body POSTs, bounded
-// reads, and every failure turned into one of the typed errors in errors.ts. devices_get and
-// device_details_get share one request path; only their parameters and translation differ.
+// reads, and every failure turned into one of the typed errors in errors.ts. Every read method is a
+// catalogue entry (catalogue/), called and translated by its description through one request path.
 import { Pool, errors as undiciErrors } from 'undici'
 import type { Config } from '../config.js'
 import { signSent } from './sign.js'
-import { DEVICE_DETAILS_GET, DEVICES_GET } from '../catalogue/devices.js'
-import type { Ask, MorMethod, Resource } from '../catalogue/resource.js'
-import type { IndexedList, ItemIndex } from '../paging/items.js'
+import type { Ask, MorMethod, ReadAnswer, Resource } from '../catalogue/resource.js'
 import { createTranslator, type Translator } from './translate-pool.js'
 import { decompressBody, xmlText } from './decode.js'
 import { refuseDoctype } from './parse.js'
 import {
   readWriteAnswer, signedWrite, WRITE_ANSWER_MAX_DECODED_BYTES, type DeviceCreateParam, type DeviceUpdateParam, type DeviceWriteMethod, type WriteAnswer
 } from './device-writes.js'
-import { translateDetailsToJson } from './translate-details.js'
 import { childOf, traced, type Span, type TraceScope } from '../tracing/tracer.js'
 import { formatTraceparent } from '../tracing/trace-context.js'
 import {
@@ -24,18 +21,12 @@ import {
 export type MorSettings = Config['mor']
 
 export interface MorClient {
-  /** The user's devices in MOR's order, as an indexed JSON array; throws a typed upstream error otherwise. */
-  getDevicesList: (userId: number, trace?: TraceScope) => Promise<IndexedList>
   /**
-   * One device's details as DeviceDetails JSON text, with the owner's user id (null when MOR does
-   * not send it); throws DeviceNotFoundError or another typed upstream error otherwise.
+   * A catalogue method's answer as the API's JSON text (with a list's index, and the owner device
+   * details name), for what `ask` asks; throws UserNotFoundError (DeviceNotFoundError for a
+   * device's method) for MOR's not-found texts, or another typed upstream error.
    */
-  getDeviceDetails: (deviceId: number, trace?: TraceScope) => Promise<{ json: string, userId: number | null }>
-  /**
-   * A catalogue method's answer as the API's JSON text (with a list's index), for what `ask`
-   * asks; throws UserNotFoundError for MOR's not-found texts, or another typed upstream error.
-   */
-  getResource: (resource: Resource, ask: Ask, trace?: TraceScope) => Promise<{ json: string, items: ItemIndex | undefined }>
+  getResource: (resource: Resource, ask: Ask, trace?: TraceScope) => Promise<ReadAnswer>
   /**
    * The device writes, one call each and never retried: a write may have been carried out even
    * when its answer was lost. Resolves with what MOR said (done, or refused and why); throws a
@@ -155,32 +146,13 @@ export function createMorClient (settings: MorSettings, translator: Translator =
     return { ...params, hash: signSent(method.hashed, { u: settings.user, p: settings.password, ...params }, settings.secret) }
   }
 
-  /** An answer translated by the pool (inline or in a worker), under its own span. */
-  function translated<T> (raw: RawAnswer, trace: TraceScope | undefined, translate: (body: Buffer, encoding: string | undefined, maxBytes: number) => Promise<T>): Promise<T> {
-    const attributes = { 'mor.answer.bytes': raw.body.length, 'mor.translation.threaded': translator.threaded }
-    return traced(trace, 'MOR answer translation', 'internal', attributes, () => translate(raw.body, raw.encoding, settings.maxBytes))
-  }
-
-  async function getDevicesList (userId: number, trace?: TraceScope): Promise<IndexedList> {
-    const raw = await exchange(DEVICES_GET.name, signed(DEVICES_GET, { user_id: String(userId) }), trace)
-    const answer = await translated(raw, trace, (body, encoding, maxBytes) => translator.translate(body, encoding, maxBytes))
-    if (answer.kind === 'devices') return answer.list
-    throw failure(answer, DEVICES_GET, () => new UserNotFoundError(userId))
-  }
-
-  async function getDeviceDetails (deviceId: number, trace?: TraceScope): Promise<{ json: string, userId: number | null }> {
-    const raw = await exchange(DEVICE_DETAILS_GET.name, signed(DEVICE_DETAILS_GET, { device_id: String(deviceId) }), trace)
-    // One device's answer is small: translated inline, never in the worker pool.
-    const answer = await translateDetailsToJson(raw.body, raw.encoding, settings.maxBytes, deviceId)
-    if (answer.kind === 'device') return { json: answer.json, userId: answer.userId }
-    throw failure(answer, DEVICE_DETAILS_GET, () => new DeviceNotFoundError(deviceId))
-  }
-
-  async function getResource (resource: Resource, ask: Ask, trace?: TraceScope): Promise<{ json: string, items: ItemIndex | undefined }> {
+  async function getResource (resource: Resource, ask: Ask, trace?: TraceScope): Promise<ReadAnswer> {
     const raw = await exchange(resource.mor.name, signed(resource.mor, resource.params(ask, Date.now())), trace)
-    const answer = await translated(raw, trace, (body, encoding, maxBytes) => translator.translateResource(resource, body, encoding, maxBytes))
+    // Translated by the pool (inline, or in a worker when large), under its own span.
+    const attributes = { 'mor.answer.bytes': raw.body.length, 'mor.translation.threaded': translator.threaded }
+    const answer = await traced(trace, 'MOR answer translation', 'internal', attributes, () => translator.translateResource(resource, raw.body, raw.encoding, settings.maxBytes, ask))
     if (answer.kind === 'answer') return answer
-    throw failure(answer, resource.mor, () => new UserNotFoundError(ask.id ?? 0))
+    throw failure(answer, resource.mor, () => (resource.missing === 'device' ? new DeviceNotFoundError(ask.id ?? 0) : new UserNotFoundError(ask.id ?? 0)))
   }
 
   /**
@@ -197,8 +169,6 @@ export function createMorClient (settings: MorSettings, translator: Translator =
   }
 
   return {
-    getDevicesList,
-    getDeviceDetails,
     getResource,
     createDevice: (userId, fields, trace) => write('device_create', { ...defined(fields), user_id: String(userId) }, trace),
     updateDevice: (deviceId, fields, trace) => write('device_update', { ...defined(fields), device: String(deviceId) }, trace),

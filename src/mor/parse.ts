@@ -87,15 +87,19 @@ export function readPage (xml: string, parser: XMLParser): Page {
   return { kind: 'page', page }
 }
 
-export function parseMorXml (xml: string): MorAnswer {
-  const answer = readPage(xml, listParser)
-  if (answer.kind === 'error') return answer
-  const devices = answer.page.devices
-  if (devices === '') return { kind: 'devices', devices: [] } // <devices/> or <devices></devices>
+/** The raw <device> records of a devices_get <page> (read with <device> always a list). */
+export function deviceNodes (page: Node): RawDevice[] {
+  const devices = page.devices
+  if (devices === '') return [] // <devices/> or <devices></devices>
   if (!isNode(devices)) throw new UpstreamBadResponseError('no <devices> list in <page>')
   const list = devices.device ?? []
   if (!Array.isArray(list)) throw new UpstreamBadResponseError('unexpected <device> shape')
-  return { kind: 'devices', devices: list.map((d) => (isNode(d) ? d : {})) }
+  return list.map((d) => (isNode(d) ? d : {}))
+}
+
+export function parseMorXml (xml: string): MorAnswer {
+  const answer = readPage(xml, listParser)
+  return answer.kind === 'error' ? answer : { kind: 'devices', devices: deviceNodes(answer.page) }
 }
 
 /** A device_details_get answer: the <page>'s elements, unmapped (the mapper picks what it shows). */

@@ -1,11 +1,11 @@
-// The CPU side of a device_details_get answer, bytes in, one device (or MOR's error) out: the
-// same bounded decompression and decoding as device lists. An answer about one device is small,
-// so it is translated inline, never in the worker pool.
+// The device details' own reading of a device_details_get answer (its catalogue entry's `read`):
+// the details must be of the device asked for, and name its owner, which the scope is checked
+// against. translateDeviceDetails reads the whole answer, bytes in, for the tests and the bench.
 import type { DeviceDetails } from '../schemas/device-details.js'
 import { decompressBody, xmlText } from './decode.js'
-import { parseDeviceDetailsXml } from './parse.js'
+import { parseDeviceDetailsXml, type XmlNode } from './parse.js'
 import { toDeviceDetails } from './map-details.js'
-import { badResponseDetail, UpstreamBadResponseError } from './errors.js'
+import type { ReadAnswer } from '../catalogue/resource.js'
 
 export type DeviceDetailsAnswer =
   | { kind: 'device', device: DeviceDetails }
@@ -19,23 +19,8 @@ export async function translateDeviceDetails (
   return answer.kind === 'error' ? answer : { kind: 'device', device: toDeviceDetails(answer.device, requestedId) }
 }
 
-/**
- * The same, finished to JSON text with the owner's id beside it (what a scope check reads before
- * the body is served), and a bad answer as a value, like the device list's translateToJson.
- */
-export type TranslatedDetails =
-  | { kind: 'device', json: string, userId: number | null }
-  | { kind: 'error', message: string }
-  | { kind: 'bad-response', detail: string }
-
-export async function translateDetailsToJson (
-  body: Buffer, contentEncoding: string | undefined, maxBytes: number, requestedId: number
-): Promise<TranslatedDetails> {
-  try {
-    const answer = await translateDeviceDetails(body, contentEncoding, maxBytes, requestedId)
-    return answer.kind === 'error' ? answer : { kind: 'device', json: JSON.stringify(answer.device), userId: answer.device.userId }
-  } catch (err) {
-    if (err instanceof UpstreamBadResponseError) return { kind: 'bad-response', detail: badResponseDetail(err) }
-    throw err
-  }
+/** A device_details_get <page> as the device's answer, with the owner it names (null when MOR names none). */
+export function readDeviceDetails (page: XmlNode, requestedId: number): ReadAnswer {
+  const device = toDeviceDetails(page, requestedId)
+  return { json: JSON.stringify(device), items: undefined, owner: device.userId }
 }

@@ -7,15 +7,13 @@ import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
 import { OverloadedError } from '../problems/retry-after.js'
-import { translateToJson, type TranslatedAnswer } from './translate.js'
 import type { TranslateTask } from './translate-worker.js'
 import { translateResource, type TranslatedResource } from '../catalogue/translate.js'
-import type { Resource } from '../catalogue/resource.js'
+import type { Ask, Resource } from '../catalogue/resource.js'
 
 export interface Translator {
-  translate: (body: Buffer, encoding: string | undefined, maxBytes: number) => Promise<TranslatedAnswer>
-  /** A catalogue method's answer, the same way: small ones inline, large ones in a worker. */
-  translateResource: (resource: Resource, body: Buffer, encoding: string | undefined, maxBytes: number) => Promise<TranslatedResource>
+  /** A catalogue method's answer to what `ask` asked: small ones inline, large ones in a worker. */
+  translateResource: (resource: Resource, body: Buffer, encoding: string | undefined, maxBytes: number, ask: Ask) => Promise<TranslatedResource>
   readonly threaded: boolean
   close: () => Promise<void>
 }
@@ -39,27 +37,23 @@ export interface TranslatorOptions {
 export function createTranslator ({ threads = Math.max(1, availableParallelism() - 1), maxQueue = threads * QUEUED_PER_THREAD }: TranslatorOptions = {}): Translator {
   const workerFile = fileURLToPath(new URL('./translate-worker.js', import.meta.url))
   const pool = existsSync(workerFile)
-    ? new Piscina<TranslateTask, TranslatedAnswer | TranslatedResource>({ filename: workerFile, maxThreads: threads, minThreads: 1, maxQueue, idleTimeout: 60_000 })
+    ? new Piscina<TranslateTask, TranslatedResource>({ filename: workerFile, maxThreads: threads, minThreads: 1, maxQueue, idleTimeout: 60_000 })
     : undefined
 
   const small = (body: Buffer) => body.length <= (isGzip(body) ? INLINE_MAX_GZIP_BYTES : INLINE_MAX_PLAIN_BYTES)
-  function run<T> (task: TranslateTask): Promise<T> {
+  function run (task: TranslateTask): Promise<TranslatedResource> {
     return (pool as Piscina).run(task).catch((err: unknown) => {
       // Piscina refuses at once, queuing nothing, when every worker is busy and the queue behind
       // them is full: 503 `overloaded`.
       if (err instanceof Error && err.message === 'Task queue is at limit') throw new OverloadedError()
       throw err
-    }) as Promise<T>
+    }) as Promise<TranslatedResource>
   }
 
   return {
-    translate (body, encoding, maxBytes) {
-      if (!pool || small(body)) return translateToJson(body, encoding, maxBytes)
-      return run({ body, encoding, maxBytes })
-    },
-    translateResource (resource, body, encoding, maxBytes) {
-      if (!pool || small(body)) return translateResource(resource, body, encoding, maxBytes)
-      return run({ resource: resource.name, body, encoding, maxBytes })
+    translateResource (resource, body, encoding, maxBytes, ask) {
+      if (!pool || small(body)) return translateResource(resource, body, encoding, maxBytes, ask)
+      return run({ resource: resource.name, body, encoding, maxBytes, ask })
     },
     threaded: pool !== undefined,
     close: async () => { await pool?.destroy() }

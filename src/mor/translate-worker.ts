@@ -1,20 +1,22 @@
-// Runs in a Piscina worker thread: translates one large MOR answer off the main event loop.
-import { translateToJson, type TranslatedAnswer } from './translate.js'
+// Runs in a Piscina worker thread: translates one large MOR answer off the main event loop, by
+// its catalogue entry's name (an entry's functions cannot cross the thread boundary; its name can).
 import { translateResource, type TranslatedResource } from '../catalogue/translate.js'
 import { resourceNamed } from '../catalogue/catalogue.js'
+import type { Ask } from '../catalogue/resource.js'
 
 export interface TranslateTask {
-  /** A catalogue resource's name; absent: a devices_get answer. */
-  resource?: string
+  /** The catalogue resource's name. */
+  resource: string
   body: Uint8Array
   encoding: string | undefined
   maxBytes: number
+  /** What the request asked (its id and query): plain data. */
+  ask: Ask
 }
 
-export default function translate (task: TranslateTask): Promise<TranslatedAnswer | TranslatedResource> {
+export default function translate (task: TranslateTask): Promise<TranslatedResource> {
   const body = Buffer.from(task.body.buffer, task.body.byteOffset, task.body.byteLength)
-  if (task.resource === undefined) return translateToJson(body, task.encoding, task.maxBytes)
   const resource = resourceNamed(task.resource)
   if (resource === undefined) throw new Error(`no catalogue resource ${task.resource}`)
-  return translateResource(resource, body, task.encoding, task.maxBytes)
+  return translateResource(resource, body, task.encoding, task.maxBytes, task.ask)
 }

@@ -1,39 +1,29 @@
-// The whole CPU side of a devices_get answer, bytes in, devices (or MOR's error) out. It is pure
-// and self-contained so that it can be tested without a network and moved off the main thread.
+// The device list's own reading of a devices_get answer (its catalogue entry's `read`): MOR's
+// <device> records to the API's devices, every one with an id and a type, serialized with the
+// list's index (where each device sits, its id, and the columns the filters read). Pure, so it
+// runs in the translation workers for large users.
 import type { Device } from '../schemas/device.js'
 import { decompressBody, xmlText } from './decode.js'
-import { parseMorXml } from './parse.js'
+import { deviceNodes, parseMorXml, type XmlNode } from './parse.js'
 import { toDevices } from './map.js'
-import { badResponseDetail, UpstreamBadResponseError } from './errors.js'
 import { serializeDevices } from '../devices/device-index.js'
-import type { IndexedList } from '../paging/items.js'
+import { shiftItems } from '../paging/items.js'
+import type { ReadAnswer } from '../catalogue/resource.js'
 
 export type DevicesAnswer =
   | { kind: 'devices', devices: Device[] }
   | { kind: 'error', message: string }
 
+/** A devices_get answer as typed devices (or MOR's error); throws UpstreamBadResponseError for one that is not MOR's. */
 export async function translateDevicesAnswer (body: Buffer, contentEncoding: string | undefined, maxBytes: number): Promise<DevicesAnswer> {
   const xml = xmlText(await decompressBody(body, contentEncoding, maxBytes))
   const answer = parseMorXml(xml)
   return answer.kind === 'error' ? answer : { kind: 'devices', devices: toDevices(answer.devices) }
 }
 
-/**
- * The same, finished to indexed JSON text and with failures as values, so it can run in a worker
- * thread: a string and three typed arrays cross the thread boundary as a few copies, where 5,000
- * device objects would be cloned one by one, and typed errors would lose their class.
- */
-export type TranslatedAnswer =
-  | { kind: 'devices', list: IndexedList }
-  | { kind: 'error', message: string }
-  | { kind: 'bad-response', detail: string }
-
-export async function translateToJson (body: Buffer, contentEncoding: string | undefined, maxBytes: number): Promise<TranslatedAnswer> {
-  try {
-    const answer = await translateDevicesAnswer(body, contentEncoding, maxBytes)
-    return answer.kind === 'error' ? answer : { kind: 'devices', list: serializeDevices(answer.devices) }
-  } catch (err) {
-    if (err instanceof UpstreamBadResponseError) return { kind: 'bad-response', detail: badResponseDetail(err) }
-    throw err
-  }
+/** A devices_get <page> as the list's answer: the user id, the devices, nextCursor null; indexed. */
+export function readDeviceList (page: XmlNode, userId: number): ReadAnswer {
+  const { json, index } = serializeDevices(toDevices(deviceNodes(page)))
+  const head = `{"userId":${userId},"devices":`
+  return { json: `${head}${json},"nextCursor":null}`, items: shiftItems(index, Buffer.byteLength(head)) }
 }

@@ -11,7 +11,7 @@ import { queryReader } from '../catalogue/query.js'
 type ListQueryParams = Static<typeof ListQuerySchema>
 
 /** Why a value is refused, in words that never echo it (a mistyped parameter may hold a credential). */
-const REFUSALS: Record<keyof ListQueryParams, string> = {
+export const LIST_QUERY_REFUSALS: Record<keyof ListQueryParams, string> = {
   type: `Query parameter "type" must be 1 to ${MAX_TYPES} comma-separated device types of letters, digits, _, + or - (at most ${MAX_TYPE_LENGTH} each)`,
   primary: 'Query parameter "primary" must be true or false',
   limit: `Query parameter "limit" must be an integer from 1 to ${MAX_LIMIT}`,
@@ -19,7 +19,7 @@ const REFUSALS: Record<keyof ListQueryParams, string> = {
 }
 
 // The catalogue's reader of a query against its schema: one implementation for every operation's query.
-const reader = queryReader(ListQuerySchema, REFUSALS)
+const reader = queryReader(ListQuerySchema, LIST_QUERY_REFUSALS)
 
 export interface ListQuery {
   /** Lower-cased, without duplicates, sorted: one spelling per filter. */

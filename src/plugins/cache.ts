@@ -16,8 +16,6 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     ...config.cache,
     keyPrefix: upstreamKeyPrefix(config.mor),
     upstreamTimeoutMs: config.mor.timeoutMs,
-    fetchDevices: (userId, trace) => fastify.mor.getDevicesList(userId, trace),
-    fetchDevice: (deviceId, trace) => fastify.mor.getDeviceDetails(deviceId, trace),
     redis: fastify.redisStore,
     log: fastify.log
   }))

@@ -11,7 +11,6 @@ import { createHitLane } from '../lanes/hit-lane.js'
 import { createLegacyLane } from '../lanes/legacy-lane.js'
 import { frontDoorOf, type Lane } from '../lanes/front-door.js'
 import { tracedLane } from '../lanes/traced-lane.js'
-import { devicesLaneResources } from '../lanes/devices.js'
 import { catalogueLaneResources } from '../lanes/catalogue.js'
 import { countCacheResult } from '../cache/answer.js'
 import { devicesVary } from '../cache/http.js'
@@ -29,7 +28,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   if (!hitLane && !legacy) return
 
   function createDevicesHitLane (): Lane {
-    const resources = [...devicesLaneResources(fastify.devicesCache), ...catalogueLaneResources(fastify.devicesCache)]
+    const resources = catalogueLaneResources(fastify.devicesCache)
     const cors = config.corsOrigins.length > 0
     // Counted in a plain number and read at scrape time: nothing per request but an increment.
     let answers = 0

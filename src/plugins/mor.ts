@@ -6,16 +6,10 @@ import { createMorClient } from '../mor/client.js'
 import { createTranslator } from '../mor/translate-pool.js'
 import { createCircuitBreaker, type CircuitBreaker } from '../mor/circuit.js'
 import { upstreamKind } from '../mor/errors.js'
-import type { IndexedList } from '../paging/items.js'
 import type { MorClient } from '../mor/client.js'
-import type { TraceScope } from '../tracing/tracer.js'
 
 export interface MorService {
-  /** The user's devices as an indexed JSON array, in MOR's order. */
-  getDevicesList: (userId: number, trace?: TraceScope) => Promise<IndexedList>
-  /** One device's details as DeviceDetails JSON text, with the owner's user id (null if MOR sends none). */
-  getDeviceDetails: (deviceId: number, trace?: TraceScope) => Promise<{ json: string, userId: number | null }>
-  /** A catalogue method's answer as JSON (mor/client.ts). */
+  /** A catalogue method's answer as JSON (mor/client.ts): a device list, a device, a user, ... */
   getResource: MorClient['getResource']
   /** The device writes: one call each, never retried (mor/client.ts). */
   createDevice: MorClient['createDevice']
@@ -63,14 +57,12 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     }
   }
 
-  const getDevicesList = (userId: number, trace?: TraceScope) => guarded(() => client.getDevicesList(userId, trace))
-  const getDeviceDetails = (deviceId: number, trace?: TraceScope) => guarded(() => client.getDeviceDetails(deviceId, trace))
   const getResource: MorClient['getResource'] = (resource, ask, trace) => guarded(() => client.getResource(resource, ask, trace))
 
   const createDevice: MorClient['createDevice'] = (userId, fields, trace) => guarded(() => client.createDevice(userId, fields, trace))
   const updateDevice: MorClient['updateDevice'] = (deviceId, fields, trace) => guarded(() => client.updateDevice(deviceId, fields, trace))
   const deleteDevice: MorClient['deleteDevice'] = (deviceId, trace) => guarded(() => client.deleteDevice(deviceId, trace))
 
-  fastify.decorate('mor', { getDevicesList, getDeviceDetails, getResource, createDevice, updateDevice, deleteDevice, breaker })
+  fastify.decorate('mor', { getResource, createDevice, updateDevice, deleteDevice, breaker })
   fastify.addHook('onClose', async () => { await client.close() })
 }, { name: 'mor', dependencies: ['metrics'], fastify: '5.x' })

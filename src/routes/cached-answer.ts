@@ -6,7 +6,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { gatewayError } from '../problems/gateway-error.js'
 import { Type } from 'typebox'
 import { MAX_HEADER_LENGTH } from '../schemas/responses.js'
-import { UpstreamBudgetError, type CacheResult, type GetOptions } from '../cache/devices-cache.js'
+import { UpstreamBudgetError, type CacheResult, type GetOptions, type Keyed } from '../cache/devices-cache.js'
+import type { Lifetimes } from '../cache/entry.js'
+import type { Ask, Resource } from '../catalogue/resource.js'
+import { cacheRef } from '../catalogue/view.js'
 import { cachedAnswer, countCacheResult, JSON_TYPE, wantsRevalidation } from '../cache/answer.js'
 import { compressedView, devicesVary } from '../cache/http.js'
 import type { Viewed } from '../devices/contract.js'
@@ -34,6 +37,18 @@ export function traceScope (fastify: FastifyInstance, request: FastifyRequest): 
     tracer: fastify.tracer,
     requestId: request.id,
     get parent () { return (parent ??= fastify.tracer.unrecorded(parseTraceparent(request.headers.traceparent, request.headers.tracestate))) }
+  }
+}
+
+/**
+ * The cache's handle on what `ask` asks of `resource`: where its answer sits, its lifetimes (the
+ * resource's policy applied to `defaults`; the cache's own without them), and its MOR call.
+ */
+export function keyedAnswer (fastify: FastifyInstance, resource: Resource, ask: Ask, defaults?: Lifetimes): Keyed {
+  return {
+    ...cacheRef(resource, ask),
+    life: defaults === undefined ? undefined : resource.life(ask, Date.now(), defaults),
+    fetch: (trace) => fastify.mor.getResource(resource, ask, trace)
   }
 }
 

@@ -1,80 +1,138 @@
-// The catalogue's routes: one GET operation per catalogue entry (src/catalogue/), each built from
-// its description: the path and its id, the query (documented and read from one schema), the
-// scope check, the cache (coalesced, stale-while-revalidate, stale-if-error, negative caching, as
-// device lists are), the view of the entry and the contract's answers. Nothing here is about one
-// resource.
-import type { FastifyReply } from 'fastify'
-import type { FastifyPluginAsync } from 'fastify'
-import { Type } from 'typebox'
+// The read routes: one GET operation per catalogue entry (src/catalogue/), and a second path for
+// an entry that has one for a caller of one user (/v1/me/devices), each built from its
+// description: the path and its id, the scope check, the query (documented and read from one
+// schema), the cache (coalesced, stale-while-revalidate, stale-if-error, negative caching), the
+// view of the entry and the contract's answers. Nothing here is about one resource.
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyPluginAsync } from 'fastify'
 import type { Config } from '../config.js'
 import { CATALOGUE } from '../catalogue/catalogue.js'
-import type { Ask, Resource } from '../catalogue/resource.js'
-import { catalogueView, keyOf } from '../catalogue/view.js'
-import type { Keyed } from '../cache/devices-cache.js'
-import { UserIdParamsSchema } from '../schemas/device.js'
+import type { Ask, MineRoute, Resource } from '../catalogue/resource.js'
+import { cacheRef, viewOf, wholeView } from '../catalogue/view.js'
+import type { CacheResult, Keyed } from '../cache/devices-cache.js'
+import { isFresh } from '../cache/entry.js'
+import { DeviceIdParamsSchema, UserIdParamsSchema } from '../schemas/device.js'
 import { CACHE_HEADERS, jsonResponse, RATE_LIMIT_HEADERS } from '../schemas/responses.js'
-import { problemResponses } from '../schemas/problem-answers.js'
-import { UserNotFoundError } from '../mor/errors.js'
+import { problemResponses, type OperationId } from '../schemas/problem-answers.js'
+import { DeviceNotFoundError, UserNotFoundError } from '../mor/errors.js'
+import { mayReadDevice } from '../auth/caller.js'
 import { authorizeUser, ForbiddenReadError } from '../plugins/auth.js'
 import { devicesAnswerHeaders } from '../cache/http.js'
 import { splitUrl } from '../http/url.js'
-import { answerVary, fetchCached, InvalidQueryError, LINK_HEADER, REQUEST_HEADERS, sendView, setHeaders, StaleCursorError } from './cached-answer.js'
-import { InvalidUserIdError } from './devices.js'
+import { gatewayError } from '../problems/gateway-error.js'
+import { answerVary, fetchCached, keyedAnswer, InvalidQueryError, LINK_HEADER, REQUEST_HEADERS, sendView, setHeaders, StaleCursorError } from './cached-answer.js'
+import { InvalidDeviceIdError, InvalidUserIdError } from './path-ids.js'
+
+/** MOR's "not found" for what `ask` asks: the device, or the user. */
+const notFoundError = (resource: Resource, ask: Ask) => (resource.missing === 'device' ? new DeviceNotFoundError(ask.id ?? 0) : new UserNotFoundError(ask.id ?? 0))
+
+const NotOneUserError = gatewayError('invalid-request', 'NOT_ONE_USER', 'This caller may read more than one MOR user: name the user with GET /v1/users/{userId}/devices', 400)
+
+/** The route options of a resource's operation at one of its paths: the contract's view of it. */
+function operation (resource: Resource, { operationId, summary, description }: { operationId: OperationId, summary: string, description: string }, withId: boolean) {
+  const { idParam } = resource.route
+  return {
+    attachValidation: withId,
+    // The query is documented here and read by the resource's own reader (catalogue/query.ts),
+    // which names the parameter at fault; request headers are documented, not validated (on a
+    // cache hit, validating them cost a measurable share of the throughput).
+    config: { swaggerTransform: ({ schema, url }: { schema: object, url: string }) => ({ schema: { ...schema, querystring: resource.query, headers: REQUEST_HEADERS }, url }) },
+    schema: {
+      operationId,
+      summary,
+      description,
+      tags: [resource.route.tag ?? 'users'],
+      security: [{ bearer: [] }],
+      ...(withId && idParam !== undefined ? { params: idParam === 'deviceId' ? DeviceIdParamsSchema : UserIdParamsSchema } : {}),
+      response: {
+        200: jsonResponse(resource.description, resource.response, { ...CACHE_HEADERS, ...RATE_LIMIT_HEADERS, ...(resource.paged === true ? LINK_HEADER : {}) }),
+        304: { description: 'Not modified: the If-None-Match ETag is current', type: 'null', headers: CACHE_HEADERS },
+        ...problemResponses(operationId)
+      }
+    }
+  }
+}
 
 const catalogueRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
-  /** The cache's handle on what `ask` asks of `resource`. */
-  const keyed = (resource: Resource, ask: Ask, now: number): Keyed => ({
-    key: keyOf(resource, ask),
-    life: resource.life(ask, now, config.cache),
-    fetch: (trace) => fastify.mor.getResource(resource, ask, trace)
-  })
+  const keyed = (resource: Resource, ask: Ask): Keyed => keyedAnswer(fastify, resource, ask, config.cache)
+  const answerOwned = ownedAnswer(fastify, config, keyed)
+
+  /** The answer for `id` (a user the caller may read, or what the answer's owner decides). */
+  async function answer (resource: Resource, request: FastifyRequest, reply: FastifyReply, id: number | undefined): Promise<FastifyReply> {
+    const { path, search } = splitUrl(request.url)
+    // Before any query is read or any cache lookup: the same answer whether or not the user exists.
+    const user = resource.user({ id, query: {} })
+    if (user !== undefined) authorizeUser(request, user, ForbiddenReadError)
+    const query = resource.reader.read(search)
+    if (!query.ok) throw new InvalidQueryError(query.detail)
+    const ask: Ask = { id, query: query.values }
+    const refused = resource.refuse?.(ask)
+    if (refused !== undefined) throw new InvalidQueryError(refused)
+    if (resource.owner === 'answer') return answerOwned(resource, request, reply, ask)
+    const result = await fetchCached(fastify, request, (opts) => fastify.devicesCache.getKeyed(keyed(resource, ask), opts))
+    const { entry } = result
+    if (entry.status === 404) {
+      setHeaders(reply, devicesAnswerHeaders(result, Date.now(), answerVary(reply)))
+      throw notFoundError(resource, ask)
+    }
+    const viewed = viewOf(resource, entry, ask, request.caller, path, search)
+    if ('refused' in viewed) throw viewed.refused === 'stale-cursor' ? new StaleCursorError() : new InvalidQueryError(viewed.detail)
+    return sendView(request, reply, result, viewed)
+  }
 
   for (const resource of CATALOGUE) {
     const { route } = resource
-    fastify.addSchema(resource.answer)
-    fastify.get(route.path, {
-      attachValidation: true,
-      // The query is documented here and read by the resource's own reader (catalogue/query.ts),
-      // which names the parameter at fault; request headers are documented, not validated.
-      config: { swaggerTransform: ({ schema, url }: { schema: object, url: string }) => ({ schema: { ...schema, querystring: resource.query, headers: REQUEST_HEADERS }, url }) },
-      schema: {
-        operationId: route.operationId,
-        summary: route.summary,
-        description: route.description,
-        tags: ['users'],
-        security: [{ bearer: [] }],
-        ...(route.idParam === undefined ? {} : { params: UserIdParamsSchema }),
-        response: {
-          200: jsonResponse(resource.description, Type.Unsafe({ $ref: `${resource.schemaId}#` }), { ...CACHE_HEADERS, ...RATE_LIMIT_HEADERS, ...(resource.paged === true ? LINK_HEADER : {}) }),
-          304: { description: 'Not modified: the If-None-Match ETag is current', type: 'null', headers: CACHE_HEADERS },
-          ...problemResponses(route.operationId)
-        }
-      }
-    }, async (request, reply: FastifyReply) => {
-      if (request.validationError) throw new InvalidUserIdError()
-      const { path, search } = splitUrl(request.url)
-      const query = resource.reader.read(search)
-      if (!query.ok) throw new InvalidQueryError(query.detail)
-      const ask: Ask = { id: route.idParam === undefined ? undefined : Number((request.params as Record<string, string>)[route.idParam]), query: query.values }
-      const refused = resource.refuse?.(ask)
-      if (refused !== undefined) throw new InvalidQueryError(refused)
-      const user = resource.user(ask)
-      // Before any cache lookup: the same answer whether or not the user exists.
-      if (user !== undefined) authorizeUser(request, user, ForbiddenReadError)
-      const now = Date.now()
-      const result = await fetchCached(fastify, request, (opts) => fastify.devicesCache.getKeyed(keyed(resource, ask, now), opts))
-      const { entry } = result
-      if (entry.status === 404) {
-        setHeaders(reply, devicesAnswerHeaders(result, Date.now(), answerVary(reply)))
-        throw new UserNotFoundError(user ?? 0)
-      }
-      const viewed = catalogueView(resource, entry, ask, request.caller, path, search)
-      if ('refused' in viewed) {
-        if (viewed.refused === 'stale-cursor') throw new StaleCursorError()
-        throw new InvalidQueryError('Query parameter "cursor" is not a cursor this gateway issued for this list')
-      }
-      return sendView(request, reply, result, viewed)
+    const InvalidId = route.idParam === 'deviceId' ? InvalidDeviceIdError : InvalidUserIdError
+    fastify.get(route.path, operation(resource, route, true), async (request, reply) => {
+      if (request.validationError) throw new InvalidId()
+      const id = route.idParam === undefined ? undefined : Number((request.params as Record<string, string>)[route.idParam])
+      return answer(resource, request, reply, id)
     })
+    const mine: MineRoute | undefined = route.mine
+    if (mine !== undefined) {
+      fastify.get(mine.path, operation(resource, mine, false), async (request, reply) => {
+        const id = request.caller?.scope.single
+        if (id === undefined) throw new NotOneUserError()
+        return answer(resource, request, reply, id)
+      })
+    }
+  }
+}
+
+/**
+ * The answer of a resource whose owner MOR names in it (a device's details): read through the
+ * owner's scope, and answered as not found to a caller outside it, exactly as an absent device
+ * is. "Exactly" includes when: an absent device's negative entry is fresh for the negative TTL
+ * only and never stands in for MOR (budget spent, MOR down), so for such a caller a cached device
+ * of another user counts as found for no longer, and no stale copy of it answers either.
+ */
+function ownedAnswer (fastify: FastifyInstance, config: Config, keyed: (resource: Resource, ask: Ask) => Keyed) {
+  // The one header a not-found answer carries, whichever way it was not found: an absent
+  // device's negative entry and an out-of-scope device's real one must not differ in any header.
+  const notFoundCacheControl = `private, max-age=${config.cache.negativeTtlSeconds}`
+  const notFoundTtlMs = config.cache.negativeTtlSeconds * 1000
+
+  return async (resource: Resource, request: FastifyRequest, reply: FastifyReply, ask: Ask): Promise<FastifyReply> => {
+    const { caller } = request
+    const cache = fastify.devicesCache
+    const notFound = () => {
+      reply.header('cache-control', notFoundCacheControl)
+      return notFoundError(resource, ask)
+    }
+    let result: CacheResult | undefined
+    // A caller of every user reads every device: no entry needs a second look.
+    if (!mayReadDevice(caller, null)) {
+      const seen = await cache.inspectKeyed(cacheRef(resource, ask))
+      if (seen?.status === 200 && !mayReadDevice(caller, seen.owner ?? null)) {
+        // Another user's device: found no longer than a negative entry would say not found ...
+        if (isFresh(seen, Date.now()) && Date.now() - seen.storedAt < notFoundTtlMs) throw notFound()
+        // ... then asked of MOR again, as an absent device is, with nothing cached standing in.
+        result = await fetchCached(fastify, request, (opts) => cache.getKeyed(keyed(resource, ask), { ...opts, revalidate: true, strict: true }))
+      }
+    }
+    result ??= await fetchCached(fastify, request, (opts) => cache.getKeyed(keyed(resource, ask), opts))
+    const { entry } = result
+    if (entry.status === 404 || !mayReadDevice(caller, entry.owner ?? null)) throw notFound()
+    return sendView(request, reply, result, wholeView(entry))
   }
 }
 

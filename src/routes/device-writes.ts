@@ -20,8 +20,7 @@ import { InvalidBodyError, UnsupportedBodyTypeError } from '../devices/write-err
 import { createWriteFlow, WRITE_REQUEST_HEADERS, type WriteAnswer } from './write-flow.js'
 import { splitUrl } from '../http/url.js'
 import { InvalidQueryError } from './cached-answer.js'
-import { InvalidDeviceIdError } from './device.js'
-import { InvalidUserIdError } from './devices.js'
+import { InvalidDeviceIdError, InvalidUserIdError } from './path-ids.js'
 
 /** A device write's body is a handful of short fields; anything near this is not one. */
 export const WRITE_BODY_LIMIT = 16 * 1024

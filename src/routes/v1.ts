@@ -3,8 +3,6 @@ import type { FastifyInstance, RouteOptions } from 'fastify'
 import type { Config } from '../config.js'
 import { identifyCaller, requireCaller } from '../plugins/auth.js'
 import { RATE_LIMIT_HEADERS } from '../schemas/responses.js'
-import devicesRoute from './devices.js'
-import deviceRoute from './device.js'
 import deviceWrites from './device-writes.js'
 import catalogueRoutes from './catalogue.js'
 
@@ -30,8 +28,6 @@ export default async function v1 (fastify: FastifyInstance, { config }: { config
   fastify.addHook('onRequest', fastify.limitRequests)
   fastify.addHook('preValidation', requireCaller)
   fastify.addHook('onRoute', documentRateLimitHeaders)
-  await fastify.register(devicesRoute)
-  await fastify.register(deviceRoute, { config })
   await fastify.register(catalogueRoutes, { config })
   // Its own scope: it takes JSON bodies, which nothing else in /v1 does.
   await fastify.register(deviceWrites, { config })

@@ -34,7 +34,8 @@ import { fingerprint, fingerprintKey, IDEMPOTENCY_KEY_PATTERN, MAX_KEY_LENGTH, p
 import type { Claim, StoredAnswer } from '../idempotency/store.js'
 import { limitKey } from '../rate-limit/key.js'
 import { splitUrl } from '../http/url.js'
-import { fetchCached, traceScope } from './cached-answer.js'
+import { fetchCached, keyedAnswer, traceScope } from './cached-answer.js'
+import { deviceDetails } from '../catalogue/devices.js'
 
 /** What a write answers: built here, sent by the route, and remembered under its Idempotency-Key. */
 export type WriteAnswer = StoredAnswer
@@ -81,6 +82,8 @@ interface Progress { sent: boolean, outcome: string }
 export function createWriteFlow (fastify: FastifyInstance, morSecret: string) {
   const cache = fastify.devicesCache
   const printKey = fingerprintKey(morSecret)
+  /** A device's details as the catalogue entry reads them, under the cache's lifetimes. */
+  const deviceKeyed = (deviceId: number) => keyedAnswer(fastify, deviceDetails, { id: deviceId, query: {} })
 
   /** Step 1: the write right. */
   function checkWriteRight (request: FastifyRequest): void {
@@ -89,7 +92,7 @@ export function createWriteFlow (fastify: FastifyInstance, morSecret: string) {
 
   /** The device as MOR has it now, read past every cache; a device the caller may not read is not found. */
   async function freshDevice (request: FastifyRequest, deviceId: number): Promise<CacheEntry> {
-    const { entry } = await fetchCached(fastify, request, (opts) => cache.getDevice(deviceId, { ...opts, revalidate: true, strict: true }))
+    const { entry } = await fetchCached(fastify, request, (opts) => cache.getKeyed(deviceKeyed(deviceId), { ...opts, revalidate: true, strict: true }))
     if (entry.status !== 200 || !mayReadDevice(request.caller, entry.owner ?? null)) throw new DeviceNotFoundError(deviceId)
     return entry
   }
@@ -115,7 +118,7 @@ export function createWriteFlow (fastify: FastifyInstance, morSecret: string) {
   /** Step 5's read back: the device's details as MOR has them now, or undefined when they cannot be read. */
   async function readBack (request: FastifyRequest, deviceId: number): Promise<CacheEntry | undefined> {
     try {
-      const { entry } = await cache.getDevice(deviceId, { revalidate: true, strict: true, trace: () => traceScope(fastify, request) })
+      const { entry } = await cache.getKeyed(deviceKeyed(deviceId), { revalidate: true, strict: true, trace: () => traceScope(fastify, request) })
       return entry.status === 200 ? entry : undefined
     } catch (err) {
       request.log.warn({ err, deviceId }, 'device written, but its details could not be read back')

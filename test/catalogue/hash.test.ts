@@ -7,12 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signSent } from '../../src/mor/sign.js'
 import { userDetails, usersList } from '../../src/catalogue/users.js'
 import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
-import { translateResource } from '../../src/catalogue/translate.js'
 import type { Resource } from '../../src/catalogue/resource.js'
 import { userCalls } from '../../src/catalogue/calls.js'
 import { userPayments } from '../../src/catalogue/payments.js'
 import { CATALOGUE } from '../../src/catalogue/catalogue.js'
-import { paramsFor, subjectsOf } from './sim-reads.js'
+import { paramsFor, subjectsOf, translateFor } from './sim-reads.js'
 
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex')
 
@@ -80,7 +79,7 @@ describe('the simulator checks exactly these hashes', () => {
     return Buffer.from(await res.arrayBuffer())
   }
   const translated = async (resource: Resource, method: string, form: Record<string, string>) =>
-    translateResource(resource, await call(method, form), undefined, 1 << 24)
+    translateFor(resource, await call(method, form))
   const INCORRECT = { kind: 'error', message: 'Incorrect hash' }
 
   it('answers users_get signed with u and p', async () => {

@@ -3,11 +3,14 @@
 // leaf fields of an answer, and the element paths the resource's readers look at.
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 import type { TSchema } from 'typebox'
+import { DeviceSchema } from '../../src/schemas/device.js'
+import { CATALOGUE } from '../../src/catalogue/catalogue.js'
 import { findDevice, findUser, SEEDED_USERS } from '../../src/demo/data.js'
 import { SIM_READS } from '../../src/demo/catalogue.js'
 import { createOverlay } from '../../src/demo/overlay.js'
 import type { SimData } from '../../src/demo/device-writes.js'
-import type { Resource } from '../../src/catalogue/resource.js'
+import type { Ask, Resource } from '../../src/catalogue/resource.js'
+import { translateResource } from '../../src/catalogue/translate.js'
 import { CONTRACT } from '../helpers/contract.js'
 
 export const MAX_BYTES = 32 * 1024 * 1024
@@ -21,9 +24,12 @@ const simData = (): SimData => ({
   overlay: createOverlay()
 })
 
-/** The subjects a resource is asked about: each seeded user, or none for a method without one. */
-export const subjectsOf = (resource: Resource): string[] =>
-  resource.mor.subject === undefined ? [''] : SEEDED_USERS.map((user) => String(user.id))
+/** The subjects a resource is asked about: each seeded user (or each of their devices), or none for a method without one. */
+export function subjectsOf (resource: Resource): string[] {
+  if (resource.mor.subject === undefined) return ['']
+  if (resource.mor.subject === 'device_id') return SEEDED_USERS.flatMap((user) => user.devices.map((device) => String(device.device_id)))
+  return SEEDED_USERS.map((user) => String(user.id))
+}
 
 /** A query the resource takes: each required parameter's first documented example (a fixed period for calls). */
 export function exampleQuery (resource: Resource): Record<string, string> {
@@ -36,13 +42,20 @@ export function exampleQuery (resource: Resource): Record<string, string> {
   return query
 }
 
+/** What a request about `subject` asks of the resource (its example query). */
+export const askFor = (resource: Resource, subject: string): Ask => ({ id: subject === '' ? undefined : Number(subject), query: exampleQuery(resource) })
+
 /** The parameters the gateway sends MOR for `subject` (besides u, p and hash), from the description. */
 export const paramsFor = (resource: Resource, subject: string): Record<string, string> =>
-  resource.params({ id: subject === '' ? undefined : Number(subject), query: exampleQuery(resource) }, Date.UTC(2026, 11, 10))
+  resource.params(askFor(resource, subject), Date.UTC(2026, 11, 10))
+
+/** MOR's answer `body` about `subject` (the last seeded one by default), translated by the resource. */
+export const translateFor = (resource: Resource, body: Buffer, encoding?: string, subject = subjectsOf(resource).at(-1) as string) =>
+  translateResource(resource, body, encoding, MAX_BYTES, askFor(resource, subject))
 
 /** The simulator's XML answer to the gateway's call of the resource's method about `subject`. */
 export function simXml (resource: Resource, subject: string): string {
-  const run = SIM_READS[resource.name]
+  const run = SIM_READS[resource.name]?.run
   if (run === undefined) throw new Error(`the simulator has no answer for ${resource.name}`)
   const sent = paramsFor(resource, subject)
   const params = { get: (name: string) => (Object.hasOwn(sent, name) ? sent[name] : undefined), nested: () => false }
@@ -93,3 +106,24 @@ export function pathsRead (read: (node: Record<string, unknown>, page: Record<st
   read(node, node)
   return seen
 }
+
+/** A schema as the contract writes it: each reference to a component (`Device#`) as `#/components/schemas/Device`. */
+export const contractRefs = (schema: TSchema): unknown =>
+  JSON.parse(JSON.stringify(schema), (_key, value: unknown) => {
+    const ref = (value as { $ref?: unknown } | null)?.$ref
+    return typeof ref === 'string' && ref.endsWith('#') ? { ...(value as object), $ref: `#/components/schemas/${ref.slice(0, -1)}` } : value
+  }) as unknown
+
+/** The app's own schemas by $id, for a schema that refers to them (a device list names Device). */
+const COMPONENTS = new Map<string, TSchema>([DeviceSchema, ...CATALOGUE.flatMap((resource) => resource.components)].map((schema) => [String((schema as { $id?: string }).$id), schema]))
+
+/** A schema with each reference to one of the app's components replaced by the component, for TypeBox's compiler. */
+export const inlineRefs = (schema: TSchema): TSchema =>
+  JSON.parse(JSON.stringify(schema), (_key, value: unknown) => {
+    const ref = (value as { $ref?: unknown } | null)?.$ref
+    if (typeof ref !== 'string' || !ref.endsWith('#')) return value
+    const component = COMPONENTS.get(ref.slice(0, -1))
+    if (component === undefined) throw new Error(`no component ${ref}`)
+    const { $id: _id, ...inlined } = JSON.parse(JSON.stringify(component)) as Record<string, unknown>
+    return inlined
+  }) as TSchema

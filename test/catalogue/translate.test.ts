@@ -6,14 +6,13 @@ import { gzipSync } from 'node:zlib'
 import { Compile } from 'typebox/compile'
 import { describe, expect, it } from 'vitest'
 import { CATALOGUE } from '../../src/catalogue/catalogue.js'
-import { translateResource } from '../../src/catalogue/translate.js'
 import { usersList } from '../../src/catalogue/users.js'
 import { errorXml, withHtmlWrapper } from '../../src/demo/xml.js'
 import { uniqueHashOf } from '../../src/demo/catalogue.js'
-import { componentValidator, MAX_BYTES, simXml, subjectsOf } from './sim-reads.js'
+import { componentValidator, simXml, subjectsOf, translateFor } from './sim-reads.js'
 
 const translate = (resource = usersList, xml: string, encoding?: string) =>
-  translateResource(resource, encoding === 'gzip' ? gzipSync(xml) : Buffer.from(xml), encoding, MAX_BYTES)
+  translateFor(resource, encoding === 'gzip' ? gzipSync(xml) : Buffer.from(xml), encoding)
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 for (const resource of CATALOGUE) {

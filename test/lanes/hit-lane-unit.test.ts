@@ -6,8 +6,9 @@ import { describe, expect, it, vi } from 'vitest'
 import { createHitLane, type HitLaneDeps } from '../../src/lanes/hit-lane.js'
 import { createRequestLimiter } from '../../src/rate-limit/request-limiter.js'
 import { newEntry, ownBytes, type CacheEntry } from '../../src/cache/entry.js'
-import { devicesLaneResources } from '../../src/lanes/devices.js'
-import { devicePathId, devicesPathId } from '../../src/devices/contract.js'
+import { catalogueLaneResources } from '../../src/lanes/catalogue.js'
+import { DEVICE_ROUTE, DEVICES_ROUTE, pathMatcher } from '../../src/devices/contract.js'
+import type { CacheRef } from '../../src/cache/devices-cache.js'
 import { handedOver } from '../../src/http/handover.js'
 import type { Caller } from '../../src/auth/caller.js'
 import { EVERY_USER, parseUsers } from '../../src/auth/scope.js'
@@ -31,8 +32,12 @@ const LIFE = { ttlSeconds: 60, staleSeconds: 0, negativeTtlSeconds: 5 }
 const entry = newEntry(200, ownBytes('{"userId":3,"devices":[]}'), Date.now(), LIFE)
 const device = newEntry(200, ownBytes('{"id":7,"userId":3}'), Date.now(), LIFE, { owner: 3 })
 
+const devicesPathId = pathMatcher(DEVICES_ROUTE)
+const devicePathId = pathMatcher(DEVICE_ROUTE)
+
+/** The lane's resources over a cache holding `list` as every device list and `details` as every device. */
 const resourcesOf = (list: CacheEntry | undefined, details: CacheEntry | undefined = device) =>
-  devicesLaneResources({ peek: () => list, peekDevice: () => details })
+  catalogueLaneResources({ peekKeyed: (ref: CacheRef) => ('subject' in ref ? ('userId' in ref.subject ? list : details) : undefined) })
 
 const rate = (decision = createRequestLimiter(100)) => (caller: Caller) => decision.take(caller.rateKey, caller.rate)
 

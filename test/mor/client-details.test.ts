@@ -12,6 +12,8 @@ import { deviceDetailsXml } from '../../src/demo/xml.js'
 import { findDevice } from '../../src/demo/data.js'
 import { TEST_API_SECRET, TEST_API_USER } from '../helpers/gateway.js'
 import { failure } from '../helpers/failure.js'
+import { ask } from '../helpers/ask.js'
+import { deviceDetails, deviceList } from '../../src/catalogue/devices.js'
 import { refusedUrl, startFaultUpstream } from '../helpers/fault-upstream.js'
 import { DESK_PHONE_DETAILS } from '../helpers/expected.js'
 
@@ -36,13 +38,13 @@ afterAll(async () => {
   await sim.close()
 })
 
-describe('getDeviceDetails against the simulator', () => {
+describe('getResource(deviceDetails) against the simulator', () => {
   it.each(SIM_ENCODINGS)('returns the device\'s details JSON and owner when MOR answers %s', async (encoding) => {
     sim.options.encoding = encoding
     try {
-      const answer = await mor.getDeviceDetails(5)
+      const answer = await mor.getResource(deviceDetails, ask(5))
       expect(JSON.parse(answer.json)).toStrictEqual(DESK_PHONE_DETAILS)
-      expect(answer.userId).toBe(2)
+      expect(answer.owner).toBe(2)
     } finally {
       sim.options.encoding = 'gzip'
     }
@@ -51,14 +53,14 @@ describe('getDeviceDetails against the simulator', () => {
   it('reads the answer inside the HTML wrapper of the XML API Extension', async () => {
     sim.options.htmlWrapper = true
     try {
-      expect(JSON.parse((await mor.getDeviceDetails(5)).json)).toStrictEqual(DESK_PHONE_DETAILS)
+      expect(JSON.parse((await mor.getResource(deviceDetails, ask(5))).json)).toStrictEqual(DESK_PHONE_DETAILS)
     } finally {
       sim.options.htmlWrapper = false
     }
   })
 
   it('leaves the secret, PIN and voicemail password MOR sends out of the JSON', async () => {
-    const { json } = await mor.getDeviceDetails(55)
+    const { json } = await mor.getResource(deviceDetails, ask(55))
     const owned = findDevice(55)
     expect(owned && deviceDetailsXml(owned)).toContain('<secret>iax-Trunk-77</secret>')
     expect(json).not.toMatch(/iax-Trunk-77|00551872|secret|pass|"pin"/i)
@@ -66,14 +68,14 @@ describe('getDeviceDetails against the simulator', () => {
   })
 
   it('finds a generated device and its owner', async () => {
-    expect(await mor.getDeviceDetails(1_000_001)).toMatchObject({ userId: 100 })
+    expect(await mor.getResource(deviceDetails, ask(1_000_001))).toMatchObject({ owner: 100 })
   })
 
   it('counts the call by device, apart from the device list calls', async () => {
     const total = sim.calls.total
     const users = new Map(sim.calls.byUser)
-    await mor.getDeviceDetails(81)
-    await mor.getDeviceDetails(81)
+    await mor.getResource(deviceDetails, ask(81))
+    await mor.getResource(deviceDetails, ask(81))
     expect(sim.calls.byDevice.get('81')).toBe(2)
     expect(sim.calls.total).toBe(total + 2)
     expect(sim.calls.byUser).toStrictEqual(users)
@@ -82,7 +84,7 @@ describe('getDeviceDetails against the simulator', () => {
   it.each(['bare' as const, 'page' as const])('throws DeviceNotFoundError when MOR says Device was not found (%s error shape)', async (shape) => {
     sim.options.errorShape = shape
     try {
-      const err = await failure(mor.getDeviceDetails(4242))
+      const err = await failure(mor.getResource(deviceDetails, ask(4242)))
       expect(err).toBeInstanceOf(DeviceNotFoundError)
       expect(err.message).toBe('No device 4242 among the devices this caller may read')
       expect(err).toHaveProperty('statusCode', 404)
@@ -94,14 +96,14 @@ describe('getDeviceDetails against the simulator', () => {
   })
 
   it('throws a rejection quoting Incorrect hash when the secret is wrong', async () => {
-    const err = await failure(client(sim.url, { secret: 'not-the-secret' }).getDeviceDetails(5))
+    const err = await failure(client(sim.url, { secret: 'not-the-secret' }).getResource(deviceDetails, ask(5)))
     expect(err).toBeInstanceOf(UpstreamRejectedError)
     expect(err.message).toBe('MOR refused the request: "Incorrect hash"')
     expect(upstreamKind(err)).toBe('rejected')
   })
 
   it('throws a rejection quoting Bad login when the API user is wrong', async () => {
-    const err = await failure(client(sim.url, { user: 'mallory' }).getDeviceDetails(5))
+    const err = await failure(client(sim.url, { user: 'mallory' }).getResource(deviceDetails, ask(5)))
     expect(err).toBeInstanceOf(UpstreamRejectedError)
     expect(err.message).toBe('MOR refused the request: "Bad login"')
   })
@@ -109,8 +111,8 @@ describe('getDeviceDetails against the simulator', () => {
   it('sends p when a password is set, and MOR\'s older login then passes', async () => {
     const strict = await startMorSimulator({ apiUser: TEST_API_USER, secret: TEST_API_SECRET, password: 'pw-123' })
     try {
-      expect((await client(strict.url, { password: 'pw-123' }).getDeviceDetails(5)).userId).toBe(2)
-      const err = await failure(client(strict.url).getDeviceDetails(5))
+      expect((await client(strict.url, { password: 'pw-123' }).getResource(deviceDetails, ask(5))).owner).toBe(2)
+      const err = await failure(client(strict.url).getResource(deviceDetails, ask(5)))
       expect(err.message).toBe('MOR refused the request: "Bad login"')
     } finally {
       await strict.close()
@@ -121,7 +123,7 @@ describe('getDeviceDetails against the simulator', () => {
     const owned = findDevice(5)
     if (!owned) throw new Error('no seeded device 5')
     const gzipped = gzipSync(deviceDetailsXml(owned)).length
-    const err = await failure(client(sim.url, { maxBytes: gzipped - 1 }).getDeviceDetails(5))
+    const err = await failure(client(sim.url, { maxBytes: gzipped - 1 }).getResource(deviceDetails, ask(5)))
     expect(err).toBeInstanceOf(UpstreamBadResponseError)
     expect(err.message).toBe(`MOR sent a response the gateway cannot use: body exceeds ${gzipped - 1} bytes`)
   })
@@ -130,7 +132,7 @@ describe('getDeviceDetails against the simulator', () => {
     const owned = findDevice(5)
     if (!owned) throw new Error('no seeded device 5')
     const plain = Buffer.byteLength(deviceDetailsXml(owned))
-    const err = await failure(client(sim.url, { maxBytes: plain - 1 }).getDeviceDetails(5))
+    const err = await failure(client(sim.url, { maxBytes: plain - 1 }).getResource(deviceDetails, ask(5)))
     expect(err).toBeInstanceOf(UpstreamBadResponseError)
     expect(err.message).toBe(`MOR sent a response the gateway cannot use: decompressed body exceeds ${plain - 1} bytes`)
   })
@@ -138,7 +140,7 @@ describe('getDeviceDetails against the simulator', () => {
   it('throws a timeout when MOR answers later than timeoutMs', async () => {
     sim.options.delayMs = 500
     try {
-      const err = await failure(client(sim.url, { timeoutMs: 100 }).getDeviceDetails(5))
+      const err = await failure(client(sim.url, { timeoutMs: 100 }).getResource(deviceDetails, ask(5)))
       expect(err).toBeInstanceOf(UpstreamTimeoutError)
       expect(err.message).toBe('MOR did not answer within 100 ms')
     } finally {
@@ -147,14 +149,16 @@ describe('getDeviceDetails against the simulator', () => {
   })
 
   it('still gets device lists through the same client', async () => {
-    const list = await mor.getDevicesList(3)
-    expect(JSON.parse(list.json)).toStrictEqual([
-      { id: 55, type: 'IAX2', ipAddress: '198.51.100.7', port: 4569, username: '101', callerId: '"Bob & Sons" <101>', deviceGroupId: 3, primary: true }
-    ])
+    const list = await mor.getResource(deviceList, ask(3))
+    expect(JSON.parse(list.json)).toStrictEqual({
+      userId: 3,
+      devices: [{ id: 55, type: 'IAX2', ipAddress: '198.51.100.7', port: 4569, username: '101', callerId: '"Bob & Sons" <101>', deviceGroupId: 3, primary: true }],
+      nextCursor: null
+    })
   })
 })
 
-describe('getDeviceDetails against a raw upstream', () => {
+describe('getResource(deviceDetails) against a raw upstream', () => {
   it('posts u, device_id and hash as a form to <base>/api/device_details_get, and p only when set', async () => {
     const upstream = await startFaultUpstream()
     try {
@@ -167,8 +171,8 @@ describe('getDeviceDetails against a raw upstream', () => {
           res.writeHead(200, { 'content-type': 'text/xml' }).end('<page><id>7</id><device_type>FAX</device_type></page>')
         })
       })
-      await client(upstream.url).getDeviceDetails(7)
-      await client(upstream.url, { password: 'pw & =' }).getDeviceDetails(7)
+      await client(upstream.url).getResource(deviceDetails, ask(7))
+      await client(upstream.url, { password: 'pw & =' }).getResource(deviceDetails, ask(7))
       const hash = deviceDetailsHash(7, TEST_API_SECRET)
       expect(seen).toStrictEqual([
         { method: 'POST', url: '/billing/api/device_details_get', type: 'application/x-www-form-urlencoded', body: `u=admin&device_id=7&hash=${hash}` },
@@ -183,7 +187,7 @@ describe('getDeviceDetails against a raw upstream', () => {
     const upstream = await startFaultUpstream()
     try {
       upstream.handle((_req, res) => { res.writeHead(500, { 'content-type': 'text/html' }).end('<h1>500</h1>') })
-      const err = await failure(client(upstream.url).getDeviceDetails(7))
+      const err = await failure(client(upstream.url).getResource(deviceDetails, ask(7)))
       expect(err).toBeInstanceOf(UpstreamBadResponseError)
       expect(err.message).toBe('MOR sent a response the gateway cannot use: HTTP status 500')
     } finally {
@@ -192,7 +196,7 @@ describe('getDeviceDetails against a raw upstream', () => {
   })
 
   it('throws unavailable when nothing listens', async () => {
-    const err = await failure(client(await refusedUrl()).getDeviceDetails(7))
+    const err = await failure(client(await refusedUrl()).getResource(deviceDetails, ask(7)))
     expect(err).toBeInstanceOf(UpstreamUnavailableError)
     expect(err.message).toBe('MOR could not be reached: connection refused')
   })
@@ -201,7 +205,7 @@ describe('getDeviceDetails against a raw upstream', () => {
     const upstream = await startFaultUpstream()
     try {
       upstream.handle((_req, res) => { res.writeHead(200, { 'content-type': 'text/xml' }).end('<error>Device 7 is owned by Xk9#pL2q</error>') })
-      const err = await failure(client(upstream.url).getDeviceDetails(7))
+      const err = await failure(client(upstream.url).getResource(deviceDetails, ask(7)))
       expect(err).toBeInstanceOf(UpstreamRejectedError)
       expect(err.message).toBe('MOR refused the request: an unrecognised error message')
     } finally {

@@ -4,7 +4,9 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import { describe, expect, it } from 'vitest'
 import { parseDeviceDetailsXml, parseMorXml, type RawDevice } from '../../src/mor/parse.js'
 import { toDeviceDetails } from '../../src/mor/map-details.js'
-import { translateDetailsToJson, translateDeviceDetails } from '../../src/mor/translate-details.js'
+import { translateDeviceDetails } from '../../src/mor/translate-details.js'
+import { translateResource } from '../../src/catalogue/translate.js'
+import { deviceDetails } from '../../src/catalogue/devices.js'
 import { UpstreamBadResponseError } from '../../src/mor/errors.js'
 import { DeviceDetailsSchema, type DeviceDetails } from '../../src/schemas/device-details.js'
 import { deviceDetailsXml, errorXml, withHtmlWrapper } from '../../src/demo/xml.js'
@@ -424,7 +426,10 @@ describe('DeviceDetailsSchema', () => {
   })
 })
 
-describe('translateDeviceDetails and translateDetailsToJson', () => {
+describe('translateDeviceDetails, and the device details entry\'s translation', () => {
+  const translateDetailsToJson = (body: Buffer, encoding: string | undefined, maxBytes: number, id: number) =>
+    translateResource(deviceDetails, body, encoding, maxBytes, { id, query: {} })
+
   const xml = fixture('device-details.xml')
 
   it.each([
@@ -435,13 +440,13 @@ describe('translateDeviceDetails and translateDetailsToJson', () => {
     expect(await translateDeviceDetails(body, encoding, MAX, 5)).toStrictEqual({ kind: 'device', device: FULL })
   })
 
-  it('finishes the device to JSON text, with the owner\'s id beside it', async () => {
-    expect(await translateDetailsToJson(gzipSync(xml), 'gzip', MAX, 5)).toStrictEqual({ kind: 'device', json: JSON.stringify(FULL), userId: 2 })
+  it('translates the device to JSON text, with the owner\'s id beside it', async () => {
+    expect(await translateDetailsToJson(gzipSync(xml), 'gzip', MAX, 5)).toStrictEqual({ kind: 'answer', json: JSON.stringify(FULL), items: undefined, owner: 2 })
   })
 
   it('gives a null owner when MOR does not send user_id', async () => {
     const answer = await translateDetailsToJson(Buffer.from(fixture('device-details-old-version.xml')), undefined, MAX, 55)
-    expect(answer).toMatchObject({ kind: 'device', userId: null })
+    expect(answer).toMatchObject({ kind: 'answer', owner: null })
   })
 
   it('passes MOR\'s error on', async () => {
@@ -466,9 +471,10 @@ describe('translateDeviceDetails and translateDetailsToJson', () => {
     for (const credential of ['<secret>Xk9#pL2q</secret>', '<pin>48210937</pin>', '<voicemail_password>77314406</voicemail_password>']) expect(simXml).toContain(credential)
     const answer = await translateDetailsToJson(gzipSync(withHtmlWrapper(simXml)), 'gzip', MAX, 5)
     expect(answer).toStrictEqual({
-      kind: 'device',
+      kind: 'answer',
       json: JSON.stringify({ ...FULL, registrationExpires: '2026-01-01T00:00:00.000Z' }),
-      userId: 2
+      items: undefined,
+      owner: 2
     })
     for (const value of ['Xk9#pL2q', '48210937', '77314406']) expect(JSON.stringify(answer)).not.toContain(value)
   })

@@ -10,6 +10,8 @@ import { UpstreamBadResponseError, UpstreamTimeoutError, upstreamKind } from '..
 import { startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
 import { TEST_API_SECRET, TEST_API_USER } from '../helpers/gateway.js'
 import { failure } from '../helpers/failure.js'
+import { ask } from '../helpers/ask.js'
+import { deviceDetails, deviceList } from '../../src/catalogue/devices.js'
 import { startFaultUpstream } from '../helpers/fault-upstream.js'
 
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex')
@@ -91,9 +93,9 @@ describe('the client\'s device writes against the simulator', () => {
     const result = await mor.createDevice(3, { type: 'SIP', description: 'Reception', pin: '4242', caller_id: '3001', extension: '301' })
     expect(result).toStrictEqual({ kind: 'done', id: expect.any(Number) as number })
     const id = (result as { id: number }).id
-    const list = await mor.getDevicesList(3)
-    expect(JSON.parse(list.json.toString()).map((d: { id: number }) => d.id)).toContain(id)
-    const details = JSON.parse((await mor.getDeviceDetails(id)).json) as Record<string, unknown>
+    const list = await mor.getResource(deviceList, ask(3))
+    expect((JSON.parse(list.json) as { devices: Array<{ id: number }> }).devices.map((d) => d.id)).toContain(id)
+    const details = JSON.parse((await mor.getResource(deviceDetails, ask(id))).json) as Record<string, unknown>
     expect(details).toMatchObject({ id, description: 'Reception' })
   })
 
@@ -101,7 +103,7 @@ describe('the client\'s device writes against the simulator', () => {
     const writes = (name: string) => sim.calls.writes.get(name) ?? 0
     const before = { update: writes('device_update'), delete: writes('device_delete') }
     expect(await mor.updateDevice(6, { description: 'moved', host: '203.0.113.9', port: '5070' })).toStrictEqual({ kind: 'done' })
-    expect(JSON.parse((await mor.getDeviceDetails(6)).json)).toMatchObject({ description: 'moved' })
+    expect(JSON.parse((await mor.getResource(deviceDetails, ask(6))).json)).toMatchObject({ description: 'moved' })
     expect(await mor.deleteDevice(7)).toStrictEqual({ kind: 'done' })
     expect(writes('device_update') - before.update).toBe(1)
     expect(writes('device_delete') - before.delete).toBe(1)
@@ -109,7 +111,7 @@ describe('the client\'s device writes against the simulator', () => {
 
   it('returns MOR\'s refusals: a device in use stays, an unknown one is not found, a bad value is invalid', async () => {
     expect(await mor.deleteDevice(55)).toMatchObject({ kind: 'refused', refusal: 'in-use', message: 'Cannot delete device - it has calls...' })
-    expect((await mor.getDevicesList(3)).json.toString()).toContain('"id":55')
+    expect((await mor.getResource(deviceList, ask(3))).json.toString()).toContain('"id":55')
     expect(await mor.deleteDevice(999999)).toMatchObject({ kind: 'refused', refusal: 'not-found' })
     expect(await mor.createDevice(999999, { type: 'SIP' })).toMatchObject({ kind: 'refused', refusal: 'not-found', message: 'User was not found' })
     expect(await mor.createDevice(3, { type: 'Telex' })).toMatchObject({ kind: 'refused', refusal: 'invalid', message: 'Device type invalid' })

@@ -11,6 +11,8 @@ import { startMorSimulator } from '../../src/demo/simulator.js'
 import { TEST_API_KEY, TEST_API_SECRET, TEST_API_USER } from '../helpers/gateway.js'
 import { refusedUrl } from '../helpers/fault-upstream.js'
 import { failure } from '../helpers/failure.js'
+import { ask } from '../helpers/ask.js'
+import { deviceDetails, deviceList } from '../../src/catalogue/devices.js'
 
 const cleanups: Array<() => Promise<unknown>> = []
 afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()?.() })
@@ -37,23 +39,23 @@ describe('fastify.mor.getDeviceDetails', () => {
     const sim = await startMorSimulator({ apiUser: TEST_API_USER, secret: TEST_API_SECRET })
     cleanups.push(sim.close)
     const app = await service(sim.url)
-    expect(await app.mor.getDeviceDetails(6)).toMatchObject({ userId: 2 })
-    expect(await failure(app.mor.getDeviceDetails(4242))).toBeInstanceOf(DeviceNotFoundError)
+    expect(await app.mor.getResource(deviceDetails, ask(6))).toMatchObject({ userId: 2 })
+    expect(await failure(app.mor.getResource(deviceDetails, ask(4242)))).toBeInstanceOf(DeviceNotFoundError)
     expect(await calls(app)).toStrictEqual({ ok: 1, 'not-found': 1 })
   })
 
   it('opens the breaker the device lists use when MOR cannot be reached', async () => {
     const app = await service(await refusedUrl())
-    for (let i = 0; i < 2; i++) expect(await failure(app.mor.getDeviceDetails(5))).toBeInstanceOf(UpstreamUnavailableError)
+    for (let i = 0; i < 2; i++) expect(await failure(app.mor.getResource(deviceDetails, ask(5)))).toBeInstanceOf(UpstreamUnavailableError)
     expect(app.mor.breaker.state).toBe('open')
-    expect(await failure(app.mor.getDevicesList(2))).toBeInstanceOf(CircuitOpenError)
-    expect(await failure(app.mor.getDeviceDetails(5))).toBeInstanceOf(CircuitOpenError)
+    expect(await failure(app.mor.getResource(deviceList, ask(2)))).toBeInstanceOf(CircuitOpenError)
+    expect(await failure(app.mor.getResource(deviceDetails, ask(5)))).toBeInstanceOf(CircuitOpenError)
     expect(await calls(app)).toStrictEqual({ unavailable: 2, 'circuit-open': 2 })
   })
 
   it('fails fast once device list failures have opened the breaker', async () => {
     const app = await service(await refusedUrl())
-    for (let i = 0; i < 2; i++) expect(await failure(app.mor.getDevicesList(2))).toBeInstanceOf(UpstreamUnavailableError)
-    expect(await failure(app.mor.getDeviceDetails(5))).toBeInstanceOf(CircuitOpenError)
+    for (let i = 0; i < 2; i++) expect(await failure(app.mor.getResource(deviceList, ask(2)))).toBeInstanceOf(UpstreamUnavailableError)
+    expect(await failure(app.mor.getResource(deviceDetails, ask(5)))).toBeInstanceOf(CircuitOpenError)
   })
 })

@@ -5,7 +5,9 @@ import { gzipSync } from 'node:zlib'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Ajv2020 } from 'ajv/dist/2020.js'
-import { translateDevicesAnswer, translateToJson, type DevicesAnswer, type TranslatedAnswer } from '../../src/mor/translate.js'
+import { translateDevicesAnswer, type DevicesAnswer } from '../../src/mor/translate.js'
+import { translateResource, type TranslatedResource } from '../../src/catalogue/translate.js'
+import { deviceList } from '../../src/catalogue/devices.js'
 import { badResponseDetail, UpstreamBadResponseError } from '../../src/mor/errors.js'
 import { DeviceSchema, type Device } from '../../src/schemas/device.js'
 import { caseArb, deviceArb, layoutArb, render, SECRET_MARK, transport, TRANSPORTS, wrappedBareErrorArb } from './mor-answers.js'
@@ -27,6 +29,10 @@ function checkDevice (device: unknown): void {
 
 type Outcome = DevicesAnswer | { kind: 'bad-response', detail: string }
 
+/** The device list entry's translation, as the gateway runs it for user 7. */
+const translateToJson = (body: Buffer, encoding: string | undefined, maxBytes: number): Promise<TranslatedResource> =>
+  translateResource(deviceList, body, encoding, maxBytes, { id: 7, query: {} })
+
 /**
  * Runs both entry points on the same bytes and checks what holds for any input: nothing but
  * UpstreamBadResponseError escapes, translateToJson never rejects, the two agree, devices satisfy
@@ -40,12 +46,14 @@ async function translateBoth (body: Buffer, encoding: string | undefined): Promi
     if (!(err instanceof UpstreamBadResponseError)) throw new Error(`translateDevicesAnswer threw ${String(err)}`, { cause: err })
     direct = { kind: 'bad-response', detail: badResponseDetail(err) }
   }
-  const json: TranslatedAnswer = await translateToJson(body, encoding, MAX)
-  if (json.kind === 'devices') {
+  const json = await translateToJson(body, encoding, MAX)
+  if (json.kind === 'answer') {
     expect(direct.kind).toBe('devices')
-    const { json: text, index } = json.list
-    const devices = JSON.parse(text) as unknown
-    if (!Array.isArray(devices)) throw new Error('translateToJson devices are not an array')
+    const { json: text, items: index } = json
+    if (index === undefined) throw new Error('the device list has no index')
+    const { userId, devices, nextCursor } = JSON.parse(text) as { userId: unknown, devices: unknown, nextCursor: unknown }
+    expect([userId, nextCursor]).toStrictEqual([7, null])
+    if (!Array.isArray(devices)) throw new Error('the translated devices are not an array')
     devices.forEach(checkDevice)
     expect(devices).toStrictEqual((direct as { devices: Device[] }).devices)
     expect(text).not.toContain(SECRET_MARK)
