@@ -69,7 +69,7 @@ export const userCalls = defineResource({
   },
   query: CallsQuery,
   paged: true,
-  user: (ask) => ask.id,
+  whose: 'path',
   refuse (ask) {
     const { start, end } = period(ask)
     if (!Number.isFinite(start) || !Number.isFinite(end)) return 'Query parameters "from" and "to" must be RFC 3339 times that exist'

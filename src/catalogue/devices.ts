@@ -7,7 +7,7 @@
 // - `view`: a device list's filters (`type`, `primary`) and its cursors (paging/page.ts);
 // - `cachedAs`: both are cached under their subject, which writes, the invalidation bus and the
 //   passthrough's device-to-owner map move (the lists fill that map);
-// - `owner: 'answer'`: a device is read through the scope of the owner MOR names in its details;
+// - `whose: 'answer'`: a device is read through the scope of the owner MOR names in its details;
 // - `schemas`: a list answers as one of two components (DeviceList without `limit`, DevicePage
 //   with it), so typed clients can name each.
 import type { TObject } from 'typebox'
@@ -71,7 +71,7 @@ export const deviceList = defineResource({
   query: ListQuerySchema,
   queryRefusals: LIST_QUERY_REFUSALS,
   paged: true,
-  user: idOf,
+  whose: 'path',
   params: (ask) => ({ user_id: String(idOf(ask)) }),
   key: (ask) => String(idOf(ask)),
   cachedAs: (ask) => ({ userId: idOf(ask) }),
@@ -110,8 +110,7 @@ export const deviceDetails = defineResource({
       'Credentials (the device\'s secret, PIN, passwords) are never included. A device of a user this caller may not read is answered ' +
       'as not found. Send `Cache-Control: no-cache` to revalidate with MOR, `If-None-Match` to get a 304 when nothing changed.'
   },
-  user: () => undefined,
-  owner: 'answer',
+  whose: 'answer',
   missing: 'device',
   params: (ask) => ({ device_id: String(idOf(ask)) }),
   key: (ask) => String(idOf(ask)),

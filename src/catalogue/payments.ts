@@ -27,7 +27,7 @@ export const userPayments = defineResource({
   },
   query: Type.Object(PAGING_QUERY, { additionalProperties: false }),
   paged: true,
-  user: (ask) => ask.id,
+  whose: 'path',
   params: (ask) => ({ s_user_id: String(ask.id) }),
   key: (ask) => String(ask.id),
   life: (_ask, _now, defaults) => defaults,

@@ -28,14 +28,12 @@ export interface ListSpec {
   tag: string
   /** One item's fields. */
   item: Readonly<Record<string, Field>>
-  /** The id field each item is scoped by (users_get's user id); none: items are only paged. */
+  /** The id field of each item (users_get's user id): what a scope keeps items by; none: items are only paged. */
   id?: string
   /** Items the API never lists (MOR's admin user 0 in users_get), by their read value. */
   drop?: (item: Record<string, unknown>) => boolean
   /** The most items an answer may hold; a longer list is not a MOR answer. */
   maxItems: number
-  /** Whose items these are: each item is checked against the caller's scope (users_get). */
-  scopedByItem?: boolean
 }
 
 /** MOR's side of a resource: the method, and its call. */
@@ -87,14 +85,15 @@ export interface ResourceSpec {
   query?: TObject
   /** The query's refusals in the resource's own words, by parameter (else each parameter's description says). */
   queryRefusals?: Readonly<Record<string, string>>
-  /** The MOR user whose answer this is, checked against the caller's scope before anything else; undefined: none (a list scoped by item). */
-  user: (ask: Ask) => number | undefined
   /**
-   * 'answer': whose answer it is, MOR says in it (a device's owner, device details' `userId`), so
-   * the scope is checked on the answer, and a caller outside it gets the not-found answer (the
-   * route's rules keep that indistinguishable from a device that does not exist).
+   * Whose answer it is, checked against the caller's scope:
+   * - 'path': the user the path names, before anything else (a 403, the same whether or not the
+   *   user exists);
+   * - 'items': each item's (its `list.id`): a scoped caller sees the items it may read (users_get);
+   * - 'answer': the owner MOR names in the answer (device details' `userId`): a caller outside it
+   *   gets the not-found answer, kept indistinguishable from a device that does not exist.
    */
-  owner?: 'answer'
+  whose: 'path' | 'items' | 'answer'
   /** What MOR's not-found texts mean: the device asked about does not exist; else the user. */
   missing?: 'device'
   /**

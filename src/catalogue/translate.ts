@@ -50,7 +50,7 @@ function answerJson (resource: Resource, page: Record<string, unknown>, empty = 
   if (nodes.length > list.maxItems) throw new UpstreamBadResponseError(`more than ${list.maxItems} <${list.tag}> items`)
   // An item without an id cannot be checked against a scope: a scoped list leaves it out.
   const idOf = (item: Record<string, unknown>) => (list.id !== undefined && typeof item[list.id] === 'number' ? item[list.id] as number : undefined)
-  const kept = (item: Record<string, unknown>) => list.drop?.(item) !== true && (list.scopedByItem !== true || idOf(item) !== undefined)
+  const kept = (item: Record<string, unknown>) => list.drop?.(item) !== true && (resource.whose !== 'items' || idOf(item) !== undefined)
   const items = nodes.map((node) => readItem(isNode(node) ? node : {}, page)).filter(kept)
   const { json, index } = serializeList(head, list.key, items, (item) => idOf(item) ?? 0)
   return { kind: 'answer', json, items: index }

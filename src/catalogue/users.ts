@@ -33,7 +33,7 @@ export const usersList = defineResource({
   },
   query: Type.Object(PAGING_QUERY, { additionalProperties: false }),
   paged: true,
-  user: () => undefined,
+  whose: 'items',
   params: () => ({}),
   key: () => '',
   life: (_ask, _now, defaults) => defaults,
@@ -44,7 +44,6 @@ export const usersList = defineResource({
     tag: 'user',
     id: 'id',
     maxItems: 1_000_000,
-    scopedByItem: true,
     drop: (user) => user.id === 0,
     item: {
       id: integer('id', { description: 'MOR user id' }),
@@ -103,7 +102,7 @@ export const userDetails = defineResource({
       'cached, coalesced and served stale like device lists. Money is an exact decimal string with its currency; an unlimited credit ' +
       'is `credit: null` with `creditUnlimited: true`. Send `Cache-Control: no-cache` to revalidate with MOR, `If-None-Match` to get a 304.'
   },
-  user: (ask) => ask.id,
+  whose: 'path',
   params: (ask) => ({ user_id: String(ask.id) }),
   key: (ask) => String(ask.id),
   life: (_ask, _now, defaults) => defaults,

@@ -59,7 +59,7 @@ function catalogueView (resource: Resource, entry: CacheEntry, ask: Ask, caller:
   const whole = wholeView(entry)
   const { list } = resource
   if (list === undefined || entry.items === undefined) return whole
-  const scoped = list.scopedByItem === true && caller !== undefined && !isEveryUser(caller.scope)
+  const scoped = resource.whose === 'items' && caller !== undefined && !isEveryUser(caller.scope)
   const limit = typeof ask.query.limit === 'string' ? Number(ask.query.limit) : undefined
   const cursor = typeof ask.query.cursor === 'string' ? ask.query.cursor : undefined
   if (!scoped && limit === undefined && cursor === undefined) return whole

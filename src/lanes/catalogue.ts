@@ -43,10 +43,7 @@ function laneResource (resource: Resource, cache: Pick<DevicesCache, 'peekKeyed'
     route: resource.route.path,
     idOf,
     // A user outside the caller's scope is the route's 403 (an owner named in the answer is decided on the entry).
-    mayAsk: (caller, id) => {
-      const user = resource.user({ id: hasId ? id : undefined, query: {} })
-      return user === undefined || mayRead(caller, user)
-    },
+    mayAsk: (caller, id) => resource.whose !== 'path' || mayRead(caller, id),
     peek (id, search) {
       const read = askOf(id, search)
       return read === undefined ? undefined : cache.peekKeyed(read.ref)
@@ -55,7 +52,7 @@ function laneResource (resource: Resource, cache: Pick<DevicesCache, 'peekKeyed'
       const read = askOf(id, search)
       if (read === undefined || entry.status !== 200) return undefined
       // A device of a user this caller may not read: the route's "not found".
-      if (resource.owner === 'answer' && !mayReadDevice(caller, entry.owner ?? null)) return undefined
+      if (resource.whose === 'answer' && !mayReadDevice(caller, entry.owner ?? null)) return undefined
       const viewed = viewOf(resource, entry, read.ask, caller, path, search)
       // A bad query, a foreign or stale cursor: the route's to refuse.
       return 'refused' in viewed ? undefined : viewed

@@ -151,7 +151,7 @@ export function createMorClient (settings: MorSettings, translator: Translator =
     // Translated by the pool (inline, or in a worker when large), under its own span.
     const attributes = { 'mor.answer.bytes': raw.body.length, 'mor.translation.threaded': translator.threaded }
     const answer = await traced(trace, 'MOR answer translation', 'internal', attributes, () => translator.translateResource(resource, raw.body, raw.encoding, settings.maxBytes, ask))
-    if (answer.kind === 'answer') return answer
+    if (answer.kind === 'answer') return { json: answer.json, items: answer.items, owner: answer.owner }
     throw failure(answer, resource.mor, () => (resource.missing === 'device' ? new DeviceNotFoundError(ask.id ?? 0) : new UserNotFoundError(ask.id ?? 0)))
   }
 

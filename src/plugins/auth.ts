@@ -68,8 +68,8 @@ export function requireCaller (request: FastifyRequest, reply: FastifyReply, don
 }
 
 /** Throws the 403 unless the request's caller may read `userId`. */
-export function authorizeUser (request: FastifyRequest, userId: number, Refusal: new () => Error = ForbiddenUserError): void {
-  if (!mayRead(request.caller, userId)) throw new Refusal()
+export function authorizeUser (request: FastifyRequest, userId: number): void {
+  if (!mayRead(request.caller, userId)) throw new ForbiddenReadError()
 }
 
 export default fp<{ config: Config }>(async (fastify, { config }) => {

@@ -15,7 +15,7 @@ import { CACHE_HEADERS, jsonResponse, RATE_LIMIT_HEADERS } from '../schemas/resp
 import { problemResponses, type OperationId } from '../schemas/problem-answers.js'
 import { DeviceNotFoundError, UserNotFoundError } from '../mor/errors.js'
 import { mayReadDevice } from '../auth/caller.js'
-import { authorizeUser, ForbiddenReadError } from '../plugins/auth.js'
+import { authorizeUser } from '../plugins/auth.js'
 import { devicesAnswerHeaders } from '../cache/http.js'
 import { splitUrl } from '../http/url.js'
 import { gatewayError } from '../problems/gateway-error.js'
@@ -60,14 +60,13 @@ const catalogueRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, 
   async function answer (resource: Resource, request: FastifyRequest, reply: FastifyReply, id: number | undefined): Promise<FastifyReply> {
     const { path, search } = splitUrl(request.url)
     // Before any query is read or any cache lookup: the same answer whether or not the user exists.
-    const user = resource.user({ id, query: {} })
-    if (user !== undefined) authorizeUser(request, user, ForbiddenReadError)
+    if (resource.whose === 'path') authorizeUser(request, id ?? 0)
     const query = resource.reader.read(search)
     if (!query.ok) throw new InvalidQueryError(query.detail)
     const ask: Ask = { id, query: query.values }
     const refused = resource.refuse?.(ask)
     if (refused !== undefined) throw new InvalidQueryError(refused)
-    if (resource.owner === 'answer') return answerOwned(resource, request, reply, ask)
+    if (resource.whose === 'answer') return answerOwned(resource, request, reply, ask)
     const result = await fetchCached(fastify, request, (opts) => fastify.devicesCache.getKeyed(keyed(resource, ask), opts))
     const { entry } = result
     if (entry.status === 404) {

@@ -34,12 +34,12 @@ async function calls (app: FastifyInstance): Promise<Record<string, number>> {
   return Object.fromEntries(values.filter((v) => v.metricName === 'gateway_mor_call_duration_seconds_count').map((v) => [String(v.labels.outcome), v.value]))
 }
 
-describe('fastify.mor.getDeviceDetails', () => {
+describe('fastify.mor.getResource', () => {
   it('answers a device\'s details and times each call by outcome', async () => {
     const sim = await startMorSimulator({ apiUser: TEST_API_USER, secret: TEST_API_SECRET })
     cleanups.push(sim.close)
     const app = await service(sim.url)
-    expect(await app.mor.getResource(deviceDetails, ask(6))).toMatchObject({ userId: 2 })
+    expect(await app.mor.getResource(deviceDetails, ask(6))).toMatchObject({ owner: 2 })
     expect(await failure(app.mor.getResource(deviceDetails, ask(4242)))).toBeInstanceOf(DeviceNotFoundError)
     expect(await calls(app)).toStrictEqual({ ok: 1, 'not-found': 1 })
   })

@@ -11,7 +11,7 @@ import { startRedis, type TestRedis } from '../helpers/redis-server.js'
 import { jwtEnv, signingKey, startIdentityProvider, token, type IdentityProvider, type SigningKey } from '../helpers/identity-provider.js'
 
 const h = callerHarness()
-const FORBIDDEN = problem('forbidden', 'Forbidden', 403, 'This caller may not read this MOR user\'s devices')
+const FORBIDDEN = problem('forbidden', 'Forbidden', 403, 'This caller may not read this MOR user')
 const NOT_ONE_USER = problem('invalid-request', 'Invalid request', 400, 'This caller may read more than one MOR user: name the user with GET /v1/users/{userId}/devices')
 
 // portal: users 2 and 3; all: every user; solo: user 5 only, at 3 requests a minute.
