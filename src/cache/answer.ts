@@ -15,6 +15,9 @@ export interface View {
   variant: string
 }
 
+/** A view to send, with the headers that belong to it alone (a page's Link) as a flat list. */
+export interface Viewed { view: View, more: string[] }
+
 /** The media type of every cached answer: JSON serialized once per entry, sent as bytes. */
 export const JSON_TYPE = 'application/json; charset=utf-8'
 

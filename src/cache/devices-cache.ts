@@ -163,6 +163,11 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     : { local: -1 - subject.deviceId, key: `${opts.keyPrefix}:device:${subject.deviceId}`, label: subject })
   const placeOf = (ref: CacheRef): Pick<Target, 'local' | 'key' | 'label'> =>
     ('subject' in ref ? subjectPlace(ref.subject) : { local: ref.key, key: `${opts.keyPrefix}:${ref.key}`, label: { resource: ref.key } })
+  /** The in-process key alone: what a hit needs, built without the Redis key or the label. */
+  const localOf = (ref: CacheRef): number | string => {
+    if (!('subject' in ref)) return ref.key
+    return 'userId' in ref.subject ? ref.subject.userId : -1 - ref.subject.deviceId
+  }
 
   const keyedTarget = (keyed: Keyed): Target => ({
     ...placeOf(keyed),
@@ -391,7 +396,7 @@ export function createDevicesCache (opts: DevicesCacheOptions): DevicesCache {
     onStored: (listener) => { stored = listener },
     keyOf: (subject) => subjectPlace(subject).key,
     getKeyed: (keyed, getOpts = {}) => getTarget(keyedTarget(keyed), getOpts),
-    peekKeyed: (ref) => peekTarget(placeOf(ref).local, () => lookTarget(ref)),
+    peekKeyed: (ref) => peekTarget(localOf(ref), () => lookTarget(ref)),
     inspectKeyed: (ref) => inspect(lookTarget(ref))
   }
 }

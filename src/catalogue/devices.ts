@@ -20,8 +20,7 @@ import { DeviceDetailsSchema } from '../schemas/device-details.js'
 import { DeviceListSchema, DevicePageSchema, DevicesAnswerSchema, ListQuerySchema } from '../schemas/device-list.js'
 import { LIST_QUERY_REFUSALS } from '../paging/list-query.js'
 import { DEVICE_ROUTE, DEVICES_ROUTE, listView, MY_DEVICES_ROUTE } from '../devices/contract.js'
-import { readDeviceList } from '../mor/translate.js'
-import { readDeviceDetails } from '../mor/translate-details.js'
+import { readDeviceDetails, readDeviceList } from '../mor/device-reads.js'
 
 export const DEVICES_GET: MorMethod = {
   name: 'devices_get',
@@ -86,11 +85,7 @@ export const deviceList = defineResource({
     maxItems: MAX_DEVICES
   },
   read: (page, ask) => readDeviceList(page, idOf(ask)),
-  view: (entry, ask, path, search) => {
-    const viewed = listView(entry, idOf(ask), path, search)
-    if (!('refused' in viewed)) return viewed
-    return viewed.refused.kind === 'stale-cursor' ? { refused: 'stale-cursor' } : { refused: 'bad-query', detail: viewed.refused.detail }
-  },
+  view: (entry, ask, path, search) => listView(entry, idOf(ask), path, search),
   schemas: { answer: DeviceListSchema, item: DeviceSchema, response: DevicesAnswerSchema, components: [DeviceListSchema, DevicePageSchema] },
   schemaId: 'DeviceList',
   description: 'The user\'s devices: a `DeviceList` without `limit`, a `DevicePage` with it',

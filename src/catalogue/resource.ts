@@ -13,7 +13,7 @@ import { Nullable } from '../schemas/nullable.js'
 import { CURSOR_PATTERN, MAX_CURSOR_LENGTH } from '../schemas/device-list.js'
 import { object, type Field, type Path } from './fields.js'
 import { queryReader, type QueryReader, type QueryValues } from './query.js'
-import type { Viewed } from '../devices/contract.js'
+import type { Viewed } from '../cache/answer.js'
 
 /** What one request asks of a resource: the id in its path (if any) and its query's values. */
 export interface Ask { id: number | undefined, query: QueryValues }

@@ -6,7 +6,7 @@
 import type { CacheEntry } from '../cache/entry.js'
 import type { Caller } from '../auth/caller.js'
 import { isEveryUser } from '../auth/scope.js'
-import type { Viewed } from '../devices/contract.js'
+import type { Viewed } from '../cache/answer.js'
 import type { CacheRef } from '../cache/devices-cache.js'
 import { createHash } from 'node:crypto'
 import { cutList, type ItemIndex } from '../paging/items.js'

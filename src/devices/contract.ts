@@ -3,10 +3,11 @@
 // catalogue/devices.ts). The route and the hit lane both read requests through here, so the lane
 // can never accept a path, an id or a query the route refuses, nor render another view or Link.
 import type { CacheEntry } from '../cache/entry.js'
-import type { View } from '../cache/answer.js'
+import type { Viewed } from '../cache/answer.js'
 import { USER_ID_PATTERN } from '../schemas/device.js'
 import { nextPageSearch, type ListQuery } from '../paging/list-query.js'
-import { pageFor, type QueryRefusal } from '../paging/page.js'
+import { pageFor } from '../paging/page.js'
+import type { ViewRefusal } from '../catalogue/resource.js'
 
 export const DEVICES_ROUTE = '/v1/users/:userId/devices'
 export const MY_DEVICES_ROUTE = '/v1/me/devices'
@@ -26,20 +27,16 @@ export function nextLink (path: string, query: ListQuery, cursor: string): strin
   return `<${path}?${nextPageSearch(query, cursor)}>; rel="next"`
 }
 
-/** A view to send, with the headers that belong to it alone (a page's Link) as a flat list. */
-export interface Viewed { view: View, more: string[] }
-
 const NO_MORE: string[] = []
 
 /**
  * What a list request (`path`, query string `search`) gets of a user's cached list: the whole body
- * as cached, or a page or filtered view cut from it; or why the query is refused. `query` is
- * `search` already parsed, by a caller that refused a bad query before asking the cache.
+ * as cached, or a page or filtered view cut from it; or why the query is refused.
  */
-export function listView (entry: CacheEntry, userId: number, path: string, search: string, query?: ListQuery): Viewed | { refused: QueryRefusal } {
+export function listView (entry: CacheEntry, userId: number, path: string, search: string): Viewed | ViewRefusal {
   if (search === '') return { view: { body: entry.body, etag: entry.etag, variant: '' }, more: NO_MORE }
-  const found = pageFor(entry, userId, search, query)
-  if ('refused' in found) return found
+  const found = pageFor(entry, userId, search)
+  if ('refused' in found) return found.refused.kind === 'stale-cursor' ? { refused: 'stale-cursor' } : { refused: 'bad-query', detail: found.refused.detail }
   const { view, query: asked } = found.memo
   return { view, more: view.next === null ? NO_MORE : ['link', nextLink(path, asked, view.next)] }
 }

@@ -20,13 +20,24 @@ function pathIds (resource: Resource): (path: string) => number | undefined {
 /** Queries whose reading each resource remembers: a hit's query is read once, not per request. */
 const ASKS_KEPT = 256
 
+/** A request's reading: what it asks, and where its answer is cached. */
+interface Read { ask: Ask, ref: CacheRef }
+
 function laneResource (resource: Resource, cache: Pick<DevicesCache, 'peekKeyed'>): LaneResource {
   const idOf = pathIds(resource)
   const hasId = resource.route.idParam !== undefined
   // The same id and query string always read the same (the reader, refuse and key are pure).
-  const asks = new Map<string, { ask: Ask, ref: CacheRef }>()
+  const asks = new Map<string, Read>()
+  // The last request's reading: `view` asks again right after `peek`, for the same request.
+  let last: { id: number, search: string, read: Read | undefined } = { id: -1, search: '', read: undefined }
   /** What the request asks and where its answer is cached, or undefined for a query the route refuses. */
-  const askOf = (id: number, search: string): { ask: Ask, ref: CacheRef } | undefined => {
+  const askOf = (id: number, search: string): Read | undefined => {
+    if (last.id === id && last.search === search) return last.read
+    const read = readAsk(id, search)
+    last = { id, search, read }
+    return read
+  }
+  const readAsk = (id: number, search: string): Read | undefined => {
     const memo = `${id}?${search}`
     const known = asks.get(memo)
     if (known !== undefined) return known

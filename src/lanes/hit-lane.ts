@@ -1,11 +1,12 @@
-// The hit lane: a fresh cached answer (a list, a page or filtered view of one, a device's details,
-// a catalogue resource) for an authenticated caller, written straight to the socket. A cache hit is what the gateway does
-// most, and the framework's per-request machinery (request and reply objects, child logger, hook
-// chain, send pipeline) costs about as much again as the answer (docs/decisions/hit-lane.md).
+// The hit lane: a fresh cached answer of a catalogue resource (a list, a page or filtered view of
+// one, a device's details, a user) for an authenticated caller, written straight to the socket. A
+// cache hit is what the gateway does most, and the framework's per-request machinery (request and
+// reply objects, child logger, hook chain, send pipeline) costs about as much again as the answer
+// (docs/decisions/hit-lane.md).
 //
 // The lane holds no rule of its own. It asks the same questions as the route, through the same
-// functions: the path and id (devices/contract.ts), the caller and its scope (auth/), the rate
-// limit (rate-limit/), the view of the entry (devices/contract.ts), the answer and its headers
+// functions: the path and id (lanes/catalogue.ts), the caller and its scope (auth/), the rate
+// limit (rate-limit/), the view of the entry (catalogue/view.ts), the answer and its headers
 // (cache/answer.ts), the end of the request (plugins/request-end.ts). It only decides whether it
 // can give that answer before the framework: a plain 200 from a fresh entry. Everything else (a
 // miss, a 304, a compressed body, a cross-origin request, a token not verified yet, a refusal, an
@@ -17,8 +18,7 @@ import { rateLimitHeaders, type RateDecision } from '../rate-limit/request-limit
 import type { Caller } from '../auth/caller.js'
 import type { CacheEntry } from '../cache/entry.js'
 import type { CacheResult } from '../cache/devices-cache.js'
-import { cachedAnswer, JSON_TYPE, wantsRevalidation } from '../cache/answer.js'
-import type { Viewed } from '../devices/contract.js'
+import { cachedAnswer, JSON_TYPE, wantsRevalidation, type Viewed } from '../cache/answer.js'
 import { splitUrl } from '../http/url.js'
 import { handover } from '../http/handover.js'
 import { decideId, REQUEST_ID_HEADER } from '../logging/request-id.js'

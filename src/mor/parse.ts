@@ -1,18 +1,11 @@
-// Reads MOR's XML into either a list of raw <device> records, one device's raw details, or MOR's
-// error text. Upstream XML is untrusted: DOCTYPE (the carrier of entity-expansion attacks) is
-// refused, the document must be well formed (a truncated answer must not pass as a shorter device
-// list), and only the shapes MOR is known to send are accepted.
+// Reads MOR's XML into its answer's <page> or MOR's error text, and a devices_get <page> into its
+// raw <device> records. Upstream XML is untrusted: DOCTYPE (the carrier of entity-expansion
+// attacks) is refused, the document must be well formed (a truncated answer must not pass as a
+// shorter device list), and only the shapes MOR is known to send are accepted.
 import { XMLParser, XMLValidator, type X2jOptions } from 'fast-xml-parser'
 import { UpstreamBadResponseError } from './errors.js'
 
 export type RawDevice = Record<string, unknown>
-export type MorAnswer =
-  | { kind: 'devices', devices: RawDevice[] }
-  | { kind: 'error', message: string }
-/** device_details_get: the <page>'s elements as sent (codecs nested), or MOR's error text. */
-export type MorDetailsAnswer =
-  | { kind: 'device', device: RawDevice }
-  | { kind: 'error', message: string }
 
 const OPTIONS: X2jOptions = {
   ignoreAttributes: true,
@@ -21,10 +14,6 @@ const OPTIONS: X2jOptions = {
   processEntities: true,
   htmlEntities: true // numeric references such as &#233; too
 }
-const listParser = new XMLParser({ ...OPTIONS, isArray: (tagName) => tagName === 'device' })
-// One <codec> is a list of one, like many. Any other repeated element becomes an array, which the
-// mapper reads as malformed (null).
-const detailsParser = new XMLParser({ ...OPTIONS, isArray: (tagName) => tagName === 'codec' })
 
 const DOCTYPE = /<!DOCTYPE/i
 
@@ -60,7 +49,11 @@ function errorText (value: unknown): string | undefined {
 export type XmlNode = Node
 export type Page = { kind: 'page', page: Node } | { kind: 'error', message: string }
 
-/** A parser for a MOR answer in which each of `listTags` is always a list, one element or many. */
+/**
+ * A parser for a MOR answer in which each of `listTags` is always a list, one element or many
+ * (<device>, <codec>). Any other repeated element becomes an array, which the fields read as
+ * malformed (null).
+ */
 export const answerParser = (listTags: readonly string[]) => new XMLParser({ ...OPTIONS, isArray: (tagName) => listTags.includes(tagName) })
 
 /** The checks and error shapes every MOR answer shares; returns the success <page> or MOR's error. */
@@ -95,15 +88,4 @@ export function deviceNodes (page: Node): RawDevice[] {
   const list = devices.device ?? []
   if (!Array.isArray(list)) throw new UpstreamBadResponseError('unexpected <device> shape')
   return list.map((d) => (isNode(d) ? d : {}))
-}
-
-export function parseMorXml (xml: string): MorAnswer {
-  const answer = readPage(xml, listParser)
-  return answer.kind === 'error' ? answer : { kind: 'devices', devices: deviceNodes(answer.page) }
-}
-
-/** A device_details_get answer: the <page>'s elements, unmapped (the mapper picks what it shows). */
-export function parseDeviceDetailsXml (xml: string): MorDetailsAnswer {
-  const answer = readPage(xml, detailsParser)
-  return answer.kind === 'error' ? answer : { kind: 'device', device: answer.page }
 }

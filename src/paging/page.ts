@@ -60,13 +60,12 @@ const pages = viewMemo<PageMemo>((memo) => memo.view.body.length)
 
 /**
  * The page a raw query string asks of a cached list: from the entry's memo of recent pages, else
- * parsed and cut. A refusal (a bad query or cursor, a stale cursor) is never remembered. `query`
- * is `search` already parsed, by a caller that refuses a bad query before asking the cache.
+ * parsed and cut. A refusal (a bad query or cursor, a stale cursor) is never remembered.
  */
-export function pageFor (entry: CacheEntry, userId: number, search: string, query?: ListQuery): { memo: PageMemo } | { refused: QueryRefusal } {
+export function pageFor (entry: CacheEntry, userId: number, search: string): { memo: PageMemo } | { refused: QueryRefusal } {
   const known = pages.get(entry, search)
   if (known !== undefined) return { memo: known }
-  const parsed = query === undefined ? parseListQuery(search) : { ok: true as const, query }
+  const parsed = parseListQuery(search)
   if (!parsed.ok) return { refused: { kind: 'bad-query', detail: parsed.detail } }
   const view = listView(entry, userId, parsed.query)
   if (view.kind !== 'page') return { refused: view }

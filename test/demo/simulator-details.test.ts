@@ -2,7 +2,7 @@
 // does), MOR's error texts, and how it counts calls.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startMorSimulator, STATS_PATH, type MorSimulator } from '../../src/demo/simulator.js'
-import { parseDeviceDetailsXml } from '../../src/mor/parse.js'
+import { parseDeviceDetailsXml } from '../helpers/device-answers.js'
 import { signParams } from '../../src/mor/sign.js'
 import { TEST_API_SECRET, TEST_API_USER } from '../helpers/gateway.js'
 

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CREATED_DEVICE_IDS, findDevice } from '../../src/demo/data.js'
 import { SIM_ENCODINGS, startMorSimulator, STATS_PATH, type MorSimulator } from '../../src/demo/simulator.js'
-import { parseDeviceDetailsXml, parseMorXml } from '../../src/mor/parse.js'
+import { parseDeviceDetailsXml, parseMorXml } from '../helpers/device-answers.js'
 import { signParams } from '../../src/mor/sign.js'
 import { startGateway, TEST_API_SECRET, TEST_API_USER } from '../helpers/gateway.js'
 import { call, created, DELETED, error, hashOf, signed, UPDATED, XML_DECLARATION, type CallOptions, type Params } from './sim-client.js'

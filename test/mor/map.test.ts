@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { toDevice, toDevices } from '../../src/mor/map.js'
-import { parseMorXml, type RawDevice } from '../../src/mor/parse.js'
+import type { RawDevice } from '../../src/mor/parse.js'
+import { parseMorXml } from '../helpers/device-answers.js'
 import { UpstreamBadResponseError } from '../../src/mor/errors.js'
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { parseMorXml } from '../../src/mor/parse.js'
+import { parseMorXml } from '../helpers/device-answers.js'
 import { UpstreamBadResponseError } from '../../src/mor/errors.js'
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { translateDevicesAnswer } from '../../src/mor/translate.js'
+import { translateDevicesAnswer } from '../helpers/device-answers.js'
 import { UpstreamBadResponseError } from '../../src/mor/errors.js'
 import { devicesXml, errorXml, withHtmlWrapper } from '../../src/demo/xml.js'
 import { SEEDED_USERS } from '../../src/demo/data.js'

@@ -3,7 +3,7 @@
 // references, the HTML wrapper, gzip and friends), each with the answer the gateway owes for it.
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib'
 import fc from 'fast-check'
-import type { DevicesAnswer } from '../../src/mor/translate.js'
+import type { DevicesAnswer } from '../helpers/device-answers.js'
 import { DeviceSchema, MAX_USER_ID, type Device } from '../../src/schemas/device.js'
 
 /** Every generated device secret starts with this, so a leak is found whatever the rest is. */
