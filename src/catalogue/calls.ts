@@ -61,6 +61,7 @@ export const userCalls = defineResource({
   route: {
     path: '/v1/users/:userId/calls',
     operationId: 'listUserCalls',
+    apiTag: 'users',
     idParam: 'userId',
     summary: 'List a MOR user\'s calls in a period',
     description: `A user's calls (CDRs) from MOR's \`user_calls_get\`, in MOR's order, for a period of at most ${MAX_PERIOD_DAYS} days given as RFC 3339 times. ` +

@@ -15,7 +15,7 @@ import type { MorMethod } from './resource.js'
 import { defineResource } from './resource.js'
 import { DEVICE_FIELDS, DETAILS_FIELDS } from './device-fields.js'
 import { integer, text } from './fields.js'
-import { DeviceSchema, MAX_DEVICES } from '../schemas/device.js'
+import { DeviceSchema, MAX_DEVICE_TYPE_LENGTH, MAX_DEVICES } from '../schemas/device.js'
 import { DeviceDetailsSchema } from '../schemas/device-details.js'
 import { DeviceListSchema, DevicePageSchema, DevicesAnswerSchema, ListQuerySchema } from '../schemas/device-list.js'
 import { LIST_QUERY_REFUSALS } from '../paging/list-query.js'
@@ -53,7 +53,7 @@ export const deviceList = defineResource({
     path: DEVICES_ROUTE,
     operationId: 'listUserDevices',
     idParam: 'userId',
-    tag: 'devices',
+    apiTag: 'devices',
     summary: 'List a MOR user\'s devices',
     description: 'The devices of one MOR user, in MOR\'s order, from the cache or from MOR\'s `devices_get`. ' +
       'Filter with `type` and `primary`; page with `limit`, then `cursor` set to the answer\'s `nextCursor` (also in the `Link` header). ' +
@@ -80,8 +80,9 @@ export const deviceList = defineResource({
     key: 'devices',
     at: [['devices']],
     tag: 'device',
-    // The id and type every listed device must have are read by mor/map.ts; the rest by their fields.
-    item: { id: integer('device_id'), type: text('device_type', 32), ...DEVICE_FIELDS },
+    // What `read` reads with: the id and type every listed device must have are read by mor/map.ts
+    // (a device without them is a bad answer, not a null), the rest by these very fields.
+    item: { id: integer('device_id'), type: text('device_type', MAX_DEVICE_TYPE_LENGTH), ...DEVICE_FIELDS },
     maxItems: MAX_DEVICES
   },
   read: (page, ask) => readDeviceList(page, idOf(ask)),
@@ -99,7 +100,7 @@ export const deviceDetails = defineResource({
     path: DEVICE_ROUTE,
     operationId: 'getDevice',
     idParam: 'deviceId',
-    tag: 'devices',
+    apiTag: 'devices',
     summary: 'Get one MOR device\'s details',
     description: 'One device\'s details from the cache or from MOR\'s `device_details_get`: cached, coalesced and served stale like the lists. ' +
       'Credentials (the device\'s secret, PIN, passwords) are never included. A device of a user this caller may not read is answered ' +
@@ -111,7 +112,8 @@ export const deviceDetails = defineResource({
   key: (ask) => String(idOf(ask)),
   cachedAs: (ask) => ({ deviceId: idOf(ask) }),
   life: (_ask, _now, defaults) => defaults,
-  // The id is checked against the one asked for by mor/map-details.ts; the rest read by their fields.
+  // What `read` reads with: the id is checked against the one asked for by mor/map-details.ts, the
+  // rest read by these very fields.
   head: { id: integer('id'), ...DETAILS_FIELDS },
   arrays: ['codec'],
   read: (page, ask) => readDeviceDetails(page, idOf(ask)),

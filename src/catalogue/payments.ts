@@ -20,6 +20,7 @@ export const userPayments = defineResource({
   route: {
     path: '/v1/users/:userId/payments',
     operationId: 'listUserPayments',
+    apiTag: 'users',
     idParam: 'userId',
     summary: 'List a MOR user\'s payments',
     description: 'A user\'s payments from MOR\'s `payments_get`, in MOR\'s order: amounts are exact decimal strings with their currency. ' +

@@ -51,6 +51,8 @@ export function queryReader (schema: TObject, refusals: Readonly<Record<string, 
         if (!check.Check(value)) return { ok: false, detail: refusals[name] ?? refusal(name, schema.properties[name] as TSchema) }
         values[name] = value
       }
+      // `?&` names no parameter, yet it is a query, which an operation that takes none refuses.
+      if (names.length === 0) return { ok: false, detail: 'This operation takes no query parameters' }
       const missing = required.find((name) => values[name] === undefined)
       if (missing !== undefined) return { ok: false, detail: `Query parameter "${missing}" is required` }
       return { ok: true, values }

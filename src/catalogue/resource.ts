@@ -13,6 +13,7 @@ import { Nullable } from '../schemas/nullable.js'
 import { CURSOR_PATTERN, MAX_CURSOR_LENGTH } from '../schemas/device-list.js'
 import { object, type Field, type Path } from './fields.js'
 import { queryReader, type QueryReader, type QueryValues } from './query.js'
+import { DeviceNotFoundError, UserNotFoundError } from '../mor/errors.js'
 import type { Viewed } from '../cache/answer.js'
 
 /** What one request asks of a resource: the id in its path (if any) and its query's values. */
@@ -76,8 +77,8 @@ export interface ResourceSpec {
     description: string
     /** The path's id parameter, when the path has one (a user id, a device id). */
     idParam?: 'userId' | 'deviceId'
-    /** The contract's tag for the operation; 'users' unless said. */
-    tag?: 'users' | 'devices'
+    /** The contract's tag for the operation (the group Swagger UI shows it in). */
+    apiTag: 'users' | 'devices'
     /** The same answer at a path of its own for a caller whose scope is one user (/v1/me/devices). */
     mine?: MineRoute
   }
@@ -150,6 +151,8 @@ export interface Resource extends ResourceSpec {
   /** The 200 answer's schema as the operation names it, and the components it names. */
   response: TSchema
   components: readonly TObject[]
+  /** MOR's "not found" for what `ask` asks: the device (`missing: 'device'`), else the user. */
+  notFound: (ask: Ask) => Error
   /** The answer's head, read from <page>. */
   readHead: (page: Record<string, unknown>) => Record<string, unknown>
   readItem: ((node: Record<string, unknown>, page?: Record<string, unknown>) => Record<string, unknown>) | undefined
@@ -161,7 +164,20 @@ const NEXT_CURSOR = Nullable(Type.String({
   description: 'Send as `cursor` (with the same other parameters) for the next page; null when nothing follows'
 }))
 
+/** Throws for a description the pipeline could not serve as it says. */
+function checkSpec (spec: ResourceSpec): void {
+  const fail = (why: string) => { throw new Error(`catalogue entry ${spec.name}: ${why}`) }
+  // The owner is a fact of the cached entry: without both, every scoped caller would get a 404.
+  if (spec.whose === 'answer' && (spec.read === undefined || spec.cachedAs === undefined)) fail('whose: \'answer\' needs a read that names the owner and a cachedAs')
+  if (spec.whose === 'items' && spec.list?.id === undefined) fail('whose: \'items\' needs a list with an id')
+  if (spec.whose === 'path' && spec.route.idParam !== 'userId') fail('whose: \'path\' needs a userId in the path')
+  if (spec.route.mine !== undefined && spec.route.idParam !== 'userId') fail('route.mine stands for a userId in the path')
+  // An entry that reads <page> itself reads MOR's empty answers too: it has no empty texts of its own.
+  if (spec.read !== undefined && spec.mor.empty !== undefined) fail('read and mor.empty together')
+}
+
 export function defineResource (spec: ResourceSpec): Resource {
+  checkSpec(spec)
   const head = object(spec.head)
   const item = spec.list === undefined ? undefined : object(spec.list.item)
   const properties = { ...(head.schema as TObject).properties }
@@ -179,6 +195,7 @@ export function defineResource (spec: ResourceSpec): Resource {
     reader: queryReader(query, spec.queryRefusals),
     response: spec.schemas?.response ?? Type.Unsafe({ $ref: `${spec.schemaId}#` }),
     components: spec.schemas?.components ?? [answer],
+    notFound: (ask) => (spec.missing === 'device' ? new DeviceNotFoundError(ask.id ?? 0) : new UserNotFoundError(ask.id ?? 0)),
     readHead: (page) => head.read(page, page) as Record<string, unknown>,
     readItem: item?.read as Resource['readItem']
   }

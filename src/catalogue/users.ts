@@ -26,6 +26,7 @@ export const usersList = defineResource({
   route: {
     path: '/v1/users',
     operationId: 'listUsers',
+    apiTag: 'users',
     summary: 'List the MOR users this caller may read',
     description: 'The users MOR\'s `users_get` shows the gateway, less those outside the caller\'s scope and MOR\'s admin (user 0), in MOR\'s order. ' +
       'Page with `limit`, then `cursor` set to the answer\'s `nextCursor` (also in the `Link` header). Cached like device lists; ' +
@@ -96,6 +97,7 @@ export const userDetails = defineResource({
   route: {
     path: '/v1/users/:userId',
     operationId: 'getUser',
+    apiTag: 'users',
     idParam: 'userId',
     summary: 'Get a MOR user\'s profile and account',
     description: 'One user\'s profile, account kind, balance and credit, and registration details from MOR\'s `user_details_get`: ' +

@@ -9,9 +9,9 @@ import { serializeItems, type ColumnFilters, type IndexedList } from '../paging/
 /** A device's primary flag as its column value. */
 const primaryName = (primary: boolean | null) => (primary === null ? '' : String(primary))
 
-/** Serializes devices as a JSON array and indexes it in the same pass. */
-export function serializeDevices (devices: readonly Device[]): IndexedList {
-  return serializeItems(devices, (device) => device.id, { type: (device) => device.type.toLowerCase(), primary: (device) => primaryName(device.primary) })
+/** Serializes devices as a JSON array and indexes it in the same pass, as if the array began `at` bytes into the body. */
+export function serializeDevices (devices: readonly Device[], at = 0): IndexedList {
+  return serializeItems(devices, (device) => device.id, { type: (device) => device.type.toLowerCase(), primary: (device) => primaryName(device.primary) }, at)
 }
 
 /** The column filters of a device list query: its types (lower-cased already) and its primary flag. */

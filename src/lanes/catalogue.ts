@@ -28,6 +28,8 @@ function laneResource (resource: Resource, cache: Pick<DevicesCache, 'peekKeyed'
   const hasId = resource.route.idParam !== undefined
   // The same id and query string always read the same (the reader, refuse and key are pure).
   const asks = new Map<string, Read>()
+  /** The reading of `ask`, or undefined when the route refuses what it asks. */
+  const readingOf = (ask: Ask): Read | undefined => (resource.refuse?.(ask) === undefined ? { ask, ref: cacheRef(resource, ask) } : undefined)
   // The last request's reading: `view` asks again right after `peek`, for the same request.
   let last: { id: number, search: string, read: Read | undefined } = { id: -1, search: '', read: undefined }
   /** What the request asks and where its answer is cached, or undefined for a query the route refuses. */
@@ -37,15 +39,17 @@ function laneResource (resource: Resource, cache: Pick<DevicesCache, 'peekKeyed'
     last = { id, search, read }
     return read
   }
+  // Without a query (the common case) nothing is worth remembering across ids: read at once.
+  const bare = resource.reader.read('')
   const readAsk = (id: number, search: string): Read | undefined => {
+    if (search === '') return bare.ok ? readingOf({ id: hasId ? id : undefined, query: bare.values }) : undefined
     const memo = `${id}?${search}`
     const known = asks.get(memo)
     if (known !== undefined) return known
     const query = resource.reader.read(search)
     if (!query.ok) return undefined
-    const ask = { id: hasId ? id : undefined, query: query.values }
-    if (resource.refuse?.(ask) !== undefined) return undefined
-    const read = { ask, ref: cacheRef(resource, ask) }
+    const read = readingOf({ id: hasId ? id : undefined, query: query.values })
+    if (read === undefined) return undefined
     asks.set(memo, read)
     if (asks.size > ASKS_KEPT) asks.delete(asks.keys().next().value as string)
     return read

@@ -13,10 +13,7 @@ import {
 } from './device-writes.js'
 import { childOf, traced, type Span, type TraceScope } from '../tracing/tracer.js'
 import { formatTraceparent } from '../tracing/trace-context.js'
-import {
-  DeviceNotFoundError, UpstreamBadResponseError, UpstreamTimeoutError, UpstreamUnavailableError, UserNotFoundError, rejectedError,
-  unreachableReason
-} from './errors.js'
+import { UpstreamBadResponseError, UpstreamTimeoutError, UpstreamUnavailableError, rejectedError, unreachableReason } from './errors.js'
 
 export type MorSettings = Config['mor']
 
@@ -152,7 +149,7 @@ export function createMorClient (settings: MorSettings, translator: Translator =
     const attributes = { 'mor.answer.bytes': raw.body.length, 'mor.translation.threaded': translator.threaded }
     const answer = await traced(trace, 'MOR answer translation', 'internal', attributes, () => translator.translateResource(resource, raw.body, raw.encoding, settings.maxBytes, ask))
     if (answer.kind === 'answer') return { json: answer.json, items: answer.items, owner: answer.owner }
-    throw failure(answer, resource.mor, () => (resource.missing === 'device' ? new DeviceNotFoundError(ask.id ?? 0) : new UserNotFoundError(ask.id ?? 0)))
+    throw failure(answer, resource.mor, () => resource.notFound(ask))
   }
 
   /**

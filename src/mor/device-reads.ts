@@ -7,14 +7,13 @@ import { deviceNodes, type XmlNode } from './parse.js'
 import { toDevices } from './map.js'
 import { toDeviceDetails } from './map-details.js'
 import { serializeDevices } from '../devices/device-index.js'
-import { shiftItems } from '../paging/items.js'
 import type { ReadAnswer } from '../catalogue/resource.js'
 
 /** A devices_get <page> as the list's answer: the user id, the devices, nextCursor null; indexed. */
 export function readDeviceList (page: XmlNode, userId: number): ReadAnswer {
-  const { json, index } = serializeDevices(toDevices(deviceNodes(page)))
   const head = `{"userId":${userId},"devices":`
-  return { json: `${head}${json},"nextCursor":null}`, items: shiftItems(index, Buffer.byteLength(head)) }
+  const { json, index } = serializeDevices(toDevices(deviceNodes(page)), Buffer.byteLength(head))
+  return { json: `${head}${json},"nextCursor":null}`, items: index }
 }
 
 /** A device_details_get <page> as the device's answer, with the owner it names (null when MOR names none). */

@@ -1,5 +1,5 @@
 // MOR's request signature: SHA1 hex of the hashed parameters' values concatenated, then the API
-// secret appended. For devices_get only user_id is hashed, for device_details_get only device_id.
+// secret appended; which parameters, in which order, each method's catalogue entry says.
 // The result is a replayable credential for that user or device (it has no timestamp), so callers
 // must treat it like the secret itself.
 import { createHash } from 'node:crypto'
@@ -8,12 +8,9 @@ export function signParams (values: readonly string[], secret: string): string {
   return createHash('sha1').update(values.join('') + secret).digest('hex')
 }
 
+/** devices_get's hash (user_id alone), for the demo's printed example call. */
 export function devicesGetHash (userId: number, secret: string): string {
   return signParams([String(userId)], secret)
-}
-
-export function deviceDetailsHash (deviceId: number, secret: string): string {
-  return signParams([String(deviceId)], secret)
 }
 
 /**

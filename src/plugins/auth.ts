@@ -13,8 +13,9 @@ import { mayRead, type Caller } from '../auth/caller.js'
 import { createJwtVerifier, looksLikeJwt, type JwtVerifier } from '../auth/jwt.js'
 
 export const UnauthorizedError = gatewayError('unauthorized', 'UNAUTHORIZED', '%s', 401)
+/** A write to a user's devices outside the caller's scope (routes/write-flow.ts). */
 export const ForbiddenUserError = gatewayError('forbidden', 'FORBIDDEN_USER', 'This caller may not read this MOR user\'s devices', 403)
-/** The same refusal for the catalogue's resources, which are about the user, not only its devices. */
+/** A read of a user outside the caller's scope: any catalogue resource, a device list among them. */
 export const ForbiddenReadError = gatewayError('forbidden', 'FORBIDDEN_USER', 'This caller may not read this MOR user', 403)
 
 export interface Auth {

@@ -13,7 +13,6 @@ import { isFresh } from '../cache/entry.js'
 import { DeviceIdParamsSchema, UserIdParamsSchema } from '../schemas/device.js'
 import { CACHE_HEADERS, jsonResponse, RATE_LIMIT_HEADERS } from '../schemas/responses.js'
 import { problemResponses, type OperationId } from '../schemas/problem-answers.js'
-import { DeviceNotFoundError, UserNotFoundError } from '../mor/errors.js'
 import { mayReadDevice } from '../auth/caller.js'
 import { authorizeUser } from '../plugins/auth.js'
 import { devicesAnswerHeaders } from '../cache/http.js'
@@ -22,10 +21,10 @@ import { gatewayError } from '../problems/gateway-error.js'
 import { answerVary, fetchCached, keyedAnswer, InvalidQueryError, LINK_HEADER, REQUEST_HEADERS, sendView, setHeaders, StaleCursorError } from './cached-answer.js'
 import { InvalidDeviceIdError, InvalidUserIdError } from './path-ids.js'
 
-/** MOR's "not found" for what `ask` asks: the device, or the user. */
-const notFoundError = (resource: Resource, ask: Ask) => (resource.missing === 'device' ? new DeviceNotFoundError(ask.id ?? 0) : new UserNotFoundError(ask.id ?? 0))
+const NotOneUserError = gatewayError('invalid-request', 'NOT_ONE_USER', 'This caller may read more than one MOR user: name the user with GET %s', 400)
 
-const NotOneUserError = gatewayError('invalid-request', 'NOT_ONE_USER', 'This caller may read more than one MOR user: name the user with GET /v1/users/{userId}/devices', 400)
+/** A route template as the contract writes it: `/v1/users/{userId}/devices`. */
+const contractPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}')
 
 /** The route options of a resource's operation at one of its paths: the contract's view of it. */
 function operation (resource: Resource, { operationId, summary, description }: { operationId: OperationId, summary: string, description: string }, withId: boolean) {
@@ -40,7 +39,7 @@ function operation (resource: Resource, { operationId, summary, description }: {
       operationId,
       summary,
       description,
-      tags: [resource.route.tag ?? 'users'],
+      tags: [resource.route.apiTag],
       security: [{ bearer: [] }],
       ...(withId && idParam !== undefined ? { params: idParam === 'deviceId' ? DeviceIdParamsSchema : UserIdParamsSchema } : {}),
       response: {
@@ -71,7 +70,7 @@ const catalogueRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, 
     const { entry } = result
     if (entry.status === 404) {
       setHeaders(reply, devicesAnswerHeaders(result, Date.now(), answerVary(reply)))
-      throw notFoundError(resource, ask)
+      throw resource.notFound(ask)
     }
     const viewed = viewOf(resource, entry, ask, request.caller, path, search)
     if ('refused' in viewed) throw viewed.refused === 'stale-cursor' ? new StaleCursorError() : new InvalidQueryError(viewed.detail)
@@ -90,7 +89,7 @@ const catalogueRoutes: FastifyPluginAsync<{ config: Config }> = async (fastify, 
     if (mine !== undefined) {
       fastify.get(mine.path, operation(resource, mine, false), async (request, reply) => {
         const id = request.caller?.scope.single
-        if (id === undefined) throw new NotOneUserError()
+        if (id === undefined) throw new NotOneUserError(contractPath(route.path))
         return answer(resource, request, reply, id)
       })
     }
@@ -115,7 +114,7 @@ function ownedAnswer (fastify: FastifyInstance, config: Config, keyed: (resource
     const cache = fastify.devicesCache
     const notFound = () => {
       reply.header('cache-control', notFoundCacheControl)
-      return notFoundError(resource, ask)
+      return resource.notFound(ask)
     }
     let result: CacheResult | undefined
     // A caller of every user reads every device: no entry needs a second look.

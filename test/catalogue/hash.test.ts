@@ -1,5 +1,6 @@
 // The catalogue methods' hashes, worked by hand: users_get hashes u then p (unlike every device
-// method), user_details_get hashes user_id then username, each "those sent". The hex constants
+// method), user_details_get hashes user_id then username, each "those sent"; the device methods
+// hash their one id. The hex constants
 // were computed once with `printf %s adminadmin1secret | sha1sum` (and so on), so a change of
 // order in signSent fails here even if the code that computes the expectation changed with it.
 import { createHash } from 'node:crypto'
@@ -11,6 +12,7 @@ import type { Resource } from '../../src/catalogue/resource.js'
 import { userCalls } from '../../src/catalogue/calls.js'
 import { userPayments } from '../../src/catalogue/payments.js'
 import { CATALOGUE } from '../../src/catalogue/catalogue.js'
+import { deviceDetails, deviceList } from '../../src/catalogue/devices.js'
 import { paramsFor, subjectsOf, translateFor } from './sim-reads.js'
 
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex')
@@ -61,6 +63,18 @@ describe('the other catalogue methods\' hashes, as the gateway signs its own cal
   it('payments_get: s_user_id, then the secret', () => {
     const params = userPayments.params({ id: 2, query: {} }, 0)
     expect(signSent(userPayments.mor.hashed, { u: 'admin', ...params }, 'secret')).toBe('38282ca5e65e63746498ef5b39a2fe71c6448df4')
+  })
+
+  it('devices_get: user_id, then the secret (the wiki\'s worked example: user 100, secret 456789); u and p never count', () => {
+    const params = deviceList.params({ id: 100, query: {} }, 0)
+    expect(params).toStrictEqual({ user_id: '100' })
+    expect(signSent(deviceList.mor.hashed, { u: 'admin', p: 'admin1', ...params }, '456789')).toBe('71516eea4850f7e0300ac86adf9fb64bca845aa7')
+  })
+
+  it('device_details_get: device_id, then the secret; u and p never count', () => {
+    const params = deviceDetails.params({ id: 5, query: {} }, 0)
+    expect(params).toStrictEqual({ device_id: '5' })
+    expect(signSent(deviceDetails.mor.hashed, { u: 'admin', p: 'admin1', ...params }, 'demo-secret-456789')).toBe('efbd0a6142a7737be2ca398e4321b4dacf4abf80')
   })
 })
 

@@ -59,6 +59,13 @@ describe('queryReader over the paging query', () => {
   it('says it takes none when the schema has no parameters', () => {
     expect(queryReader(Type.Object({})).read('limit=5')).toStrictEqual(refused('Unknown query parameter "limit": this operation takes none'))
   })
+
+  it('refuses a query that names no parameter when the schema has none, and takes it when it has some', () => {
+    for (const search of ['&', '&&']) {
+      expect(queryReader(Type.Object({})).read(search), search).toStrictEqual(refused('This operation takes no query parameters'))
+    }
+    expect(queryReader(Type.Object({ limit: Type.Optional(Type.String()) })).read('&')).toStrictEqual({ ok: true, values: {} })
+  })
 })
 
 describe('queryReader with a required parameter and a boolean', () => {

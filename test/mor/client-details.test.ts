@@ -6,7 +6,7 @@ import { createMorClient, type MorClient, type MorSettings } from '../../src/mor
 import {
   DeviceNotFoundError, UpstreamBadResponseError, UpstreamRejectedError, UpstreamTimeoutError, UpstreamUnavailableError, upstreamKind
 } from '../../src/mor/errors.js'
-import { deviceDetailsHash } from '../../src/mor/sign.js'
+import { signParams } from '../../src/mor/sign.js'
 import { SIM_ENCODINGS, startMorSimulator, type MorSimulator } from '../../src/demo/simulator.js'
 import { deviceDetailsXml } from '../../src/demo/xml.js'
 import { findDevice } from '../../src/demo/data.js'
@@ -173,7 +173,7 @@ describe('getResource(deviceDetails) against a raw upstream', () => {
       })
       await client(upstream.url).getResource(deviceDetails, ask(7))
       await client(upstream.url, { password: 'pw & =' }).getResource(deviceDetails, ask(7))
-      const hash = deviceDetailsHash(7, TEST_API_SECRET)
+      const hash = signParams(['7'], TEST_API_SECRET)
       expect(seen).toStrictEqual([
         { method: 'POST', url: '/billing/api/device_details_get', type: 'application/x-www-form-urlencoded', body: `u=admin&device_id=7&hash=${hash}` },
         { method: 'POST', url: '/billing/api/device_details_get', type: 'application/x-www-form-urlencoded', body: `u=admin&device_id=7&hash=${hash}&p=pw+%26+%3D` }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { deviceDetailsHash, devicesGetHash, signParams } from '../../src/mor/sign.js'
+import { devicesGetHash, signParams } from '../../src/mor/sign.js'
 
 describe('devicesGetHash', () => {
   it('matches the worked example of the MOR wiki: user_id 100 with secret 456789', () => {
@@ -30,12 +30,5 @@ describe('signParams', () => {
 
   it('returns 40 lowercase hex digits', () => {
     expect(signParams([], 'x')).toMatch(/^[0-9a-f]{40}$/)
-  })
-})
-
-describe('deviceDetailsHash', () => {
-  it('hashes device_id then the secret', () => {
-    // sha1("5" + "demo-secret-456789")
-    expect(deviceDetailsHash(5, 'demo-secret-456789')).toBe('efbd0a6142a7737be2ca398e4321b4dacf4abf80')
   })
 })

@@ -17,7 +17,7 @@ import { uniqueHashOf } from '../../src/demo/profiles.js'
 import { userDetails, usersList } from '../../src/catalogue/users.js'
 import { userCalls } from '../../src/catalogue/calls.js'
 import { userPayments } from '../../src/catalogue/payments.js'
-import { deviceDetailsHash, devicesGetHash, signSent } from '../../src/mor/sign.js'
+import { devicesGetHash, signParams, signSent } from '../../src/mor/sign.js'
 import { signedWrite } from '../../src/mor/device-writes.js'
 import { NO_CACHE, startGateway, TEST_API_SECRET, TEST_API_USER, type TestGateway } from '../helpers/gateway.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
@@ -93,7 +93,7 @@ const SECRETS: Array<[string, string]> = [
   ...DETAIL_DEVICES.flatMap((d): Array<[string, string]> => [
     [`PIN of device ${d.device_id}`, d.extras?.pin ?? pinOf(d.device_id)],
     [`voicemail password of device ${d.device_id}`, d.extras?.voicemailPassword ?? voicemailPasswordOf(d.device_id)],
-    [`hash for device ${d.device_id}`, deviceDetailsHash(d.device_id, TEST_API_SECRET)]
+    [`hash for device ${d.device_id}`, signParams([String(d.device_id)], TEST_API_SECRET)]
   ]),
   // What the catalogue's user reads add: each user's uniquehash, and the hash of each call.
   ...[...new Set([...LISTED_USER_IDS, ...DETAIL_USER_IDS])].map((id): [string, string] => [`uniquehash of user ${id}`, uniqueHashOf(id)]),
