@@ -2,14 +2,14 @@
 // uses (routes/catalogue.ts): the same path and id, the same query reader, the same scope
 // decision (on the path's user, or on the owner an answer names), the same place in the cache
 // and the same view of the entry (catalogue/view.ts). A second path for a caller of one user
-// (/v1/me/devices) is the route's alone.
+// (/v1/me/devices) is the same resource under its own route name, its id the caller's user.
 import { mayRead, mayReadDevice } from '../auth/caller.js'
 import type { CacheRef, DevicesCache } from '../cache/devices-cache.js'
 import { CATALOGUE } from '../catalogue/catalogue.js'
 import type { Ask, Resource } from '../catalogue/resource.js'
 import { cacheRef, viewOf } from '../catalogue/view.js'
 import { pathMatcher } from '../devices/contract.js'
-import type { LaneResource } from './hit-lane.js'
+import { MINE, type LaneResource } from './hit-lane.js'
 
 /** The id in a path the resource's route takes (0 for a route without one), or undefined. */
 function pathIds (resource: Resource): (path: string) => number | undefined {
@@ -76,5 +76,9 @@ function laneResource (resource: Resource, cache: Pick<DevicesCache, 'peekKeyed'
 }
 
 export function catalogueLaneResources (cache: Pick<DevicesCache, 'peekKeyed'>): LaneResource[] {
-  return CATALOGUE.map((resource) => laneResource(resource, cache))
+  return CATALOGUE.flatMap((resource) => {
+    const main = laneResource(resource, cache)
+    const { mine } = resource.route
+    return mine === undefined ? [main] : [main, { ...main, route: mine.path, idOf: (path: string) => (path === mine.path ? MINE : undefined) }]
+  })
 }

@@ -28,7 +28,7 @@ import type { Lane } from './front-door.js'
 export interface LaneResource {
   /** The route template, for metrics and traces. */
   route: string
-  /** The id in the path, when the path is one the route takes. */
+  /** The id in the path, when the path is one the route takes; MINE for a path naming the caller's own user. */
   idOf: (path: string) => number | undefined
   /** False when the route refuses this caller this id before any lookup (a 403). */
   mayAsk: (caller: Caller, id: number) => boolean
@@ -55,6 +55,9 @@ export interface HitLaneDeps {
   /** A bug in the lane: logged, and the request goes to Fastify if it still can. */
   failed: (err: unknown) => void
 }
+
+/** What `idOf` says of a path naming the caller's own user (/v1/me/devices): ids are never negative. */
+export const MINE = -1
 
 interface Found { decision: RateDecision, entry: CacheEntry | undefined }
 
@@ -84,7 +87,10 @@ export function createHitLane (deps: HitLaneDeps): Lane {
     const caller = identify(req.headers.authorization)
     // Unknown callers, tokens not verified yet, and users outside the caller's scope are the
     // route's to answer, before any cache lookup.
-    if (caller === undefined || caller instanceof Promise || !resource.mayAsk(caller, id)) return next()
+    if (caller === undefined || caller instanceof Promise) return next()
+    // The caller's own user: a caller of several (or of every) user is the route's to refuse.
+    if (id === MINE) id = caller.scope.single
+    if (id === undefined || !resource.mayAsk(caller, id)) return next()
     const startedAt = performance.now()
     const { route, view } = resource
     const userOrDevice = id

@@ -168,6 +168,27 @@ describe('createHitLane', () => {
     expect(written.status).toBe(200)
   })
 
+  it('answers /v1/me/devices for a caller of one user as that user\'s list, and hands a caller of several to the route uncounted', () => {
+    const solo: Caller = { rateKey: 'key:solo', label: 'solo', scope: parseUsers('3') as Caller['scope'], rate: undefined, write: false }
+    const peeked: CacheRef[] = []
+    const resources = catalogueLaneResources({ peekKeyed: (ref: CacheRef) => { peeked.push(ref); return entry } })
+    const served = vi.fn()
+    const { res, written } = response()
+    createHitLane(deps({ identify: () => solo, resources, served }))(request('/v1/me/devices'), res, vi.fn())
+    expect(written.status).toBe(200)
+    expect(peeked).toStrictEqual([{ subject: { userId: 3 } }])
+    expect(served.mock.calls[0]?.[2]).toBe('/v1/me/devices')
+    for (const caller of [KEY_CALLER, { ...solo, scope: parseUsers('3-4') as Caller['scope'] }]) {
+      const take = vi.fn(rate())
+      const next = vi.fn()
+      const req = request('/v1/me/devices')
+      createHitLane(deps({ identify: () => caller, resources, take }))(req, response().res, next)
+      expect(next).toHaveBeenCalledOnce()
+      expect(take).not.toHaveBeenCalled()
+      expect(handedOver(req)?.rate).toBeUndefined()
+    }
+  })
+
   it('counts against the caller\'s own rate', () => {
     const limited: Caller = { rateKey: 'key:slow', label: 'slow', scope: EVERY_USER, rate: 7, write: false }
     const { res, written } = response()

@@ -1,6 +1,9 @@
 // The hit lane over real sockets: a cache hit answered before the framework must be the answer the
 // route gives (the same headers, body and rate-limit count), and every other request must reach
 // the route untouched. The route's own answer comes from inject(), which bypasses the lane.
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { AUTH, getJson, type TestGateway } from '../helpers/gateway.js'
 import { gateway, simulator } from '../helpers/scoped.js'
@@ -208,12 +211,22 @@ function delta (before: Map<string, number>, after: Map<string, number>): Record
   return out
 }
 
+/** A gateway whose one key may read user 5 alone (what /v1/me/devices serves), and that key's header. */
+async function oneUserKey (): Promise<{ env: Record<string, string>, auth: Record<string, string> }> {
+  const key = 'one-user-key-0123456789abcdef'
+  const path = join(await mkdtemp(join(tmpdir(), 'hit-lane-')), 'keys')
+  await writeFile(path, `${key} users=5\n`)
+  return { env: { GATEWAY_API_KEYS: '', GATEWAY_API_KEYS_FILE: path }, auth: { authorization: `Bearer ${key}` } }
+}
+
 describe('every resource the hit lane serves: one answer, one log line, one count', () => {
-  const resources: Array<[string, string, string]> = [
+  const resources: Array<[string, string, string, 'one-user'?]> = [
     ['a whole list', '/v1/users/5/devices', '/v1/users/:userId/devices'],
     ['a page', '/v1/users/5/devices?limit=2', '/v1/users/:userId/devices'],
     ['a filtered view', '/v1/users/5/devices?primary=true', '/v1/users/:userId/devices'],
     ['a device\'s details', '/v1/devices/5', '/v1/devices/:deviceId'],
+    ['the caller\'s own devices', '/v1/me/devices', '/v1/me/devices', 'one-user'],
+    ['a page of the caller\'s own devices', '/v1/me/devices?limit=2', '/v1/me/devices', 'one-user'],
     // The catalogue's resources (src/catalogue/), through the same lane. Each answer is under
     // COMPRESS_MIN_BYTES: fetch() takes gzip, and a compressed answer is the route's to give.
     ['a page of users', '/v1/users?limit=3', '/v1/users'],
@@ -222,23 +235,24 @@ describe('every resource the hit lane serves: one answer, one log line, one coun
     ['a page of a user\'s calls', '/v1/users/2/calls?from=2026-11-01T00:00:00Z&to=2026-11-08T00:00:00Z&status=answered&limit=2', '/v1/users/:userId/calls'],
     ['a page of a user\'s payments', '/v1/users/2/payments?limit=2', '/v1/users/:userId/payments']
   ]
-  for (const [name, path, route] of resources) {
+  for (const [name, path, route, caller] of resources) {
     it(name, async () => {
+      const { env, auth } = caller === 'one-user' ? await oneUserKey() : { env: {}, auth: AUTH }
       // Load from other tests must not shed these requests (503): only the answers are compared.
-      const gw = await gateway((await simulator()).url, { MAX_EVENT_LOOP_DELAY_MS: '60000' })
-      expect((await getJson(gw.url + path)).status).toBe(200) // the miss that fills the cache
+      const gw = await gateway((await simulator()).url, { MAX_EVENT_LOOP_DELAY_MS: '60000', ...env })
+      expect((await getJson(gw.url + path, auth, { auth: false })).status).toBe(200) // the miss that fills the cache
 
       let attempt = 0
       const made = await withinOneTick(async () => {
         const ids = { lane: `lane-${++attempt}`, route: `route-${attempt}` }
         const start = await samples(gw)
         const before = await laneAnswers(gw)
-        const lane = await fetch(gw.url + path, { headers: { ...AUTH, 'x-request-id': ids.lane } })
+        const lane = await fetch(gw.url + path, { headers: { ...auth, 'x-request-id': ids.lane } })
         const laneBody = await lane.text()
         const byLane = await laneAnswers(gw) - before
         const middle = await samples(gw)
         // inject() goes past the front door, so the route answers.
-        const routed = await gw.app.inject({ url: path, headers: { ...AUTH, host: new URL(gw.url).host, 'x-request-id': ids.route }, remoteAddress: '127.0.0.1' })
+        const routed = await gw.app.inject({ url: path, headers: { ...auth, host: new URL(gw.url).host, 'x-request-id': ids.route }, remoteAddress: '127.0.0.1' })
         const byRoute = await laneAnswers(gw) - before - byLane
         const end = await samples(gw)
         return {
