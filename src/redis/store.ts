@@ -58,6 +58,9 @@ export interface RedisStore {
   close: () => Promise<void>
 }
 
+/** How soon a SUBSCRIBE that failed on a live connection is asked again. */
+const RESUBSCRIBE_DELAY_MS = 200
+
 // Deletes the lock only if it is still ours, so a slow holder never frees a successor's lock.
 const UNLOCK_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 // One round trip for any number of hits. The window starts with the first; a key that somehow
@@ -229,7 +232,14 @@ export function createRedisStore (settings: RedisSettings, log: FastifyBaseLogge
       subscriber.on('message', (from: string, message: string) => { if (from === channel) onMessage(message) })
       // With no offline queue a command before the connection is up fails, so the subscription is
       // made on every ready (the first, and each after a reconnect; subscribing twice is harmless).
-      subscriber.on('ready', () => { subscriber.subscribe(channel).then(() => { onSubscribed?.() }).catch(() => {}) })
+      // A SUBSCRIBE that fails on a live connection (past REDIS_TIMEOUT_MS on a loaded machine) is
+      // asked again: left alone, this instance would never greet the others, nor they it.
+      const subscribeNow = () => {
+        subscriber.subscribe(channel).then(() => { onSubscribed?.() }, () => {
+          if (!closing && subscriber.status === 'ready') setTimeout(subscribeNow, RESUBSCRIBE_DELAY_MS).unref()
+        })
+      }
+      subscriber.on('ready', subscribeNow)
     },
     get available () { return available },
     get skippedNodes () { return breaker.skipped },
