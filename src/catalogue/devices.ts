@@ -74,7 +74,6 @@ export const deviceList = defineResource({
   params: (ask) => ({ user_id: String(idOf(ask)) }),
   key: (ask) => String(idOf(ask)),
   cachedAs: (ask) => ({ userId: idOf(ask) }),
-  life: (_ask, _now, defaults) => defaults,
   head: {},
   list: {
     key: 'devices',
@@ -111,7 +110,6 @@ export const deviceDetails = defineResource({
   params: (ask) => ({ device_id: String(idOf(ask)) }),
   key: (ask) => String(idOf(ask)),
   cachedAs: (ask) => ({ deviceId: idOf(ask) }),
-  life: (_ask, _now, defaults) => defaults,
   // What `read` reads with: the id is checked against the one asked for by mor/map-details.ts, the
   // rest read by these very fields.
   head: { id: integer('id'), ...DETAILS_FIELDS },

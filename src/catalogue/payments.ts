@@ -31,7 +31,6 @@ export const userPayments = defineResource({
   whose: 'path',
   params: (ask) => ({ s_user_id: String(ask.id) }),
   key: (ask) => String(ask.id),
-  life: (_ask, _now, defaults) => defaults,
   head: {},
   list: {
     key: 'payments',

@@ -112,8 +112,8 @@ export interface ResourceSpec {
    * hit lane can remember it for a query it has seen.
    */
   key: (ask: Ask) => string
-  /** How long an answer stays fresh and may be served stale, from the gateway's defaults. */
-  life: (ask: Ask, now: number, defaults: Lifetimes) => Lifetimes
+  /** How long an answer stays fresh and may be served stale, from the gateway's defaults; those themselves when not said. */
+  life?: (ask: Ask, now: number, defaults: Lifetimes) => Lifetimes
   /** The answer's own fields besides its list (read from <page>). */
   head: Readonly<Record<string, Field>>
   list?: ListSpec
@@ -142,6 +142,7 @@ export interface ResourceSpec {
 
 /** A resource with what follows from its description. */
 export interface Resource extends ResourceSpec {
+  life: (ask: Ask, now: number, defaults: Lifetimes) => Lifetimes
   /** The JSON schema of a 200 answer. */
   answer: TObject
   /** The JSON schema of one list item, when the answer is a list. */
@@ -189,6 +190,7 @@ export function defineResource (spec: ResourceSpec): Resource {
   const query = spec.query ?? Type.Object({}, { additionalProperties: false })
   return {
     ...spec,
+    life: spec.life ?? ((_ask, _now, defaults) => defaults),
     answer,
     item: spec.schemas?.item ?? item?.schema as TObject | undefined,
     query,

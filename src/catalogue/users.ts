@@ -37,7 +37,6 @@ export const usersList = defineResource({
   whose: 'items',
   params: () => ({}),
   key: () => '',
-  life: (_ask, _now, defaults) => defaults,
   head: {},
   list: {
     key: 'users',
@@ -107,7 +106,6 @@ export const userDetails = defineResource({
   whose: 'path',
   params: (ask) => ({ user_id: String(ask.id) }),
   key: (ask) => String(ask.id),
-  life: (_ask, _now, defaults) => defaults,
   head: {
     id: integer('userid', { description: 'MOR user id' }),
     username: text(other('username'), NAME),
